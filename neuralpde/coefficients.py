@@ -1,0 +1,68 @@
+"""Coefficients and boundary data: constants or callables of the coordinates.
+
+A callable receives the points as a ``torch`` tensor of shape ``(N, d)`` (space columns first,
+then time) and returns ``N`` values, written with ``torch`` functions (``torch.sin(x[:, 0])``). A
+NumPy array returned is accepted too. The result is converted to a tensor of the points' dtype
+and checked for shape and finiteness.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+Coefficient = float | int | Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
+
+__all__ = ["Coefficient", "evaluate", "check_coefficient", "describe_coefficient"]
+
+
+def check_coefficient(value: object, name: str) -> None:
+    """Raise ``TypeError``/``ValueError`` naming ``name`` unless ``value`` is a finite number
+    or a callable."""
+    if callable(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(
+            f"{name} must be a number or a callable of the points, got {type(value).__name__}"
+        )
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be finite, got {value}")
+
+
+def evaluate(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> torch.Tensor:
+    """Evaluate a coefficient at points ``x`` (``(N, d)``); returns a tensor of shape ``(N,)``.
+
+    Constants come back as a 0-d tensor that broadcasts.
+    """
+    if not callable(value):
+        return torch.as_tensor(float(value), dtype=x.dtype, device=x.device)
+    with torch.no_grad():
+        out = value(x.detach())
+    out = torch.as_tensor(np.asarray(out) if not torch.is_tensor(out) else out)
+    out = out.to(dtype=x.dtype, device=x.device)
+    if out.ndim == 0:
+        out = out.expand(x.shape[0])
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if out.shape != (x.shape[0],):
+        raise ValueError(
+            f"{name} returned shape {tuple(out.shape)} for {x.shape[0]} points; expected "
+            f"({x.shape[0]},)"
+        )
+    if not torch.isfinite(out).all():
+        raise ValueError(f"{name} returned non-finite values (NaN or inf)")
+    return out
+
+
+def describe_coefficient(value: Coefficient) -> str:
+    """A short, JSON-friendly description: the number, or the callable's source or name."""
+    if not callable(value):
+        return repr(float(value))
+    try:
+        src = inspect.getsource(value).strip()
+    except (OSError, TypeError):
+        src = getattr(value, "__qualname__", repr(value))
+    return src if len(src) <= 400 else src[:397] + "..."

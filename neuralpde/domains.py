@@ -1,0 +1,284 @@
+"""Domains: where a problem lives.
+
+Every domain maps points of the unit cube ``[0, 1)^m`` (drawn by a sampler) onto its interior and
+onto its boundary, so that the choice of random, Sobol or Latin-hypercube points stays apart from
+the geometry. Coordinates are columns of an ``(N, d)`` array, named by :attr:`Domain.names`, space
+first and time last.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample"]
+
+_DEFAULT_NAMES = ("x", "y", "z")
+
+
+@dataclass(frozen=True)
+class BoundarySample:
+    """Points on a boundary, their outward unit normals and the index of the part they lie on.
+
+    ``tags[i]`` indexes :attr:`Domain.boundary_parts`.
+    """
+
+    points: np.ndarray
+    normals: np.ndarray
+    tags: np.ndarray
+
+
+class Domain(ABC):
+    """A region of space (or space-time) with named coordinates and tagged boundary parts."""
+
+    names: tuple[str, ...]
+
+    @property
+    def dim(self) -> int:
+        """Number of coordinates (space and time together)."""
+        return len(self.names)
+
+    @property
+    @abstractmethod
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of the bounding box, each of shape ``(d,)``."""
+
+    @property
+    @abstractmethod
+    def boundary_parts(self) -> tuple[str, ...]:
+        """Names of the boundary parts that conditions may target."""
+
+    @abstractmethod
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        """Boolean mask of the points (shape ``(N, d)``) inside the closed domain."""
+
+    @abstractmethod
+    def interior(self, unit: np.ndarray) -> np.ndarray:
+        """Map unit-cube points of shape ``(N, d)`` to interior points."""
+
+    @abstractmethod
+    def boundary(self, unit: np.ndarray) -> BoundarySample:
+        """Map unit-cube points of shape ``(N, d)`` to boundary points with normals and tags."""
+
+    def describe(self) -> dict:
+        """A JSON-serialisable description of the domain."""
+        lo, hi = self.bounds
+        return {
+            "type": type(self).__name__,
+            "names": list(self.names),
+            "lower": lo.tolist(),
+            "upper": hi.tolist(),
+        }
+
+
+def _as_corner(value: float | Sequence[float], name: str) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a number or a flat sequence of numbers, got {value!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {arr.tolist()}")
+    return arr
+
+
+def _check_unit(unit: np.ndarray, width: int, what: str) -> np.ndarray:
+    unit = np.asarray(unit, dtype=float)
+    if unit.ndim != 2 or unit.shape[1] != width:
+        raise ValueError(f"{what} expects unit points of shape (N, {width}), got {unit.shape}")
+    return unit
+
+
+class Box(Domain):
+    """The axis-aligned box ``[lo_1, hi_1] x ... x [lo_d, hi_d]``.
+
+    Boundary parts are the faces, named ``"<coord>_min"`` and ``"<coord>_max"`` (e.g. ``"x_min"``).
+    """
+
+    def __init__(
+        self,
+        lower: float | Sequence[float],
+        upper: float | Sequence[float],
+        names: Sequence[str] | None = None,
+    ) -> None:
+        lo = _as_corner(lower, "lower")
+        hi = _as_corner(upper, "upper")
+        if lo.shape != hi.shape:
+            raise ValueError(
+                f"lower and upper must have the same length, got {lo.size} and {hi.size}"
+            )
+        bad = np.nonzero(~(hi > lo))[0]
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"upper must exceed lower in every coordinate; coordinate {i} has "
+                f"lower={lo[i]} and upper={hi[i]}"
+            )
+        d = lo.size
+        if names is None:
+            names = _DEFAULT_NAMES[:d] if d <= 3 else tuple(f"x{i + 1}" for i in range(d))
+        names = tuple(names)
+        if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"names must be {d} distinct strings, got {names!r}")
+        self.names = names
+        self._lo, self._hi = lo, hi
+        # Faces: for coordinate i, the min face then the max face.
+        self._parts = tuple(f"{n}_{side}" for n in names for side in ("min", "max"))
+        areas = []
+        for i in range(d):
+            other = np.delete(hi - lo, i)
+            area = float(np.prod(other)) if other.size else 1.0
+            areas += [area, area]
+        self._face_cdf = np.cumsum(areas) / np.sum(areas)
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._lo.copy(), self._hi.copy()
+
+    @property
+    def boundary_parts(self) -> tuple[str, ...]:
+        return self._parts
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=float)
+        return np.all((points >= self._lo) & (points <= self._hi), axis=-1)
+
+    def interior(self, unit: np.ndarray) -> np.ndarray:
+        unit = _check_unit(unit, self.dim, f"{type(self).__name__}.interior")
+        return self._lo + unit * (self._hi - self._lo)
+
+    def boundary(self, unit: np.ndarray) -> BoundarySample:
+        """Face chosen by the first unit coordinate (area-weighted), position by the rest."""
+        d = self.dim
+        unit = _check_unit(unit, d, f"{type(self).__name__}.boundary")
+        face = np.searchsorted(self._face_cdf, unit[:, 0], side="right")
+        face = np.minimum(face, 2 * d - 1)
+        axis, upper = face // 2, face % 2
+        n = unit.shape[0]
+        pts = np.empty((n, d))
+        normals = np.zeros((n, d))
+        rows = np.arange(n)
+        for i in range(d):  # loop over coordinates, not points
+            on = axis == i
+            rest = [j for j in range(d) if j != i]
+            pts[np.ix_(on, rest)] = self._lo[rest] + unit[np.ix_(on, range(1, d))] * (
+                self._hi[rest] - self._lo[rest]
+            )
+        pts[rows, axis] = np.where(upper == 1, self._hi[axis], self._lo[axis])
+        normals[rows, axis] = np.where(upper == 1, 1.0, -1.0)
+        return BoundarySample(pts, normals, face.astype(np.int64))
+
+    def grid(self, n: int | Sequence[int]) -> tuple[np.ndarray, ...]:
+        """Uniform 1-D coordinate arrays (end points included), one per axis."""
+        counts = [n] * self.dim if np.isscalar(n) else list(n)
+        if len(counts) != self.dim or any(int(c) < 2 for c in counts):
+            raise ValueError(f"n must give at least 2 points per axis for {self.dim} axes, got {n}")
+        return tuple(
+            np.linspace(a, b, int(c)) for a, b, c in zip(self._lo, self._hi, counts, strict=True)
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self._lo.tolist()}, {self._hi.tolist()}, names={self.names})"
+        )
+
+
+class Interval(Box):
+    """The interval ``[a, b]``; boundary parts ``"<name>_min"`` and ``"<name>_max"``."""
+
+    def __init__(self, a: float, b: float, name: str = "x") -> None:
+        if not np.isscalar(a) or not np.isscalar(b):
+            raise ValueError(f"Interval takes two numbers a < b, got a={a!r}, b={b!r}")
+        super().__init__([a], [b], names=[name])
+
+
+class Rectangle(Box):
+    """The rectangle ``[x0, x1] x [y0, y1]`` given by two opposite corners."""
+
+    def __init__(
+        self,
+        lower: Sequence[float],
+        upper: Sequence[float],
+        names: Sequence[str] = ("x", "y"),
+    ) -> None:
+        if np.asarray(lower).shape != (2,) or np.asarray(upper).shape != (2,):
+            raise ValueError(
+                f"Rectangle takes two corners of 2 numbers each, got lower={lower!r}, "
+                f"upper={upper!r}"
+            )
+        super().__init__(lower, upper, names=names)
+
+
+class SpaceTime(Domain):
+    """The product ``space x [t0, t1]`` for evolution problems; time is the last coordinate.
+
+    Its boundary is the lateral boundary ``∂space x [t0, t1]`` (parts named as the space's parts);
+    the initial slice ``space x {t0}`` is sampled by :meth:`initial`.
+    """
+
+    def __init__(self, space: Domain, t_span: tuple[float, float], time_name: str = "t") -> None:
+        if not isinstance(space, Domain) or isinstance(space, SpaceTime):
+            raise ValueError(f"space must be a spatial Domain, got {space!r}")
+        try:
+            t0, t1 = (float(v) for v in t_span)
+        except (TypeError, ValueError):
+            raise ValueError(f"t_span must be a pair (t0, t1), got {t_span!r}") from None
+        if not (np.isfinite(t0) and np.isfinite(t1) and t1 > t0):
+            raise ValueError(f"t_span must be finite with t1 > t0, got ({t0}, {t1})")
+        if time_name in space.names:
+            raise ValueError(f"time_name {time_name!r} clashes with a space coordinate name")
+        self.space = space
+        self.t0, self.t1 = t0, t1
+        self.names = (*space.names, time_name)
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.space.bounds
+        return np.append(lo, self.t0), np.append(hi, self.t1)
+
+    @property
+    def boundary_parts(self) -> tuple[str, ...]:
+        return self.space.boundary_parts
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=float)
+        t = points[..., -1]
+        return self.space.contains(points[..., :-1]) & (t >= self.t0) & (t <= self.t1)
+
+    def _time(self, u: np.ndarray) -> np.ndarray:
+        return self.t0 + u * (self.t1 - self.t0)
+
+    def interior(self, unit: np.ndarray) -> np.ndarray:
+        unit = _check_unit(unit, self.dim, "SpaceTime.interior")
+        return np.column_stack([self.space.interior(unit[:, :-1]), self._time(unit[:, -1])])
+
+    def boundary(self, unit: np.ndarray) -> BoundarySample:
+        unit = _check_unit(unit, self.dim, "SpaceTime.boundary")
+        b = self.space.boundary(unit[:, :-1])
+        pts = np.column_stack([b.points, self._time(unit[:, -1])])
+        normals = np.column_stack([b.normals, np.zeros(len(pts))])
+        return BoundarySample(pts, normals, b.tags)
+
+    def initial(self, unit: np.ndarray) -> np.ndarray:
+        """Map unit points of shape ``(N, d - 1)`` to points of the slice ``t = t0``."""
+        unit = _check_unit(unit, self.dim - 1, "SpaceTime.initial")
+        return np.column_stack([self.space.interior(unit), np.full(len(unit), self.t0)])
+
+    def grid(self, n: int | Sequence[int]) -> tuple[np.ndarray, ...]:
+        """Uniform coordinate arrays: the space's grid, then time."""
+        counts = [n] * self.dim if np.isscalar(n) else list(n)
+        if len(counts) != self.dim:
+            raise ValueError(f"n must give {self.dim} counts, got {n}")
+        if not hasattr(self.space, "grid"):
+            raise ValueError(f"{type(self.space).__name__} has no regular grid")
+        return (*self.space.grid(counts[:-1]), np.linspace(self.t0, self.t1, int(counts[-1])))
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out["space"] = self.space.describe()
+        out["t_span"] = [self.t0, self.t1]
+        return out
+
+    def __repr__(self) -> str:
+        return f"SpaceTime({self.space!r}, t_span=({self.t0}, {self.t1}))"

@@ -1,0 +1,36 @@
+"""The interface every equation family implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+
+import torch
+
+from ..coefficients import describe_coefficient
+from ..operators import FieldValues
+
+__all__ = ["Equation"]
+
+
+@dataclass(frozen=True)
+class Equation(ABC):
+    """A PDE written as ``residual(u, x) = 0``.
+
+    ``time_order`` is the highest time derivative (0 steady, 1 parabolic, 2 hyperbolic); it decides
+    which initial conditions a problem needs.
+    """
+
+    time_order = 0
+    latex = ""
+
+    @abstractmethod
+    def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
+        """The pointwise residual, shape ``(N,)``; zero where ``u`` solves the equation."""
+
+    def describe(self) -> dict:
+        out: dict = {"type": type(self).__name__, "latex": self.latex}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = describe_coefficient(v) if callable(v) or not isinstance(v, str) else v
+        return out

@@ -1,0 +1,133 @@
+"""A PDE problem: domain, equation, conditions and, optionally, the exact solution.
+
+A problem holds the mathematics only. It knows nothing of point counts, networks or optimizers,
+so the neural solver and a classical reference solver consume the same object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .conditions import Condition, Dirichlet, Initial, InitialVelocity
+from .domains import Domain, SpaceTime
+from .equations import Custom, Equation
+from .operators import FieldValues
+
+__all__ = ["Problem"]
+
+ExactSolution = Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A well-posed PDE problem.
+
+    Parameters
+    ----------
+    domain:
+        Where the problem lives; a :class:`~neuralpde.domains.SpaceTime` for evolution equations.
+    equation:
+        An :class:`~neuralpde.equations.Equation`, or a residual function ``(u, x) -> r``
+        (wrapped in :class:`~neuralpde.equations.Custom`, steady).
+    conditions:
+        Boundary and initial conditions.
+    exact:
+        Optional exact solution, a callable of the points ``(N, d)`` returning ``N`` values;
+        written with ``torch`` functions it can also be differentiated (e.g. to check residuals).
+    name:
+        A short identifier, used in files and reports.
+    """
+
+    domain: Domain
+    equation: Equation | Callable
+    conditions: Sequence[Condition] = field(default_factory=tuple)
+    exact: ExactSolution | None = None
+    name: str = "problem"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.domain, Domain):
+            raise TypeError(f"domain must be a neuralpde Domain, got {type(self.domain).__name__}")
+        eq = self.equation
+        if not isinstance(eq, Equation):
+            if not callable(eq):
+                raise TypeError(
+                    f"equation must be an Equation or a residual function (u, x) -> r, got "
+                    f"{type(eq).__name__}"
+                )
+            object.__setattr__(self, "equation", Custom(eq))
+        conds = (self.conditions,) if isinstance(self.conditions, Condition) else self.conditions
+        conds = tuple(conds)
+        for c in conds:
+            if not isinstance(c, Condition):
+                raise TypeError(f"conditions must be Condition objects, got {type(c).__name__}")
+        object.__setattr__(self, "conditions", conds)
+        if self.exact is not None and not callable(self.exact):
+            raise TypeError(
+                f"exact must be a callable of the points, got {type(self.exact).__name__}"
+            )
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
+        self._check_well_posed()
+
+    def _check_well_posed(self) -> None:
+        order = self.equation.time_order
+        timed = isinstance(self.domain, SpaceTime)
+        kinds = {type(c) for c in self.conditions}
+        if order > 0 and not timed:
+            raise ValueError(
+                f"{type(self.equation).__name__} is an evolution equation: give it a SpaceTime "
+                "domain, e.g. SpaceTime(Rectangle(...), t_span=(0, 1))"
+            )
+        if not timed and kinds & {Initial, InitialVelocity}:
+            raise ValueError("Initial conditions need a SpaceTime domain")
+        if order >= 1 and Initial not in kinds:
+            raise ValueError(
+                f"{type(self.equation).__name__} needs an Initial condition u(x, t0) = u0(x)"
+            )
+        if order >= 2 and InitialVelocity not in kinds:
+            raise ValueError(
+                f"{type(self.equation).__name__} is second order in time: it needs an "
+                "InitialVelocity condition du/dt(x, t0) = v0(x) as well as Initial"
+            )
+        parts = set(self.domain.boundary_parts)
+        for c in self.conditions:
+            if isinstance(c, Dirichlet) and c.on is not None:
+                unknown = [p for p in c.on if p not in parts]
+                if unknown:
+                    raise ValueError(
+                        f"Dirichlet(on=...) names unknown boundary part(s) {unknown}; this "
+                        f"domain's parts are {sorted(parts)}"
+                    )
+
+    @property
+    def time_index(self) -> int | None:
+        """Column of time in the points, or ``None`` when steady."""
+        return self.domain.dim - 1 if isinstance(self.domain, SpaceTime) else None
+
+    def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
+        """The equation's residual at points ``x``."""
+        return self.equation.residual(u, x)
+
+    def exact_values(self, points: np.ndarray) -> np.ndarray:
+        """The exact solution at points ``(N, d)`` as a float64 NumPy array."""
+        if self.exact is None:
+            raise ValueError(f"problem {self.name!r} has no exact solution")
+        x = torch.as_tensor(np.asarray(points, dtype=np.float64))
+        with torch.no_grad():
+            out = self.exact(x)
+        out = out.detach().cpu().numpy() if torch.is_tensor(out) else np.asarray(out)
+        return np.asarray(out, dtype=np.float64).reshape(len(x))
+
+    def describe(self) -> dict:
+        """A JSON-serialisable description (stored in every solution file)."""
+        return {
+            "name": self.name,
+            "domain": self.domain.describe(),
+            "equation": self.equation.describe(),
+            "conditions": [c.describe() for c in self.conditions],
+            "has_exact": self.exact is not None,
+        }
