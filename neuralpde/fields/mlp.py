@@ -1,0 +1,56 @@
+r"""A tanh multilayer perceptron, the classical PINN baseline.
+
+:math:`h_{i+1} = \tanh(W_i h_i + b_i)`, Glorot-normal weights, zero biases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "MLPNet"]
+
+
+class MLPNet(nn.Module):
+    """The tanh MLP module; build it from an :class:`MLP` specification."""
+
+    def __init__(self, in_features: int, width: int, depth: int, out_features: int = 1) -> None:
+        super().__init__()
+        sizes = [in_features] + [width] * depth
+        self.hidden = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        self.out = nn.Linear(width, out_features)
+        with torch.no_grad():
+            for layer in [*self.hidden, self.out]:
+                nn.init.xavier_normal_(layer.weight)
+                layer.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for layer in self.hidden:
+            h = torch.tanh(layer(h))
+        return self.out(h)
+
+
+@dataclass(frozen=True)
+class MLP:
+    """Specification of a tanh MLP field with ``depth`` hidden layers of ``width`` neurons."""
+
+    width: int = 64
+    depth: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("width", "depth"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"MLP.{name} must be a positive integer, got {v!r}")
+
+    def build(self, in_features: int, out_features: int = 1) -> MLPNet:
+        """The module for ``in_features`` inputs."""
+        return MLPNet(in_features, self.width, self.depth, out_features)
+
+    def describe(self) -> dict:
+        return {"type": "mlp", "width": self.width, "depth": self.depth}

@@ -1,0 +1,98 @@
+r"""SIREN: a multilayer perceptron with sine activations (Sitzmann et al., NeurIPS 2020).
+
+Layer :math:`i` computes :math:`h_{i+1} = \sin(\omega_i (W_i h_i + b_i))` and a final linear layer
+gives the value. Initialisation follows the paper: the first layer draws
+:math:`W \sim U(-1/n, 1/n)` and the later layers
+:math:`W \sim U(-\sqrt{6/n}/\omega, \sqrt{6/n}/\omega)`
+(:math:`n` the fan-in), which keeps pre-activations distributed as :math:`\arcsin`-like unit
+variance through depth. Biases keep PyTorch's default :math:`U(-1/\sqrt{n}, 1/\sqrt{n})`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["Siren", "SirenNet"]
+
+
+class SirenNet(nn.Module):
+    """The SIREN module; build it from a :class:`Siren` specification."""
+
+    def __init__(
+        self, in_features: int, width: int, depth: int, w0: Sequence[float], out_features: int = 1
+    ) -> None:
+        super().__init__()
+        self.w0 = [float(w) for w in w0]
+        sizes = [in_features] + [width] * depth
+        self.hidden = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        self.out = nn.Linear(width, out_features)
+        with torch.no_grad():
+            for i, layer in enumerate(self.hidden):
+                n = layer.in_features
+                bound = 1.0 / n if i == 0 else math.sqrt(6.0 / n) / self.w0[i]
+                layer.weight.uniform_(-bound, bound)
+            n = self.out.in_features
+            bound = math.sqrt(6.0 / n) / self.w0[-1]
+            self.out.weight.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for w0, layer in zip(self.w0, self.hidden, strict=True):
+            h = torch.sin(w0 * layer(h))
+        return self.out(h)
+
+
+@dataclass(frozen=True)
+class Siren:
+    """Specification of a SIREN field.
+
+    Parameters
+    ----------
+    width:
+        Neurons per hidden layer.
+    depth:
+        Number of sine layers.
+    w0:
+        Frequency factor :math:`\\omega_0`: one number for every layer, or one per layer.
+    """
+
+    width: int = 64
+    depth: int = 3
+    w0: float | Sequence[float] = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("width", "depth"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"Siren.{name} must be a positive integer, got {v!r}")
+        w0 = self.w0_per_layer()
+        if len(w0) != self.depth:
+            raise ValueError(f"Siren.w0 must be a number or {self.depth} numbers, got {self.w0!r}")
+        if not all(math.isfinite(w) and w > 0 for w in w0):
+            raise ValueError(f"Siren.w0 must be positive and finite, got {self.w0!r}")
+        if not isinstance(self.w0, (int, float)):
+            object.__setattr__(self, "w0", tuple(float(w) for w in self.w0))
+
+    def w0_per_layer(self) -> list[float]:
+        if isinstance(self.w0, (int, float)):
+            return [float(self.w0)] * self.depth
+        return [float(w) for w in self.w0]
+
+    def build(self, in_features: int, out_features: int = 1) -> SirenNet:
+        """The module for ``in_features`` inputs."""
+        return SirenNet(in_features, self.width, self.depth, self.w0_per_layer(), out_features)
+
+    def describe(self) -> dict:
+        return {
+            "type": "siren",
+            "width": self.width,
+            "depth": self.depth,
+            "w0": self.w0_per_layer(),
+        }

@@ -1,0 +1,32 @@
+r"""Wrappers that compose with any field module.
+
+:class:`InputScaling` maps the domain's bounding box onto :math:`[-1, 1]^d`,
+:math:`\hat x = 2 (x - \ell) / (h - \ell) - 1`, so that a network's initialisation sees inputs of
+unit scale whatever the physical units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["InputScaling"]
+
+
+class InputScaling(nn.Module):
+    """``net(2 (x - lower) / (upper - lower) - 1)``; the bounds are saved with the weights."""
+
+    def __init__(self, net: nn.Module, lower: Sequence[float], upper: Sequence[float]) -> None:
+        super().__init__()
+        self.net = net
+        lo = torch.as_tensor(lower, dtype=torch.float64)
+        hi = torch.as_tensor(upper, dtype=torch.float64)
+        if lo.shape != hi.shape or lo.ndim != 1 or not bool((hi > lo).all()):
+            raise ValueError(f"InputScaling needs lower < upper, got {lower!r} and {upper!r}")
+        self.register_buffer("lower", lo)
+        self.register_buffer("upper", hi)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0)

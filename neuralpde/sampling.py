@@ -1,0 +1,144 @@
+"""Collocation samplers: uniform random, Sobol and Latin-hypercube points.
+
+A sampler draws points in the unit cube; the domain maps them onto its interior, boundary and
+initial slice. Every draw is reproducible from ``(seed, round)``: round ``k`` is the ``k``-th
+resampling, so a run with the same seed sees the same points.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import qmc
+
+from .conditions import Dirichlet, Initial, InitialVelocity
+from .domains import SpaceTime
+from .problem import Problem
+
+__all__ = [
+    "Sampler",
+    "UniformSampler",
+    "SobolSampler",
+    "LatinHypercubeSampler",
+    "CollocationPoints",
+]
+
+
+@dataclass(frozen=True)
+class CollocationPoints:
+    """One draw of training points (float64 NumPy arrays).
+
+    ``boundary[i]`` holds the points of the problem's ``i``-th condition (empty for conditions that
+    take none); ``interior`` the residual points.
+    """
+
+    interior: np.ndarray
+    condition_points: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """Base sampler: point counts and the resampling period.
+
+    Parameters
+    ----------
+    n_interior:
+        Residual points in the interior.
+    n_boundary:
+        Points on the whole boundary, shared among boundary conditions by the parts they target.
+    n_initial:
+        Points on the initial slice, for each initial condition.
+    resample_every:
+        Draw new points every this many first-order optimizer steps (0: never).
+    """
+
+    n_interior: int = 4096
+    n_boundary: int = 1024
+    n_initial: int = 1024
+    resample_every: int = 0
+
+    kind = "base"
+
+    def __post_init__(self) -> None:
+        for name in ("n_interior", "n_boundary", "n_initial"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        r = self.resample_every
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+            raise ValueError(f"resample_every must be a non-negative integer, got {r!r}")
+
+    def unit(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` points in ``[0, 1)^d``."""
+        raise NotImplementedError
+
+    def draw(self, problem: Problem, seed: int, round: int = 0) -> CollocationPoints:
+        """Draw the interior and condition points of ``problem``."""
+        domain = problem.domain
+        d = domain.dim
+
+        def rng(stream: int) -> np.random.Generator:
+            return np.random.default_rng([int(seed), int(round), stream])
+
+        interior = domain.interior(self.unit(self.n_interior, d, rng(0)))
+        boundary = None
+        cond_points = []
+        for i, cond in enumerate(problem.conditions):
+            if isinstance(cond, Dirichlet):
+                if boundary is None:
+                    boundary = domain.boundary(self.unit(self.n_boundary, d, rng(1)))
+                if cond.on is None:
+                    pts = boundary.points
+                else:
+                    wanted = [domain.boundary_parts.index(p) for p in cond.on]
+                    pts = boundary.points[np.isin(boundary.tags, wanted)]
+                if len(pts) == 0:
+                    raise ValueError(
+                        f"no boundary points fell on {cond.on}; raise n_boundary "
+                        f"(now {self.n_boundary})"
+                    )
+                cond_points.append(pts)
+            elif isinstance(cond, (Initial, InitialVelocity)):
+                assert isinstance(domain, SpaceTime)
+                cond_points.append(domain.initial(self.unit(self.n_initial, d - 1, rng(2 + i))))
+            else:  # pragma: no cover - every Condition subclass is handled above
+                raise TypeError(f"no sampling rule for {type(cond).__name__}")
+        return CollocationPoints(interior, tuple(cond_points))
+
+    def describe(self) -> dict:
+        return {
+            "type": type(self).__name__,
+            "n_interior": int(self.n_interior),
+            "n_boundary": int(self.n_boundary),
+            "n_initial": int(self.n_initial),
+            "resample_every": int(self.resample_every),
+        }
+
+
+@dataclass(frozen=True)
+class UniformSampler(Sampler):
+    """Independent uniform random points."""
+
+    def unit(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.random((n, d))
+
+
+@dataclass(frozen=True)
+class SobolSampler(Sampler):
+    """Scrambled Sobol points (low discrepancy; best with power-of-two counts)."""
+
+    def unit(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+        engine = qmc.Sobol(d, scramble=True, seed=rng)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*balance properties.*")
+            return engine.random(n)
+
+
+@dataclass(frozen=True)
+class LatinHypercubeSampler(Sampler):
+    """Latin-hypercube points: one point in each of ``n`` slabs along every axis."""
+
+    def unit(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+        return qmc.LatinHypercube(d, seed=rng).random(n)
