@@ -1,0 +1,53 @@
+"""neuralpde: partial differential equations solved by neural fields, with known error.
+
+Define a :class:`Problem` (domain, equation, conditions), call :func:`solve`, evaluate or
+:meth:`~neuralpde.solution.Solution.save` the result, and :func:`load` it anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+from . import operators  # noqa: E402
+from .api import solve  # noqa: E402
+from .conditions import Dirichlet, Initial, InitialVelocity  # noqa: E402
+from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
+from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave  # noqa: E402
+from .fields import MLP, Siren  # noqa: E402
+from .problem import Problem  # noqa: E402
+from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler  # noqa: E402
+from .solution import NeuralField, Solution, load  # noqa: E402
+from .training import Trainer  # noqa: E402
+
+logging.getLogger("neuralpde").addHandler(logging.NullHandler())
+
+__all__ = [
+    "__version__",
+    "operators",
+    "solve",
+    "load",
+    "Problem",
+    "Solution",
+    "NeuralField",
+    "Box",
+    "Interval",
+    "Rectangle",
+    "SpaceTime",
+    "Dirichlet",
+    "Initial",
+    "InitialVelocity",
+    "Equation",
+    "Custom",
+    "Poisson",
+    "Helmholtz",
+    "Heat",
+    "Wave",
+    "Siren",
+    "MLP",
+    "Trainer",
+    "SobolSampler",
+    "UniformSampler",
+    "LatinHypercubeSampler",
+]

@@ -1,0 +1,109 @@
+"""The one-call entry point: :func:`solve`."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from . import metrics
+from .fields import MLP, InputScaling, Siren
+from .problem import Problem
+from .sampling import Sampler, SobolSampler
+from .solution import Solution
+from .training import Trainer
+
+__all__ = ["solve"]
+
+log = logging.getLogger("neuralpde.solve")
+
+_MONITOR_POINTS = 4096
+
+
+def solve(
+    problem: Problem,
+    field: Siren | MLP | None = None,
+    sampler: Sampler | None = None,
+    trainer: Trainer | None = None,
+    *,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    monitor: bool = True,
+) -> Solution:
+    """Solve ``problem`` with a neural field; returns a :class:`~neuralpde.solution.Solution`.
+
+    Parameters
+    ----------
+    problem:
+        The problem; it is not modified.
+    field:
+        The network specification (default ``Siren()``); inputs are scaled from the domain's
+        bounding box to ``[-1, 1]``.
+    sampler:
+        Collocation points (default ``SobolSampler()``).
+    trainer:
+        Optimizer settings and budget (default ``Trainer()``).
+    seed:
+        Seeds the network's initialisation and every draw of points; same seed, same result.
+    dtype, device:
+        Precision and device of training.
+    monitor:
+        Record the relative L2 error against the exact solution (when the problem has one) on
+        4096 fixed random points with the training history.
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
+    field = Siren() if field is None else field
+    sampler = SobolSampler() if sampler is None else sampler
+    trainer = Trainer() if trainer is None else trainer
+    if not isinstance(field, (Siren, MLP)):
+        raise TypeError(f"field must be a Siren or MLP specification, got {type(field).__name__}")
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
+    if not isinstance(trainer, Trainer):
+        raise TypeError(f"trainer must be a Trainer, got {type(trainer).__name__}")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+
+    domain = problem.domain
+    lo, hi = domain.bounds
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = InputScaling(field.build(domain.dim), lo.tolist(), hi.tolist())
+    net = net.to(dtype=dtype, device=device)
+    architecture = {
+        "field": field.describe(),
+        "in_features": domain.dim,
+        "input_scaling": {"lower": lo.tolist(), "upper": hi.tolist()},
+    }
+
+    watch = None
+    if monitor and problem.exact is not None:
+        rng = np.random.default_rng([seed, 2**31 - 1])
+        pts = domain.interior(rng.random((_MONITOR_POINTS, domain.dim)))
+        ref = problem.exact_values(pts)
+        xm = torch.as_tensor(pts, dtype=dtype, device=device)
+
+        def watch(n: torch.nn.Module) -> float:
+            with torch.no_grad():
+                u = n(xm)[:, 0].cpu().numpy()
+            return metrics.relative_l2(u, ref)
+
+    log.info("solving %s: %s, %s", problem.name, field, sampler)
+    result = trainer.fit(
+        net, problem, sampler, seed=seed, dtype=dtype, device=device, monitor=watch
+    )
+    settings = {
+        "field": field.describe(),
+        "sampler": sampler.describe(),
+        "trainer": trainer.describe(),
+        "dtype": str(dtype).replace("torch.", ""),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+    return Solution(problem, net, architecture, result, seed, settings)

@@ -1,0 +1,214 @@
+"""Solutions: a trained field you can evaluate anywhere, with the record of how it was made."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import metrics
+from .fields import build_field
+from .io import read_solution, write_solution
+from .problem import Problem
+from .training import TrainResult
+
+__all__ = ["NeuralField", "SavedField", "Solution", "grid_points", "load", "versions"]
+
+_CHUNK = 65536
+
+
+def versions() -> dict[str, str]:
+    """Versions of neuralpde and of the libraries that shape its results."""
+    import h5py
+    import scipy
+
+    from . import __version__
+
+    return {
+        "neuralpde": __version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "h5py": h5py.__version__,
+    }
+
+
+def grid_points(axes: Sequence[np.ndarray]) -> np.ndarray:
+    """The points of the tensor grid of 1-D ``axes``, shape ``(n1 * n2 * ..., d)``, C order."""
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.column_stack([m.ravel() for m in mesh])
+
+
+class NeuralField:
+    """A trained network as a function of the coordinates.
+
+    ``field(points)`` takes an ``(N, d)`` array (columns in the order of :attr:`names`: space
+    first, then time) and returns the ``N`` values as a float64 array.
+    """
+
+    def __init__(self, net: nn.Module, names: Sequence[str], architecture: Mapping) -> None:
+        self.net = net.eval()
+        self.names = tuple(names)
+        self.architecture = dict(architecture)
+        self._param = next(net.parameters())
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def _points(self, points: np.ndarray | Sequence) -> torch.Tensor:
+        arr = np.asarray(points, dtype=np.float64)
+        if arr.ndim == 1 and arr.shape[0] == self.dim:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.dim:
+            raise ValueError(
+                f"points must have shape (N, {self.dim}) with columns {self.names}, got {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("points contain NaN or inf")
+        return torch.as_tensor(arr, dtype=self._param.dtype, device=self._param.device)
+
+    def __call__(self, points: np.ndarray | Sequence) -> np.ndarray:
+        x = self._points(points)
+        out = []
+        with torch.no_grad():
+            for i in range(0, x.shape[0], _CHUNK):
+                out.append(self.net(x[i : i + _CHUNK])[:, 0].cpu())
+        if not out:
+            return np.zeros(0)
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def gradient(self, points: np.ndarray | Sequence) -> np.ndarray:
+        """First derivatives along every coordinate, shape ``(N, d)``."""
+        x = self._points(points)
+        out = []
+        for i in range(0, x.shape[0], _CHUNK):
+            xi = x[i : i + _CHUNK].clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.net(xi).sum(), xi)
+            out.append(g.detach().cpu())
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def on_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
+        """Values on the tensor grid of 1-D ``axes`` (one per coordinate), shape (n1, n2, ...)."""
+        if len(axes) != self.dim:
+            raise ValueError(f"need {self.dim} axes, got {len(axes)}")
+        return self(grid_points(axes)).reshape(tuple(len(a) for a in axes))
+
+
+class SavedField(NeuralField):
+    """A field loaded from a solution file; :attr:`record` holds everything else the file says."""
+
+    def __init__(self, net: nn.Module, record: dict[str, Any]) -> None:
+        super().__init__(net, record["coordinates"], record["architecture"])
+        self.record = record
+
+    @property
+    def grid(self) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """The stored coordinate arrays and the values on their grid."""
+        return self.record["coords"], self.record.get("u")
+
+
+def load(path: str | os.PathLike) -> SavedField:
+    """Load a solution file written by :meth:`Solution.save` as a callable field.
+
+    Needs no problem code: the network is rebuilt from the architecture stored in the file.
+    """
+    rec = read_solution(path)
+    net = build_field(rec["architecture"])
+    dtype = getattr(torch, rec["dtype"].replace("torch.", ""))
+    net = net.to(dtype)
+    state = {k: torch.as_tensor(v) for k, v in rec["parameters"].items()}
+    net.load_state_dict(state, strict=True)
+    return SavedField(net, rec)
+
+
+class Solution(NeuralField):
+    """The result of :func:`neuralpde.solve`: the trained field, its problem and its record.
+
+    Attributes: ``problem``, ``status`` (why training stopped), ``message`` (what to do about it),
+    ``history`` (step, time, loss, monitor), ``timings``, ``seed``, ``settings``.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        net: nn.Module,
+        architecture: Mapping,
+        result: TrainResult,
+        seed: int,
+        settings: Mapping[str, Any],
+    ) -> None:
+        super().__init__(net, problem.domain.names, architecture)
+        self.problem = problem
+        self.result = result
+        self.seed = seed
+        self.settings = dict(settings)
+
+    status = property(lambda self: self.result.status)
+    message = property(lambda self: self.result.message)
+    history = property(lambda self: self.result.history)
+    timings = property(lambda self: self.result.timings)
+
+    def grid_axes(self, n: int | Sequence[int] | None = None) -> tuple[np.ndarray, ...]:
+        """The uniform grid used for errors and files (:func:`metrics.dense_grid_size` per axis)."""
+        domain = self.problem.domain
+        if not hasattr(domain, "grid"):
+            raise ValueError(f"{type(domain).__name__} has no regular grid")
+        return domain.grid(metrics.dense_grid_size(domain.dim) if n is None else n)
+
+    def errors(self, n: int | Sequence[int] | None = None) -> dict[str, float]:
+        """Relative L2, relative max and RMS errors against the exact solution on the dense grid."""
+        if self.problem.exact is None:
+            raise ValueError(f"problem {self.problem.name!r} has no exact solution to compare with")
+        pts = grid_points(self.grid_axes(n))
+        return metrics.summary(self(pts), self.problem.exact_values(pts))
+
+    def error(self, n: int | Sequence[int] | None = None) -> float:
+        """Relative L2 error against the exact solution on the dense grid."""
+        return self.errors(n)["relative_l2"]
+
+    def save(self, path: str | os.PathLike, n: int | Sequence[int] | None = None) -> Path:
+        """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path."""
+        axes = self.grid_axes(n)
+        values = self.on_grid(axes)
+        exact, errs = None, {}
+        if self.problem.exact is not None:
+            exact = self.problem.exact_values(grid_points(axes)).reshape(values.shape)
+            errs = metrics.summary(values, exact)
+        vers = versions()
+        params = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
+        return write_solution(
+            path,
+            coords=dict(zip(self.names, axes, strict=True)),
+            values=values,
+            exact=exact,
+            architecture=self.architecture,
+            parameters=params,
+            dtype=str(self._param.dtype).replace("torch.", ""),
+            problem=self.problem.describe(),
+            training={
+                "history": self.history,
+                "status": self.status,
+                "message": self.message,
+                "seed": self.seed,
+                "steps": self.result.steps,
+                "timings": self.timings,
+                "settings": self.settings,
+            },
+            metrics=errs,
+            provenance={
+                "neuralpde": vers["neuralpde"],
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "versions": vers,
+                "platform": platform.platform(),
+            },
+        )

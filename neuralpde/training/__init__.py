@@ -1,0 +1,6 @@
+"""Training: the physics-informed loss and the Adam-then-L-BFGS trainer."""
+
+from .loss import Batch, loss_terms, make_batch
+from .trainer import Trainer, TrainResult
+
+__all__ = ["Batch", "loss_terms", "make_batch", "Trainer", "TrainResult"]

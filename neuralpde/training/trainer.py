@@ -1,0 +1,296 @@
+"""Training: Adam, then L-BFGS, within a step, wall-time or loss budget.
+
+Adam explores with a decaying learning rate on (optionally resampled) points; L-BFGS with a
+strong-Wolfe line search then converges on a fixed draw. Training stops at the first of: all steps
+done, the wall-time budget spent, the loss below ``tol``, or a non-finite loss (the last finite
+parameters are restored).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..problem import Problem
+from ..sampling import Sampler
+from .loss import Batch, loss_terms, make_batch
+
+__all__ = ["Trainer", "TrainResult"]
+
+log = logging.getLogger("neuralpde.training")
+
+Monitor = Callable[[nn.Module], float]
+
+
+@dataclass
+class TrainResult:
+    """What a training run did: its history, why it stopped and where the time went."""
+
+    status: str
+    message: str
+    steps: int
+    history: dict[str, list] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """Optimizer settings and budgets.
+
+    Parameters
+    ----------
+    adam_steps, lbfgs_steps:
+        Iterations of each phase (either may be 0).
+    lr, lr_final:
+        Adam's learning rate decays exponentially from ``lr`` to ``lr_final``.
+    seconds:
+        Wall-time budget for the whole run (``None``: no limit). Adam gets at most
+        ``adam_fraction`` of it when L-BFGS follows.
+    tol:
+        Stop when the total loss falls below this.
+    lbfgs_history:
+        Number of curvature pairs L-BFGS keeps.
+    log_every:
+        Record (and log) the history every this many steps.
+    progress:
+        Show a progress bar; ``None`` shows it only when standard error is a terminal.
+    """
+
+    adam_steps: int = 2000
+    lbfgs_steps: int = 2000
+    lr: float = 1e-3
+    lr_final: float = 1e-4
+    seconds: float | None = None
+    adam_fraction: float = 0.3
+    tol: float = 0.0
+    lbfgs_history: int = 50
+    log_every: int = 100
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("adam_steps", "lbfgs_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        if self.adam_steps + self.lbfgs_steps == 0:
+            raise ValueError("adam_steps and lbfgs_steps are both 0: nothing to train")
+        for name in ("lr", "lr_final"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        if self.seconds is not None and not (
+            isinstance(self.seconds, (int, float)) and self.seconds > 0
+        ):
+            raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
+        if not 0 < self.adam_fraction <= 1:
+            raise ValueError(f"adam_fraction must be in (0, 1], got {self.adam_fraction!r}")
+        if not (isinstance(self.tol, (int, float)) and self.tol >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
+        for name in ("lbfgs_history", "log_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+    def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
+        """A copy with a new budget: ``steps`` in total (split as the phases are now) and/or
+        ``seconds`` of wall time (with no step limit on L-BFGS unless ``steps`` is given)."""
+        kw = asdict(self)
+        if steps is not None:
+            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+                raise ValueError(f"steps must be a positive integer, got {steps!r}")
+            total = self.adam_steps + self.lbfgs_steps
+            kw["adam_steps"] = round(steps * self.adam_steps / total)
+            kw["lbfgs_steps"] = steps - kw["adam_steps"]
+        if seconds is not None:
+            kw["seconds"] = seconds
+            if steps is None:
+                kw["lbfgs_steps"] = max(self.lbfgs_steps, 10**9)
+        return Trainer(**kw)
+
+    def describe(self) -> dict:
+        out = asdict(self)
+        if out["lbfgs_steps"] >= 10**9:
+            out["lbfgs_steps"] = "until the time budget"
+        return out
+
+    # ------------------------------------------------------------------------------------------
+    def fit(
+        self,
+        net: nn.Module,
+        problem: Problem,
+        sampler: Sampler,
+        *,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
+        monitor: Monitor | None = None,
+    ) -> TrainResult:
+        """Train ``net`` in place on ``problem``; returns the history and stopping reason.
+
+        ``monitor(net)`` (e.g. the error against an exact solution) is recorded with the history.
+        """
+        start = time.perf_counter()
+        deadline = math.inf if self.seconds is None else start + float(self.seconds)
+        adam_deadline = deadline
+        if self.seconds is not None and self.lbfgs_steps > 0:
+            adam_deadline = start + self.adam_fraction * float(self.seconds)
+        hist: dict[str, list] = {"step": [], "time": [], "loss": [], "phase": [], "monitor": []}
+        timings = {"sampling": 0.0, "adam": 0.0, "lbfgs": 0.0, "monitor": 0.0}
+        state = {"step": 0, "good": copy.deepcopy(net.state_dict()), "status": None}
+
+        def draw(round_: int) -> Batch:
+            t = time.perf_counter()
+            b = make_batch(problem, sampler.draw(problem, seed, round_), dtype, device)
+            timings["sampling"] += time.perf_counter() - t
+            return b
+
+        def record(loss: float, phase: str, terms: dict | None = None) -> None:
+            t = time.perf_counter()
+            m = float(monitor(net)) if monitor is not None else math.nan
+            timings["monitor"] += time.perf_counter() - t
+            hist["step"].append(state["step"])
+            hist["time"].append(time.perf_counter() - start)
+            hist["loss"].append(loss)
+            hist["phase"].append(phase)
+            hist["monitor"].append(m)
+            extra = "" if monitor is None else f" monitor={m:.3e}"
+            lvl = logging.DEBUG if bar.disable is False else logging.INFO
+            log.log(lvl, "%s step %d loss=%.3e%s", phase, state["step"], loss, extra)
+
+        def finite(loss: float) -> bool:
+            if math.isfinite(loss):
+                return True
+            net.load_state_dict(state["good"])
+            state["status"] = "diverged"
+            return False
+
+        total = self.adam_steps + (self.lbfgs_steps if self.lbfgs_steps < 10**9 else 0)
+        bar = tqdm(
+            total=total or None,
+            disable=None if self.progress is None else not self.progress,
+            desc=problem.name,
+            unit="step",
+            leave=False,
+            dynamic_ncols=True,
+        )
+        batch = draw(0)
+        params = [p for p in net.parameters() if p.requires_grad]
+        loss_value = math.inf
+
+        # ---- Adam ----------------------------------------------------------------------------
+        if self.adam_steps > 0:
+            t0 = time.perf_counter()
+            opt = torch.optim.Adam(params, lr=self.lr)
+            gamma = (self.lr_final / self.lr) ** (1.0 / max(self.adam_steps, 1))
+            sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
+            round_ = 0
+            for k in range(self.adam_steps):
+                if sampler.resample_every and k > 0 and k % sampler.resample_every == 0:
+                    round_ += 1
+                    batch = draw(round_)
+                opt.zero_grad(set_to_none=True)
+                loss, _ = loss_terms(net, problem, batch)
+                loss_value = float(loss.detach())
+                if not finite(loss_value):
+                    break
+                loss.backward()
+                opt.step()
+                sched.step()
+                state["step"] += 1
+                bar.update(1)
+                if k % self.log_every == 0 or k == self.adam_steps - 1:
+                    state["good"] = copy.deepcopy(net.state_dict())
+                    bar.set_postfix(loss=f"{loss_value:.2e}")
+                    record(loss_value, "adam")
+                if loss_value <= self.tol:
+                    state["status"] = "converged"
+                    break
+                if time.perf_counter() >= adam_deadline:
+                    break
+            timings["adam"] = time.perf_counter() - t0
+
+        # ---- L-BFGS --------------------------------------------------------------------------
+        if self.lbfgs_steps > 0 and state["status"] is None and time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            opt = torch.optim.LBFGS(
+                params,
+                lr=1.0,
+                max_iter=20,
+                history_size=self.lbfgs_history,
+                line_search_fn="strong_wolfe",
+                tolerance_grad=0.0,
+                tolerance_change=0.0,
+            )
+
+            def closure() -> torch.Tensor:
+                opt.zero_grad(set_to_none=True)
+                loss, _ = loss_terms(net, problem, batch)
+                loss.backward()
+                return loss.detach()
+
+            done = 0
+            next_log = 0
+            while done < self.lbfgs_steps and time.perf_counter() < deadline:
+                chunk = min(20, self.lbfgs_steps - done)
+                opt.param_groups[0]["max_iter"] = chunk
+                before = opt.state[params[0]].get("n_iter", 0)
+                opt.step(closure)
+                n_iter = opt.state[params[0]].get("n_iter", 0)
+                advanced = n_iter - before
+                done += advanced
+                state["step"] += advanced
+                bar.update(advanced)
+                current = current_loss(net, problem, batch)
+                if not finite(current):
+                    break
+                loss_value = current
+                state["good"] = copy.deepcopy(net.state_dict())
+                if done >= next_log:
+                    bar.set_postfix(loss=f"{loss_value:.2e}")
+                    record(loss_value, "lbfgs")
+                    next_log = done + self.log_every
+                if loss_value <= self.tol:
+                    state["status"] = "converged"
+                    break
+                if advanced == 0:
+                    state["status"] = "stalled"
+                    break
+            timings["lbfgs"] = time.perf_counter() - t0
+        bar.close()
+
+        if not hist["step"] or hist["step"][-1] != state["step"]:
+            record(loss_value, "final")
+        timings["total"] = time.perf_counter() - start
+        status = state["status"]
+        if status is None:
+            status = "time_budget" if time.perf_counter() >= deadline else "step_budget"
+        message = _MESSAGES[status]
+        log.info("stopped after %d steps (%s): loss %.3e", state["step"], status, hist["loss"][-1])
+        if status in ("diverged", "stalled"):
+            log.warning(message)
+        return TrainResult(status, message, state["step"], hist, timings)
+
+
+def current_loss(net: nn.Module, problem: Problem, batch: Batch) -> float:
+    """The loss at the current parameters, as a number."""
+    loss, _ = loss_terms(net, problem, batch)
+    return float(loss.detach())
+
+
+_MESSAGES = {
+    "converged": "the loss reached the tolerance",
+    "step_budget": "all steps done; raise the step budget for a smaller loss",
+    "time_budget": "the wall-time budget was spent; raise it for a smaller loss",
+    "diverged": "the loss became non-finite; the last finite parameters were kept. Lower the "
+    "learning rate or use float64",
+    "stalled": "L-BFGS made no progress (often the limit of the precision); use float64 or "
+    "change the field",
+}
