@@ -60,29 +60,44 @@ class Siren:
     depth:
         Number of sine layers.
     w0:
-        Frequency factor :math:`\\omega_0`: one number for every layer, or one per layer.
+        Frequency factor :math:`\\omega_0` of the first layer, or a sequence of one per layer.
+        The first layer's :math:`\\omega_0` sets the highest frequency the field starts with
+        (about :math:`\\omega_0/2` radians per unit of the scaled inputs in :math:`[-1, 1]`).
+    w0_hidden:
+        :math:`\\omega_0` of the later layers when ``w0`` is a number (default 1).
+
+    The paper's image-fitting setting is ``w0=30, w0_hidden=30``; PDE solutions are smoother and
+    a large :math:`\\omega_0` lets the field meet the residual at the collocation points while
+    oscillating between them, so the defaults here are ``w0=3, w0_hidden=1``.
     """
 
     width: int = 64
     depth: int = 3
-    w0: float | Sequence[float] = 30.0
+    w0: float | Sequence[float] = 3.0
+    w0_hidden: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("width", "depth"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"Siren.{name} must be a positive integer, got {v!r}")
+        if self.w0_hidden is not None and not isinstance(self.w0, (int, float)):
+            raise ValueError("Siren.w0_hidden applies only when w0 is a single number")
         w0 = self.w0_per_layer()
         if len(w0) != self.depth:
             raise ValueError(f"Siren.w0 must be a number or {self.depth} numbers, got {self.w0!r}")
         if not all(math.isfinite(w) and w > 0 for w in w0):
-            raise ValueError(f"Siren.w0 must be positive and finite, got {self.w0!r}")
+            raise ValueError(
+                f"Siren.w0 and w0_hidden must be positive and finite, got {self.w0!r} and "
+                f"{self.w0_hidden!r}"
+            )
         if not isinstance(self.w0, (int, float)):
             object.__setattr__(self, "w0", tuple(float(w) for w in self.w0))
 
     def w0_per_layer(self) -> list[float]:
         if isinstance(self.w0, (int, float)):
-            return [float(self.w0)] * self.depth
+            hidden = 1.0 if self.w0_hidden is None else float(self.w0_hidden)
+            return [float(self.w0)] + [hidden] * (self.depth - 1)
         return [float(w) for w in self.w0]
 
     def build(self, in_features: int, out_features: int = 1) -> SirenNet:

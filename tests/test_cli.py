@@ -1,0 +1,136 @@
+"""The command line, end to end, and its errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import neuralpde as npde
+from neuralpde.cli import main
+
+from .conftest import ROOT
+
+B1 = str(ROOT / "problems" / "poisson2d_sine.py")
+
+
+@pytest.fixture
+def small_b1(tmp_path):
+    """B1 with small settings, so that an end-to-end solve takes a few seconds."""
+    f = tmp_path / "small_b1.py"
+    f.write_text(
+        textwrap.dedent(f"""
+        from pathlib import Path
+        import neuralpde as npde
+        exec(Path({B1!r}).read_text())
+        field = npde.Siren(width=16, depth=2, w0=1.0)
+        sampler = npde.SobolSampler(n_interior=256, n_boundary=128)
+        trainer = npde.Trainer(adam_steps=20, lbfgs_steps=20)
+    """)
+    )
+    return str(f)
+
+
+def test_solve_then_info_then_load(tmp_path, capsys, small_b1):
+    out = tmp_path / "p.h5"
+    assert main(["solve", small_b1, "-o", str(out), "--steps", "30", "--seed", "3", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "relative L2 error vs exact" in text and f"wrote {out}" in text
+    field = npde.load(out)
+    assert field.record["training"]["steps"] == 30
+    assert field.record["training"]["seed"] == 3
+    assert field.record["architecture"]["field"]["width"] == 16  # the file's settings were used
+    assert field(np.array([[0.5, 0.5]])).shape == (1,)
+    # the error printed is the one stored
+    err = field.record["metrics"]["relative_l2"]
+    assert f"{err:.3e}" in text
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "poisson2d_sine" in info and "-\\Delta u = f" in info and "x[0, 1]:200" in info
+    assert main(["info", str(out), "--json"]) == 0
+    assert '"relative_l2"' in capsys.readouterr().out
+
+
+def test_console_script_runs(tmp_path, small_b1):
+    """The installed entry point works as a separate process, as users call it."""
+    out = tmp_path / "p.h5"
+    exe = os.path.join(os.path.dirname(sys.executable), "neuralpde")
+    r = subprocess.run(
+        [exe, "solve", small_b1, "-o", str(out), "--steps", "10"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "relative L2 error vs exact" in r.stdout
+    assert out.is_file()
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err  # one clear line
+    return err[0]
+
+
+def test_missing_problem_file(tmp_path, capsys):
+    assert main(["solve", str(tmp_path / "nope.py"), "-o", str(tmp_path / "o.h5")]) == 2
+    assert "does not exist" in _err(capsys)
+
+
+def test_file_without_problem(tmp_path, capsys):
+    f = tmp_path / "empty.py"
+    f.write_text("x = 1\n")
+    assert main(["solve", str(f), "-o", str(tmp_path / "o.h5")]) == 2
+    assert "defines no problem" in _err(capsys)
+
+
+def test_file_that_fails(tmp_path, capsys):
+    f = tmp_path / "bad.py"
+    f.write_text("import neuralpde\nproblem = neuralpde.Rectangle((0, 0), (0, 1))\n")
+    assert main(["solve", str(f), "-o", str(tmp_path / "o.h5")]) == 2
+    line = _err(capsys)
+    assert "failed to run" in line and "upper must exceed lower" in line
+
+
+def test_unwritable_output(tmp_path, capsys):
+    assert main(["solve", B1, "-o", str(tmp_path / "missing" / "o.h5")]) == 2
+    assert "does not exist" in _err(capsys)
+    if os.geteuid() != 0:  # root can write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        assert main(["solve", B1, "-o", str(ro / "o.h5")]) == 2
+        assert "not writable" in _err(capsys)
+
+
+def test_info_on_a_foreign_file(tmp_path, capsys):
+    f = tmp_path / "x.h5"
+    f.write_text("not hdf5")
+    assert main(["info", str(f)]) == 2
+    assert "not an HDF5 file" in _err(capsys)
+
+
+def test_bad_settings_in_problem_file(tmp_path, capsys):
+    f = tmp_path / "p.py"
+    f.write_text(
+        textwrap.dedent(f"""
+        from pathlib import Path
+        exec(Path({B1!r}).read_text())
+        trainer = "fast"
+    """)
+    )
+    assert main(["solve", str(f), "-o", str(tmp_path / "o.h5")]) == 2
+    assert "'trainer' must be a Trainer" in _err(capsys)
+
+
+@pytest.mark.parametrize(
+    "args", [["--steps", "0"], ["--seconds", "-1"], ["--steps", "5", "--seconds", "5"]]
+)
+def test_bad_budget_is_a_usage_error(tmp_path, args):
+    with pytest.raises(SystemExit) as e:
+        main(["solve", B1, "-o", str(tmp_path / "o.h5"), *args])
+    assert e.value.code == 2

@@ -1,0 +1,146 @@
+"""Solution files: round trip, self-description, versioning and atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.io import FORMAT_VERSION, FormatError, read_solution
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def heat_solution():
+    """A briefly trained space-time solution (the values need not be accurate)."""
+    pi = np.pi
+
+    def exact(x):
+        return torch.exp(-x[:, 2]) * torch.sin(pi * x[:, 0]) * torch.sin(pi * x[:, 1])
+
+    problem = npde.Problem(
+        npde.SpaceTime(npde.Rectangle((0, 0), (1, 2)), t_span=(0, 0.5)),
+        npde.Heat(kappa=1 / (2 * pi**2)),
+        [npde.Dirichlet(0.0), npde.Initial(exact)],
+        exact=exact,
+        name="tiny_heat",
+    )
+    return npde.solve(
+        problem,
+        npde.Siren(width=16, depth=2, w0=2.0),
+        npde.SobolSampler(n_interior=128, n_boundary=64, n_initial=64),
+        npde.Trainer(adam_steps=15, lbfgs_steps=5, progress=False),
+        seed=7,
+    )
+
+
+def test_round_trip_values_equal(heat_solution, tmp_path):
+    path = heat_solution.save(tmp_path / "s.h5", n=(9, 11, 5))
+    field = npde.load(path)
+    pts = np.random.default_rng(0).random((500, 3)) * [1, 2, 0.5]
+    np.testing.assert_array_equal(field(pts), heat_solution(pts))
+    np.testing.assert_allclose(field.gradient(pts), heat_solution.gradient(pts), rtol=1e-12)
+    assert field.names == ("x", "y", "t")
+    coords, grid = field.grid
+    assert grid.shape == (9, 11, 5)
+    np.testing.assert_allclose(coords["y"], np.linspace(0, 2, 11))
+    # the stored grid is the field sampled at the stored coordinates
+    mesh = np.meshgrid(*coords.values(), indexing="ij")
+    np.testing.assert_allclose(
+        field(np.column_stack([m.ravel() for m in mesh])).reshape(grid.shape), grid, rtol=1e-12
+    )
+
+
+def test_file_is_self_describing(heat_solution, tmp_path):
+    path = heat_solution.save(tmp_path / "s.h5", n=8)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "neuralpde-solution"
+        assert f.attrs["format_version"] == FORMAT_VERSION
+        for i, name in enumerate(("x", "y", "t")):
+            assert h5py.h5ds.is_scale(f[name].id)
+            assert f["u"].dims[i].label == name
+            assert f["u"].dims[i][0].name == f"/{name}"
+            assert f["exact"].dims[i][0].name == f"/{name}"
+        arch = json.loads(f["model"].attrs["architecture"])
+        assert arch["field"]["type"] == "siren" and arch["in_features"] == 3
+
+        # weights are plain numeric datasets: no pickled objects anywhere
+        def no_objects(name, obj):
+            if isinstance(obj, h5py.Dataset) and name != "training/phase":
+                assert obj.dtype.kind in "fiu", name
+
+        f.visititems(no_objects)
+        desc = json.loads(f["problem"].attrs["description"])
+        assert desc["equation"]["type"] == "Heat" and desc["name"] == "tiny_heat"
+        assert json.loads(f["provenance"].attrs["versions"])["torch"] == torch.__version__
+        assert f["training"].attrs["seed"] == 7
+    rec = read_solution(path)
+    assert rec["training"]["steps"] == heat_solution.result.steps
+    assert rec["training"]["history"]["loss"][-1] == pytest.approx(
+        heat_solution.history["loss"][-1]
+    )
+    assert rec["metrics"]["relative_l2"] == pytest.approx(heat_solution.error(n=8), rel=1e-12)
+
+
+def test_committed_v1_fixture_loads():
+    """A file written by format version 1 keeps loading and evaluating the same."""
+    field = npde.load(DATA / "solution_v1.h5")
+    coords, grid = field.grid
+    mesh = np.meshgrid(*coords.values(), indexing="ij")
+    values = field(np.column_stack([m.ravel() for m in mesh])).reshape(grid.shape)
+    np.testing.assert_allclose(values, grid, rtol=1e-12, atol=1e-14)
+    assert field.record["problem"]["name"] == "poisson2d_sine"
+
+
+def test_rejects_foreign_and_future_files(tmp_path, heat_solution):
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["data"] = np.zeros(3)
+    with pytest.raises(FormatError, match="not a neuralpde solution"):
+        npde.load(other)
+    text = tmp_path / "text.h5"
+    text.write_text("hello")
+    with pytest.raises(FormatError, match="not an HDF5 file"):
+        npde.load(text)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        npde.load(tmp_path / "missing.h5")
+    future = heat_solution.save(tmp_path / "future.h5", n=4)
+    with h5py.File(future, "a") as f:
+        f.attrs["format_version"] = FORMAT_VERSION + 1
+    with pytest.raises(FormatError, match="upgrade neuralpde"):
+        npde.load(future)
+
+
+def test_failed_write_keeps_the_old_file(heat_solution, tmp_path, monkeypatch):
+    path = heat_solution.save(tmp_path / "s.h5", n=4)
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(h5py.Group, "create_group", boom)
+    with pytest.raises(OSError, match="disk full"):
+        heat_solution.save(path, n=4)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.h5"]
+
+
+def test_bad_points_are_refused(heat_solution):
+    with pytest.raises(ValueError, match=r"shape \(N, 3\)"):
+        heat_solution(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        heat_solution(np.full((1, 3), np.nan))
+    assert heat_solution([0.5, 0.5, 0.1]).shape == (1,)
+
+
+def test_unwritable_output_is_refused(heat_solution, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        heat_solution.save(tmp_path / "no" / "dir" / "s.h5")
+    with pytest.raises(IsADirectoryError):
+        heat_solution.save(tmp_path)

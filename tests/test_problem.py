@@ -1,0 +1,120 @@
+"""Problems, equations, conditions and coefficients: construction and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.coefficients import evaluate
+from neuralpde.equations import Custom
+from neuralpde.operators import laplacian
+
+SQUARE = npde.Rectangle((0, 0), (1, 1))
+SLAB = npde.SpaceTime(npde.Interval(0, 1), t_span=(0, 1))
+
+
+def test_evolution_equation_needs_space_time():
+    with pytest.raises(ValueError, match="SpaceTime domain"):
+        npde.Problem(SQUARE, npde.Heat(), [npde.Dirichlet()])
+
+
+def test_heat_needs_initial_condition():
+    with pytest.raises(ValueError, match="needs an Initial condition"):
+        npde.Problem(SLAB, npde.Heat(), [npde.Dirichlet()])
+
+
+def test_wave_needs_initial_velocity():
+    with pytest.raises(ValueError, match="InitialVelocity"):
+        npde.Problem(SLAB, npde.Wave(), [npde.Dirichlet(), npde.Initial(0.0)])
+    npde.Problem(SLAB, npde.Wave(), [npde.Dirichlet(), npde.Initial(0.0), npde.InitialVelocity()])
+
+
+def test_initial_condition_on_steady_domain():
+    with pytest.raises(ValueError, match="Initial conditions need a SpaceTime"):
+        npde.Problem(SQUARE, npde.Poisson(), [npde.Initial(0.0)])
+
+
+def test_unknown_boundary_part_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown boundary part\(s\) \['left'\].*x_max"):
+        npde.Problem(SQUARE, npde.Poisson(), [npde.Dirichlet(0.0, on="left")])
+
+
+def test_plain_residual_function_becomes_custom():
+    p = npde.Problem(SQUARE, lambda u, x: -laplacian(u) - 1.0, [npde.Dirichlet()])
+    assert isinstance(p.equation, Custom) and p.equation.time_order == 0
+    assert p.describe()["equation"]["type"] == "Custom"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"domain": "square"}, TypeError, "domain must be a neuralpde Domain"),
+        ({"equation": 3}, TypeError, "equation must be an Equation"),
+        ({"conditions": ["u=0"]}, TypeError, "conditions must be Condition"),
+        ({"exact": 1.0}, TypeError, "exact must be a callable"),
+        ({"name": ""}, ValueError, "name must be a non-empty string"),
+    ],
+)
+def test_bad_problem_arguments(kwargs, exc, match):
+    args = {"domain": SQUARE, "equation": npde.Poisson(), "conditions": [npde.Dirichlet()]}
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        npde.Problem(**args)
+
+
+@pytest.mark.parametrize(
+    ("make", "exc", "match"),
+    [
+        (lambda: npde.Poisson(f="x**2"), TypeError, "Poisson.f must be a number or a callable"),
+        (lambda: npde.Helmholtz(k=float("nan")), ValueError, "Helmholtz.k must be finite"),
+        (lambda: npde.Heat(kappa=None), TypeError, "Heat.kappa"),
+        (lambda: npde.Wave(c=True), TypeError, "Wave.c"),
+        (lambda: npde.Dirichlet([1, 2]), TypeError, "Dirichlet.value"),
+        (lambda: npde.Dirichlet(0.0, weight=-1), ValueError, "weight must be a positive"),
+        (lambda: npde.Dirichlet(0.0, on=[]), ValueError, "on must be a boundary part"),
+        (lambda: Custom(None), TypeError, "Custom.fn must be a callable"),
+        (lambda: Custom(lambda u, x: u, time_order=3), ValueError, "time_order must be 0, 1 or 2"),
+    ],
+)
+def test_bad_equation_and_condition_arguments(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_coefficients_accept_callables():
+    x = torch.rand(50, 2, dtype=torch.float64)
+    a = evaluate(lambda p: torch.sin(p[:, 0]) * p[:, 1], x, "f")
+    np.testing.assert_allclose(a.numpy(), np.sin(x[:, 0].numpy()) * x[:, 1].numpy())
+    assert a.dtype == torch.float64 and a.shape == (50,)
+    # a NumPy result (e.g. from a lookup table) is converted to the points' dtype
+    b = evaluate(lambda p: np.ones(len(p), dtype=np.float32), x, "f")
+    assert b.dtype == torch.float64 and float(b.sum()) == 50.0
+    assert evaluate(2.5, x).item() == 2.5
+    assert evaluate(lambda p: 3.0, x).shape == (50,)  # a scalar broadcasts to every point
+
+
+def test_coefficient_shape_and_finiteness_are_checked():
+    x = torch.rand(10, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"Poisson.f returned shape \(10, 2\).*expected \(10,\)"):
+        evaluate(lambda p: p, x, "Poisson.f")
+    with pytest.raises(ValueError, match="Heat.kappa returned non-finite"):
+        evaluate(lambda p: 1 / (p[:, 0] * 0), x, "Heat.kappa")
+
+
+def test_describe_is_json_ready():
+    import json
+
+    p = npde.Problem(
+        SLAB,
+        npde.Wave(c=2.0, f=lambda x: x[:, 0]),
+        [npde.Dirichlet(0.0, on="x_min"), npde.Initial(1.0), npde.InitialVelocity(0.0)],
+        name="w",
+    )
+    d = json.loads(json.dumps(p.describe()))
+    assert d["equation"]["latex"] == r"u_{tt} = c^2 \Delta u + f"
+    assert d["equation"]["c"] == "2.0" and "x[:, 0]" in d["equation"]["f"]
+    assert [c["type"] for c in d["conditions"]] == ["Dirichlet", "Initial", "InitialVelocity"]
+    assert d["conditions"][0]["on"] == ["x_min"]
+    assert d["domain"]["t_span"] == [0.0, 1.0]
