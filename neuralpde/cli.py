@@ -193,15 +193,28 @@ def _info(args: argparse.Namespace) -> int:
         "grid:        "
         + " x ".join(f"{n}[{v.min():g}, {v.max():g}]:{len(v)}" for n, v in rec["coords"].items())
         + " -> dataset 'u'",
-        f"field:       {arch['field']} ({rec['dtype']}), inputs {rec['coordinates']}",
+        f"field:       {_field_text(arch['field'])}, {rec['dtype']}, inputs "
+        f"({', '.join(rec['coordinates'])})",
         f"training:    {tr['steps']} steps, {tr['timings'].get('total', float('nan')):.1f} s, "
         f"final loss {tr['history']['loss'][-1]:.3e}, status {tr['status']}, seed {tr['seed']}",
     ]
-    for k, v in rec["metrics"].items():
-        lines.append(f"{k + ':':<13}{v:.3e} (vs exact solution)")
+    if rec["metrics"]:
+        m = rec["metrics"]
+        lines.append(
+            "error:       "
+            + ", ".join(f"{k.replace('_', ' ')} {v:.3e}" for k, v in m.items())
+            + " (vs the exact solution, on the stored grid)"
+        )
     lines.append("versions:    " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items()))
     print("\n".join(lines))
     return 0
+
+
+def _field_text(f: dict) -> str:
+    text = f"{f['type']} {f['depth']}x{f['width']}"
+    if "w0" in f:
+        text += f" w0={f['w0']}"
+    return text
 
 
 def _plain(v: Any) -> Any:

@@ -51,6 +51,7 @@ def test_solve_then_info_then_load(tmp_path, capsys, small_b1):
     assert main(["info", str(out)]) == 0
     info = capsys.readouterr().out
     assert "poisson2d_sine" in info and "-\\Delta u = f" in info and "x[0, 1]:200" in info
+    assert "relative l2" in info and "siren 2x16" in info
     assert main(["info", str(out), "--json"]) == 0
     assert '"relative_l2"' in capsys.readouterr().out
 

@@ -32,9 +32,9 @@ def b1_solution(b1):
 
 
 def test_small_b1_reaches_its_error_band(b1_solution):
-    # Measured 2026-11 on this configuration: relative L2 ~ 1e-3 (seed 0, float64).
+    # Measured on this configuration (float64): 1.2e-3 for seed 0, 6e-4 and 2.6e-3 for seeds 1, 2.
     err = b1_solution.error()
-    assert err < 5e-3
+    assert err < 3e-3
     assert b1_solution.status == "step_budget"
     assert b1_solution.result.steps == 400
     # the monitored error (4096 random points) tracks the dense-grid error

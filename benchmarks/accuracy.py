@@ -1,0 +1,170 @@
+"""Accuracy benchmark: solve the catalog problems B1-B4 with their default settings.
+
+Each problem runs in its own process (so peak memory is its own), on the CPU, with the settings
+its catalog file defines. For each: relative L2 error against the exact solution on the dense
+grid (200 points per axis in 2-D, 64 in 3-D), wall time of the solve, optimizer steps, peak
+resident memory, and the target it must reach. The table is written to ``benchmarks/RESULTS.md``
+(the section between the ``accuracy`` markers is replaced) and printed.
+
+    python benchmarks/accuracy.py                  # all of B1-B4
+    python benchmarks/accuracy.py --only poisson2d_sine --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+
+# id, catalog name, relative-L2 target, wall-time target (s)
+CASES = [
+    ("B1", "poisson2d_sine", 1e-3, 120.0),
+    ("B2", "helmholtz2d", 1e-2, 300.0),
+    ("B3", "heat2d", 1e-2, 300.0),
+    ("B4", "wave1d", 5e-2, 600.0),
+]
+
+
+def run_one(name: str, seed: int) -> dict:
+    """Solve one catalog problem in this process and return its figures."""
+    import torch
+
+    import neuralpde as npde
+    from neuralpde.cli import load_problem_file
+
+    spec = load_problem_file(str(ROOT / "problems" / f"{name}.py"))
+    t0 = time.perf_counter()
+    sol = npde.solve(
+        spec["problem"],
+        spec["field"],
+        spec["sampler"],
+        spec["trainer"],
+        seed=seed,
+        dtype=spec["dtype"] or torch.float64,
+    )
+    wall = time.perf_counter() - t0
+    errs = sol.errors()
+    return {
+        "name": name,
+        "relative_l2": errs["relative_l2"],
+        "relative_max": errs["relative_max"],
+        "wall_s": wall,
+        "steps": sol.result.steps,
+        "status": sol.status,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "settings": sol.settings,
+    }
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def write_section(text: str, key: str) -> None:
+    """Replace (or append) the section between ``<!-- key:start -->`` and ``<!-- key:end -->``."""
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}\n"
+    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
+    new = (
+        pattern.sub(lambda _: block, old) if pattern.search(old) else old.rstrip() + "\n\n" + block
+    )
+    tmp = RESULTS.with_suffix(".tmp")
+    tmp.write_text(new)
+    os.replace(tmp, RESULTS)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="catalog names to run (default: B1-B4)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one case, print JSON
+    ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.seed)))
+        return 0
+
+    cases = [c for c in CASES if not args.only or c[1] in args.only]
+    rows, ok = [], True
+    for cid, name, tol, limit in cases:
+        print(f"{cid} {name} ...", flush=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", name, "--seed", str(args.seed)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            print(out.stderr, file=sys.stderr)
+            return 1
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        passed = r["relative_l2"] <= tol and r["wall_s"] <= limit
+        ok &= passed
+        print(
+            f"  relative L2 {r['relative_l2']:.2e} (target {tol:.0e}), {r['wall_s']:.0f} s "
+            f"(target {limit:.0f} s), {r['steps']} steps, {r['peak_rss_mb']:.0f} MB: "
+            f"{'pass' if passed else 'FAIL'}",
+            flush=True,
+        )
+        rows.append((cid, name, tol, limit, r, passed))
+
+    cmd = "python benchmarks/accuracy.py" + (f" --seed {args.seed}" if args.seed else "")
+    lines = [
+        "## accuracy: catalog problems with default settings",
+        "",
+        f"Command: `{cmd}`  ",
+        f"Date: {dt.date.today().isoformat()}  ",
+        f"Machine: {machine()}",
+        "",
+        "Relative L2 against the exact solution on the dense grid (200 per axis in 2-D, "
+        "64 in 3-D); wall time of the solve (training, not start-up); peak resident memory "
+        "of the process.",
+        "",
+        "| id | problem | relative L2 | target | wall time | target | steps | peak memory | "
+        "field | precision | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cid, name, tol, limit, r, passed in rows:
+        f = r["settings"]["field"]
+        field = f"{f['type']} {f['depth']}x{f['width']}"
+        lines.append(
+            f"| {cid} | {name} | {r['relative_l2']:.2e} | ≤ {tol:.0e} | {r['wall_s']:.0f} s | "
+            f"≤ {limit:.0f} s | {r['steps']} | {r['peak_rss_mb']:.0f} MB | {field} | "
+            f"{r['settings']['dtype']} | {'pass' if passed else '**fail**'} |"
+        )
+    table = "\n".join(lines)
+    if not args.no_write and not args.only:
+        write_section(table, "accuracy")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(table)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
