@@ -27,5 +27,5 @@ problem = npde.Problem(
 # Tuned settings: a low-frequency SIREN, a short Adam warm-up, then L-BFGS does the work.
 field = npde.Siren(width=64, depth=3, w0=1.0)
 sampler = npde.SobolSampler(n_interior=2048, n_boundary=512)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1500, seconds=110.0)
+trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1000, seconds=90.0)
 dtype = torch.float32

@@ -152,7 +152,7 @@ class Trainer:
             timings["sampling"] += time.perf_counter() - t
             return b
 
-        def record(loss: float, phase: str, terms: dict | None = None) -> None:
+        def record(loss: float, phase: str) -> None:
             t = time.perf_counter()
             m = float(monitor(net)) if monitor is not None else math.nan
             timings["monitor"] += time.perf_counter() - t
@@ -238,13 +238,20 @@ class Trainer:
 
             done = 0
             next_log = 0
+            per_iter = 0.0  # seconds per L-BFGS iteration, to end near the deadline
             while done < self.lbfgs_steps and time.perf_counter() < deadline:
                 chunk = min(20, self.lbfgs_steps - done)
+                if per_iter > 0 and deadline < math.inf:
+                    left = deadline - time.perf_counter()
+                    chunk = max(1, min(chunk, int(left / per_iter)))
+                t_chunk = time.perf_counter()
                 opt.param_groups[0]["max_iter"] = chunk
                 before = opt.state[params[0]].get("n_iter", 0)
                 opt.step(closure)
                 n_iter = opt.state[params[0]].get("n_iter", 0)
                 advanced = n_iter - before
+                if advanced > 0:
+                    per_iter = (time.perf_counter() - t_chunk) / advanced
                 done += advanced
                 state["step"] += advanced
                 bar.update(advanced)
