@@ -10,7 +10,7 @@ import logging
 
 __version__ = "0.1.0"
 
-from . import operators  # noqa: E402
+from . import operators, reference  # noqa: E402
 from .api import solve  # noqa: E402
 from .conditions import Dirichlet, Initial, InitialVelocity  # noqa: E402
 from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
@@ -26,6 +26,7 @@ logging.getLogger("neuralpde").addHandler(logging.NullHandler())
 __all__ = [
     "__version__",
     "operators",
+    "reference",
     "solve",
     "load",
     "Problem",

@@ -1,0 +1,30 @@
+"""Classical finite-difference reference solutions whose own error is known.
+
+They consume the same :class:`~neuralpde.Problem` as the neural solver: Poisson and Helmholtz on a
+``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, Dirichlet conditions on
+every face, ``Initial`` and ``InitialVelocity`` data.
+
+* :func:`solve_fd` solves on one uniform grid: second-order central differences, or the compact
+  fourth-order Mehrstellen scheme for steady problems; Crank–Nicolson for heat; leapfrog for wave.
+* :func:`convergence_study` solves on three or more nested grids and returns the finest solution
+  with its observed order of convergence, a Richardson estimate of its error and the
+  grid-convergence index (:class:`ReferenceSolution`).
+
+NumPy and SciPy only (sparse assembly, SuperLU, type-I sine transforms); coefficient callables are
+evaluated through :func:`neuralpde.coefficients.evaluate` on float64 points.
+"""
+
+from __future__ import annotations
+
+from .api import convergence_study, solve_fd
+from .solution import FDSolution, LevelResult, ReferenceSolution
+from .steady import ResonanceWarning
+
+__all__ = [
+    "solve_fd",
+    "convergence_study",
+    "FDSolution",
+    "ReferenceSolution",
+    "LevelResult",
+    "ResonanceWarning",
+]

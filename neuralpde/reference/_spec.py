@@ -1,0 +1,103 @@
+"""What the finite-difference reference supports, read off a :class:`~neuralpde.Problem`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..conditions import Dirichlet, Initial, InitialVelocity
+from ..domains import Box, SpaceTime
+from ..equations import Equation, Heat, Helmholtz, Poisson, Wave
+from ..problem import Problem
+
+__all__ = ["Spec", "analyse"]
+
+_KINDS = ((Poisson, "poisson"), (Helmholtz, "helmholtz"), (Heat, "heat"), (Wave, "wave"))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The pieces of a supported problem."""
+
+    problem: Problem
+    kind: str  # "poisson", "helmholtz", "heat" or "wave"
+    equation: Equation
+    box: Box
+    t_span: tuple[float, float] | None
+    dirichlet: tuple[Dirichlet, ...]
+    initial: Initial | None
+    velocity: InitialVelocity | None
+
+    @property
+    def timed(self) -> bool:
+        return self.t_span is not None
+
+    @property
+    def divergence_form(self) -> bool:
+        """Heat written as ``u_t = div(kappa grad u) + f`` (an equation attribute
+        ``divergence_form = True``) rather than ``kappa * laplacian(u) + f``."""
+        return bool(getattr(self.equation, "divergence_form", False))
+
+
+def analyse(problem: Problem) -> Spec:
+    """Check that ``problem`` is one the FD reference solves; raise naming what is not."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
+    eq = problem.equation
+    kind = next((k for cls, k in _KINDS if isinstance(eq, cls)), None)
+    if kind is None:
+        raise NotImplementedError(
+            f"the finite-difference reference does not support the equation "
+            f"{type(eq).__name__}; supported: Poisson, Helmholtz, Heat, Wave"
+        )
+    dom = problem.domain
+    space = dom.space if isinstance(dom, SpaceTime) else dom
+    if not isinstance(space, Box):
+        raise NotImplementedError(
+            f"the finite-difference reference needs a Box domain (or SpaceTime of a Box), got "
+            f"{type(space).__name__}"
+        )
+    timed = isinstance(dom, SpaceTime)
+    if timed and kind in ("poisson", "helmholtz"):
+        raise NotImplementedError(
+            f"{type(eq).__name__} is steady: the finite-difference reference solves it on a "
+            "Box, not on a SpaceTime domain"
+        )
+    dirichlet, initial, velocity = [], None, None
+    for c in problem.conditions:
+        if isinstance(c, Dirichlet):
+            dirichlet.append(c)
+        elif isinstance(c, InitialVelocity):
+            velocity = c
+        elif isinstance(c, Initial):
+            initial = c
+        else:
+            raise NotImplementedError(
+                f"the finite-difference reference does not support {type(c).__name__} "
+                "conditions; supported: Dirichlet, Initial, InitialVelocity"
+            )
+    parts = space.boundary_parts
+    covered = set()
+    for c in dirichlet:
+        covered |= set(parts if c.on is None else c.on)
+    missing = [p for p in parts if p not in covered]
+    if missing:
+        raise NotImplementedError(
+            f"the finite-difference reference needs a Dirichlet condition on every face; "
+            f"none on {missing}"
+        )
+    if kind == "heat" and initial is None:
+        raise ValueError("Heat needs an Initial condition")
+    if kind == "wave" and (initial is None or velocity is None):
+        raise ValueError("Wave needs Initial and InitialVelocity conditions")
+    if kind == "heat" and velocity is not None:
+        raise NotImplementedError("InitialVelocity is meaningless for Heat (first order in time)")
+    return Spec(
+        problem=problem,
+        kind=kind,
+        equation=eq,
+        box=space,
+        t_span=(dom.t0, dom.t1) if timed else None,
+        dirichlet=tuple(dirichlet),
+        initial=initial,
+        velocity=velocity,
+    )

@@ -1,0 +1,139 @@
+"""Results of the finite-difference reference: a grid solution, and one with its error estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.interpolate import NdBSpline, RegularGridInterpolator, make_interp_spline
+
+__all__ = ["FDSolution", "LevelResult", "ReferenceSolution"]
+
+
+@dataclass(frozen=True, eq=False)
+class FDSolution:
+    """Values of a finite-difference solution on a tensor grid.
+
+    ``axes`` are the 1-D node coordinates, one per entry of ``names`` (the problem's coordinate
+    names, space first, time last); ``values[i, j, ...]`` is the solution at
+    ``(axes[0][i], axes[1][j], ...)``. For an evolution problem the time axis holds the stored
+    time levels (all steps, or ``time_samples`` of them).
+    """
+
+    axes: tuple[np.ndarray, ...]
+    values: np.ndarray
+    names: tuple[str, ...]
+    scheme: str
+    order: int
+    n: tuple[int, ...]
+    dt: float | None
+    steps: int | None
+    wall_time: float
+    problem: str
+
+    def points(self) -> np.ndarray:
+        """All grid nodes as an ``(N, d)`` array, in the order of ``values.ravel()``."""
+        mesh = np.meshgrid(*self.axes, indexing="ij")
+        return np.stack([m.ravel() for m in mesh], axis=1)
+
+    def interpolate(self, points: np.ndarray, method: str = "cubic") -> np.ndarray:
+        """Values at arbitrary ``(N, d)`` points of the domain; points are clipped to the grid.
+
+        ``"cubic"``: the tensor-product cubic spline (not-a-knot) through the nodes, error
+        ``O(h^4)``; ``"linear"``: multilinear, ``O(h^2)``.
+        """
+        points = np.asarray(points, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != len(self.axes):
+            raise ValueError(f"points must have shape (N, {len(self.axes)}), got {points.shape}")
+        if method not in ("cubic", "linear"):
+            raise ValueError(f"method must be 'cubic' or 'linear', got {method!r}")
+        lo = np.array([a[0] for a in self.axes])
+        hi = np.array([a[-1] for a in self.axes])
+        points = np.clip(points, lo, hi)
+        if method == "linear" or min(len(a) for a in self.axes) < 4:
+            return RegularGridInterpolator(self.axes, self.values, method="linear")(points)
+        coef, knots = self.values, []
+        for i, ax in enumerate(self.axes):
+            spline = make_interp_spline(ax, coef, k=3, axis=i)
+            coef = np.moveaxis(spline.c, 0, i)
+            knots.append(spline.t)
+        return NdBSpline(tuple(knots), coef, 3)(points)
+
+    def describe(self) -> dict:
+        """A JSON-serialisable summary (no arrays)."""
+        return {
+            "problem": self.problem,
+            "scheme": self.scheme,
+            "order": self.order,
+            "n": list(self.n),
+            "dt": self.dt,
+            "steps": self.steps,
+            "names": list(self.names),
+            "shape": list(self.values.shape),
+            "wall_time": self.wall_time,
+        }
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    """One grid of a convergence study.
+
+    ``difference`` is the discrete L2 norm of this level's solution minus the previous (coarser)
+    level's, on the nodes common to all levels (the coarsest grid's nodes, space and time),
+    relative to the finest solution's norm on those nodes; ``None`` on the coarsest level.
+    ``h`` is the largest grid spacing.
+    """
+
+    n: tuple[int, ...]
+    h: float
+    dt: float | None
+    steps: int | None
+    difference: float | None
+    wall_time: float
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceSolution(FDSolution):
+    r"""The finest grid's solution with its own error estimated from successive refinements.
+
+    With :math:`e_\ell` the ``difference`` of level :math:`\ell` and :math:`r` the refinement ratio,
+    from the three finest levels:
+
+    * ``observed_order`` :math:`p = \log(e_{L-1}/e_L)/\log r`;
+    * ``estimated_error`` (Richardson) :math:`e_L/(r^p - 1)`, the relative L2 error of the
+      finest solution;
+    * ``gci`` (Roache's grid-convergence index, safety factor 1.25)
+      :math:`1.25\, e_L/(r^p - 1)`.
+
+    When :math:`p` is not positive and finite (differences at round-off, or grids far from the
+    asymptotic range) the scheme's formal order is used instead and ``order_used`` says so.
+    """
+
+    table: tuple[LevelResult, ...]
+    observed_order: float
+    order_used: float
+    estimated_error: float
+    gci: float
+    ratio: int
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out.update(
+            observed_order=self.observed_order,
+            order_used=self.order_used,
+            estimated_error=self.estimated_error,
+            gci=self.gci,
+            ratio=self.ratio,
+            table=[
+                {
+                    "n": list(r.n),
+                    "h": r.h,
+                    "dt": r.dt,
+                    "steps": r.steps,
+                    "difference": r.difference,
+                    "wall_time": r.wall_time,
+                }
+                for r in self.table
+            ],
+        )
+        return out

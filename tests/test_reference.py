@@ -1,0 +1,460 @@
+"""Finite-difference reference solvers: observed orders on manufactured solutions, exactness on
+polynomials, the convergence study's error estimate, stability checks and clear errors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.domains import BoundarySample, Domain
+from neuralpde.reference import (
+    FDSolution,
+    ReferenceSolution,
+    ResonanceWarning,
+    convergence_study,
+    solve_fd,
+)
+
+# -- manufactured solutions ------------------------------------------------------------------
+
+
+def _d(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Gradient of ``y.sum()`` with respect to ``x``, zero where ``y`` does not depend on it."""
+    if not y.requires_grad:
+        return torch.zeros_like(x)
+    g = torch.autograd.grad(y.sum(), x, create_graph=True, allow_unused=True)[0]
+    return torch.zeros_like(x) if g is None else g
+
+
+def _derivatives(fn, x: torch.Tensor, d: int):
+    """``u``, the space gradient, the Laplacian and the first two time derivatives of ``fn`` at
+    ``x`` (space columns ``0..d-1``, then time), by automatic differentiation."""
+    with torch.enable_grad():
+        x = x.detach().clone().requires_grad_(True)
+        u = fn(x)
+        g = _d(u, x)
+        lap = sum(_d(g[:, i], x)[:, i] for i in range(d))
+        ut = g[:, d] if x.shape[1] > d else None
+        utt = _d(ut, x)[:, d] if ut is not None else None
+    out = (u, g[:, :d], lap, ut, utt)
+    return tuple(None if v is None else v.detach() for v in out)
+
+
+def smooth(d: int):
+    """A non-polynomial solution ``sin(a.x + 0.4) exp(b.x)`` with non-zero boundary values."""
+    a = torch.tensor([1.7, -1.1, 0.9][:d], dtype=torch.float64)
+    b = torch.tensor([0.6, 0.3, -0.5][:d], dtype=torch.float64)
+
+    def u(x):
+        return torch.sin(x[:, :d] @ a + 0.4) * torch.exp(x[:, :d] @ b)
+
+    return u
+
+
+def poisson_problem(exact, box: npde.Box) -> npde.Problem:
+    d = box.dim
+    return npde.Problem(
+        box,
+        npde.Poisson(lambda x: -_derivatives(exact, x, d)[2]),
+        [npde.Dirichlet(exact)],
+        exact=exact,
+    )
+
+
+def helmholtz_problem(exact, box: npde.Box, k) -> npde.Problem:
+    d = box.dim
+
+    def f(x):
+        u, _, lap, _, _ = _derivatives(exact, x, d)
+        kk = k(x) if callable(k) else k
+        return lap + kk**2 * u
+
+    return npde.Problem(box, npde.Helmholtz(k=k, f=f), [npde.Dirichlet(exact)], exact=exact)
+
+
+def heat_problem(exact, space: npde.Box, kappa, t_span=(0.0, 1.0), equation=npde.Heat):
+    d = space.dim
+    divergence = getattr(equation, "divergence_form", False)
+
+    def f(x):
+        u, grad, lap, ut, _ = _derivatives(exact, x, d)
+        if not callable(kappa):
+            return ut - kappa * lap
+        kap, gk = _derivatives(kappa, x, d)[:2]
+        return ut - kap * lap - (gk * grad).sum(dim=1) * divergence
+
+    return npde.Problem(
+        npde.SpaceTime(space, t_span),
+        equation(kappa=kappa, f=f),
+        [npde.Dirichlet(exact), npde.Initial(exact)],
+        exact=exact,
+    )
+
+
+def wave_problem(exact, space: npde.Box, c, t_span=(0.0, 1.0)):
+    d = space.dim
+
+    def f(x):
+        _, _, lap, _, utt = _derivatives(exact, x, d)
+        cc = c(x) if callable(c) else c
+        return utt - cc**2 * lap
+
+    def v0(x):
+        return _derivatives(exact, x, d)[3]
+
+    return npde.Problem(
+        npde.SpaceTime(space, t_span),
+        npde.Wave(c=c, f=f),
+        [npde.Dirichlet(exact), npde.Initial(exact), npde.InitialVelocity(v0)],
+        exact=exact,
+    )
+
+
+def max_error(sol: FDSolution, problem: npde.Problem) -> float:
+    return float(np.max(np.abs(sol.values.ravel() - problem.exact_values(sol.points()))))
+
+
+def rel_l2_error(sol: FDSolution, problem: npde.Problem) -> float:
+    ref = problem.exact_values(sol.points())
+    return float(np.linalg.norm(sol.values.ravel() - ref) / np.linalg.norm(ref))
+
+
+def observed_order(problem, ns, **kw) -> float:
+    """Least-squares slope of log(max error) against log(h) over the grids ``ns``."""
+    h, err = [], []
+    for n in ns:
+        sol = solve_fd(problem, n, **kw)
+        h.append(1.0 / n)
+        err.append(max_error(sol, problem))
+    assert np.all(np.diff(err) < 0), err
+    return float(np.polyfit(np.log(h), np.log(err), 1)[0])
+
+
+UNIT = {1: npde.Interval(0.0, 1.3), 2: npde.Rectangle((0.0, -0.5), (1.0, 1.0))}
+UNIT[3] = npde.Box((0.0, 0.0, 0.0), (1.0, 0.8, 1.2))
+GRIDS = {1: (8, 16, 32, 64), 2: (8, 16, 32, 64), 3: (8, 12, 16)}
+
+
+# -- observed orders ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", [2, 4])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_poisson_observed_order(d, order):
+    problem = poisson_problem(smooth(d), UNIT[d])
+    assert observed_order(problem, GRIDS[d], order=order) == pytest.approx(order, abs=0.15)
+
+
+@pytest.mark.parametrize("order", [2, 4])
+@pytest.mark.parametrize("variable_k", [False, True])
+def test_helmholtz_observed_order(order, variable_k):
+    k = (lambda x: 2.0 + x[:, 0] * x[:, 1]) if variable_k else 3.0
+    problem = helmholtz_problem(smooth(2), UNIT[2], k)
+    assert observed_order(problem, (8, 16, 32, 64), order=order) == pytest.approx(order, abs=0.15)
+
+
+def test_heat_crank_nicolson_order_2d_variable_kappa():
+    exact_space = smooth(2)
+
+    def exact(x):
+        return exact_space(x) * torch.exp(-0.7 * x[:, 2]) + 0.3 * x[:, 2] * torch.cos(x[:, 0])
+
+    problem = heat_problem(exact, UNIT[2], lambda x: 0.3 + 0.2 * x[:, 0])
+    assert observed_order(problem, (8, 16, 32)) == pytest.approx(2, abs=0.15)
+
+
+def test_heat_crank_nicolson_order_time_dependent_kappa():
+    def exact(x):
+        return torch.sin(2 * x[:, 0] + 1) * torch.exp(x[:, 0] - x[:, 1])
+
+    problem = heat_problem(exact, UNIT[1], lambda x: 0.4 + 0.3 * x[:, 1] * x[:, 0])
+    assert observed_order(problem, (16, 32, 64)) == pytest.approx(2, abs=0.15)
+
+
+def test_heat_divergence_form_order():
+    @dataclass(frozen=True)
+    class DivergenceHeat(npde.Heat):
+        divergence_form = True
+
+    def exact(x):
+        return torch.sin(2 * x[:, 0] + 1) * torch.exp(0.5 * x[:, 1] - x[:, 2])
+
+    def kappa(x):
+        return 0.3 * (1 + 0.5 * torch.sin(2 * x[:, 0]) * torch.sin(x[:, 1] + 1))
+
+    problem = heat_problem(exact, UNIT[2], kappa, equation=DivergenceHeat)
+    assert "conservative" in solve_fd(problem, 4).scheme
+    assert observed_order(problem, (8, 16, 32)) == pytest.approx(2, abs=0.15)
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_wave_leapfrog_order(d):
+    space = smooth(d)
+
+    def exact(x):
+        return space(x) * torch.cos(3 * x[:, d]) + 0.2 * x[:, d] * torch.exp(x[:, 0])
+
+    problem = wave_problem(exact, UNIT[d], 1.5)
+    ns = (16, 32, 64, 128) if d == 1 else (8, 16, 32)
+    assert observed_order(problem, ns) == pytest.approx(2, abs=0.15)
+
+
+def test_wave_variable_speed_order():
+    def exact(x):
+        return torch.sin(2 * x[:, 0] + 1) * torch.cos(2 * x[:, 1]) + x[:, 1] * x[:, 0]
+
+    problem = wave_problem(exact, UNIT[1], lambda x: 1 + 0.5 * x[:, 0])
+    assert observed_order(problem, (16, 32, 64, 128)) == pytest.approx(2, abs=0.15)
+
+
+# -- exactness on polynomials ----------------------------------------------------------------
+
+
+def _poly2(x):  # degree <= 3 in each variable: the 2nd-order stencils are exact
+    X, Y = x[:, 0], x[:, 1]
+    return 1 + X - 2 * Y + X**2 - 3 * X * Y + 0.5 * Y**2 + X**3 - 2 * X * Y**2
+
+
+def _poly4(x):  # total degree 5: the Mehrstellen scheme is exact
+    X, Y = x[:, 0], x[:, 1]
+    return X**4 - 3 * X**2 * Y**2 + Y**4 + X**3 * Y + 0.3 * X**5 - Y**4 * X + X - 1
+
+
+def _poly3d(x):
+    X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
+    return X**2 * Z**2 + Y**3 * Z - X * Y * Z + Z**4 + 2
+
+
+@pytest.mark.parametrize(
+    ("exact", "box", "order"),
+    [
+        (_poly2, UNIT[2], 2),
+        (_poly4, UNIT[2], 4),
+        (_poly3d, UNIT[3], 4),
+        (lambda x: x[:, 0] ** 3 - 2 * x[:, 0] ** 2 + 1, UNIT[1], 2),
+        (lambda x: x[:, 0] ** 5 - 2 * x[:, 0] ** 4 + 1, UNIT[1], 4),
+    ],
+)
+@pytest.mark.parametrize("method", ["dst", "lu"])
+def test_poisson_exact_on_polynomials(exact, box, order, method):
+    problem = poisson_problem(exact, box)
+    assert max_error(solve_fd(problem, 6, order=order, method=method), problem) < 1e-10
+
+
+@pytest.mark.parametrize(("exact", "order"), [(_poly2, 2), (_poly4, 4)])
+def test_helmholtz_exact_on_polynomials(exact, order):
+    problem = helmholtz_problem(exact, UNIT[2], lambda x: 1.0 + x[:, 0] ** 2)
+    assert max_error(solve_fd(problem, 7, order=order), problem) < 1e-10
+
+
+def test_heat_exact_on_quadratic_linear_in_time():
+    def exact(x):
+        return x[:, 0] ** 2 - x[:, 0] * x[:, 1] + 2 * x[:, 1] ** 2 + 3 * x[:, 2] + x[:, 0]
+
+    problem = heat_problem(exact, UNIT[2], lambda x: 0.5 + x[:, 0])
+    assert max_error(solve_fd(problem, 6, dt=0.3), problem) < 1e-10
+
+
+def test_wave_exact_on_quadratic_in_space_and_time():
+    def exact(x):
+        X, Y, T = x[:, 0], x[:, 1], x[:, 2]
+        return X**2 + 2 * Y**2 - X * Y + T**2 + 0.5 * T * X + 1
+
+    problem = wave_problem(exact, UNIT[2], 0.8)
+    assert max_error(solve_fd(problem, 6), problem) < 1e-10
+
+
+def test_dirichlet_by_face():
+    """Different data on different faces; a linear solution is exact."""
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (2, 1)),
+        npde.Poisson(0.0),
+        [
+            npde.Dirichlet(lambda x: 0.5 * x[:, 0], on=("y_min", "y_max")),
+            npde.Dirichlet(0.0, on="x_min"),
+            npde.Dirichlet(1.0, on="x_max"),
+        ],
+        exact=lambda x: 0.5 * x[:, 0],
+    )
+    for order in (2, 4):
+        assert max_error(solve_fd(problem, (8, 4), order=order), problem) < 1e-12
+
+
+def test_sine_transform_and_sparse_lu_agree():
+    problem = helmholtz_problem(smooth(3), UNIT[3], 2.5)
+    for order in (2, 4):
+        a = solve_fd(problem, 8, order=order, method="dst")
+        b = solve_fd(problem, 8, order=order, method="lu")
+        assert "DST" in a.scheme and "LU" in b.scheme
+        np.testing.assert_allclose(a.values, b.values, rtol=0, atol=1e-11)
+
+
+def test_heat_sine_transform_and_sparse_lu_agree():
+    problem = heat_problem(lambda x: smooth(2)(x) * torch.exp(-x[:, 2]), UNIT[2], 0.3)
+    a = solve_fd(problem, 8, method="dst")
+    b = solve_fd(problem, 8, method="lu")
+    np.testing.assert_allclose(a.values, b.values, rtol=0, atol=1e-12)
+
+
+# -- convergence study ---------------------------------------------------------------------------
+
+
+def _check_study(study: ReferenceSolution, problem: npde.Problem, order: int) -> None:
+    true = rel_l2_error(study, problem)
+    assert study.observed_order == pytest.approx(order, abs=0.15)
+    assert true / 2 <= study.estimated_error <= 2 * true
+    assert study.gci == pytest.approx(1.25 * study.estimated_error)
+    assert len(study.table) == 3 and study.table[0].difference is None
+    diffs = [row.difference for row in study.table[1:]]
+    assert diffs[1] < diffs[0]
+
+
+@pytest.mark.parametrize("order", [2, 4])
+def test_convergence_study_poisson(order):
+    problem = poisson_problem(smooth(2), UNIT[2])
+    study = convergence_study(problem, n=8, levels=3, order=order)
+    _check_study(study, problem, order)
+    assert study.n == (32, 32) and study.values.shape == (33, 33)
+    assert [len(a) for a in study.axes] == [33, 33]
+    assert study.names == ("x", "y")
+    assert study.describe()["table"][2]["n"] == [32, 32]
+
+
+def test_convergence_study_heat_with_time_samples():
+    def exact(x):
+        return smooth(2)(x) * torch.exp(-x[:, 2])
+
+    problem = heat_problem(exact, UNIT[2], 0.4)
+    study = convergence_study(problem, n=8, time_samples=5)
+    _check_study(study, problem, 2)
+    assert study.values.shape == (33, 33, 5)
+    assert study.steps % 4 == 0 and study.names == ("x", "y", "t")
+    np.testing.assert_allclose(study.axes[-1], np.linspace(0, 1, 5), rtol=0, atol=1e-15)
+
+
+def test_convergence_study_wave():
+    def exact(x):
+        return smooth(1)(x) * torch.cos(2 * x[:, 1]) + 0.1 * x[:, 1]
+
+    problem = wave_problem(exact, UNIT[1], 2.0)
+    study = convergence_study(problem, n=16)
+    _check_study(study, problem, 2)
+    assert [r.steps for r in study.table] == [study.table[0].steps * 2**i for i in range(3)]
+
+
+def test_convergence_study_ratio_3():
+    problem = poisson_problem(smooth(1), UNIT[1])
+    study = convergence_study(problem, n=4, ratio=3)
+    assert study.n == (36,) and study.ratio == 3
+    assert study.observed_order == pytest.approx(2, abs=0.15)
+    true = rel_l2_error(study, problem)
+    assert true / 2 <= study.estimated_error <= 2 * true
+
+
+def test_time_samples_are_computed_steps():
+    def exact(x):
+        return smooth(1)(x) * torch.exp(-x[:, 1])
+
+    problem = heat_problem(exact, UNIT[1], 0.5)
+    full = solve_fd(problem, 16, dt=1 / 24)
+    part = solve_fd(problem, 16, dt=1 / 24, time_samples=5)
+    assert full.steps == 24 and part.steps == 24
+    np.testing.assert_array_equal(part.axes[-1], full.axes[-1][::6])
+    np.testing.assert_array_equal(part.values, full.values[..., ::6])
+    # 7 samples need a multiple of 6 steps: 20 becomes 24, dt shrinks.
+    assert solve_fd(problem, 16, dt=1 / 20, time_samples=7).steps == 24
+
+
+def test_interpolate_between_nodes():
+    problem = poisson_problem(smooth(2), UNIT[2])
+    sol = solve_fd(problem, 32, order=4)
+    pts = np.random.default_rng(0).uniform([0, -0.5], [1, 1], size=(50, 2))
+    err = np.abs(sol.interpolate(pts) - problem.exact_values(pts)).max()
+    assert err < 1e-5
+
+
+# -- stability, resonance, unsupported problems ----------------------------------------------
+
+
+def test_wave_cfl_violation_raises():
+    problem = wave_problem(smooth(2), UNIT[2], 2.0)
+    h = 1.5 / 16  # the largest spacing of a 16-interval grid on this rectangle
+    with pytest.raises(ValueError, match="CFL"):
+        solve_fd(problem, 16, dt=h)
+    sol = solve_fd(problem, 16)  # default: half the CFL limit
+    hx, hy = 1.0 / 16, 1.5 / 16
+    assert 2.0 * sol.dt * math.sqrt(1 / hx**2 + 1 / hy**2) <= 0.5 + 1e-12
+
+
+def test_wave_cfl_checks_variable_speed():
+    problem = wave_problem(smooth(1), UNIT[1], lambda x: 1 + 3 * x[:, 1])  # c grows to 4
+    with pytest.raises(ValueError, match="CFL"):
+        solve_fd(problem, 16, dt=1.3 / 16 / 2)
+
+
+def test_helmholtz_near_eigenvalue_warns():
+    k = math.pi * math.sqrt(1 + 4) * 1.004  # mode (1, 2) of the unit square, 0.8 % off
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)), npde.Helmholtz(k=k, f=1.0), [npde.Dirichlet(0.0)]
+    )
+    with pytest.warns(ResonanceWarning, match=r"eigenvalue 49.3.*\(1, 2\)"):
+        solve_fd(problem, 8)
+
+
+def test_helmholtz_away_from_eigenvalues_is_silent():
+    # V2: k = 10 on [-1, 1]^2 is 1.3 % from the nearest eigenvalue: no warning (errors enabled).
+    problem = npde.Problem(
+        npde.Rectangle((-1, -1), (1, 1)), npde.Helmholtz(k=10.0, f=1.0), [npde.Dirichlet(0.0)]
+    )
+    solve_fd(problem, 8)
+
+
+class _Disk(Domain):
+    names = ("x", "y")
+    bounds = (np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    boundary_parts = ("boundary",)
+
+    def contains(self, points):
+        return np.sum(points**2, axis=1) <= 1
+
+    def interior(self, unit):
+        return unit
+
+    def boundary(self, unit):
+        return BoundarySample(unit, unit, np.zeros(len(unit), dtype=int))
+
+
+def test_unsupported_problems_raise():
+    square = npde.Rectangle((0, 0), (1, 1))
+    custom = npde.Problem(square, lambda u, x: u, [npde.Dirichlet(0.0)])
+    with pytest.raises(NotImplementedError, match="Custom"):
+        solve_fd(custom, 8)
+    with pytest.raises(NotImplementedError, match="_Disk"):
+        solve_fd(npde.Problem(_Disk(), npde.Poisson(1.0), [npde.Dirichlet(0.0)]), 8)
+    partial = npde.Problem(square, npde.Poisson(1.0), [npde.Dirichlet(0.0, on="x_min")])
+    with pytest.raises(NotImplementedError, match=r"every face.*'x_max'"):
+        solve_fd(partial, 8)
+    heat = heat_problem(smooth(1), UNIT[1], 1.0)
+    with pytest.raises(NotImplementedError, match="order=4"):
+        solve_fd(heat, 8, order=4)
+    poisson = poisson_problem(smooth(1), UNIT[1])
+    with pytest.raises(ValueError, match="order must be 2 or 4"):
+        solve_fd(poisson, 8, order=3)
+    with pytest.raises(ValueError, match="levels"):
+        convergence_study(poisson, 8, levels=2)
+    with pytest.raises(ValueError, match="at least 2 intervals"):
+        solve_fd(poisson, 1)
+    with pytest.raises(ValueError, match="dt applies to evolution"):
+        solve_fd(poisson, 8, dt=0.1)
+    with pytest.raises(ValueError, match="time_samples applies to evolution"):
+        solve_fd(poisson, 8, time_samples=5)
+    with pytest.raises(ValueError, match="method"):
+        solve_fd(poisson, 8, method="cg")
+    variable = helmholtz_problem(smooth(1), UNIT[1], lambda x: 1 + x[:, 0])
+    with pytest.raises(ValueError, match="constant coefficients"):
+        solve_fd(variable, 8, method="dst")
