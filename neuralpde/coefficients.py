@@ -16,7 +16,7 @@ import torch
 
 Coefficient = float | int | Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
 
-__all__ = ["Coefficient", "evaluate", "check_coefficient", "describe_coefficient"]
+__all__ = ["Coefficient", "evaluate", "gradient", "check_coefficient", "describe_coefficient"]
 
 
 def check_coefficient(value: object, name: str) -> None:
@@ -55,6 +55,28 @@ def evaluate(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> 
     if not torch.isfinite(out).all():
         raise ValueError(f"{name} returned non-finite values (NaN or inf)")
     return out
+
+
+def gradient(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> torch.Tensor:
+    r"""The gradient :math:`\nabla c` of a coefficient at points ``x``, shape ``(N, d)``.
+
+    Zero for a constant. A callable must be written with ``torch`` functions.
+    """
+    if not callable(value):
+        return torch.zeros_like(x)
+    xg = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        out = value(xg)
+        if not torch.is_tensor(out) or not out.requires_grad:
+            raise TypeError(
+                f"the gradient of {name} is needed: write it with torch functions "
+                "(e.g. torch.sin), not NumPy"
+            )
+        out = out.reshape(-1)
+        if out.shape != (x.shape[0],):
+            raise ValueError(f"{name} returned {tuple(out.shape)} values for {x.shape[0]} points")
+        (g,) = torch.autograd.grad(out.sum(), xg)
+    return g.detach()
 
 
 def describe_coefficient(value: Coefficient) -> str:

@@ -118,3 +118,30 @@ def test_describe_is_json_ready():
     assert [c["type"] for c in d["conditions"]] == ["Dirichlet", "Initial", "InitialVelocity"]
     assert d["conditions"][0]["on"] == ["x_min"]
     assert d["domain"]["t_span"] == [0.0, 1.0]
+
+
+def test_heat_divergence_form_adds_grad_kappa_dot_grad_u():
+    r"""∇·(κ∇u) = κΔu + ∇κ·∇u, with κ = 1 + 0.5 x y and u = e^{-t} sin(πx) sin(πy)."""
+    from neuralpde.operators import FieldValues
+
+    def kappa(p):
+        return 1 + 0.5 * p[:, 0] * p[:, 1]
+
+    x = torch.rand(64, 3, dtype=torch.float64, requires_grad=True)
+    X, Y, T = x[:, 0], x[:, 1], x[:, 2]
+    pi = np.pi
+
+    def field():
+        return FieldValues(torch.exp(-T) * torch.sin(pi * X) * torch.sin(pi * Y), x, "xyt", 2)
+
+    plain = npde.Heat(kappa=kappa).residual(field(), x)
+    div = npde.Heat(kappa=kappa, divergence_form=True).residual(field(), x)
+    ux = pi * torch.exp(-T) * torch.cos(pi * X) * torch.sin(pi * Y)
+    uy = pi * torch.exp(-T) * torch.sin(pi * X) * torch.cos(pi * Y)
+    expected = -(0.5 * Y * ux + 0.5 * X * uy)
+    torch.testing.assert_close(div - plain, expected.detach(), rtol=1e-12, atol=1e-12)
+    assert npde.Heat(divergence_form=True).latex == r"u_t = \nabla\cdot(\kappa \nabla u) + f"
+    with pytest.raises(TypeError, match="gradient of Heat.kappa is needed: write it with torch"):
+        npde.Heat(kappa=lambda p: np.ones(len(p)), divergence_form=True).residual(field(), x)
+    with pytest.raises(TypeError, match="divergence_form must be True or False"):
+        npde.Heat(divergence_form="yes")

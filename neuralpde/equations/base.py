@@ -32,5 +32,5 @@ class Equation(ABC):
         out: dict = {"type": type(self).__name__, "latex": self.latex}
         for f in fields(self):
             v = getattr(self, f.name)
-            out[f.name] = describe_coefficient(v) if callable(v) or not isinstance(v, str) else v
+            out[f.name] = v if isinstance(v, (str, bool)) else describe_coefficient(v)
         return out
