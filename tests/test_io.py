@@ -144,3 +144,15 @@ def test_unwritable_output_is_refused(heat_solution, tmp_path):
         heat_solution.save(tmp_path / "no" / "dir" / "s.h5")
     with pytest.raises(IsADirectoryError):
         heat_solution.save(tmp_path)
+
+
+def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
+    """netCDF-4 readers see u as a variable on the coordinates x, y, t."""
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    path = heat_solution.save(tmp_path / "s.h5", n=(5, 6, 7))
+    with xr.open_dataset(path, engine="h5netcdf", phony_dims="access") as ds:
+        assert ds["u"].dims == ("x", "y", "t")
+        np.testing.assert_allclose(ds["t"].values, np.linspace(0, 0.5, 7))
+        point = ds["u"].sel(x=1.0, y=2.0, t=0.5).item()
+    assert point == pytest.approx(float(heat_solution([[1.0, 2.0, 0.5]])[0]), rel=1e-12)
