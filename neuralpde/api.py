@@ -94,7 +94,7 @@ def solve(
                 u = n(xm)[:, 0].cpu().numpy()
             return metrics.relative_l2(u, ref)
 
-    log.info("solving %s: %s, %s", problem.name, field, sampler)
+    log.debug("solving %s: %s, %s", problem.name, field, sampler)
     result = trainer.fit(
         net, problem, sampler, seed=seed, dtype=dtype, device=device, monitor=watch
     )

@@ -162,7 +162,7 @@ class Trainer:
             hist["phase"].append(phase)
             hist["monitor"].append(m)
             extra = "" if monitor is None else f" monitor={m:.3e}"
-            lvl = logging.DEBUG if bar.disable is False else logging.INFO
+            lvl = logging.INFO if bar.disable else logging.DEBUG  # the bar shows the loss
             log.log(lvl, "%s step %d loss=%.3e%s", phase, state["step"], loss, extra)
 
         def finite(loss: float) -> bool:
