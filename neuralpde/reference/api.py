@@ -12,8 +12,8 @@ import numpy as np
 from ..problem import Problem
 from ._grid import Grid
 from ._spec import Spec, analyse
-from .evolution import cfl_number, max_wave_speed, solve_heat, solve_wave
-from .solution import FDSolution, LevelResult, ReferenceSolution
+from .evolution import Recorder, cfl_number, max_wave_speed, solve_heat, solve_wave
+from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
 from .steady import check_resonance, solve_steady
 
 __all__ = ["solve_fd", "convergence_study"]
@@ -110,8 +110,13 @@ def _check_samples(time_samples: int | None) -> None:
 
 
 def _run(
-    spec: Spec, grid: Grid, order: int, steps: int | None, keep: np.ndarray | None, method: str
-) -> tuple[np.ndarray | dict[int, np.ndarray], str]:
+    spec: Spec,
+    grid: Grid,
+    order: int,
+    steps: int | None,
+    keep: np.ndarray | Recorder | None,
+    method: str,
+) -> tuple[np.ndarray | dict, str]:
     if spec.kind in ("poisson", "helmholtz"):
         return solve_steady(spec, grid, order, method)
     if spec.kind == "heat":
@@ -127,30 +132,40 @@ def _sample_steps(steps: int, time_samples: int | None) -> np.ndarray:
     return np.arange(0, steps + 1, steps // (time_samples - 1))
 
 
+def _stack(values: dict[int, np.ndarray], steps: np.ndarray) -> np.ndarray:
+    """The arrays ``values[k]``, ``k`` in ``steps``, stacked along a new last (time) axis; each
+    is dropped from ``values`` once copied, so the two never coexist in full."""
+    first = values[int(steps[0])]
+    out = np.empty((*first.shape, len(steps)), dtype=first.dtype)
+    for i, k in enumerate(steps):
+        out[..., i] = values.pop(int(k))
+    return out
+
+
 def _package(
     spec: Spec,
     grid: Grid,
     order: int,
     steps: int | None,
-    out,
-    solver: str,
+    values: np.ndarray,
+    scheme: str,
     wall: float,
     samples: np.ndarray | None,
 ) -> dict:
+    """The fields of an :class:`FDSolution`; ``values`` are on ``grid`` (and, for evolution
+    problems, at the steps ``samples`` of ``steps``, along the last axis)."""
     names = spec.problem.domain.names
     if spec.timed:
         t0, t1 = spec.t_span
-        times = np.linspace(t0, t1, steps + 1)[samples]
-        values = np.stack([out[int(k)] for k in samples], axis=-1)
-        axes = (*grid.axes, times)
+        axes = (*grid.axes, np.linspace(t0, t1, steps + 1)[samples])
         dt = (t1 - t0) / steps
     else:
-        values, axes, dt = out, grid.axes, None
+        axes, dt = grid.axes, None
     return dict(
         axes=tuple(axes),
         values=values,
         names=tuple(names),
-        scheme=_scheme(spec, order, solver),
+        scheme=scheme,
         order=order,
         n=grid.n,
         dt=dt,
@@ -207,9 +222,49 @@ def solve_fd(
     elif dt is not None:
         raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
     out, solver = _run(spec, grid, order, steps, keep, method)
+    values = _stack(out, keep) if spec.timed else out
     wall = time.perf_counter() - start
     log.info("%s: n=%s steps=%s solved in %.3f s (%s)", problem.name, grid.n, steps, wall, solver)
-    return FDSolution(**_package(spec, grid, order, steps, out, solver, wall, keep))
+    scheme = _scheme(spec, order, solver)
+    return FDSolution(**_package(spec, grid, order, steps, values, scheme, wall, keep))
+
+
+def _estimate(
+    rel: list[float], ratio: int, formal: float, name: str, what: str
+) -> tuple[float, float, float]:
+    """``(observed order, order used, Richardson estimate)`` from the last two relative
+    differences ``rel`` of a sequence whose formal order is ``formal``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = float(np.log(np.float64(rel[-2]) / rel[-1]) / np.log(ratio))
+    used = p
+    if not (np.isfinite(p) and p > 0):
+        used = float(formal)
+        log.warning(
+            "%s: observed order %s%s is not usable; the formal order %g is used for the "
+            "error estimate",
+            name,
+            p,
+            what,
+            formal,
+        )
+    elif abs(p - formal) > 0.5:
+        log.warning(
+            "%s: observed order %.3g%s differs from the formal order %g: the grids may "
+            "not be in the asymptotic range",
+            name,
+            p,
+            what,
+            formal,
+        )
+    return p, used, rel[-1] / (ratio**used - 1)
+
+
+def _richardson(fine: np.ndarray, coarse: np.ndarray, factor: float) -> np.ndarray:
+    """``fine + (fine - coarse) / factor``, with one temporary."""
+    out = np.subtract(fine, coarse)
+    out /= factor
+    out += fine
+    return out
 
 
 def convergence_study(
@@ -222,8 +277,9 @@ def convergence_study(
     *,
     time_samples: int | None = None,
     method: str = "auto",
+    extrapolate: bool = False,
 ) -> ReferenceSolution:
-    """Solve on grids ``n, r n, r^2 n, ...`` and estimate the finest grid's error.
+    r"""Solve on grids ``n, r n, r^2 n, ...`` and estimate the finest grid's error.
 
     Differences between successive levels are measured on the nodes common to all levels (the
     coarsest grid's nodes in space and, for evolution problems, its time levels); each level has
@@ -231,6 +287,29 @@ def convergence_study(
     coarsest level's step. See :class:`ReferenceSolution` for the observed order, the
     Richardson estimate and the grid-convergence index. The returned values are the finest
     level's (``time_samples`` of its time levels when given).
+
+    ``extrapolate=True`` (``levels >= 4``) returns instead the Richardson-extrapolated solution
+    of the two finest levels. Each pair of successive levels :math:`(h, h/r)` gives, on the
+    coarser one's nodes (space and time),
+
+    .. math:: R = u_{h/r} + \frac{u_{h/r} - u_h}{r^p - 1},
+
+    with :math:`p` the scheme's *formal* order (2: second-order differences, Crank–Nicolson,
+    leapfrog; 4: Mehrstellen). It cancels the leading :math:`C h^p` term of the error exactly
+    when :math:`p` is the true leading exponent, which the formal order is for a consistent
+    scheme in the asymptotic range. The observed order is not used there: it is a noisy
+    estimate (the ratio of two differences, shifted by the next terms of the error expansion)
+    and extrapolating with a wrong exponent :math:`\tilde p` leaves a term
+    :math:`C h^p (r^p - r^{\tilde p}) / (r^{\tilde p} - 1)` of the old order, which the next
+    step, the convergence of the extrapolated sequence, would show as an order falling back
+    toward :math:`p`. The sequence :math:`R_1, \dots, R_{L-1}` is then treated like the levels:
+    its differences on the coarsest grid's nodes give ``extrapolated_table``, and its observed
+    order, Richardson estimate and GCI become ``observed_order``, ``estimated_error`` and
+    ``gci`` (the fall-back formal order of the extrapolated sequence is ``order + 2``: the
+    schemes here are symmetric, with error expansions in even powers of ``h``). The values,
+    ``n``, ``dt`` and ``steps`` are those of the coarser grid of the finest pair. With
+    ``time_samples`` the coarsest level's steps are a multiple of ``time_samples - 1``, so the
+    stored times are computed steps of every level.
     """
     start = time.perf_counter()
     spec = analyse(problem)
@@ -242,6 +321,14 @@ def convergence_study(
         )
     if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 2:
         raise ValueError(f"ratio must be an int >= 2 (nested grids), got {ratio!r}")
+    if not isinstance(extrapolate, (bool, np.bool_)):
+        raise ValueError(f"extrapolate must be True or False, got {extrapolate!r}")
+    extrapolate = bool(extrapolate)
+    if extrapolate and levels < 4:
+        raise ValueError(
+            f"extrapolate=True needs levels >= 4 (L levels give L - 1 extrapolated solutions, "
+            f"and two of their differences give an order), got levels={levels}"
+        )
     base = _counts(n, spec.box.dim)
     if dt is not None and not spec.timed:
         raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
@@ -252,13 +339,20 @@ def convergence_study(
         coarse_steps = _default_steps(spec, Grid(spec.box, base), dt)
         if time_samples is not None:
             q = time_samples - 1
-            q //= math.gcd(q, ratio ** (levels - 1))
+            if not extrapolate:  # samples on computed steps of the finest level
+                q //= math.gcd(q, ratio ** (levels - 1))
             coarse_steps = _round_up(coarse_steps, q)
+    dim = spec.box.dim
+    # The level whose grid carries the returned values; with extrapolation the finest level is
+    # kept on that grid's nodes only.
+    top = levels - 2 if extrapolate else levels - 1
+    factor = float(ratio**order - 1)
     rows: list[LevelResult] = []
-    previous = None
     diffs: list[float] = []
-    finest = None
-    samples = None
+    rich_diffs: list[float] = []
+    previous = rich = None
+    top_values = fine_values = None
+    top_grid = top_steps = samples = solver = None
     for level in range(levels):
         t_level = time.perf_counter()
         s = ratio**level
@@ -267,18 +361,36 @@ def convergence_study(
         if spec.timed:
             steps = coarse_steps * s
             common = np.arange(0, steps + 1, s)
-            keep = common
-            if level == levels - 1:
+            requests = {"common": (common, s)}
+            if level == top:
                 samples = _sample_steps(steps, time_samples)
-                keep = np.union1d(common, samples)
+                requests["top"] = (samples, 1)
+            elif level == levels - 1:  # extrapolation: the same times, on the top grid's nodes
+                requests["top"] = (samples * ratio, ratio)
+            keep = Recorder(grid.shape, requests)
         out, solver = _run(spec, grid, order, steps, keep, method)
-        space = (slice(None, None, s),) * spec.box.dim
         if spec.timed:
-            coarse = np.stack([out[int(k)][space] for k in common], axis=-1)
+            coarse = _stack(out["common"], common)
+            kept = _stack(out["top"], requests["top"][0]) if "top" in out else None
         else:
-            coarse = out[space].copy()
+            coarse = out[(slice(None, None, s),) * dim].copy()
+            kept = None
+            if level == top:
+                kept = out
+            elif level == levels - 1:  # extrapolation: on the top grid's nodes
+                kept = out[(slice(None, None, ratio),) * dim].copy()
+        del out
+        if level == top:
+            top_values, top_grid, top_steps = kept, grid, steps
+        elif level == levels - 1 and extrapolate:
+            fine_values = kept
         if previous is not None:
             diffs.append(float(np.linalg.norm(coarse - previous)))
+            if extrapolate:
+                rich_new = _richardson(coarse, previous, factor)
+                if rich is not None:
+                    rich_diffs.append(float(np.linalg.norm(rich_new - rich)))
+                rich = rich_new
         previous = coarse
         wall = time.perf_counter() - t_level
         rows.append(
@@ -292,42 +404,65 @@ def convergence_study(
             )
         )
         log.info("%s: level %d n=%s steps=%s in %.3f s", problem.name, level, grid.n, steps, wall)
-        if level == levels - 1:
-            finest = (grid, steps, out, solver, samples)
     norm = float(np.linalg.norm(previous))
     if norm == 0:
         raise ValueError(
             "the finest solution is identically zero on the common nodes: "
             "relative errors are undefined"
         )
-    rel = [d / norm for d in diffs]
+    rel = [e / norm for e in diffs]
     rows = [rows[0]] + [
         LevelResult(r.n, r.h, r.dt, r.steps, e, r.wall_time)
         for r, e in zip(rows[1:], rel, strict=True)
     ]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = float(np.log(rel[-2] / rel[-1]) / np.log(ratio))
-    used = p
-    if not (np.isfinite(p) and p > 0):
-        used = float(order)
-        log.warning(
-            "%s: observed order %s is not usable; the formal order %d is used for the "
-            "error estimate",
-            problem.name,
-            p,
-            order,
+    scheme = _scheme(spec, order, solver)
+    extra: dict = {}
+    if not extrapolate:
+        p, used, estimate = _estimate(rel, ratio, order, problem.name, "")
+        values = top_values
+    else:
+        rich_norm = float(np.linalg.norm(rich))
+        if rich_norm == 0:
+            raise ValueError(
+                "the finest extrapolated solution is identically zero on the common nodes: "
+                "relative errors are undefined"
+            )
+        rel_rich = [e / rich_norm for e in rich_diffs]
+        p, used, estimate = _estimate(
+            rel_rich, ratio, order + 2, problem.name, " (extrapolated sequence)"
         )
-    elif abs(p - order) > 0.5:
-        log.warning(
-            "%s: observed order %.3g differs from the formal order %d: the grids may "
-            "not be in the asymptotic range",
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plain = float(np.log(np.float64(rel[-2]) / rel[-1]) / np.log(ratio))
+        log.info(
+            "%s: observed order %.3g of the levels, %.3g of the extrapolated sequence",
             problem.name,
+            plain,
             p,
-            order,
         )
-    estimate = rel[-1] / (ratio**used - 1)
-    grid, steps, out, solver, samples = finest
-    fields = _package(spec, grid, order, steps, out, solver, time.perf_counter() - start, samples)
+        values = _richardson(fine_values, top_values, factor)
+        del fine_values, top_values
+        extra = dict(
+            extrapolated=True,
+            extrapolated_table=tuple(
+                ExtrapolatedResult(
+                    n=r.n,
+                    h=r.h,
+                    dt=r.dt,
+                    steps=r.steps,
+                    levels=(k, k + 1),
+                    difference=None if k == 0 else rel_rich[k - 1],
+                )
+                for k, r in enumerate(rows[:-1])
+            ),
+        )
+        finest = "x".join(map(str, rows[-1].n))
+        scheme = (
+            f"{scheme}; Richardson-extrapolated with the formal order {order} from the grids "
+            f"{'x'.join(map(str, top_grid.n))} and {finest}"
+        )
+    fields = _package(
+        spec, top_grid, order, top_steps, values, scheme, time.perf_counter() - start, samples
+    )
     return ReferenceSolution(
         **fields,
         table=tuple(rows),
@@ -336,4 +471,5 @@ def convergence_study(
         estimated_error=float(estimate),
         gci=float(1.25 * estimate),
         ratio=int(ratio),
+        **extra,
     )

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,7 +45,7 @@ from ._grid import BoundaryData, Grid, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, divergence_laplacian, laplacian
 from ._spec import Spec
 
-__all__ = ["solve_heat", "solve_wave", "cfl_number", "max_wave_speed"]
+__all__ = ["solve_heat", "solve_wave", "cfl_number", "max_wave_speed", "Recorder"]
 
 log = logging.getLogger("neuralpde.reference")
 
@@ -66,15 +67,39 @@ def max_wave_speed(spec: Spec, grid: Grid, samples: int = 9) -> float:
     )
 
 
-class _Recorder:
-    def __init__(self, keep: np.ndarray, shape: tuple[int, ...]) -> None:
-        self.keep = {int(k) for k in keep}
-        self.shape = shape
-        self.values: dict[int, np.ndarray] = {}
+class Recorder:
+    """Copies of the solution at chosen steps, on chosen sub-grids.
+
+    ``requests`` maps a name to ``(steps, stride)``: at each of ``steps`` the nodes
+    ``[::stride]`` along every axis are copied into ``values[name][step]``. A convergence study
+    keeps only what it compares (the coarsest grid's nodes at the coarsest grid's time levels)
+    and the full grid at the few stored time samples, not every level's full history.
+    """
+
+    def __init__(
+        self, shape: tuple[int, ...], requests: dict[str, tuple[Iterable[int], int]]
+    ) -> None:
+        self.shape = tuple(shape)
+        self._requests = [
+            (name, {int(k) for k in steps}, (slice(None, None, int(stride)),) * len(shape))
+            for name, (steps, stride) in requests.items()
+        ]
+        self.values: dict[str, dict[int, np.ndarray]] = {name: {} for name in requests}
 
     def __call__(self, step: int, u: np.ndarray) -> None:
-        if step in self.keep:
-            self.values[step] = u.reshape(self.shape).copy()
+        for name, steps, sub in self._requests:
+            if step in steps:
+                self.values[name][step] = u.reshape(self.shape)[sub].copy()
+
+
+def _recorder(grid: Grid, keep: np.ndarray | Recorder) -> Recorder:
+    if isinstance(keep, Recorder):
+        return keep
+    return Recorder(grid.shape, {"full": (keep, 1)})
+
+
+def _result(keep: np.ndarray | Recorder, record: Recorder):
+    return record.values if isinstance(keep, Recorder) else record.values["full"]
 
 
 class _Interior:
@@ -110,10 +135,10 @@ def _initial(spec: Spec, grid: Grid, boundary: BoundaryData) -> np.ndarray:
 
 
 def solve_heat(
-    spec: Spec, grid: Grid, steps: int, keep: np.ndarray, method: str = "auto"
-) -> tuple[dict[int, np.ndarray], str]:
-    """Crank–Nicolson; returns the full-grid values at the steps ``keep``
-    and the linear-solver name."""
+    spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder, method: str = "auto"
+) -> tuple[dict, str]:
+    """Crank–Nicolson; returns the full-grid values at the steps ``keep`` (or, when ``keep``
+    is a :class:`Recorder`, its ``values``) and the linear-solver name."""
     eq = spec.equation
     t0, t1 = spec.t_span
     times = np.linspace(t0, t1, steps + 1)
@@ -162,7 +187,7 @@ def solve_heat(
                 cache["solver"] = LUSolver(B, grid.inner_shape)
         return cache["A"], cache["solver"]
 
-    record = _Recorder(keep, grid.shape)
+    record = _recorder(grid, keep)
     u = _initial(spec, grid, boundary)
     record(0, u)
 
@@ -182,14 +207,13 @@ def solve_heat(
         u[inner_idx] = u_i
         record(n + 1, u)
         A_prev, f_prev = A, f_new
-    return record.values, cache["solver"].method
+    return _result(keep, record), cache["solver"].method
 
 
-def solve_wave(
-    spec: Spec, grid: Grid, steps: int, keep: np.ndarray
-) -> tuple[dict[int, np.ndarray], str]:
+def solve_wave(spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder) -> tuple[dict, str]:
     """Leapfrog with a second-order first step; returns the full-grid values at the steps
-    ``keep``. Raises ``ValueError`` if ``|c| dt sqrt(sum 1/h^2) > 1`` at any step."""
+    ``keep`` (or, when ``keep`` is a :class:`Recorder`, its ``values``). Raises ``ValueError``
+    if ``|c| dt sqrt(sum 1/h^2) > 1`` at any step."""
     eq = spec.equation
     t0, t1 = spec.t_span
     times = np.linspace(t0, t1, steps + 1)
@@ -211,7 +235,7 @@ def solve_wave(
                 )
         return np.square(c) * (L @ u) + inner.eval(eq.f, t, "Wave.f")
 
-    record = _Recorder(keep, grid.shape)
+    record = _recorder(grid, keep)
     u_old = _initial(spec, grid, boundary)
     record(0, u_old)
     v0 = inner.eval(spec.velocity.value, t0, "InitialVelocity.value")
@@ -223,4 +247,4 @@ def solve_wave(
         u_new[inner_idx] = 2.0 * u[inner_idx] - u_old[inner_idx] + dt**2 * accel(u, times[n])
         u_old, u = u, u_new
         record(n + 1, u)
-    return record.values, "explicit"
+    return _result(keep, record), "explicit"

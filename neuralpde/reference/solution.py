@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.interpolate import NdBSpline, RegularGridInterpolator, make_interp_spline
 
-__all__ = ["FDSolution", "LevelResult", "ReferenceSolution"]
+__all__ = ["FDSolution", "LevelResult", "ExtrapolatedResult", "ReferenceSolution"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +92,24 @@ class LevelResult:
     wall_time: float
 
 
+@dataclass(frozen=True)
+class ExtrapolatedResult:
+    """One Richardson-extrapolated solution of a convergence study with ``extrapolate=True``.
+
+    It combines the levels ``levels = (k, k + 1)`` and lives on level ``k``'s grid (``n``,
+    ``h``, ``dt``, ``steps`` are that grid's). ``difference`` is the discrete L2 norm of it minus
+    the previous extrapolated solution, on the nodes common to all levels, relative to the
+    finest extrapolated solution's norm there; ``None`` for the first.
+    """
+
+    n: tuple[int, ...]
+    h: float
+    dt: float | None
+    steps: int | None
+    levels: tuple[int, int]
+    difference: float | None
+
+
 @dataclass(frozen=True, eq=False)
 class ReferenceSolution(FDSolution):
     r"""The finest grid's solution with its own error estimated from successive refinements.
@@ -107,6 +125,13 @@ class ReferenceSolution(FDSolution):
 
     When :math:`p` is not positive and finite (differences at round-off, or grids far from the
     asymptotic range) the scheme's formal order is used instead and ``order_used`` says so.
+
+    When ``extrapolated`` (``convergence_study(..., extrapolate=True)``) the values are the
+    Richardson extrapolation of the two finest levels, on the coarser one's grid (``n``, ``dt``,
+    ``steps`` are that grid's), ``extrapolated_table`` lists the sequence of extrapolated
+    solutions, one per pair of successive levels, and ``observed_order``, ``estimated_error``
+    and ``gci`` are those of that sequence (the formulas above with its differences);
+    ``table`` still lists the levels themselves.
     """
 
     table: tuple[LevelResult, ...]
@@ -115,6 +140,8 @@ class ReferenceSolution(FDSolution):
     estimated_error: float
     gci: float
     ratio: int
+    extrapolated: bool = field(default=False, kw_only=True)
+    extrapolated_table: tuple[ExtrapolatedResult, ...] = field(default=(), kw_only=True)
 
     def describe(self) -> dict:
         out = super().describe()
@@ -134,6 +161,18 @@ class ReferenceSolution(FDSolution):
                     "wall_time": r.wall_time,
                 }
                 for r in self.table
+            ],
+            extrapolated=self.extrapolated,
+            extrapolated_table=[
+                {
+                    "n": list(r.n),
+                    "h": r.h,
+                    "dt": r.dt,
+                    "steps": r.steps,
+                    "levels": list(r.levels),
+                    "difference": r.difference,
+                }
+                for r in self.extrapolated_table
             ],
         )
         return out
