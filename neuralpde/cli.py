@@ -1,12 +1,18 @@
 """The ``neuralpde`` command line.
 
 ``neuralpde solve PROBLEM_FILE -o OUT.h5`` trains a field for the problem defined in a Python file
-and writes it to HDF5; ``neuralpde info FILE.h5`` says what a solution file holds.
+and writes it to HDF5; ``neuralpde reference PROBLEM_FILE -o REF.h5`` computes a
+finite-difference reference with its own error estimate; ``neuralpde validate SOLUTION.h5
+(--reference REF.h5 | --exact)`` compares the two; ``neuralpde info FILE.h5`` says what a
+solution or reference file holds.
 
 A problem file is ordinary Python that defines ``problem`` (a :class:`neuralpde.Problem`) and
-optionally ``field``, ``sampler`` and ``trainer`` (its tuned settings) and ``dtype``.
+optionally ``field``, ``sampler`` and ``trainer`` (its tuned settings), ``dtype``, and
+``reference`` (a dict of finite-difference settings: ``n``, ``levels``, ``order``, ``dt``,
+``time_samples``, ``extrapolate``).
 
-Exit status: 0 success, 1 a failure while running, 2 a usage error (bad arguments or files).
+Exit status: 0 success, 1 a failure while running (``validate``: the tolerance is not met), 2 a
+usage error (bad arguments or files).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import runpy
 import sys
 import time
@@ -32,7 +39,8 @@ def load_problem_file(path: str) -> dict[str, Any]:
     """Run a problem file and return its ``problem`` and optional settings.
 
     Raises :class:`UsageError` with a one-line message for a missing file, a file that fails to
-    run, or one that defines no problem.
+    run, one that defines no problem, or settings of the wrong kind (including a ``reference``
+    dict with unknown keys or bad values).
     """
     from .fields import MLP, Siren
     from .problem import Problem
@@ -69,7 +77,59 @@ def load_problem_file(path: str) -> dict[str, Any]:
             )
         out[name] = value
     out["dtype"] = ns.get("dtype")
+    out["reference"] = _reference_options(ns.get("reference"), path)
     return out
+
+
+_REFERENCE_KEYS = ("n", "levels", "order", "dt", "time_samples", "extrapolate")
+
+
+def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
+    """Check a problem file's optional ``reference`` dict of finite-difference settings."""
+    if value is None:
+        return None
+    where = f"problem file {path!r}: reference"
+    if not isinstance(value, dict):
+        raise UsageError(
+            f"{where} must be a dict of finite-difference settings (keys "
+            f"{', '.join(_REFERENCE_KEYS)}), got {type(value).__name__}"
+        )
+    unknown = sorted(str(k) for k in value if k not in _REFERENCE_KEYS)
+    if unknown:
+        raise UsageError(
+            f"{where} has unknown key(s) {unknown}; expected some of {', '.join(_REFERENCE_KEYS)}"
+        )
+
+    def is_int(v: Any, low: int) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+    checks = {
+        "n": (
+            lambda v: (
+                is_int(v, 2)
+                or (isinstance(v, (list, tuple)) and len(v) > 0 and all(is_int(c, 2) for c in v))
+            ),
+            "an int >= 2 or a list of them (intervals per space axis)",
+        ),
+        "levels": (lambda v: is_int(v, 3), "an int >= 3"),
+        "order": (lambda v: v in (2, 4) and not isinstance(v, bool), "2 or 4"),
+        "dt": (
+            lambda v: (
+                v is None
+                or (
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
+                )
+            ),
+            "a positive number or None",
+        ),
+        "time_samples": (lambda v: v is None or is_int(v, 2), "an int >= 2 or None"),
+        "extrapolate": (lambda v: isinstance(v, bool), "True or False"),
+    }
+    for key, v in value.items():
+        ok, expected = checks[key]
+        if not ok(v):
+            raise UsageError(f"{where}[{key!r}] must be {expected}, got {v!r}")
+    return dict(value)
 
 
 def _positive_int(s: str) -> int:
@@ -102,6 +162,21 @@ def _positive_float(s: str) -> float:
     return v
 
 
+def _int_at_least(low: int):
+    """An argparse type: an integer of at least ``low``."""
+
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {s!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {s!r}")
+        return v
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -121,7 +196,61 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--float32", action="store_true", help="train in single precision")
     s.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
-    i = sub.add_parser("info", help="describe a solution file")
+    r = sub.add_parser(
+        "reference",
+        help="compute a finite-difference reference with its error estimate and write it to HDF5",
+    )
+    r.add_argument("problem_file", metavar="PROBLEM_FILE", help="Python file defining `problem`")
+    r.add_argument(
+        "-o", "--output", required=True, metavar="REF.h5", help="reference file to write"
+    )
+    r.add_argument(
+        "--n",
+        type=_int_at_least(2),
+        help="intervals per space axis on the coarsest grid (default: the problem file's "
+        "reference['n'], else 32)",
+    )
+    r.add_argument(
+        "--levels",
+        type=_int_at_least(3),
+        help="number of grids, each refined by 2 (default: reference['levels'], else 3)",
+    )
+    r.add_argument(
+        "--order",
+        type=int,
+        choices=(2, 4),
+        help="formal order: 4 (steady problems only) or 2 (default: reference['order'], else 4 "
+        "for steady problems and 2 for evolution problems)",
+    )
+    r.add_argument(
+        "--time-samples",
+        type=_int_at_least(2),
+        help="store this many evenly spaced time levels (evolution problems; default: all)",
+    )
+    r.add_argument(
+        "--extrapolate",
+        action="store_true",
+        default=None,
+        help="store the Richardson extrapolation of the two finest grids (needs 4 levels; "
+        "default: reference['extrapolate'], else off)",
+    )
+    r.add_argument("-q", "--quiet", action="store_true", help="print only the result")
+
+    v = sub.add_parser(
+        "validate", help="compare a solution file with a reference file or its exact solution"
+    )
+    v.add_argument("solution", metavar="SOLUTION.h5", help="solution file (neuralpde solve)")
+    v.add_argument("--reference", metavar="REF.h5", help="reference file (neuralpde reference)")
+    v.add_argument(
+        "--exact", action="store_true", help="compare with the exact solution stored in the file"
+    )
+    v.add_argument(
+        "--tol", metavar="X", help="fail (exit status 1) when the relative L2 error exceeds X"
+    )
+    v.add_argument("--report", metavar="DIR", help="write report.md and figures into DIR")
+    v.add_argument("-q", "--quiet", action="store_true", help="print only the result")
+
+    i = sub.add_parser("info", help="describe a solution or reference file")
     i.add_argument("file", metavar="FILE.h5")
     i.add_argument("--json", action="store_true", help="print the record as JSON")
     return ap
@@ -170,9 +299,139 @@ def _solve(args: argparse.Namespace) -> int:
     return 0 if sol.status != "diverged" else 1
 
 
-def _info(args: argparse.Namespace) -> int:
-    from .io import read_solution
+def _reference(args: argparse.Namespace) -> int:
+    from .io import check_writable
+    from .reference import convergence_study, reference_checksum, save_reference
 
+    try:
+        check_writable(args.output)
+    except OSError as exc:
+        raise UsageError(str(exc)) from None
+    spec = load_problem_file(args.problem_file)
+    problem = spec["problem"]
+    opts = spec["reference"] or {}
+    steady = problem.time_index is None
+    n = args.n if args.n is not None else opts.get("n", 32)
+    levels = args.levels if args.levels is not None else opts.get("levels", 3)
+    order = args.order if args.order is not None else opts.get("order", 4 if steady else 2)
+    samples = args.time_samples if args.time_samples is not None else opts.get("time_samples")
+    dt = opts.get("dt")
+    extrapolate = args.extrapolate if args.extrapolate is not None else opts.get("extrapolate")
+    extrapolate = bool(extrapolate)
+    if steady and (samples is not None or dt is not None):
+        raise UsageError(
+            f"time samples and dt apply to evolution problems only; {problem.name!r} is steady"
+        )
+    if extrapolate and levels < 4:
+        raise UsageError(f"--extrapolate needs at least 4 levels, got {levels}")
+    if not args.quiet:
+        print(
+            f"reference for {problem.name} ({type(problem.equation).__name__}, "
+            f"{problem.domain.dim}-D): n={n}, {levels} levels, order {order}"
+            + (", extrapolated" if extrapolate else ""),
+            file=sys.stderr,
+        )
+    settings = {"n": n, "levels": levels, "order": order, "dt": dt, "time_samples": samples}
+    if extrapolate:
+        settings["extrapolate"] = True
+    try:
+        ref = convergence_study(problem, **settings)
+    except NotImplementedError as exc:
+        raise UsageError(
+            f"the finite-difference reference cannot solve {problem.name!r}: {exc}"
+        ) from None
+    info = ref.describe()
+    print("\n".join(_convergence_lines(info)))
+    path = save_reference(ref, args.output, problem=problem, settings=settings)
+    checksum = reference_checksum(problem, **settings)
+    print(f"wrote {path} (checksum {checksum[:16]})")
+    return 0
+
+
+def _convergence_lines(conv: dict[str, Any]) -> list[str]:
+    """The convergence table, observed orders and the finest grid's estimated error, as text."""
+    ratio = conv.get("ratio", 2)
+    lines = [
+        f"{'level':>5}  {'n':>13}  {'h':>9}  {'dt':>9}  {'steps':>6}  {'difference':>10}  "
+        f"{'order':>5}"
+    ]
+    prev = None
+    for k, row in enumerate(conv["table"]):
+        diff = row["difference"]
+        order = "-"
+        if prev and diff and diff > 0:
+            order = f"{math.log(prev / diff) / math.log(ratio):.2f}"
+        dt = "-" if row["dt"] is None else f"{row['dt']:.3e}"
+        steps = "-" if row["steps"] is None else str(row["steps"])
+        lines.append(
+            f"{k:>5}  {'x'.join(map(str, row['n'])):>13}  {row['h']:>9.3e}  {dt:>9}  "
+            f"{steps:>6}  {'-' if diff is None else f'{diff:.3e}':>10}  {order:>5}"
+        )
+        prev = diff
+    what = "the finest grid"
+    if conv.get("extrapolated"):
+        what = "the extrapolated solution"
+        lines.append(f"Richardson-extrapolated sequence (formal order {conv.get('order')}):")
+        lines.append(f"{'levels':>7}  {'on n':>13}  {'difference':>10}  {'order':>5}")
+        prev = None
+        for row in conv.get("extrapolated_table") or ():
+            diff = row["difference"]
+            order = "-"
+            if prev and diff and diff > 0:
+                order = f"{math.log(prev / diff) / math.log(ratio):.2f}"
+            levels = "+".join(map(str, row["levels"]))
+            lines.append(
+                f"{levels:>7}  {'x'.join(map(str, row['n'])):>13}  "
+                f"{'-' if diff is None else f'{diff:.3e}':>10}  {order:>5}"
+            )
+            prev = diff
+    p, used = conv["observed_order"], conv["order_used"]
+    how = f"observed order {p:.2f}" if p == used else f"formal order {used:g} (observed {p:.3g})"
+    lines.append(
+        f"estimated error of {what}: {conv['estimated_error']:.3e} relative L2 "
+        f"(Richardson, {how}; GCI {conv['gci']:.3e})"
+    )
+    return lines
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .io import FormatError
+
+    if (args.reference is None) == (not args.exact):
+        raise UsageError("give exactly one of --reference REF.h5 and --exact")
+    tol = None
+    if args.tol is not None:
+        try:
+            tol = float(args.tol)
+        except ValueError:
+            tol = None
+        if tol is None or not 0 < tol < float("inf"):
+            raise UsageError(f"--tol must be a positive number, got {args.tol!r}")
+    if args.report is not None:
+        report = Path(args.report)
+        if report.exists() and not report.is_dir():
+            raise UsageError(f"report directory {args.report!r} exists and is not a directory")
+    from .validate import validate
+
+    try:
+        result = validate(args.solution, reference=args.reference, exact=args.exact, tol=tol)
+    except ValueError as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise UsageError(str(exc)) from None
+    print(result.summary())
+    if args.report is not None:
+        from .report import write_report
+
+        print(f"wrote {write_report(result, args.report)}")
+    return 1 if result.passed is False else 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .io import file_kind, read_solution
+
+    if file_kind(args.file) == "reference":
+        return _info_reference(args)
     rec = read_solution(args.file, grid=False)
     rec.pop("parameters")
     if args.json:
@@ -210,6 +469,39 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _info_reference(args: argparse.Namespace) -> int:
+    from .io import read_reference
+
+    rec = read_reference(args.file, grid=False)
+    if args.json:
+        rec["coords"] = {
+            k: [float(v.min()), float(v.max()), len(v)] for k, v in rec["coords"].items()
+        }
+        print(json.dumps(rec, indent=2, default=_plain))
+        return 0
+    prob, conv = rec["problem"], rec["convergence"]
+    eq = prob.get("equation", {})
+    what = eq.get("latex") or eq.get("type") or "?"
+    where = prob.get("domain", {}).get("type", "?")
+    settings = ", ".join(f"{k}={v}" for k, v in rec["settings"].items())
+    lines = [
+        f"file:        {args.file} (neuralpde reference, format {rec['format_version']}, "
+        f"written by neuralpde {rec['neuralpde_version']} on {rec['created']})",
+        f"problem:     {prob.get('name', '?')}: {what} on {where}",
+        f"scheme:      {conv['scheme']} (formal order {conv['order']})",
+        "grid:        "
+        + " x ".join(f"{n}[{v.min():g}, {v.max():g}]:{len(v)}" for n, v in rec["coords"].items())
+        + " -> dataset 'u'",
+        f"settings:    {settings}, total {conv['wall_time']:.3g} s",
+        f"checksum:    {rec['checksum']}",
+        "convergence:",
+        *("  " + line for line in _convergence_lines(conv)),
+        "versions:    " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items()),
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _field_text(f: dict) -> str:
     text = f"{f['type']} {f['depth']}x{f['width']}"
     if "w0" in f:
@@ -236,13 +528,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .io import FormatError
 
     try:
-        if args.command == "solve":
-            return _solve(args)
-        return _info(args)
+        commands = {
+            "solve": _solve,
+            "reference": _reference,
+            "validate": _validate,
+            "info": _info,
+        }
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"neuralpde: error: {exc}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, FormatError, PermissionError, IsADirectoryError) as exc:
+    except (
+        FileNotFoundError,
+        FormatError,
+        PermissionError,
+        IsADirectoryError,
+        NotADirectoryError,
+    ) as exc:
         print(f"neuralpde: error: {exc}", file=sys.stderr)
         return 2
     except (ValueError, TypeError, RuntimeError, OSError) as exc:

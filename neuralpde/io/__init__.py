@@ -1,12 +1,31 @@
 """File input and output; the only part of neuralpde that imports h5py."""
 
-from .hdf5 import FORMAT, FORMAT_VERSION, FormatError, check_writable, read_solution, write_solution
+from .hdf5 import (
+    FORMAT,
+    FORMAT_VERSION,
+    REFERENCE_FORMAT,
+    REFERENCE_FORMAT_VERSION,
+    FormatError,
+    check_writable,
+    file_kind,
+    read_reference,
+    read_solution,
+    reference_checksum,
+    write_reference,
+    write_solution,
+)
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "REFERENCE_FORMAT",
+    "REFERENCE_FORMAT_VERSION",
     "FormatError",
     "check_writable",
+    "file_kind",
+    "read_reference",
     "read_solution",
+    "reference_checksum",
+    "write_reference",
     "write_solution",
 ]

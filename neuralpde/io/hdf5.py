@@ -1,6 +1,6 @@
-"""The HDF5 file format of solutions, in one place.
+"""The HDF5 file formats of solutions and finite-difference references, in one place.
 
-Layout (``format = "neuralpde-solution"``, ``format_version = 1``)::
+Solution files (``format = "neuralpde-solution"``, ``format_version = 1``)::
 
     /                 attrs: format, format_version, neuralpde_version, created, coordinates
     /x, /y, /t ...    1-D coordinate arrays, HDF5 dimension scales named after the coordinates
@@ -14,6 +14,26 @@ Layout (``format = "neuralpde-solution"``, ``format_version = 1``)::
     /metrics          attrs: error metrics against the exact solution, when known
     /provenance       attrs: versions (JSON), platform
 
+Reference files (``format = "neuralpde-reference"``, ``format_version = 1``) share the grid
+layout (the coordinate scales and ``/u``), so a tool that reads one reads the other::
+
+    /                 attrs: format, format_version, neuralpde_version, created, coordinates,
+                      checksum
+    /x, /y, /t ...    1-D coordinate arrays (the finest grid's nodes), dimension scales
+    /u                the finest grid's solution, dimensions attached to the scales
+    /convergence      one entry per grid level, coarsest first: datasets n (levels x space
+                      axes), h, dt (NaN when steady), steps (-1 when steady), difference (NaN
+                      on the coarsest level), wall_time; attrs: observed_order, order_used,
+                      order, estimated_error, gci, ratio, scheme, wall_time, settings (JSON),
+                      extrapolated
+    /convergence/extrapolated   (Richardson-extrapolated references) one entry per pair of
+                      levels: n, levels, h, dt, steps, difference
+    /problem          attrs: description (JSON)
+    /provenance       attrs: versions (JSON), created, platform
+
+``checksum`` is :func:`reference_checksum` of the problem description and the settings, so a
+reference whose inputs did not change can be reused.
+
 Because the coordinates are dimension scales named like the dimensions, netCDF-4 readers
 (xarray with h5netcdf or netCDF4) see ``u`` as a variable on named coordinates. Files are written
 to a temporary file beside the target and renamed into place, so a failed write never leaves a
@@ -22,10 +42,11 @@ truncated file behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +56,35 @@ import numpy as np
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "REFERENCE_FORMAT",
+    "REFERENCE_FORMAT_VERSION",
     "FormatError",
     "write_solution",
     "read_solution",
+    "write_reference",
+    "read_reference",
+    "reference_checksum",
+    "file_kind",
     "check_writable",
 ]
 
 FORMAT = "neuralpde-solution"
 FORMAT_VERSION = 1
+REFERENCE_FORMAT = "neuralpde-reference"
+REFERENCE_FORMAT_VERSION = 1
+
+_KINDS = {
+    FORMAT: ("solution", FORMAT_VERSION),
+    REFERENCE_FORMAT: ("reference", REFERENCE_FORMAT_VERSION),
+}
+_READERS = {
+    "solution": "neuralpde.load / neuralpde info",
+    "reference": "neuralpde.reference.load_reference / neuralpde info",
+}
 
 
 class FormatError(ValueError):
-    """The file is not a neuralpde solution file this version can read."""
+    """The file is not a neuralpde file of the expected kind that this version can read."""
 
 
 def check_writable(path: str | os.PathLike) -> Path:
@@ -77,6 +115,48 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, default=str)
 
 
+def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) -> Path:
+    """Create an HDF5 file with ``fill`` in a temporary file beside ``path``, then rename it."""
+    target = check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            fill(f)
+        os.chmod(tmp, _file_mode(target))
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def _grid_shape(coords: Mapping[str, np.ndarray], values: np.ndarray) -> list[str]:
+    names = list(coords)
+    shape = tuple(len(coords[n]) for n in names)
+    if values.shape != shape:
+        raise ValueError(f"values have shape {values.shape}, the coordinates give {shape}")
+    return names
+
+
+def _write_grid(
+    f: h5py.File, coords: Mapping[str, np.ndarray], arrays: Mapping[str, tuple[np.ndarray, str]]
+) -> None:
+    """Coordinate scales at the root and ``arrays`` (name -> (values, long_name)) on them."""
+    names = list(coords)
+    f.attrs["coordinates"] = _json(names)
+    for n in names:
+        ds = f.create_dataset(n, data=np.asarray(coords[n], dtype=np.float64))
+        ds.make_scale(n)
+    for key, (data, long_name) in arrays.items():
+        ds = f.create_dataset(key, data=np.asarray(data, dtype=np.float64), compression="gzip")
+        ds.attrs["long_name"] = long_name
+        for i, n in enumerate(names):
+            ds.dims[i].attach_scale(f[n])
+            ds.dims[i].label = n
+
+
 def write_solution(
     path: str | os.PathLike,
     *,
@@ -92,78 +172,55 @@ def write_solution(
     provenance: Mapping[str, Any],
 ) -> Path:
     """Write a solution file atomically; returns its path."""
-    target = check_writable(path)
-    names = list(coords)
-    shape = tuple(len(coords[n]) for n in names)
-    if values.shape != shape:
-        raise ValueError(f"values have shape {values.shape}, the coordinates give {shape}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["neuralpde_version"] = provenance.get("neuralpde", "unknown")
-            f.attrs["created"] = provenance.get("created", "")
-            f.attrs["coordinates"] = _json(names)
-            for n in names:
-                ds = f.create_dataset(n, data=np.asarray(coords[n], dtype=np.float64))
-                ds.make_scale(n)
-            u = f.create_dataset("u", data=values.astype(np.float64), compression="gzip")
-            u.attrs["long_name"] = "solution"
-            datasets = [u]
-            if exact is not None:
-                e = f.create_dataset("exact", data=exact.astype(np.float64), compression="gzip")
-                e.attrs["long_name"] = "exact solution"
-                datasets.append(e)
-            for ds in datasets:
-                for i, n in enumerate(names):
-                    ds.dims[i].attach_scale(f[n])
-                    ds.dims[i].label = n
-            m = f.create_group("model")
-            m.attrs["architecture"] = _json(dict(architecture))
-            m.attrs["dtype"] = dtype
-            pg = m.create_group("parameters")
-            for k, v in parameters.items():
-                pg.create_dataset(k, data=np.asarray(v))
-            f.create_group("problem").attrs["description"] = _json(dict(problem))
-            tg = f.create_group("training")
-            history = training.get("history", {})
-            for key in ("step", "time", "loss", "monitor"):
-                tg.create_dataset(key, data=np.asarray(history.get(key, []), dtype=np.float64))
-            tg.create_dataset(
-                "phase", data=np.asarray(history.get("phase", []), dtype=h5py.string_dtype())
-            )
-            for key in ("status", "message"):
-                tg.attrs[key] = str(training.get(key, ""))
-            tg.attrs["seed"] = int(training.get("seed", 0))
-            tg.attrs["steps"] = int(training.get("steps", 0))
-            tg.attrs["timings"] = _json(training.get("timings", {}))
-            tg.attrs["settings"] = _json(training.get("settings", {}))
-            mg = f.create_group("metrics")
-            for k, v in metrics.items():
-                mg.attrs[k] = float(v)
-            pv = f.create_group("provenance")
-            pv.attrs["versions"] = _json(provenance.get("versions", {}))
-            pv.attrs["platform"] = str(provenance.get("platform", ""))
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    _grid_shape(coords, values)
+
+    def fill(f: h5py.File) -> None:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["neuralpde_version"] = provenance.get("neuralpde", "unknown")
+        f.attrs["created"] = provenance.get("created", "")
+        arrays = {"u": (values, "solution")}
+        if exact is not None:
+            arrays["exact"] = (exact, "exact solution")
+        _write_grid(f, coords, arrays)
+        m = f.create_group("model")
+        m.attrs["architecture"] = _json(dict(architecture))
+        m.attrs["dtype"] = dtype
+        pg = m.create_group("parameters")
+        for k, v in parameters.items():
+            pg.create_dataset(k, data=np.asarray(v))
+        f.create_group("problem").attrs["description"] = _json(dict(problem))
+        tg = f.create_group("training")
+        history = training.get("history", {})
+        for key in ("step", "time", "loss", "monitor"):
+            tg.create_dataset(key, data=np.asarray(history.get(key, []), dtype=np.float64))
+        tg.create_dataset(
+            "phase", data=np.asarray(history.get("phase", []), dtype=h5py.string_dtype())
+        )
+        for key in ("status", "message"):
+            tg.attrs[key] = str(training.get(key, ""))
+        tg.attrs["seed"] = int(training.get("seed", 0))
+        tg.attrs["steps"] = int(training.get("steps", 0))
+        tg.attrs["timings"] = _json(training.get("timings", {}))
+        tg.attrs["settings"] = _json(training.get("settings", {}))
+        mg = f.create_group("metrics")
+        for k, v in metrics.items():
+            mg.attrs[k] = float(v)
+        pv = f.create_group("provenance")
+        pv.attrs["versions"] = _json(provenance.get("versions", {}))
+        pv.attrs["platform"] = str(provenance.get("platform", ""))
+
+    return _atomic_write(path, fill)
 
 
 def _attr_str(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
-    """Read a solution file into plain Python and NumPy objects.
+def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, int]:
+    """Open a neuralpde file read-only, checking its format (``kind``: expected, or any).
 
-    Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
-    a neuralpde solution of a readable version.
+    Returns the open file, its kind (``"solution"`` or ``"reference"``) and format version.
     """
     p = Path(path)
     if not p.is_file():
@@ -172,16 +229,48 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
         f = h5py.File(p, "r")
     except OSError as exc:
         raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
-    with f:
+    try:
         fmt = _attr_str(f.attrs.get("format", ""))
-        if fmt != FORMAT:
-            raise FormatError(f"{str(p)!r} is not a neuralpde solution file (format={fmt!r})")
-        version = int(f.attrs["format_version"])
-        if version > FORMAT_VERSION:
+        if fmt not in _KINDS:
+            what = f"neuralpde {kind}" if kind else "neuralpde"
+            raise FormatError(f"{str(p)!r} is not a {what} file (format={fmt!r})")
+        found, readable = _KINDS[fmt]
+        if kind is not None and found != kind:
             raise FormatError(
-                f"{str(p)!r} has format version {version}; this neuralpde reads up to "
-                f"{FORMAT_VERSION}: upgrade neuralpde"
+                f"{str(p)!r} is a neuralpde {found} file, not a {kind} file: read it with "
+                f"{_READERS[found]}"
             )
+        version = int(f.attrs.get("format_version", 0))
+        if version > readable:
+            raise FormatError(
+                f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "
+                f"{readable}: upgrade neuralpde"
+            )
+    except BaseException:
+        f.close()
+        raise
+    return f, found, version
+
+
+def file_kind(path: str | os.PathLike) -> str:
+    """``"solution"`` or ``"reference"``: which kind of neuralpde file ``path`` is.
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for any other file
+    (or a newer format version than this neuralpde reads).
+    """
+    f, kind, _ = _open(path, None)
+    f.close()
+    return kind
+
+
+def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
+    """Read a solution file into plain Python and NumPy objects.
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
+    a neuralpde solution of a readable version (a reference file included).
+    """
+    f, _, version = _open(path, "solution")
+    with f:
         names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
         out: dict[str, Any] = {
             "format_version": version,
@@ -212,4 +301,161 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
         if grid:
             out["u"] = f["u"][()]
             out["exact"] = f["exact"][()] if "exact" in f else None
+    return out
+
+
+# -- reference files ---------------------------------------------------------------------------
+
+_LEVEL_KEYS = ("n", "h", "dt", "steps", "difference", "wall_time")
+_CONVERGENCE_ATTRS = ("observed_order", "order_used", "estimated_error", "gci", "wall_time")
+
+
+def reference_checksum(problem: Mapping, settings: Mapping) -> str:
+    """The sha256 (hex) of the JSON of ``problem`` (a description), ``settings`` and the format.
+
+    Keys are sorted and the JSON is compact, so equal inputs give equal checksums on any machine.
+    """
+    payload = {
+        "problem": dict(problem),
+        "settings": dict(settings),
+        "format": REFERENCE_FORMAT,
+        "format_version": REFERENCE_FORMAT_VERSION,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _column(rows: Sequence[Mapping], key: str, none: float) -> np.ndarray:
+    return np.array([none if r[key] is None else r[key] for r in rows], dtype=np.float64)
+
+
+def _rows(g: h5py.Group, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Per-level rows back from a group of per-level datasets (NaN / -1 become ``None``)."""
+    cols = {k: g[k][()] for k in keys}
+    out = []
+    for i in range(len(cols["n"])):
+        row: dict[str, Any] = {}
+        for k, v in cols.items():
+            x = v[i]
+            if k in ("n", "levels"):
+                row[k] = [int(c) for c in x]
+            elif k == "steps":
+                row[k] = None if x < 0 else int(x)
+            elif k in ("dt", "difference"):
+                row[k] = None if np.isnan(x) else float(x)
+            else:
+                row[k] = float(x)
+        out.append(row)
+    return out
+
+
+def write_reference(
+    path: str | os.PathLike,
+    *,
+    coords: Mapping[str, np.ndarray],
+    values: np.ndarray,
+    convergence: Mapping[str, Any],
+    problem: Mapping,
+    settings: Mapping,
+    provenance: Mapping[str, Any],
+) -> Path:
+    """Write a reference file atomically; returns its path.
+
+    ``convergence`` holds ``table`` (one mapping per level, coarsest first, with the keys
+    ``n, h, dt, steps, difference, wall_time``; ``None`` where a value does not apply) and the
+    scalars ``observed_order, order_used, order, estimated_error, gci, ratio, scheme,
+    wall_time``; optionally ``extrapolated`` (bool) and ``extrapolated_table`` (rows with
+    ``n, levels, h, dt, steps, difference``). The root attribute ``checksum`` is
+    ``reference_checksum(problem, settings)``.
+    """
+    _grid_shape(coords, values)
+    table = list(convergence.get("table", ()))
+    if not table:
+        raise ValueError("convergence['table'] must list at least one grid level, got none")
+    missing = [k for k in _LEVEL_KEYS if any(k not in row for row in table)]
+    if missing:
+        raise ValueError(
+            f"convergence['table'] rows need the keys {_LEVEL_KEYS}; missing {missing}"
+        )
+    checksum = reference_checksum(problem, settings)
+
+    def fill(f: h5py.File) -> None:
+        f.attrs["format"] = REFERENCE_FORMAT
+        f.attrs["format_version"] = REFERENCE_FORMAT_VERSION
+        f.attrs["neuralpde_version"] = provenance.get("neuralpde", "unknown")
+        f.attrs["created"] = provenance.get("created", "")
+        f.attrs["checksum"] = checksum
+        _write_grid(f, coords, {"u": (values, "finite-difference reference solution")})
+        cg = f.create_group("convergence")
+        cg.create_dataset("n", data=np.array([list(r["n"]) for r in table], dtype=np.int64))
+        for key in ("h", "wall_time"):
+            cg.create_dataset(key, data=_column(table, key, np.nan))
+        cg.create_dataset("dt", data=_column(table, "dt", np.nan))
+        cg.create_dataset("steps", data=_column(table, "steps", -1).astype(np.int64))
+        cg.create_dataset("difference", data=_column(table, "difference", np.nan))
+        for key in _CONVERGENCE_ATTRS:
+            cg.attrs[key] = float(convergence[key])
+        cg.attrs["order"] = int(convergence["order"])
+        cg.attrs["ratio"] = int(convergence["ratio"])
+        cg.attrs["scheme"] = str(convergence["scheme"])
+        cg.attrs["settings"] = _json(dict(settings))
+        cg.attrs["extrapolated"] = bool(convergence.get("extrapolated", False))
+        ext = list(convergence.get("extrapolated_table") or ())
+        if ext:
+            eg = cg.create_group("extrapolated")
+            eg.create_dataset("n", data=np.array([list(r["n"]) for r in ext], dtype=np.int64))
+            eg.create_dataset("levels", data=np.array([list(r["levels"]) for r in ext], np.int64))
+            eg.create_dataset("h", data=np.array([r["h"] for r in ext], dtype=np.float64))
+            eg.create_dataset("dt", data=_column(ext, "dt", np.nan))
+            eg.create_dataset("steps", data=_column(ext, "steps", -1).astype(np.int64))
+            eg.create_dataset("difference", data=_column(ext, "difference", np.nan))
+        f.create_group("problem").attrs["description"] = _json(dict(problem))
+        pv = f.create_group("provenance")
+        pv.attrs["versions"] = _json(provenance.get("versions", {}))
+        pv.attrs["created"] = str(provenance.get("created", ""))
+        pv.attrs["platform"] = str(provenance.get("platform", ""))
+
+    return _atomic_write(path, fill)
+
+
+def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
+    """Read a reference file into plain Python and NumPy objects.
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
+    a neuralpde reference of a readable version (a solution file included).
+    """
+    f, _, version = _open(path, "reference")
+    with f:
+        names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
+        cg = f["convergence"]
+        table = _rows(cg, _LEVEL_KEYS)
+        convergence: dict[str, Any] = {k: float(cg.attrs[k]) for k in _CONVERGENCE_ATTRS}
+        convergence.update(
+            order=int(cg.attrs["order"]),
+            ratio=int(cg.attrs["ratio"]),
+            scheme=_attr_str(cg.attrs["scheme"]),
+            table=table,
+            extrapolated=bool(cg.attrs.get("extrapolated", False)),
+            extrapolated_table=(
+                _rows(cg["extrapolated"], ("n", "levels", "h", "dt", "steps", "difference"))
+                if "extrapolated" in cg
+                else []
+            ),
+        )
+        out: dict[str, Any] = {
+            "format_version": version,
+            "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
+            "created": _attr_str(f.attrs.get("created", "")),
+            "checksum": _attr_str(f.attrs["checksum"]),
+            "coordinates": list(names),
+            "coords": {nm: f[nm][()] for nm in names},
+            "grid_shape": tuple(f["u"].shape),
+            "convergence": convergence,
+            "settings": json.loads(_attr_str(cg.attrs["settings"])),
+            "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
+            "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
+            "platform": _attr_str(f["provenance"].attrs["platform"]),
+        }
+        if grid:
+            out["u"] = f["u"][()]
     return out

@@ -8,7 +8,11 @@ every face, ``Initial`` and ``InitialVelocity`` data.
   fourth-order Mehrstellen scheme for steady problems; Crank–Nicolson for heat; leapfrog for wave.
 * :func:`convergence_study` solves on three or more nested grids and returns the finest solution
   with its observed order of convergence, a Richardson estimate of its error and the
-  grid-convergence index (:class:`ReferenceSolution`).
+  grid-convergence index (:class:`ReferenceSolution`); with ``extrapolate=True`` (four or more
+  grids) it returns the Richardson extrapolation of the two finest, with the error estimated
+  from the sequence of extrapolations.
+* :func:`save_reference` and :func:`load_reference` store it in an HDF5 reference file (the same
+  grid layout as solution files, plus the convergence table and a checksum of the inputs).
 
 NumPy and SciPy only (sparse assembly, SuperLU, type-I sine transforms); coefficient callables are
 evaluated through :func:`neuralpde.coefficients.evaluate` on float64 points.
@@ -17,7 +21,14 @@ evaluated through :func:`neuralpde.coefficients.evaluate` on float64 points.
 from __future__ import annotations
 
 from .api import convergence_study, solve_fd
-from .solution import FDSolution, LevelResult, ReferenceSolution
+from .files import (
+    SavedReference,
+    load_reference,
+    reference_checksum,
+    reference_settings,
+    save_reference,
+)
+from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
 from .steady import ResonanceWarning
 
 __all__ = [
@@ -26,5 +37,11 @@ __all__ = [
     "FDSolution",
     "ReferenceSolution",
     "LevelResult",
+    "ExtrapolatedResult",
     "ResonanceWarning",
+    "SavedReference",
+    "save_reference",
+    "load_reference",
+    "reference_settings",
+    "reference_checksum",
 ]

@@ -1,0 +1,282 @@
+"""Reference files: save a :class:`ReferenceSolution` to HDF5 and load it back.
+
+The layout (``format = "neuralpde-reference"``) is owned by :mod:`neuralpde.io.hdf5` and shares
+the grid layout of solution files. Each file carries a ``checksum`` of its inputs (the problem's
+description and the settings of the convergence study, see :func:`reference_checksum`), so a
+suite can reuse a reference whose inputs did not change.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import FormatError, read_reference, write_reference
+from ..io import reference_checksum as _checksum
+from ..problem import Problem
+from . import solution as _solution
+from .solution import LevelResult, ReferenceSolution
+
+__all__ = [
+    "SavedReference",
+    "save_reference",
+    "load_reference",
+    "reference_settings",
+    "reference_checksum",
+]
+
+log = logging.getLogger("neuralpde.reference")
+
+_SETTING_KEYS = ("n", "levels", "ratio", "order", "dt", "time_samples", "extrapolate")
+
+
+@dataclass(frozen=True, eq=False)
+class SavedReference(ReferenceSolution):
+    """A reference loaded from a file: a :class:`ReferenceSolution` plus what the file records.
+
+    ``description`` is the problem's :meth:`~neuralpde.Problem.describe` (``problem`` stays its
+    name), ``settings`` the convergence study's inputs, ``checksum`` their
+    :func:`reference_checksum`; ``interpolate(points)`` evaluates the finest grid's cubic spline.
+    """
+
+    description: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    checksum: str = ""
+    path: str = ""
+    created: str = ""
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def convergence(self) -> dict[str, Any]:
+        """Observed order, error estimates, scheme and the per-level table as plain values."""
+        return _convergence(self)
+
+
+def _convergence(ref: ReferenceSolution) -> dict[str, Any]:
+    """A study's error estimates and per-level tables as plain values."""
+    keys = ("observed_order", "order_used", "order", "estimated_error", "gci", "ratio", "scheme")
+    out: dict[str, Any] = {k: getattr(ref, k) for k in keys}
+    out["table"] = [asdict(r) for r in ref.table]
+    out["extrapolated"] = bool(getattr(ref, "extrapolated", False))
+    out["extrapolated_table"] = [asdict(r) for r in getattr(ref, "extrapolated_table", None) or ()]
+    return out
+
+
+def _space_dims(description: Mapping) -> int:
+    domain = description.get("domain", {})
+    if "space" in domain:
+        return len(domain["space"]["names"])
+    return len(domain.get("names", ())) or 1
+
+
+def _int(value: Any, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def reference_settings(
+    problem: Problem | Mapping,
+    *,
+    n: int | Sequence[int],
+    levels: int = 3,
+    ratio: int = 2,
+    order: int = 2,
+    dt: float | None = None,
+    time_samples: int | None = None,
+    extrapolate: bool = False,
+) -> dict[str, Any]:
+    """The inputs of :func:`~neuralpde.reference.convergence_study` in a canonical form.
+
+    ``n`` becomes one count per space axis of ``problem`` (a :class:`~neuralpde.Problem` or its
+    description), so ``n=32`` and ``n=(32, 32)`` give the same settings and checksum.
+    """
+    desc = problem.describe() if isinstance(problem, Problem) else problem
+    d = _space_dims(desc)
+    counts = [n] * d if np.isscalar(n) else list(n)
+    if len(counts) != d:
+        raise ValueError(f"n must be an int or {d} ints (one per space axis), got {n!r}")
+    if dt is not None and (
+        isinstance(dt, bool) or not isinstance(dt, (int, float)) or not 0 < dt < math.inf
+    ):
+        raise ValueError(f"dt must be a positive number or None, got {dt!r}")
+    if order not in (2, 4):
+        raise ValueError(f"order must be 2 or 4, got {order!r}")
+    if not isinstance(extrapolate, (bool, np.bool_)):
+        raise ValueError(f"extrapolate must be True or False, got {extrapolate!r}")
+    return {
+        "n": [_int(c, "n", 2) for c in counts],
+        "levels": _int(levels, "levels", 3),
+        "ratio": _int(ratio, "ratio", 2),
+        "order": int(order),
+        "dt": None if dt is None else float(dt),
+        "time_samples": None if time_samples is None else _int(time_samples, "time_samples", 2),
+        "extrapolate": bool(extrapolate),
+    }
+
+
+def reference_checksum(problem: Problem | Mapping, **settings: Any) -> str:
+    """The checksum a reference of ``problem`` computed with ``settings`` carries in its file.
+
+    ``settings`` are :func:`reference_settings`' keywords (``n`` required). Compare it with
+    :attr:`SavedReference.checksum` to decide whether a stored reference can be reused. The
+    problem enters through its description: numbers, and the source text of callables.
+    """
+    desc = problem.describe() if isinstance(problem, Problem) else dict(problem)
+    return _checksum(desc, reference_settings(desc, **settings))
+
+
+def _inferred_settings(ref: ReferenceSolution) -> dict[str, Any]:
+    """Settings read off a study's result; ``dt`` is unknown there and taken as the default."""
+    time_samples = None
+    if ref.steps is not None and len(ref.axes[-1]) != ref.steps + 1:
+        time_samples = len(ref.axes[-1])
+    return {
+        "n": list(ref.table[0].n),
+        "levels": len(ref.table),
+        "ratio": ref.ratio,
+        "order": ref.order,
+        "dt": None,
+        "time_samples": time_samples,
+        "extrapolate": bool(getattr(ref, "extrapolated", False)),
+    }
+
+
+def save_reference(
+    ref: ReferenceSolution,
+    path: str | os.PathLike,
+    *,
+    problem: Problem | Mapping | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``ref`` (from :func:`~neuralpde.reference.convergence_study`) to an HDF5 file.
+
+    ``problem`` (the :class:`~neuralpde.Problem` or its description) is stored so the file
+    describes itself; without it only the problem's name is known. ``settings`` are the
+    study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``,
+    with ``dt=None``: pass them when the study was given a ``dt``. Written atomically.
+    """
+    if not isinstance(ref, ReferenceSolution):
+        raise TypeError(
+            f"ref must be a ReferenceSolution (from convergence_study), got {type(ref).__name__}"
+        )
+    if problem is None and isinstance(ref, SavedReference):
+        problem = ref.description
+    if problem is None:
+        log.warning("save_reference: no problem given; the file records only its name")
+        desc: dict = {"name": ref.problem}
+    else:
+        desc = problem.describe() if isinstance(problem, Problem) else dict(problem)
+        if desc.get("name") != ref.problem:
+            raise ValueError(
+                f"problem is {desc.get('name')!r} but the reference was computed for "
+                f"{ref.problem!r}"
+            )
+    if settings is None:
+        raw = ref.settings if isinstance(ref, SavedReference) else _inferred_settings(ref)
+    else:
+        unknown = sorted(set(settings) - set(_SETTING_KEYS))
+        if unknown:
+            raise ValueError(
+                f"settings has unknown keys {unknown}; expected some of {_SETTING_KEYS}"
+            )
+        raw = {**_inferred_settings(ref), **dict(settings)}
+    canonical = reference_settings(desc if "domain" in desc else _desc_from_axes(ref), **raw)
+    from ..solution import versions
+
+    vers = versions()
+    return write_reference(
+        path,
+        coords=dict(zip(ref.names, ref.axes, strict=True)),
+        values=np.asarray(ref.values, dtype=np.float64),
+        convergence={**_convergence(ref), "wall_time": ref.wall_time},
+        problem=desc,
+        settings=canonical,
+        provenance={
+            "neuralpde": vers["neuralpde"],
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": vers,
+            "platform": platform.platform(),
+        },
+    )
+
+
+def _desc_from_axes(ref: ReferenceSolution) -> dict:
+    """A minimal description for counting space axes when no problem was given."""
+    names = list(ref.names[:-1] if ref.steps is not None else ref.names)
+    return {"domain": {"names": names}}
+
+
+def load_reference(path: str | os.PathLike) -> SavedReference:
+    """Read a reference file written by :func:`save_reference` (or ``neuralpde reference``).
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`~neuralpde.io.FormatError` for
+    a file that is not a readable neuralpde reference.
+    """
+    rec = read_reference(path)
+    conv = rec["convergence"]
+    table = tuple(
+        LevelResult(
+            n=tuple(r["n"]),
+            h=r["h"],
+            dt=r["dt"],
+            steps=r["steps"],
+            difference=r["difference"],
+            wall_time=r["wall_time"],
+        )
+        for r in conv["table"]
+    )
+    names = tuple(rec["coordinates"])
+    # n, dt and steps of the grid the values are on: the finest level's, or with Richardson
+    # extrapolation the one below it (the values live on that grid's nodes)
+    extrapolated = conv.get("extrapolated", False)
+    finest = table[-2] if extrapolated else table[-1]
+    extra: dict[str, Any] = {}
+    names_of = {f.name for f in fields(ReferenceSolution)}
+    result_cls = getattr(_solution, "ExtrapolatedResult", None)
+    if "extrapolated" in names_of:
+        extra["extrapolated"] = extrapolated
+    if "extrapolated_table" in names_of and result_cls is not None:
+        extra["extrapolated_table"] = tuple(
+            result_cls(**{**r, "n": tuple(r["n"]), "levels": tuple(r["levels"])})
+            for r in conv["extrapolated_table"]
+        )
+    elif extrapolated:
+        raise FormatError(
+            f"{str(path)!r} holds a Richardson-extrapolated reference, which this neuralpde "
+            "cannot represent: upgrade neuralpde"
+        )
+    return SavedReference(
+        axes=tuple(rec["coords"][n] for n in names),
+        values=rec["u"],
+        names=names,
+        scheme=conv["scheme"],
+        order=conv["order"],
+        n=finest.n,
+        dt=finest.dt,
+        steps=finest.steps,
+        wall_time=conv["wall_time"],
+        problem=str(rec["problem"].get("name", "")),
+        table=table,
+        observed_order=conv["observed_order"],
+        order_used=conv["order_used"],
+        estimated_error=conv["estimated_error"],
+        gci=conv["gci"],
+        ratio=conv["ratio"],
+        description=rec["problem"],
+        settings=rec["settings"],
+        checksum=rec["checksum"],
+        path=str(path),
+        created=rec["created"],
+        versions=rec["versions"],
+        **extra,
+    )

@@ -1,0 +1,312 @@
+"""A validation report: ``report.md`` with the metrics and PNG figures of the compared fields.
+
+Figures use :class:`matplotlib.figure.Figure` with the Agg canvas, never ``pyplot``, so no global
+plotting state is touched.
+
+* steady, one space dimension: the two curves and the pointwise error;
+* steady, two or more space dimensions: solution, reference and ``|error|`` side by side (beyond
+  two dimensions, the middle slice of the other axes);
+* one space dimension and time: the same three panels as x-t images;
+* two or more space dimensions and time: those panels at four evenly spaced times.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .validate import ValidationResult
+
+__all__ = ["write_report"]
+
+log = logging.getLogger("neuralpde.report")
+
+_SNAPSHOTS = 4
+_BAND_LABELS = {"low": "|k| ≤ 4", "mid": "5 ≤ |k| ≤ 12", "high": "|k| ≥ 13"}
+
+
+def _save(fig: Figure, path: Path) -> None:
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=100)
+
+
+def _labels(result: ValidationResult) -> tuple[str, str]:
+    ref = "reference (FD)" if result.against == "reference" else "exact solution"
+    return "solution (network)", ref
+
+
+def _middle_slices(result: ValidationResult, arrays: Sequence[np.ndarray]) -> tuple[list, str]:
+    """Cut the extra space axes (beyond the first two) at their middle node."""
+    n_space = len(result.names) - (result.time_axis is not None)
+    index: list = [slice(None)] * len(result.names)
+    where = []
+    for i in range(2, n_space):
+        j = len(result.axes[i]) // 2
+        index[i] = j
+        where.append(f"{result.names[i]} = {result.axes[i][j]:.3g}")
+    return [a[tuple(index)] for a in arrays], ", ".join(where)
+
+
+def _image(fig: Figure, ax, data: np.ndarray, x: np.ndarray, y: np.ndarray, **kw) -> None:
+    hx = (x[-1] - x[0]) / max(len(x) - 1, 1) / 2  # pixels centred on the nodes
+    hy = (y[-1] - y[0]) / max(len(y) - 1, 1) / 2
+    im = ax.imshow(
+        data.T,
+        origin="lower",
+        extent=(x[0] - hx, x[-1] + hx, y[0] - hy, y[-1] + hy),
+        aspect="auto",
+        interpolation="nearest",
+        **kw,
+    )
+    fig.colorbar(im, ax=ax)
+
+
+def _panels(
+    fig: Figure,
+    axs: Sequence,
+    result: ValidationResult,
+    u: np.ndarray,
+    ref: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    xlabel: str,
+    ylabel: str,
+    vlim: tuple[float, float],
+    elim: float,
+    suffix: str = "",
+) -> None:
+    names = (*_labels(result), "|error|")
+    for ax, data, title in zip(axs, (u, ref, np.abs(u - ref)), names, strict=True):
+        if title == "|error|":
+            _image(fig, ax, data, x, y, cmap="magma", vmin=0.0, vmax=elim or None)
+        else:
+            _image(fig, ax, data, x, y, cmap="viridis", vmin=vlim[0], vmax=vlim[1])
+        ax.set_title(title + suffix, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+
+
+def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str, str]]:
+    """Write the field figures; returns ``(file name, caption)`` pairs."""
+    names, axes, u, ref = result.names, result.axes, result.u, result.ref
+    timed = result.time_axis is not None
+    n_space = len(names) - timed
+    vlim = (float(min(u.min(), ref.min())), float(max(u.max(), ref.max())))
+    elim = float(np.abs(u - ref).max())
+    lab_u, lab_ref = _labels(result)
+    if n_space == 1 and not timed:
+        fig = Figure(figsize=(11, 4), layout="constrained")
+        ax1, ax2 = fig.subplots(1, 2)
+        x = axes[0]
+        ax1.plot(x, ref, "k-", lw=2.5, alpha=0.5, label=lab_ref)
+        ax1.plot(x, u, "C1--", lw=1.5, label=lab_u)
+        ax1.set_xlabel(names[0])
+        ax1.set_ylabel("u")
+        ax1.legend()
+        ax1.set_title("solution and " + lab_ref, fontsize=10)
+        err = np.abs(u - ref)
+        ax2.plot(x, err, "C3-")
+        if np.any(err > 0):
+            ax2.set_yscale("log")
+        ax2.set_xlabel(names[0])
+        ax2.set_ylabel("|error|")
+        ax2.set_title("pointwise |error|", fontsize=10)
+        _save(fig, directory / "fields.png")
+        return [("fields.png", f"solution and {lab_ref} along {names[0]}, and the error")]
+    if n_space == 1:
+        fig = Figure(figsize=(15, 4.2), layout="constrained")
+        axs = fig.subplots(1, 3)
+        _panels(fig, axs, result, u, ref, axes[0], axes[1], names[0], names[1], vlim, elim)
+        _save(fig, directory / "fields_xt.png")
+        return [("fields_xt.png", f"{names[0]}-{names[1]} images: solution, {lab_ref}, |error|")]
+    (u2, ref2), where = _middle_slices(result, [u, ref])
+    cut = f" at {where}" if where else ""
+    x, y = axes[0], axes[1]
+    if not timed:
+        fig = Figure(figsize=(15, 4.2), layout="constrained")
+        axs = fig.subplots(1, 3)
+        _panels(fig, axs, result, u2, ref2, x, y, names[0], names[1], vlim, elim)
+        if where:
+            fig.suptitle(f"slice {where}")
+        _save(fig, directory / "fields.png")
+        return [("fields.png", f"solution, {lab_ref} and |error|{cut}")]
+    t = axes[-1]
+    steps = sorted({int(round(v)) for v in np.linspace(0, len(t) - 1, min(_SNAPSHOTS, len(t)))})
+    fig = Figure(figsize=(15, 3.8 * len(steps)), layout="constrained")
+    grid = np.atleast_2d(fig.subplots(len(steps), 3))
+    for row, k in zip(grid, steps, strict=True):
+        _panels(
+            fig,
+            row,
+            result,
+            u2[..., k],
+            ref2[..., k],
+            x,
+            y,
+            names[0],
+            names[1],
+            vlim,
+            elim,
+            suffix=f", {names[-1]} = {t[k]:.3g}",
+        )
+    _save(fig, directory / "snapshots.png")
+    return [
+        (
+            "snapshots.png",
+            f"solution, {lab_ref} and |error| at {len(steps)} times{cut}",
+        )
+    ]
+
+
+def _band_figure(result: ValidationResult, directory: Path) -> tuple[str, str]:
+    m = result.metrics
+    bands = list(_BAND_LABELS)
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    ax = fig.subplots()
+    values = [m[f"relative_frmse_{b}"] for b in bands]
+    ax.bar([f"{b}\n{_BAND_LABELS[b]}" for b in bands], values, color=["C0", "C1", "C3"])
+    if any(v > 0 for v in values):
+        ax.set_yscale("log")
+    if result.reference_error > 0:
+        ax.axhline(result.reference_error, color="k", ls="--", lw=1, label="reference error")
+        ax.legend()
+    ax.set_ylabel("fRMSE / RMS(reference)")
+    ax.set_title("error by spatial frequency band", fontsize=10)
+    _save(fig, directory / "bands.png")
+    return "bands.png", "relative RMS error by spatial-frequency band"
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.3e}" if math.isfinite(v) else str(v)
+    return str(v)
+
+
+def _order(p: object) -> str:
+    return f"{p:.2f}" if isinstance(p, float) and math.isfinite(p) else _fmt(p)
+
+
+def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
+    m = result.metrics
+    grid = " × ".join(
+        f"{n} ∈ [{a.min():g}, {a.max():g}] ({len(a)})"
+        for n, a in zip(result.names, result.axes, strict=True)
+    )
+    if result.tol is None:
+        verdict = "not judged (no tolerance given)"
+    elif result.passed:
+        verdict = f"**PASS**: relative L2 {m['relative_l2']:.3e} ≤ tol {result.tol:.3e}"
+    else:
+        verdict = f"**FAIL**: relative L2 {m['relative_l2']:.3e} > tol {result.tol:.3e}"
+    lines = [f"# Validation: {result.problem}", ""]
+    lines.append(f"- solution: `{result.solution_path or '(in memory)'}`")
+    if result.against == "reference":
+        info = result.reference_info or {}
+        src = f"`{result.reference_path}`" if result.reference_path else "(in memory)"
+        lines += [
+            f"- compared with: finite-difference reference {src}",
+            f"- reference scheme: {info.get('scheme', '?')}",
+            f"- reference estimated error (relative L2, Richardson): "
+            f"{result.reference_error:.3e}; GCI {_fmt(info.get('gci'))}; observed order "
+            f"{_order(info.get('observed_order'))} (formal {info.get('order', '?')})",
+        ]
+    else:
+        lines.append("- compared with: the exact solution stored in the solution file")
+    lines += [f"- grid: {grid}", f"- result: {verdict}", ""]
+    lines += ["| metric | value | relative to the reference's RMS |", "|---|---|---|"]
+    lines.append(f"| relative L2 | {m['relative_l2']:.3e} | |")
+    lines.append(f"| relative max | {m['relative_max']:.3e} | |")
+    lines.append(f"| RMSE | {m['rmse']:.3e} | |")
+    for band, label in _BAND_LABELS.items():
+        cell = label.replace("|", r"\|")  # a pipe would end the table cell
+        lines.append(
+            f"| fRMSE {band} ({cell}) | {m['frmse_' + band]:.3e} | "
+            f"{m['relative_frmse_' + band]:.3e} |"
+        )
+    if result.against == "reference":
+        lines.append(f"| reference's estimated error | {result.reference_error:.3e} | |")
+    if result.notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in result.notes]
+    table = (result.reference_info or {}).get("table")
+    ratio = (result.reference_info or {}).get("ratio", 2)
+    if table:
+        lines += [
+            "",
+            "## Reference convergence",
+            "",
+            "| n | h | dt | steps | difference | observed order |",
+            "|---|---|---|---|---|---|",
+        ]
+        prev = None
+        for row in table:
+            diff = row["difference"]
+            order = None
+            if prev and diff and diff > 0:
+                order = math.log(prev / diff) / math.log(ratio)
+            lines.append(
+                f"| {'×'.join(map(str, row['n']))} | {row['h']:.4g} | {_fmt(row['dt'])} | "
+                f"{_fmt(row['steps'])} | {_fmt(diff)} | "
+                f"{'—' if order is None else f'{order:.2f}'} |"
+            )
+            prev = diff
+    ext = (result.reference_info or {}).get("extrapolated_table")
+    if ext:
+        lines += [
+            "",
+            "The reference is the Richardson extrapolation of its two finest grids; its error "
+            "estimate comes from the sequence of extrapolated solutions:",
+            "",
+            "| levels | on n | difference | observed order |",
+            "|---|---|---|---|",
+        ]
+        prev = None
+        for row in ext:
+            diff = row["difference"]
+            order = None
+            if prev and diff and diff > 0:
+                order = math.log(prev / diff) / math.log(ratio)
+            lines.append(
+                f"| {' + '.join(map(str, row['levels']))} | {'×'.join(map(str, row['n']))} | "
+                f"{_fmt(diff)} | {'—' if order is None else f'{order:.2f}'} |"
+            )
+            prev = diff
+    lines += ["", "## Figures", ""]
+    for name, caption in figures:
+        lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+    lines.append(
+        "fRMSE: RMS error by spatial wavenumber band (FFT over space per time level, then RMS "
+        "over time); the squares of the three bands add up to the RMSE² on the grid without "
+        "its last node per space axis."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path:
+    """Write ``report.md`` and its PNG figures into ``directory`` (created if needed).
+
+    Returns the path of ``report.md``.
+    """
+    if not isinstance(result, ValidationResult):
+        raise TypeError(
+            f"result must be a ValidationResult (from neuralpde.validate), got "
+            f"{type(result).__name__}"
+        )
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f"report directory {str(d)!r} exists and is not a directory")
+    d.mkdir(parents=True, exist_ok=True)
+    figures = _field_figures(result, d)
+    figures.append(_band_figure(result, d))
+    path = d / "report.md"
+    path.write_text(_markdown(result, figures), encoding="utf-8")
+    log.info("wrote the validation report %s", path)
+    return path

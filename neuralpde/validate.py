@@ -1,0 +1,358 @@
+r"""Validate a solution against a finite-difference reference or against its exact solution.
+
+:func:`validate` compares a stored (or in-memory) solution with
+
+* a reference (:func:`neuralpde.reference.convergence_study`, or a reference file): the network is
+  evaluated exactly at the reference grid's nodes, nothing is interpolated; the reference's own
+  estimated error is reported beside the metrics, since an error below it cannot be resolved;
+* the exact solution stored in the solution file, on the file's grid.
+
+Metrics (:mod:`neuralpde.metrics`): relative :math:`L^2`, relative max, RMSE, and the RMSE by
+frequency band (:func:`~neuralpde.metrics.band_errors`), absolute and relative.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+from .reference import ReferenceSolution, load_reference
+from .solution import NeuralField, SavedField, Solution, grid_points, load
+
+__all__ = ["ValidationResult", "validate"]
+
+log = logging.getLogger("neuralpde.validate")
+
+_METRIC_LABELS = {
+    "relative_l2": "relative L2",
+    "relative_max": "relative max",
+    "rmse": "RMSE",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationResult:
+    """The outcome of :func:`validate`.
+
+    ``against`` is ``"reference"`` or ``"exact"``; ``metrics`` holds ``relative_l2``,
+    ``relative_max``, ``rmse``, ``frmse_low|mid|high`` and ``relative_frmse_low|mid|high``;
+    ``reference_error`` is the reference's estimated relative L2 error (0 for the exact
+    solution); ``passed`` is ``relative_l2 <= tol``, or ``None`` without a tolerance. ``u`` and
+    ``ref`` are the compared values on the grid of ``axes`` (coordinates ``names``; time last
+    when ``time_axis`` is set), for plots. ``reference_info`` is the reference's
+    :meth:`~neuralpde.reference.ReferenceSolution.describe` (scheme, orders, convergence table).
+    """
+
+    against: str
+    metrics: dict[str, float]
+    reference_error: float
+    tol: float | None
+    passed: bool | None
+    names: tuple[str, ...]
+    axes: tuple[np.ndarray, ...]
+    u: np.ndarray
+    ref: np.ndarray
+    time_axis: int | None
+    problem: str
+    solution_path: str | None = None
+    reference_path: str | None = None
+    reference_info: dict | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def error(self) -> np.ndarray:
+        """``u - ref`` on the grid."""
+        return self.u - self.ref
+
+    @property
+    def observed_order(self) -> float | None:
+        """The reference's observed order of convergence (``None`` against the exact solution)."""
+        return None if self.reference_info is None else self.reference_info["observed_order"]
+
+    def summary(self) -> str:
+        """The metrics, the reference's estimated error and the verdict, as text."""
+        m = self.metrics
+        if self.against == "reference":
+            info = self.reference_info or {}
+            n = "x".join(str(v) for v in info.get("n", ()))
+            src = f"reference {self.reference_path}" if self.reference_path else "reference"
+            against = (
+                f"{src} ({info.get('scheme', '?')}; values on n={n}, observed order "
+                f"{_fmt_order(info.get('observed_order'))})"
+            )
+        else:
+            against = "the exact solution stored in the solution file"
+        grid = " x ".join(
+            f"{nm}[{a.min():g}, {a.max():g}]:{len(a)}"
+            for nm, a in zip(self.names, self.axes, strict=True)
+        )
+        lines = [
+            f"problem:            {self.problem}",
+            f"solution:           {self.solution_path or '(in memory)'}",
+            f"against:            {against}",
+            f"grid:               {grid}",
+        ]
+        for key, label in _METRIC_LABELS.items():
+            lines.append(f"{label + ':':<20}{m[key]:.3e}")
+        why = (
+            "the reference's own estimated relative L2 error"
+            if self.against == "reference"
+            else "exact solution"
+        )
+        lines.append(f"{'reference error:':<20}{self.reference_error:.3e} ({why})")
+        for band, label in (("low", "|k| <= 4"), ("mid", "5 <= |k| <= 12"), ("high", "|k| >= 13")):
+            lines.append(
+                f"{'fRMSE ' + band + ':':<20}{m['frmse_' + band]:.3e} "
+                f"(relative {m['relative_frmse_' + band]:.3e}; {label})"
+            )
+        lines.append(f"{'result:':<20}{self.verdict()}")
+        lines.extend(f"note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+    def verdict(self) -> str:
+        """``PASS``/``FAIL`` with the comparison, or why there is none."""
+        if self.tol is None:
+            return "not judged (no tolerance given)"
+        err = self.metrics["relative_l2"]
+        if self.passed:
+            return f"PASS: relative L2 {err:.3e} <= tol {self.tol:.3e}"
+        return f"FAIL: relative L2 {err:.3e} > tol {self.tol:.3e}"
+
+
+def _fmt_order(p: Any) -> str:
+    return f"{p:.2f}" if isinstance(p, (int, float)) and math.isfinite(p) else str(p)
+
+
+@dataclass
+class _Sol:
+    """What validation needs of a solution, whatever form it came in."""
+
+    field: NeuralField
+    names: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    problem: str
+    description: dict
+    time_axis: int | None
+    path: str | None
+
+
+def _as_solution(solution: Any) -> tuple[_Sol, Any]:
+    if isinstance(solution, (str, os.PathLike)):
+        path: str | None = str(solution)
+        solution = load(solution)
+    else:
+        path = None
+    if isinstance(solution, SavedField):
+        rec = solution.record
+        desc = rec.get("problem", {})
+        dom = desc.get("domain", {})
+        coords = rec["coords"]
+        names = tuple(solution.names)
+        if "lower" in dom and "upper" in dom:
+            lo, hi = np.asarray(dom["lower"], float), np.asarray(dom["upper"], float)
+        else:
+            lo = np.array([coords[n].min() for n in names])
+            hi = np.array([coords[n].max() for n in names])
+        timed = dom.get("type") == "SpaceTime"
+        time_axis = len(names) - 1 if timed else None
+        sol = _Sol(solution, names, lo, hi, str(desc.get("name", "")), desc, time_axis, path)
+        return sol, solution
+    if isinstance(solution, Solution):
+        lo, hi = solution.problem.domain.bounds
+        sol = _Sol(
+            solution,
+            tuple(solution.names),
+            np.asarray(lo, float),
+            np.asarray(hi, float),
+            solution.problem.name,
+            solution.problem.describe(),
+            solution.problem.time_index,
+            None,
+        )
+        return sol, solution
+    raise TypeError(
+        "solution must be a path to a solution file, a SavedField (neuralpde.load) or a "
+        f"Solution (neuralpde.solve), got {type(solution).__name__}"
+    )
+
+
+def _mathematics(desc: Mapping) -> dict[str, Any]:
+    """The parts of a problem description that define the solution (not the loss weights)."""
+    conds = [{k: v for k, v in c.items() if k != "weight"} for c in desc.get("conditions", [])]
+    return {"domain": desc.get("domain"), "equation": desc.get("equation"), "conditions": conds}
+
+
+def _check_grid(
+    sol: _Sol, names: Sequence[str], axes: Sequence[np.ndarray], ref_label: str
+) -> list[str]:
+    """Raise ``ValueError`` unless the reference grid lies in the solution's domain."""
+    sol_label = f"solution {sol.path!r}" if sol.path else "the solution"
+    if tuple(names) != sol.names:
+        raise ValueError(
+            f"{ref_label} has coordinates {tuple(names)} but {sol_label} has {sol.names}: "
+            "they do not describe the same domain"
+        )
+    notes = []
+    partial = False
+    for i, (nm, a) in enumerate(zip(names, axes, strict=True)):
+        lo, hi = float(sol.lower[i]), float(sol.upper[i])
+        slack = 1e-9 * max(1.0, hi - lo)
+        if a.min() < lo - slack or a.max() > hi + slack:
+            raise ValueError(
+                f"{ref_label} covers {nm} in [{a.min():g}, {a.max():g}], outside the domain of "
+                f"{sol_label}, {nm} in [{lo:g}, {hi:g}]"
+            )
+        partial |= a.min() > lo + slack or a.max() < hi - slack
+    if partial:
+        notes.append(f"{ref_label} covers only part of the solution's domain")
+    return notes
+
+
+def _check_tol(tol: Any) -> float | None:
+    if tol is None:
+        return None
+    if (
+        isinstance(tol, bool)
+        or not isinstance(tol, (int, float, np.floating, np.integer))
+        or not 0 < tol < math.inf
+    ):
+        raise ValueError(f"tol must be a positive finite number or None, got {tol!r}")
+    return float(tol)
+
+
+def validate(
+    solution: str | os.PathLike | SavedField | Solution,
+    *,
+    reference: str | os.PathLike | ReferenceSolution | None = None,
+    exact: bool = False,
+    tol: float | None = None,
+) -> ValidationResult:
+    r"""Compare ``solution`` with a reference or with the exact solution; see the module doc.
+
+    Parameters
+    ----------
+    solution:
+        A solution file's path, a :class:`~neuralpde.solution.SavedField` from
+        :func:`neuralpde.load`, or a :class:`~neuralpde.Solution`.
+    reference:
+        A reference file's path or a :class:`~neuralpde.reference.ReferenceSolution`. The
+        solution's network is evaluated at the reference's nodes; the reference's coordinates
+        must be the solution's and its nodes must lie in the solution's domain.
+    exact:
+        Compare with the exact solution instead: the ``exact`` dataset on a file's grid (the
+        problem's exact solution on the dense grid for an in-memory ``Solution``).
+    tol:
+        Pass when the relative :math:`L^2` error is at most ``tol``.
+    """
+    if (reference is None) == (not exact):
+        raise ValueError(
+            "give exactly one of reference=... (a reference file or ReferenceSolution) and "
+            f"exact=True, got reference={reference!r} and exact={exact!r}"
+        )
+    tol = _check_tol(tol)
+    sol, obj = _as_solution(solution)
+    notes: list[str] = []
+    ref_path = ref_info = None
+    if reference is not None:
+        if isinstance(reference, (str, os.PathLike)):
+            ref_path = str(reference)
+            reference = load_reference(reference)
+        if not isinstance(reference, ReferenceSolution):
+            raise TypeError(
+                "reference must be a path to a reference file or a ReferenceSolution (from "
+                f"neuralpde.reference.convergence_study), got {type(reference).__name__}"
+            )
+        ref_label = f"reference {ref_path!r}" if ref_path else "the reference"
+        notes += _check_grid(sol, reference.names, reference.axes, ref_label)
+        ref_desc = getattr(reference, "description", None)
+        if reference.problem != sol.problem:
+            notes.append(
+                f"the reference was computed for problem {reference.problem!r}, the solution "
+                f"solves {sol.problem!r}"
+            )
+        elif ref_desc and "equation" in ref_desc and "equation" in sol.description:
+            a, b = _mathematics(ref_desc), _mathematics(sol.description)
+            differ = [k for k in a if a[k] != b[k]]
+            if differ:
+                notes.append(
+                    "the reference's and the solution's problem descriptions differ in "
+                    + ", ".join(differ)
+                )
+        axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
+        ref_values = np.asarray(reference.values, dtype=np.float64)
+        u = sol.field.on_grid(axes)
+        reference_error = float(reference.estimated_error)
+        ref_info = reference.describe()
+        against = "reference"
+    else:
+        if isinstance(obj, SavedField):
+            coords, u = obj.grid
+            ref_values = obj.record.get("exact")
+            if ref_values is None or u is None:
+                where = f"solution file {sol.path!r}" if sol.path else "the solution file"
+                raise ValueError(
+                    f"{where} has no 'exact' dataset (its problem {sol.problem!r} had no exact "
+                    "solution): validate against a finite-difference reference instead"
+                )
+            axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in sol.names)
+        else:
+            if obj.problem.exact is None:
+                raise ValueError(
+                    f"problem {sol.problem!r} has no exact solution: validate against a "
+                    "finite-difference reference instead"
+                )
+            axes = tuple(obj.grid_axes())
+            u = obj.on_grid(axes)
+            ref_values = obj.problem.exact_values(grid_points(axes)).reshape(u.shape)
+        u = np.asarray(u, dtype=np.float64)
+        ref_values = np.asarray(ref_values, dtype=np.float64)
+        reference_error = 0.0
+        against = "exact"
+    m = metrics.summary(u, ref_values)
+    m.update(metrics.band_errors(u, ref_values, time_axis=sol.time_axis, endpoint=True))
+    if against == "reference" and m["relative_l2"] < reference_error:
+        notes.append(
+            f"the solution's relative L2 error {m['relative_l2']:.3e} is below the reference's "
+            f"estimated error {reference_error:.3e}: this comparison cannot resolve it (refine "
+            "the reference)"
+        )
+    if tol is not None and tol < reference_error:
+        notes.append(
+            f"tol {tol:.3e} is below the reference's estimated error {reference_error:.3e}: "
+            "a pass cannot be verified with this reference"
+        )
+    passed = None if tol is None else bool(m["relative_l2"] <= tol)
+    result = ValidationResult(
+        against=against,
+        metrics=m,
+        reference_error=reference_error,
+        tol=tol,
+        passed=passed,
+        names=sol.names,
+        axes=axes,
+        u=u,
+        ref=ref_values,
+        time_axis=sol.time_axis,
+        problem=sol.problem,
+        solution_path=sol.path,
+        reference_path=ref_path,
+        reference_info=ref_info,
+        notes=tuple(notes),
+    )
+    log.info(
+        "%s vs %s: relative L2 %.3e (reference error %.3e) %s",
+        sol.problem,
+        against,
+        m["relative_l2"],
+        reference_error,
+        result.verdict(),
+    )
+    return result

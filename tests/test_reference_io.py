@@ -1,0 +1,198 @@
+"""Reference files: round trip, shared grid layout, checksum, and refusal of the wrong files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.io import REFERENCE_FORMAT_VERSION, FormatError, file_kind, read_solution
+from neuralpde.reference import (
+    SavedReference,
+    convergence_study,
+    load_reference,
+    reference_checksum,
+    reference_settings,
+    save_reference,
+)
+
+DATA = Path(__file__).parent / "data"
+PI = np.pi
+
+
+def _sines(x: torch.Tensor) -> torch.Tensor:
+    return torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])
+
+
+@pytest.fixture(scope="module")
+def poisson():
+    return npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        npde.Poisson(f=lambda x: 2 * PI**2 * _sines(x)),
+        [npde.Dirichlet(0.0)],
+        exact=_sines,
+        name="ref_poisson",
+    )
+
+
+@pytest.fixture(scope="module")
+def heat():
+    def u0(x):
+        return torch.sin(PI * x[:, 0])
+
+    return npde.Problem(
+        npde.SpaceTime(npde.Interval(0, 1), t_span=(0, 0.2)),
+        npde.Heat(kappa=0.1),
+        [npde.Dirichlet(0.0), npde.Initial(u0)],
+        name="ref_heat",
+    )
+
+
+@pytest.fixture(scope="module")
+def poisson_ref(poisson):
+    return convergence_study(poisson, 4, levels=3, order=4)
+
+
+def test_round_trip(poisson, poisson_ref, tmp_path):
+    path = save_reference(poisson_ref, tmp_path / "r.h5", problem=poisson)
+    back = load_reference(path)
+    assert isinstance(back, SavedReference)
+    assert back.names == ("x", "y")
+    for a, b in zip(back.axes, poisson_ref.axes, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(back.values, poisson_ref.values)
+    assert back.table == poisson_ref.table
+    for key in ("observed_order", "order_used", "estimated_error", "gci", "ratio", "order"):
+        assert getattr(back, key) == getattr(poisson_ref, key), key
+    assert back.scheme == poisson_ref.scheme and back.n == (16, 16) and back.steps is None
+    assert back.convergence["estimated_error"] == poisson_ref.estimated_error
+    assert back.description == json.loads(json.dumps(poisson.describe()))
+    assert back.settings == reference_settings(poisson, n=4, levels=3, order=4)
+    assert back.checksum == reference_checksum(poisson, n=4, levels=3, order=4)
+    pts = back.points()
+    np.testing.assert_allclose(back.interpolate(pts), back.values.ravel(), atol=1e-12)
+    assert file_kind(path) == "reference"
+    # saving the loaded reference keeps its record
+    again = load_reference(save_reference(back, tmp_path / "r2.h5"))
+    assert again.checksum == back.checksum and again.description == back.description
+
+
+def test_checksum_tracks_the_inputs(poisson, poisson_ref, tmp_path):
+    one = load_reference(save_reference(poisson_ref, tmp_path / "a.h5", problem=poisson))
+    two = load_reference(save_reference(poisson_ref, tmp_path / "b.h5", problem=poisson))
+    assert one.checksum == two.checksum and len(one.checksum) == 64
+    assert reference_checksum(poisson, n=(4, 4), levels=3, order=4) == one.checksum
+    assert reference_checksum(poisson, n=8, levels=3, order=4) != one.checksum
+    assert reference_checksum(poisson, n=4, levels=4, order=4) != one.checksum
+    other = dataclasses.replace(poisson, equation=npde.Poisson(f=1.0))
+    assert reference_checksum(other, n=4, levels=3, order=4) != one.checksum
+
+
+def test_reference_file_has_the_solution_files_grid_layout(poisson, poisson_ref, tmp_path):
+    path = save_reference(poisson_ref, tmp_path / "r.h5", problem=poisson)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "neuralpde-reference"
+        assert f.attrs["format_version"] == REFERENCE_FORMAT_VERSION
+        assert json.loads(f.attrs["coordinates"]) == ["x", "y"]
+        for i, name in enumerate(("x", "y")):
+            assert h5py.h5ds.is_scale(f[name].id)
+            assert f["u"].dims[i].label == name
+            assert f["u"].dims[i][0].name == f"/{name}"
+        conv = f["convergence"]
+        assert conv["n"].shape == (3, 2) and conv["n"][-1].tolist() == [16, 16]
+        assert np.isnan(conv["difference"][0]) and np.all(np.isnan(conv["dt"][()]))
+        assert conv.attrs["scheme"] == poisson_ref.scheme and conv.attrs["order"] == 4
+        assert json.loads(f["problem"].attrs["description"])["name"] == "ref_poisson"
+        assert "numpy" in json.loads(f["provenance"].attrs["versions"])
+        assert len(f.attrs["checksum"]) == 64
+    with h5py.File(DATA / "solution_v1.h5", "r") as sol, h5py.File(path, "r") as ref:
+        for f in (sol, ref):  # what a generic reader needs is in the same place in both
+            names = json.loads(f.attrs["coordinates"])
+            assert [d.label for d in f["u"].dims] == names
+            assert all(h5py.h5ds.is_scale(f[n].id) for n in names)
+
+
+def test_evolution_round_trip(heat, tmp_path):
+    ref = convergence_study(heat, 4, levels=3, time_samples=3)
+    back = load_reference(save_reference(ref, tmp_path / "h.h5", problem=heat))
+    assert back.names == ("x", "t") and back.values.shape == (17, 3)
+    np.testing.assert_array_equal(back.values, ref.values)
+    assert back.steps == ref.steps and back.dt == ref.dt
+    assert [r.dt for r in back.table] == [r.dt for r in ref.table]
+    assert [r.steps for r in back.table] == [r.steps for r in ref.table]
+    assert back.settings["time_samples"] == 3 and back.settings["n"] == [4]
+
+
+def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
+    path = save_reference(poisson_ref, tmp_path / "r.h5", problem=poisson)
+    with pytest.raises(FormatError, match="is a neuralpde reference file, not a solution"):
+        read_solution(path)
+    with pytest.raises(FormatError, match="is a neuralpde reference file, not a solution"):
+        npde.load(path)
+    with pytest.raises(FormatError, match="is a neuralpde solution file, not a reference"):
+        load_reference(DATA / "solution_v1.h5")
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["u"] = np.zeros(3)
+    with pytest.raises(FormatError, match="not a neuralpde reference file"):
+        load_reference(foreign)
+    text = tmp_path / "t.h5"
+    text.write_text("hello")
+    with pytest.raises(FormatError, match="not an HDF5 file"):
+        load_reference(text)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_reference(tmp_path / "missing.h5")
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = REFERENCE_FORMAT_VERSION + 1
+    with pytest.raises(FormatError, match="upgrade neuralpde"):
+        load_reference(path)
+
+
+def test_failed_write_keeps_the_old_file(poisson, poisson_ref, tmp_path, monkeypatch):
+    path = save_reference(poisson_ref, tmp_path / "r.h5", problem=poisson)
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(h5py.Group, "create_group", boom)
+    with pytest.raises(OSError, match="disk full"):
+        save_reference(poisson_ref, path, problem=poisson)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5"]
+
+
+def test_bad_arguments_are_named(poisson, poisson_ref, heat, tmp_path):
+    with pytest.raises(TypeError, match="ref must be a ReferenceSolution"):
+        save_reference(poisson_ref.values, tmp_path / "r.h5")
+    with pytest.raises(ValueError, match="computed for 'ref_poisson'"):
+        save_reference(poisson_ref, tmp_path / "r.h5", problem=heat)
+    with pytest.raises(ValueError, match="unknown keys"):
+        save_reference(poisson_ref, tmp_path / "r.h5", problem=poisson, settings={"m": 1})
+    with pytest.raises(ValueError, match="n must be an int or 2 ints"):
+        reference_settings(poisson, n=(4, 4, 4))
+    with pytest.raises(ValueError, match="levels must be an int >= 3"):
+        reference_checksum(poisson, n=4, levels=2)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_reference(poisson_ref, tmp_path / "no" / "r.h5", problem=poisson)
+
+
+def test_extrapolated_round_trip(poisson, tmp_path):
+    ref = convergence_study(poisson, 4, levels=4, order=2, extrapolate=True)
+    back = load_reference(save_reference(ref, tmp_path / "e.h5", problem=poisson))
+    assert back.extrapolated and back.extrapolated_table == ref.extrapolated_table
+    assert back.n == ref.n and back.values.shape == ref.values.shape
+    np.testing.assert_array_equal(back.values, ref.values)
+    assert back.estimated_error == ref.estimated_error and back.scheme == ref.scheme
+    assert back.settings["extrapolate"] is True
+    assert back.checksum == reference_checksum(poisson, n=4, levels=4, extrapolate=True)
+    assert back.checksum != reference_checksum(poisson, n=4, levels=4)
+    with h5py.File(tmp_path / "e.h5", "r") as f:
+        assert f["convergence"].attrs["extrapolated"]
+        assert f["convergence/extrapolated/levels"][()].tolist() == [[0, 1], [1, 2], [2, 3]]

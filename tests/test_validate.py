@@ -1,0 +1,269 @@
+"""Validation against references and exact solutions, reports, and the CLI commands around them."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+from PIL import Image
+
+import neuralpde as npde
+from neuralpde import metrics
+from neuralpde.cli import load_problem_file, main
+from neuralpde.reference import convergence_study, load_reference, save_reference
+from neuralpde.report import write_report
+from neuralpde.validate import ValidationResult, validate
+
+from .conftest import ROOT
+
+B1 = str(ROOT / "problems" / "poisson2d_sine.py")
+HEAT = str(ROOT / "problems" / "heat2d.py")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A briefly trained B1 solution file and a 4th-order reference file for B1."""
+    d = tmp_path_factory.mktemp("validate")
+    problem = load_problem_file(B1)["problem"]
+    sol = npde.solve(
+        problem,
+        npde.Siren(width=16, depth=2, w0=1.0),
+        npde.SobolSampler(n_interior=256, n_boundary=128),
+        npde.Trainer(adam_steps=20, lbfgs_steps=20, progress=False),
+        seed=0,
+    )
+    ref = convergence_study(problem, 8, levels=3, order=4)
+    return {
+        "problem": problem,
+        "solution": sol,
+        "sol": str(sol.save(d / "sol.h5", n=33)),
+        "ref": str(save_reference(ref, d / "ref.h5", problem=problem)),
+        "reference": ref,
+        "dir": d,
+    }
+
+
+def test_against_exact(files):
+    res = validate(files["sol"], exact=True)
+    field = npde.load(files["sol"])
+    assert res.against == "exact" and res.reference_error == 0.0 and res.passed is None
+    assert res.metrics["relative_l2"] == pytest.approx(field.record["metrics"]["relative_l2"])
+    assert res.u.shape == res.ref.shape == (33, 33) and res.names == ("x", "y")
+    bands = sum(res.metrics[f"frmse_{b}"] ** 2 for b in ("low", "mid", "high"))
+    trimmed = res.error[:-1, :-1]  # the FFT leaves out the repeated last node of each axis
+    assert bands == pytest.approx(np.mean(trimmed**2), rel=1e-10)
+    assert "relative L2:" in res.summary() and "not judged" in res.summary()
+    # the same from a loaded field and from the in-memory solution
+    assert validate(field, exact=True).metrics == res.metrics
+    mem = validate(files["solution"], exact=True)
+    assert mem.metrics["relative_l2"] == pytest.approx(files["solution"].error(), rel=1e-10)
+
+
+def test_against_reference(files):
+    res = validate(files["sol"], reference=files["ref"], tol=10.0)
+    ref = files["reference"]
+    assert res.against == "reference" and res.passed is True and res.tol == 10.0
+    assert res.reference_error == ref.estimated_error
+    assert res.observed_order == pytest.approx(ref.observed_order)
+    field = npde.load(files["sol"])
+    # the network is evaluated at the reference's nodes, not interpolated
+    np.testing.assert_array_equal(res.u, field.on_grid(ref.axes))
+    np.testing.assert_array_equal(res.ref, ref.values)
+    exact = files["problem"].exact_values(ref.points()).reshape(ref.values.shape)
+    want = np.linalg.norm(res.u - exact) / np.linalg.norm(exact)
+    assert res.metrics["relative_l2"] == pytest.approx(want, rel=1e-3)
+    assert res.notes == ()
+    text = res.summary()
+    assert f"{ref.estimated_error:.3e}" in text and "PASS" in text
+    fail = validate(files["sol"], reference=ref, tol=1e-9)
+    assert fail.passed is False and "FAIL" in fail.summary()
+    assert any("below the reference's estimated error" in n for n in fail.notes)
+
+
+def test_note_when_the_solution_beats_the_reference(files):
+    coarse = dataclasses.replace(files["reference"], estimated_error=10.0)
+    res = validate(files["sol"], reference=coarse)
+    assert any("cannot resolve" in n for n in res.notes)
+    assert "cannot resolve" in res.summary()
+
+
+def test_mismatched_grids_are_refused(files):
+    ref = files["reference"]
+    wide = dataclasses.replace(ref, axes=(ref.axes[0] * 2, ref.axes[1]))
+    with pytest.raises(ValueError, match=r"covers x in \[0, 2\].*sol\.h5.*x in \[0, 1\]"):
+        validate(files["sol"], reference=wide)
+    renamed = dataclasses.replace(ref, names=("x", "t"))
+    with pytest.raises(ValueError, match=r"coordinates \('x', 't'\).*\('x', 'y'\)"):
+        validate(files["sol"], reference=renamed)
+    inner = dataclasses.replace(ref, axes=(ref.axes[0] * 0.5, ref.axes[1]))
+    assert any("only part" in n for n in validate(files["sol"], reference=inner).notes)
+
+
+def test_bad_arguments(files, tmp_path):
+    with pytest.raises(ValueError, match="exactly one of"):
+        validate(files["sol"])
+    with pytest.raises(ValueError, match="exactly one of"):
+        validate(files["sol"], reference=files["ref"], exact=True)
+    with pytest.raises(ValueError, match="tol must be a positive"):
+        validate(files["sol"], exact=True, tol=-1)
+    with pytest.raises(TypeError, match="solution must be"):
+        validate(42, exact=True)
+    no_exact = tmp_path / "no_exact.h5"
+    shutil.copy(files["sol"], no_exact)
+    with h5py.File(no_exact, "a") as f:
+        del f["exact"]
+    with pytest.raises(ValueError, match="has no 'exact' dataset"):
+        validate(no_exact, exact=True)
+
+
+def _png_ok(path) -> None:
+    with Image.open(path) as im:
+        assert im.format == "PNG" and im.size[0] > 300 and im.size[1] > 200
+        im.verify()
+
+
+def test_report_files(files, tmp_path):
+    res = validate(files["sol"], reference=files["ref"], tol=10.0)
+    md = write_report(res, tmp_path / "rep")
+    text = md.read_text()
+    assert "**PASS**" in text and "Reference convergence" in text
+    assert f"{files['reference'].estimated_error:.3e}" in text
+    for name in ("fields.png", "bands.png"):
+        assert f"]({name})" in text
+        _png_ok(tmp_path / "rep" / name)
+
+
+def _synthetic(names, shape, time_axis):
+    axes = tuple(np.linspace(0, 1, n) for n in shape)
+    mesh = np.meshgrid(*axes, indexing="ij")
+    ref = np.sin(np.pi * mesh[0]) * (1 + sum(mesh[1:]))
+    u = ref + 0.01 * np.cos(3 * np.pi * mesh[0])
+    return ValidationResult(
+        against="exact",
+        metrics={**metrics.summary(u, ref), **metrics.band_errors(u, ref)},
+        reference_error=0.0,
+        tol=None,
+        passed=None,
+        names=names,
+        axes=axes,
+        u=u,
+        ref=ref,
+        time_axis=time_axis,
+        problem="synthetic",
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "shape", "time_axis", "figure"),
+    [
+        (("x",), (40,), None, "fields.png"),
+        (("x", "t"), (30, 20), 1, "fields_xt.png"),
+        (("x", "y", "t"), (20, 24, 7), 2, "snapshots.png"),
+        (("x", "y", "z"), (12, 14, 9), None, "fields.png"),
+    ],
+)
+def test_report_figures_for_every_kind_of_grid(tmp_path, names, shape, time_axis, figure):
+    md = write_report(_synthetic(names, shape, time_axis), tmp_path)
+    assert f"]({figure})" in md.read_text()
+    _png_ok(tmp_path / figure)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err  # one clear line
+    return err[0]
+
+
+@pytest.fixture
+def b1_file(tmp_path):
+    f = tmp_path / "b1.py"
+    f.write_text(
+        textwrap.dedent(f"""
+        from pathlib import Path
+        exec(Path({B1!r}).read_text())
+        reference = {{"n": 4, "levels": 3}}
+    """)
+    )
+    return str(f)
+
+
+def test_cli_reference_then_info(b1_file, tmp_path, capsys):
+    out = tmp_path / "r.h5"
+    assert main(["reference", b1_file, "-o", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "difference" in text and "estimated error of the finest grid" in text
+    ref = load_reference(out)
+    assert ref.settings["n"] == [4, 4] and ref.order == 4 and len(ref.table) == 3
+    assert f"{ref.estimated_error:.3e}" in text and f"wrote {out}" in text
+    assert main(["reference", b1_file, "-o", str(out), "--n", "6", "--order", "2", "-q"]) == 0
+    capsys.readouterr()
+    assert load_reference(out).settings["n"] == [6, 6] and load_reference(out).order == 2
+    assert main(["reference", b1_file, "-o", str(out), "--levels", "4", "--extrapolate", "-q"]) == 0
+    assert "extrapolated sequence" in capsys.readouterr().out
+    assert load_reference(out).extrapolated and load_reference(out).settings["extrapolate"]
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "neuralpde reference" in info and "convergence:" in info and "checksum:" in info
+    assert main(["info", str(out), "--json"]) == 0
+    assert '"estimated_error"' in capsys.readouterr().out
+
+
+def test_cli_reference_usage_errors(tmp_path, capsys):
+    f = tmp_path / "p.py"
+    head = f"from pathlib import Path\nexec(Path({B1!r}).read_text())\n"
+    f.write_text(head + "reference = {'m': 1}\n")
+    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
+    assert "unknown key(s) ['m']" in _err(capsys)
+    f.write_text(head + "reference = {'n': 1}\n")
+    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
+    assert "reference['n'] must be an int >= 2" in _err(capsys)
+    assert main(["reference", HEAT, "-o", str(tmp_path / "r.h5"), "--order", "4", "-q"]) == 2
+    assert "cannot solve" in _err(capsys)
+    assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--time-samples", "3"]) == 2
+    assert "evolution problems only" in _err(capsys)
+    assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--extrapolate"]) == 2
+    assert "needs at least 4 levels" in _err(capsys)
+
+
+def test_cli_validate_exit_codes(files, tmp_path, capsys):
+    sol, ref = files["sol"], files["ref"]
+    assert main(["validate", sol, "--reference", ref, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "relative L2:" in out and "reference error:" in out
+    assert main(["validate", sol, "--exact", "--tol", "10", "-q"]) == 0
+    assert "PASS" in capsys.readouterr().out
+    assert main(["validate", sol, "--reference", ref, "--tol", "1e-9", "-q"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+    rep = tmp_path / "report"
+    assert main(["validate", sol, "--reference", ref, "--report", str(rep), "-q"]) == 0
+    assert (rep / "report.md").is_file() and (rep / "fields.png").is_file()
+    capsys.readouterr()
+    usage = {
+        "exactly one of": [[], ["--reference", ref, "--exact"]],
+        "--tol must be a positive number": [["--exact", "--tol", "x"], ["--exact", "--tol", "0"]],
+        "no such file": [["--reference", str(tmp_path / "missing.h5")]],
+        "is a neuralpde solution file, not a reference": [["--reference", sol]],
+    }
+    for message, cases in usage.items():
+        for extra in cases:
+            assert main(["validate", sol, *extra, "-q"]) == 2, extra
+            assert message in _err(capsys)
+    assert main(["validate", ref, "--exact", "-q"]) == 2
+    assert "is a neuralpde reference file, not a solution" in _err(capsys)
+    no_exact = tmp_path / "no_exact.h5"
+    shutil.copy(sol, no_exact)
+    with h5py.File(no_exact, "a") as f:
+        del f["exact"]
+    assert main(["validate", str(no_exact), "--exact", "-q"]) == 2
+    assert "no 'exact' dataset" in _err(capsys)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    assert main(["validate", sol, "--exact", "--report", str(a_file), "-q"]) == 2
+    assert "not a directory" in _err(capsys)
