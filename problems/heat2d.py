@@ -34,3 +34,4 @@ field = npde.Siren(width=64, depth=3, w0=3.0)
 sampler = npde.SobolSampler(n_interior=4096, n_boundary=1024, n_initial=1024)
 trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1500, seconds=280.0)
 dtype = torch.float32
+reference = {"n": 16, "levels": 4, "order": 2, "time_samples": 17, "extrapolate": True}

@@ -31,3 +31,4 @@ field = npde.Siren(width=64, depth=3, w0=10.0)
 sampler = npde.SobolSampler(n_interior=2048, n_boundary=512)
 trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1500, seconds=280.0)
 dtype = torch.float32
+reference = {"n": 32, "levels": 3, "order": 4}

@@ -29,6 +29,6 @@ problem = npde.Problem(
 
 field = npde.Siren(width=64, depth=3, w0=10.0)
 sampler = npde.SobolSampler(n_interior=4096, n_boundary=1024)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=2000, seconds=280.0)
+trainer = npde.Trainer(adam_steps=200, lbfgs_steps=2000, seconds=150.0)
 dtype = torch.float32
 reference = {"n": 64, "levels": 3, "order": 4}

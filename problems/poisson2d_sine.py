@@ -29,3 +29,4 @@ field = npde.Siren(width=64, depth=3, w0=1.0)
 sampler = npde.SobolSampler(n_interior=2048, n_boundary=512)
 trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1000, seconds=90.0)
 dtype = torch.float32
+reference = {"n": 32, "levels": 3, "order": 4}

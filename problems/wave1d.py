@@ -38,3 +38,4 @@ field = npde.Siren(width=64, depth=3, w0=30.0)
 sampler = npde.SobolSampler(n_interior=4096, n_boundary=1024, n_initial=1024)
 trainer = npde.Trainer(adam_steps=200, lbfgs_steps=6000, seconds=500.0)
 dtype = torch.float32
+reference = {"n": 64, "levels": 4, "order": 2, "time_samples": 33, "extrapolate": True}

@@ -28,6 +28,6 @@ problem = npde.Problem(
 
 field = npde.Siren(width=64, depth=3, w0=10.0)
 sampler = npde.SobolSampler(n_interior=8192, n_boundary=2048, n_initial=2048)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=4000, seconds=500.0)
+trainer = npde.Trainer(adam_steps=200, lbfgs_steps=4000, seconds=240.0)
 dtype = torch.float32
 reference = {"n": 64, "levels": 4, "order": 2, "time_samples": 33, "extrapolate": True}
