@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 from . import operators, reference  # noqa: E402
 from .api import solve  # noqa: E402
-from .conditions import Dirichlet, Initial, InitialVelocity  # noqa: E402
+from .conditions import Dirichlet, Initial, InitialVelocity, Neumann  # noqa: E402
 from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
 from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave  # noqa: E402
 from .fields import MLP, Siren  # noqa: E402
@@ -37,6 +37,7 @@ __all__ = [
     "Rectangle",
     "SpaceTime",
     "Dirichlet",
+    "Neumann",
     "Initial",
     "InitialVelocity",
     "Equation",

@@ -3,6 +3,8 @@
 Each condition contributes a mean-squared term to the training loss, weighted by ``weight``:
 
 * :class:`Dirichlet`: :math:`u = g` on the chosen boundary parts;
+* :class:`Neumann`: :math:`\\partial u / \\partial n = \\nabla u \\cdot n = g` on the chosen
+  boundary parts, :math:`n` the outward unit normal;
 * :class:`Initial`: :math:`u(x, t_0) = u_0(x)`;
 * :class:`InitialVelocity`: :math:`\\partial_t u(x, t_0) = v_0(x)` (second order in time).
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from .coefficients import Coefficient, check_coefficient, describe_coefficient
 
-__all__ = ["Condition", "Dirichlet", "Initial", "InitialVelocity"]
+__all__ = ["Condition", "BoundaryCondition", "Dirichlet", "Neumann", "Initial", "InitialVelocity"]
 
 
 def _check_weight(weight: float) -> None:
@@ -42,8 +44,8 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Dirichlet(Condition):
-    """``u = value`` on the boundary parts named in ``on`` (all of the boundary when ``None``)."""
+class BoundaryCondition(Condition):
+    """A condition on the boundary parts named in ``on`` (all of the boundary when ``None``)."""
 
     on: str | Sequence[str] | None = None
 
@@ -61,6 +63,16 @@ class Dirichlet(Condition):
         out = super().describe()
         out["on"] = "boundary" if self.on is None else list(self.on)
         return out
+
+
+@dataclass(frozen=True)
+class Dirichlet(BoundaryCondition):
+    """``u = value`` on the boundary parts named in ``on`` (all of the boundary when ``None``)."""
+
+
+@dataclass(frozen=True)
+class Neumann(BoundaryCondition):
+    """``du/dn = value`` (outward normal derivative) on the parts named in ``on``."""
 
 
 @dataclass(frozen=True)

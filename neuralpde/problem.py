@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .conditions import Condition, Dirichlet, Initial, InitialVelocity
+from .conditions import BoundaryCondition, Condition, Initial, InitialVelocity
 from .domains import Domain, SpaceTime
 from .equations import Custom, Equation
 from .operators import FieldValues
@@ -95,12 +95,12 @@ class Problem:
             )
         parts = set(self.domain.boundary_parts)
         for c in self.conditions:
-            if isinstance(c, Dirichlet) and c.on is not None:
+            if isinstance(c, BoundaryCondition) and c.on is not None:
                 unknown = [p for p in c.on if p not in parts]
                 if unknown:
                     raise ValueError(
-                        f"Dirichlet(on=...) names unknown boundary part(s) {unknown}; this "
-                        f"domain's parts are {sorted(parts)}"
+                        f"{type(c).__name__}(on=...) names unknown boundary part(s) {unknown}; "
+                        f"this domain's parts are {sorted(parts)}"
                     )
 
     @property

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from .conditions import Dirichlet, Initial, InitialVelocity
+from .conditions import BoundaryCondition, Initial, InitialVelocity
 from .domains import SpaceTime
 from .problem import Problem
 
@@ -30,12 +30,14 @@ __all__ = [
 class CollocationPoints:
     """One draw of training points (float64 NumPy arrays).
 
-    ``boundary[i]`` holds the points of the problem's ``i``-th condition (empty for conditions that
-    take none); ``interior`` the residual points.
+    ``condition_points[i]`` holds the points of the problem's ``i``-th condition and
+    ``condition_normals[i]`` their outward unit normals (``None`` off the boundary); ``interior``
+    the residual points.
     """
 
     interior: np.ndarray
     condition_points: tuple[np.ndarray, ...]
+    condition_normals: tuple[np.ndarray | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,28 +86,31 @@ class Sampler:
 
         interior = domain.interior(self.unit(self.n_interior, d, rng(0)))
         boundary = None
-        cond_points = []
+        cond_points, cond_normals = [], []
         for i, cond in enumerate(problem.conditions):
-            if isinstance(cond, Dirichlet):
+            if isinstance(cond, BoundaryCondition):
                 if boundary is None:
                     boundary = domain.boundary(self.unit(self.n_boundary, d, rng(1)))
                 if cond.on is None:
-                    pts = boundary.points
+                    keep = np.ones(len(boundary.points), dtype=bool)
                 else:
                     wanted = [domain.boundary_parts.index(p) for p in cond.on]
-                    pts = boundary.points[np.isin(boundary.tags, wanted)]
+                    keep = np.isin(boundary.tags, wanted)
+                pts = boundary.points[keep]
                 if len(pts) == 0:
                     raise ValueError(
                         f"no boundary points fell on {cond.on}; raise n_boundary "
                         f"(now {self.n_boundary})"
                     )
                 cond_points.append(pts)
+                cond_normals.append(boundary.normals[keep])
             elif isinstance(cond, (Initial, InitialVelocity)):
                 assert isinstance(domain, SpaceTime)
                 cond_points.append(domain.initial(self.unit(self.n_initial, d - 1, rng(2 + i))))
+                cond_normals.append(None)
             else:  # pragma: no cover - every Condition subclass is handled above
                 raise TypeError(f"no sampling rule for {type(cond).__name__}")
-        return CollocationPoints(interior, tuple(cond_points))
+        return CollocationPoints(interior, tuple(cond_points), tuple(cond_normals))
 
     def describe(self) -> dict:
         return {

@@ -6,7 +6,7 @@ r"""The physics-informed loss.
 
 with :math:`r` the equation's residual at interior points and :math:`e_c` the defect of condition
 :math:`c` at its points (``u - g`` for Dirichlet and initial values, ``u_t - v`` for an initial
-velocity).
+velocity, :math:`\\nabla u \\cdot n - g` for a Neumann condition).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from ..coefficients import evaluate
-from ..conditions import Condition, InitialVelocity
-from ..operators import FieldValues, dt
+from ..conditions import Condition, InitialVelocity, Neumann
+from ..operators import FieldValues, dt, grad
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
@@ -32,6 +32,7 @@ class Batch:
     interior: torch.Tensor
     condition_points: tuple[torch.Tensor, ...]
     condition_targets: tuple[torch.Tensor, ...]
+    condition_normals: tuple[torch.Tensor | None, ...] = ()
 
 
 def make_batch(
@@ -47,15 +48,26 @@ def make_batch(
         evaluate(c.value, p, f"{type(c).__name__}.value")
         for c, p in zip(problem.conditions, cpts, strict=True)
     )
-    return Batch(tensor(points.interior).requires_grad_(True), cpts, targets)
+    normals = tuple(
+        None if n is None else tensor(n[:, : problem.domain.dim - (problem.time_index is not None)])
+        for n in points.condition_normals
+    )
+    return Batch(tensor(points.interior).requires_grad_(True), cpts, targets, normals)
 
 
 def _condition_defect(
-    net: nn.Module, problem: Problem, cond: Condition, x: torch.Tensor, target: torch.Tensor
+    net: nn.Module,
+    problem: Problem,
+    cond: Condition,
+    x: torch.Tensor,
+    target: torch.Tensor,
+    normals: torch.Tensor | None,
 ) -> torch.Tensor:
-    if isinstance(cond, InitialVelocity):
+    if isinstance(cond, (InitialVelocity, Neumann)):
         x = x.detach().requires_grad_(True)
         u = FieldValues(net(x), x, problem.domain.names, problem.time_index)
+        if isinstance(cond, Neumann):
+            return (grad(u) * normals).sum(dim=1) - target
         return dt(u) - target
     return net(x)[:, 0] - target
 
@@ -73,10 +85,17 @@ def loss_terms(net: nn.Module, problem: Problem, batch: Batch) -> tuple[torch.Te
     res = (r**2).mean()
     terms = {"residual": res}
     total = res
-    for i, (cond, pts, target) in enumerate(
-        zip(problem.conditions, batch.condition_points, batch.condition_targets, strict=True)
+    normals = batch.condition_normals or (None,) * len(problem.conditions)
+    for i, (cond, pts, target, nrm) in enumerate(
+        zip(
+            problem.conditions,
+            batch.condition_points,
+            batch.condition_targets,
+            normals,
+            strict=True,
+        )
     ):
-        e = _condition_defect(net, problem, cond, pts, target)
+        e = _condition_defect(net, problem, cond, pts, target, nrm)
         term = (e**2).mean()
         terms[f"{type(cond).__name__.lower()}_{i}"] = term
         total = total + cond.weight * term
