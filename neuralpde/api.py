@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from . import metrics
+from .checks import check_problem
 from .fields import MLP, InputScaling, Siren
 from .problem import Problem
 from .sampling import Sampler, SobolSampler
@@ -37,7 +38,7 @@ def solve(
     Parameters
     ----------
     problem:
-        The problem; it is not modified.
+        The problem; it is not modified. :func:`~neuralpde.checks.check_problem` runs first.
     field:
         The network specification (default ``Siren()``); inputs are scaled from the domain's
         bounding box to ``[-1, 1]``.
@@ -69,6 +70,7 @@ def solve(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
+    check_problem(problem)
 
     domain = problem.domain
     lo, hi = domain.bounds

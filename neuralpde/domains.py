@@ -131,6 +131,7 @@ class Box(Domain):
             area = float(np.prod(other)) if other.size else 1.0
             areas += [area, area]
         self._face_cdf = np.cumsum(areas) / np.sum(areas)
+        self._face_total = float(np.sum(areas))
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -168,6 +169,16 @@ class Box(Domain):
         pts[rows, axis] = np.where(upper == 1, self._hi[axis], self._lo[axis])
         normals[rows, axis] = np.where(upper == 1, 1.0, -1.0)
         return BoundarySample(pts, normals, face.astype(np.int64))
+
+    @property
+    def measure(self) -> float:
+        """Volume (length, area, ...) of the box."""
+        return float(np.prod(self._hi - self._lo))
+
+    @property
+    def boundary_measure(self) -> float:
+        """Total measure of the faces (2 points count 2 in 1-D)."""
+        return float(self._face_total)
 
     def grid(self, n: int | Sequence[int]) -> tuple[np.ndarray, ...]:
         """Uniform 1-D coordinate arrays (end points included), one per axis."""

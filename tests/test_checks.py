@@ -1,0 +1,70 @@
+"""Checks before training: coverage, probes of user callables, pure-Neumann compatibility."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.checks import ProblemWarning, check_problem
+
+PI = math.pi
+SQUARE = npde.Rectangle((0, 0), (1, 1))
+
+
+def test_uncovered_boundary_parts_warn_with_their_names():
+    p = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Dirichlet(0.0, on=["x_min", "x_max"])])
+    with pytest.warns(ProblemWarning, match=r"\['y_min', 'y_max'\] have no boundary condition"):
+        check_problem(p)
+
+
+def test_fully_covered_problem_passes_silently():
+    p = npde.Problem(
+        SQUARE,
+        npde.Poisson(1.0),
+        [npde.Dirichlet(0.0, on=["x_min", "x_max"]), npde.Neumann(0.0, on=["y_min", "y_max"])],
+    )
+    check_problem(p)  # warnings are errors in the test suite
+
+
+@pytest.mark.parametrize(
+    ("conditions", "exact", "match"),
+    [
+        ([npde.Dirichlet(lambda x: x)], None, r"conditions\[0\] \(Dirichlet\).value returned"),
+        ([npde.Dirichlet(0.0)], lambda x: x[:, 0] / 0.0, "exact returned non-finite"),
+    ],
+)
+def test_callables_are_probed(conditions, exact, match):
+    p = npde.Problem(SQUARE, npde.Poisson(1.0), conditions, exact=exact)
+    with pytest.raises(ValueError, match=match):
+        check_problem(p)
+
+
+def test_bad_coefficient_or_residual_is_caught_before_training():
+    p = npde.Problem(SQUARE, npde.Poisson(f=lambda x: torch.log(x[:, 0] - 2)), [npde.Dirichlet()])
+    with pytest.raises(ValueError, match="Poisson.f returned non-finite"):
+        npde.solve(p)
+    q = npde.Problem(SQUARE, lambda u, x: u * math.inf, [npde.Dirichlet()])
+    with pytest.raises(ValueError, match="residual is NaN or infinite"):
+        npde.solve(q)
+
+
+def test_pure_neumann_poisson_compatibility():
+    # -Δu = 2π² cos(πx) cos(πy) with zero flux is compatible (∫f = 0)
+    ok = npde.Problem(
+        SQUARE,
+        npde.Poisson(lambda x: 2 * PI**2 * torch.cos(PI * x[:, 0]) * torch.cos(PI * x[:, 1])),
+        [npde.Neumann(0.0)],
+    )
+    with pytest.warns(ProblemWarning, match="up to an additive constant"):
+        check_problem(ok)
+    # f = 1 with zero flux is not: ∫f = 1, ∮g = 0
+    bad = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Neumann(0.0)])
+    with pytest.raises(ValueError, match="pure Neumann but incompatible"):
+        check_problem(bad)
+    # f = 1 balanced by an outflow of 1/4 through each side of the unit square
+    balanced = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Neumann(-0.25)])
+    with pytest.warns(ProblemWarning, match="additive constant"):
+        check_problem(balanced)
