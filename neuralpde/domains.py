@@ -9,12 +9,15 @@ first and time last.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample"]
+__all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample", "UnitSource"]
+
+#: ``unit(m, k)`` returns ``m`` points of the unit cube ``[0, 1)^k`` (from a sampler).
+UnitSource = Callable[[int, int], np.ndarray]
 
 _DEFAULT_NAMES = ("x", "y", "z")
 
@@ -62,6 +65,18 @@ class Domain(ABC):
     @abstractmethod
     def boundary(self, unit: np.ndarray) -> BoundarySample:
         """Map unit-cube points of shape ``(N, d)`` to boundary points with normals and tags."""
+
+    def sample_interior(self, n: int, unit: UnitSource) -> np.ndarray:
+        """``n`` interior points from the sampler's unit points.
+
+        The default maps ``n`` unit points through :meth:`interior`; domains that need more
+        (e.g. by rejection) draw more from ``unit``.
+        """
+        return self.interior(unit(n, self.dim))
+
+    def sample_boundary(self, n: int, unit: UnitSource) -> BoundarySample:
+        """``n`` boundary points (with normals and tags) from the sampler's unit points."""
+        return self.boundary(unit(n, self.dim))
 
     def describe(self) -> dict:
         """A JSON-serialisable description of the domain."""
@@ -275,6 +290,28 @@ class SpaceTime(Domain):
         """Map unit points of shape ``(N, d - 1)`` to points of the slice ``t = t0``."""
         unit = _check_unit(unit, self.dim - 1, "SpaceTime.initial")
         return np.column_stack([self.space.interior(unit), np.full(len(unit), self.t0)])
+
+    def _space_maps_directly(self, method: str) -> bool:
+        return getattr(type(self.space), method) is getattr(Domain, method)
+
+    def sample_interior(self, n: int, unit: UnitSource) -> np.ndarray:
+        if self._space_maps_directly("sample_interior"):
+            return self.interior(unit(n, self.dim))
+        space = self.space.sample_interior(n, unit)
+        return np.column_stack([space, self._time(unit(n, 1)[:, 0])])
+
+    def sample_boundary(self, n: int, unit: UnitSource) -> BoundarySample:
+        if self._space_maps_directly("sample_boundary"):
+            return self.boundary(unit(n, self.dim))
+        b = self.space.sample_boundary(n, unit)
+        pts = np.column_stack([b.points, self._time(unit(n, 1)[:, 0])])
+        return BoundarySample(pts, np.column_stack([b.normals, np.zeros(n)]), b.tags)
+
+    def sample_initial(self, n: int, unit: UnitSource) -> np.ndarray:
+        """``n`` points of the slice ``t = t0``."""
+        if self._space_maps_directly("sample_interior"):
+            return self.initial(unit(n, self.dim - 1))
+        return np.column_stack([self.space.sample_interior(n, unit), np.full(n, self.t0)])
 
     def grid(self, n: int | Sequence[int]) -> tuple[np.ndarray, ...]:
         """Uniform coordinate arrays: the space's grid, then time."""

@@ -79,18 +79,21 @@ class Sampler:
     def draw(self, problem: Problem, seed: int, round: int = 0) -> CollocationPoints:
         """Draw the interior and condition points of ``problem``."""
         domain = problem.domain
-        d = domain.dim
 
         def rng(stream: int) -> np.random.Generator:
             return np.random.default_rng([int(seed), int(round), stream])
 
-        interior = domain.interior(self.unit(self.n_interior, d, rng(0)))
+        def source(stream: int):
+            gen = rng(stream)
+            return lambda m, k: self.unit(m, k, gen)
+
+        interior = domain.sample_interior(self.n_interior, source(0))
         boundary = None
         cond_points, cond_normals = [], []
         for i, cond in enumerate(problem.conditions):
             if isinstance(cond, BoundaryCondition):
                 if boundary is None:
-                    boundary = domain.boundary(self.unit(self.n_boundary, d, rng(1)))
+                    boundary = domain.sample_boundary(self.n_boundary, source(1))
                 if cond.on is None:
                     keep = np.ones(len(boundary.points), dtype=bool)
                 else:
@@ -106,7 +109,7 @@ class Sampler:
                 cond_normals.append(boundary.normals[keep])
             elif isinstance(cond, (Initial, InitialVelocity)):
                 assert isinstance(domain, SpaceTime)
-                cond_points.append(domain.initial(self.unit(self.n_initial, d - 1, rng(2 + i))))
+                cond_points.append(domain.sample_initial(self.n_initial, source(2 + i)))
                 cond_normals.append(None)
             else:  # pragma: no cover - every Condition subclass is handled above
                 raise TypeError(f"no sampling rule for {type(cond).__name__}")
