@@ -460,6 +460,212 @@ def test_helmholtz_away_from_eigenvalues_is_silent():
     solve_fd(problem, 8)
 
 
+# -- Neumann faces ------------------------------------------------------------------------------
+
+
+def neumann_value(exact, d: int, face: str):
+    """``du/dn`` (outward) of ``exact`` on the Box face ``face`` (``x_min``, ``y_max``, ...)."""
+    axis = "xyz".index(face[0])
+    sign = 1.0 if face.endswith("max") else -1.0
+    return lambda x: sign * _derivatives(exact, x, d)[1][:, axis]
+
+
+def mixed_conditions(exact, box: npde.Box, neumann: tuple[str, ...]) -> list:
+    """Neumann data of ``exact`` on the faces ``neumann``, Dirichlet on the others."""
+    d = box.dim
+    out = [npde.Neumann(neumann_value(exact, d, f), on=f) for f in neumann]
+    dirichlet = [p for p in box.boundary_parts if p not in neumann]
+    return ([npde.Dirichlet(exact, on=dirichlet)] if dirichlet else []) + out
+
+
+def with_neumann(problem: npde.Problem, neumann: tuple[str, ...]) -> npde.Problem:
+    """``problem`` with Neumann data of its exact solution on ``neumann`` (Dirichlet elsewhere)."""
+    space = problem.domain.space if isinstance(problem.domain, npde.SpaceTime) else problem.domain
+    rest = [c for c in problem.conditions if not isinstance(c, npde.Dirichlet)]
+    conditions = mixed_conditions(problem.exact, space, neumann) + rest
+    return npde.Problem(problem.domain, problem.equation, conditions, exact=problem.exact)
+
+
+def max_error_up_to_constant(sol: FDSolution, problem: npde.Problem) -> float:
+    e = sol.values.ravel() - problem.exact_values(sol.points())
+    return float(np.max(np.abs(e - e.mean())))
+
+
+def trapezoidal_mean(values: np.ndarray) -> float:
+    w = np.ones(values.shape)
+    for i in range(values.ndim):
+        for end in (0, -1):
+            idx = [slice(None)] * values.ndim
+            idx[i] = end
+            w[tuple(idx)] *= 0.5
+    return float(np.sum(w * values) / np.sum(w))
+
+
+@pytest.mark.parametrize(
+    ("d", "neumann", "ns"),
+    [
+        (1, ("x_max",), (8, 16, 32, 64)),
+        (2, ("x_min", "y_max"), (8, 16, 32, 64)),
+        (2, ("x_max", "y_min", "y_max"), (8, 16, 32, 64)),
+        (3, ("x_min", "y_max", "z_max"), (4, 8, 16)),
+    ],
+)
+def test_neumann_poisson_observed_order(d, neumann, ns):
+    problem = with_neumann(poisson_problem(smooth(d), UNIT[d]), neumann)
+    sol = solve_fd(problem, 4)
+    assert "Neumann faces" in sol.scheme and "LU" in sol.scheme
+    assert observed_order(problem, ns) == pytest.approx(2, abs=0.15)
+
+
+@pytest.mark.parametrize("variable_k", [False, True])
+def test_neumann_helmholtz_observed_order(variable_k):
+    k = (lambda x: 2.0 + x[:, 0] * x[:, 1]) if variable_k else 3.0
+    problem = with_neumann(helmholtz_problem(smooth(2), UNIT[2], k), ("x_min", "x_max", "y_min"))
+    assert observed_order(problem, (8, 16, 32, 64)) == pytest.approx(2, abs=0.15)
+
+
+def test_neumann_heat_crank_nicolson_order():
+    exact_space = smooth(2)
+
+    def exact(x):
+        return exact_space(x) * torch.exp(-0.7 * x[:, 2]) + 0.3 * x[:, 2] * torch.cos(x[:, 0])
+
+    problem = heat_problem(exact, UNIT[2], lambda x: 0.3 + 0.2 * x[:, 0] * x[:, 2])
+    problem = with_neumann(problem, ("x_min", "y_min", "y_max"))
+    assert observed_order(problem, (8, 16, 32)) == pytest.approx(2, abs=0.15)
+
+
+def test_neumann_wave_leapfrog_order():
+    space = smooth(1)
+
+    def exact(x):
+        return space(x) * torch.cos(3 * x[:, 1]) + 0.2 * x[:, 1] * torch.exp(x[:, 0])
+
+    problem = with_neumann(wave_problem(exact, UNIT[1], 1.5), ("x_min",))
+    assert observed_order(problem, (16, 32, 64, 128)) == pytest.approx(2, abs=0.15)
+
+
+@pytest.mark.parametrize(("d", "ns"), [(1, (8, 16, 32, 64)), (2, (8, 16, 32, 64)), (3, (4, 8, 16))])
+def test_pure_neumann_poisson_zero_mean(d, ns):
+    """Every face Neumann: compatible (manufactured) data; the reference has zero mean."""
+    problem = with_neumann(poisson_problem(smooth(d), UNIT[d]), UNIT[d].boundary_parts)
+    errors = []
+    for n in ns:
+        sol = solve_fd(problem, n)
+        assert "zero-mean" in sol.scheme
+        assert abs(trapezoidal_mean(sol.values)) < 1e-12
+        errors.append(max_error_up_to_constant(sol, problem))
+    slope = float(np.polyfit(np.log(1.0 / np.array(ns)), np.log(errors), 1)[0])
+    assert slope == pytest.approx(2, abs=0.15)
+
+
+def test_pure_neumann_incompatible_data_raise():
+    square = npde.Rectangle((0, 0), (1, 2))
+    bad = npde.Problem(square, npde.Poisson(1.0), [npde.Neumann(0.0)])
+    with pytest.raises(ValueError, match=r"compatible.*int f \+ oint g = 2"):
+        solve_fd(bad, 8)
+    # The same source balanced by an inflow: int f = 2 and x_max, y_min, y_max have total
+    # length 4, so g = -1/2 on them (and 0 on x_min) gives int f + oint g = 0.
+    good = npde.Problem(
+        square,
+        npde.Poisson(1.0),
+        [npde.Neumann(0.0, on="x_min"), npde.Neumann(-0.5, on=("x_max", "y_min", "y_max"))],
+    )
+    sol = solve_fd(good, 8)
+    assert abs(trapezoidal_mean(sol.values)) < 1e-12
+
+
+def _quad2(x):
+    X, Y = x[:, 0], x[:, 1]
+    return X**2 - X * Y + 0.5 * Y**2 + X - 2 * Y + 1 + 0.3 * X**2 * Y**2
+
+
+@pytest.mark.parametrize(
+    "neumann", [("x_min",), ("x_max", "y_min"), ("x_min", "x_max", "y_max"), UNIT[2].boundary_parts]
+)
+def test_neumann_exact_on_quadratics(neumann):
+    """Ghost nodes and central differences are exact for degree <= 2 in each variable."""
+    for problem in (
+        with_neumann(poisson_problem(_quad2, UNIT[2]), neumann),
+        with_neumann(helmholtz_problem(_quad2, UNIT[2], lambda x: 1.0 + x[:, 0] ** 2), neumann),
+    ):
+        sol = solve_fd(problem, (6, 5))
+        err = max_error(sol, problem)
+        if len(neumann) == 4 and isinstance(problem.equation, npde.Poisson):
+            err = max_error_up_to_constant(sol, problem)
+        assert err < 1e-10
+
+
+def test_neumann_exact_heat_quadratic_3d():
+    def exact(x):
+        return x[:, 0] ** 2 - x[:, 1] * x[:, 2] + 2 * x[:, 2] ** 2 + 3 * x[:, 3] + x[:, 0]
+
+    problem = heat_problem(exact, UNIT[3], lambda x: 0.5 + x[:, 0])
+    problem = with_neumann(problem, ("x_min", "y_max", "z_min", "z_max"))
+    assert max_error(solve_fd(problem, 4, dt=0.3), problem) < 1e-10
+
+
+def test_neumann_convergence_study_extrapolated():
+    problem = with_neumann(poisson_problem(smooth(2), UNIT[2]), ("x_min", "y_max"))
+    with pytest.raises(NotImplementedError, match="order=4 with Neumann faces"):
+        convergence_study(problem, n=4, levels=4, order=4)
+    study = convergence_study(problem, n=4, levels=4, extrapolate=True)
+    plain = convergence_study(problem, n=4, levels=4)
+    assert plain.observed_order == pytest.approx(2, abs=0.15)
+    true = rel_l2_error(study, problem)
+    assert true < rel_l2_error(plain, problem) / 30
+    assert true / 3 <= study.estimated_error <= 3 * true
+
+
+def test_neumann_errors():
+    square = npde.Rectangle((0, 0), (1, 1))
+    both = npde.Problem(
+        square, npde.Poisson(1.0), [npde.Dirichlet(0.0), npde.Neumann(0.0, on="y_max")]
+    )
+    with pytest.raises(ValueError, match=r"'y_max'.*both a Dirichlet and a Neumann"):
+        solve_fd(both, 8)
+    neither = npde.Problem(
+        square, npde.Poisson(1.0), [npde.Neumann(0.0, on=("x_min", "x_max", "y_min"))]
+    )
+    with pytest.raises(NotImplementedError, match=r"every face.*'y_max'"):
+        solve_fd(neither, 8)
+    mixed = npde.Problem(
+        square,
+        npde.Poisson(1.0),
+        [npde.Dirichlet(0.0, on="x_min"), npde.Neumann(0.0, on=("x_max", "y_min", "y_max"))],
+    )
+    with pytest.raises(NotImplementedError, match="order=4 with Neumann faces"):
+        solve_fd(mixed, 8, order=4)
+    with pytest.raises(ValueError, match="Dirichlet faces only"):
+        solve_fd(mixed, 8, method="dst")
+    assert "LU" in solve_fd(mixed, 8, method="auto").scheme
+
+
+@pytest.mark.parametrize(
+    ("neumann", "k", "match"),
+    [
+        # every face Neumann: cos modes, m >= 0; (0, 1) and (1, 0) have k^2 = pi^2
+        (
+            ("x_min", "x_max", "y_min", "y_max"),
+            math.pi * 1.004,
+            r"eigenvalue 9.869.*\(0, 1\), \(1, 0\)",
+        ),
+        # x: Dirichlet at x_min, Neumann at x_max (m + 1/2); y: Dirichlet at both (m >= 1)
+        (("x_max",), math.pi * math.sqrt(0.25 + 1) * 0.996, r"eigenvalue 12.3.*\(0, 1\)"),
+    ],
+)
+def test_helmholtz_near_neumann_eigenvalue_warns(neumann, k, match):
+    square = npde.Rectangle((0, 0), (1, 1))
+    conditions = [npde.Neumann(0.0, on=neumann)]
+    if len(neumann) < 4:
+        conditions.append(
+            npde.Dirichlet(0.0, on=[p for p in square.boundary_parts if p not in neumann])
+        )
+    problem = npde.Problem(square, npde.Helmholtz(k=k, f=1.0), conditions)
+    with pytest.warns(ResonanceWarning, match=match):
+        solve_fd(problem, 8)
+
+
 class _Disk(Domain):
     names = ("x", "y")
     bounds = (np.array([-1.0, -1.0]), np.array([1.0, 1.0]))

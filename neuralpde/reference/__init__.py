@@ -1,11 +1,16 @@
-"""Classical finite-difference reference solutions whose own error is known.
+r"""Classical finite-difference reference solutions whose own error is known.
 
 They consume the same :class:`~neuralpde.Problem` as the neural solver: Poisson and Helmholtz on a
-``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, Dirichlet conditions on
-every face, ``Initial`` and ``InitialVelocity`` data.
+``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, a ``Dirichlet`` or a
+``Neumann`` condition on every face (one kind per face; Dirichlet wins on shared edges and
+corners), ``Initial`` and ``InitialVelocity`` data.
 
 * :func:`solve_fd` solves on one uniform grid: second-order central differences, or the compact
-  fourth-order Mehrstellen scheme for steady problems; Crank–Nicolson for heat; leapfrog for wave.
+  fourth-order Mehrstellen scheme for steady problems with Dirichlet faces only; Crank–Nicolson
+  for heat; leapfrog for wave. Neumann faces are second order (ghost nodes eliminated by the
+  centred normal difference); with every face Neumann, Poisson's data must be compatible
+  (:math:`\int f + \oint g = 0`, checked) and the zero-mean solution is returned. Heat in
+  divergence form takes Dirichlet faces only.
 * :func:`convergence_study` solves on three or more nested grids and returns the finest solution
   with its observed order of convergence, a Richardson estimate of its error and the
   grid-convergence index (:class:`ReferenceSolution`); with ``extrapolate=True`` (four or more
@@ -14,8 +19,9 @@ every face, ``Initial`` and ``InitialVelocity`` data.
 * :func:`save_reference` and :func:`load_reference` store it in an HDF5 reference file (the same
   grid layout as solution files, plus the convergence table and a checksum of the inputs).
 
-NumPy and SciPy only (sparse assembly, SuperLU, type-I sine transforms); coefficient callables are
-evaluated through :func:`neuralpde.coefficients.evaluate` on float64 points.
+NumPy and SciPy only (sparse assembly, SuperLU, type-I sine transforms for all-Dirichlet
+constant-coefficient problems); coefficient callables are evaluated through
+:func:`neuralpde.coefficients.evaluate` on float64 points.
 """
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
-"""Uniform grids on a box, coefficient evaluation and Dirichlet data on the grid's boundary."""
+"""Uniform grids on a box, coefficient evaluation, and Dirichlet and Neumann data on the grid's
+boundary."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
 
 from ..coefficients import Coefficient, evaluate
-from ..conditions import Dirichlet
+from ..conditions import Dirichlet, Neumann
 from ..domains import Box
 
-__all__ = ["evaluate_numpy", "Grid", "BoundaryData", "nested_dissection"]
+__all__ = ["evaluate_numpy", "Grid", "BoundaryData", "NeumannData", "nested_dissection"]
 
 
 def evaluate_numpy(value: Coefficient, points: np.ndarray, name: str) -> np.ndarray:
@@ -28,11 +29,16 @@ def evaluate_numpy(value: Coefficient, points: np.ndarray, name: str) -> np.ndar
 class Grid:
     """Nodes ``lo_i + j h_i``, ``j = 0..n_i``, of a box: ``n_i`` intervals per axis.
 
-    Nodes are stored in C order of the multi-index ``(j_1, ..., j_d)``; interior nodes are those
-    with ``0 < j_i < n_i`` on every axis.
+    Nodes are stored in C order of the multi-index ``(j_1, ..., j_d)``. ``neumann`` holds the
+    indices ``2 i + s`` (axis ``i``, ``s = 0`` the min side, 1 the max side, the order of
+    ``Box.boundary_parts``) of the Neumann faces; the others are Dirichlet faces. The *unknowns*
+    are the nodes on no Dirichlet face: the interior nodes plus the nodes of Neumann faces off
+    every Dirichlet face (Dirichlet wins on shared edges and corners). They form a box of nodes,
+    ``j_i`` from 0 (Neumann min side) or 1 to ``n_i`` (Neumann max side) or ``n_i - 1``, of
+    shape ``unknown_shape``; ``fixed`` are the remaining (Dirichlet) nodes.
     """
 
-    def __init__(self, box: Box, n: Sequence[int]) -> None:
+    def __init__(self, box: Box, n: Sequence[int], neumann: Iterable[int] = ()) -> None:
         lo, hi = box.bounds
         self.box = box
         self.n = tuple(int(v) for v in n)
@@ -41,13 +47,36 @@ class Grid:
         self.h = (hi - lo) / np.asarray(self.n, dtype=float)
         self.axes = tuple(np.linspace(a, b, m + 1) for a, b, m in zip(lo, hi, self.n, strict=True))
         self.shape = tuple(m + 1 for m in self.n)
-        self.inner_shape = tuple(m - 1 for m in self.n)
         self.size = int(np.prod(self.shape))
+        self.neumann = frozenset(int(f) for f in neumann)
+        # Per axis: (min side Neumann, max side Neumann).
+        self.neumann_ends = tuple(
+            (2 * i in self.neumann, 2 * i + 1 in self.neumann) for i in range(self.d)
+        )
+        ranges = tuple(
+            slice(0 if a else 1, m + 1 if b else m)
+            for (a, b), m in zip(self.neumann_ends, self.n, strict=True)
+        )
+        self.unknown_shape = tuple(r.stop - r.start for r in ranges)
         mask = np.zeros(self.shape, dtype=bool)
-        mask[(slice(1, -1),) * self.d] = True
-        self.interior_mask = mask.ravel()
-        self.interior = np.flatnonzero(self.interior_mask)
-        self.boundary = np.flatnonzero(~self.interior_mask)
+        mask[ranges] = True
+        self.unknown_mask = mask.ravel()
+        self.unknowns = np.flatnonzero(self.unknown_mask)
+        self.fixed = np.flatnonzero(~self.unknown_mask)
+
+    def trapezoid_weights(self) -> np.ndarray:
+        """Weights of the trapezoidal rule on the unknowns, relative to the cell volume: the
+        product over axes of 1/2 at a Neumann-face node, 1 elsewhere."""
+        w = np.ones(self.unknown_shape)
+        for i, (a, b) in enumerate(self.neumann_ends):
+            idx = [slice(None)] * self.d
+            if a:
+                idx[i] = 0
+                w[tuple(idx)] *= 0.5
+            if b:
+                idx[i] = -1
+                w[tuple(idx)] *= 0.5
+        return w.ravel()
 
     def points(self, index: np.ndarray | None = None, t: float | None = None) -> np.ndarray:
         """Coordinates ``(N, d)`` of the nodes ``index`` (all by default), with a time column
@@ -61,11 +90,11 @@ class Grid:
 
 
 class BoundaryData:
-    """Dirichlet values on the boundary nodes of a grid.
+    """Dirichlet values on the Dirichlet nodes (``grid.fixed``) of a grid.
 
-    Each boundary node takes its value from the last condition, in the problem's order, whose
-    faces contain it (nodes on edges and corners belong to several faces; continuous data agree
-    there). Every face must be covered by some condition.
+    Each such node takes its value from the last Dirichlet condition, in the problem's order,
+    whose faces contain it (nodes on edges and corners belong to several faces; continuous data
+    agree there). Every Dirichlet face of the grid must be covered by some condition.
     """
 
     def __init__(
@@ -73,7 +102,7 @@ class BoundaryData:
     ) -> None:
         self.grid = grid
         self.timed = timed
-        self.index = grid.boundary
+        self.index = grid.fixed
         multi = np.unravel_index(self.index, grid.shape)
         on_face = []  # on_face[f]: mask over boundary nodes, face f = 2 * axis + (max side)
         for i in range(grid.d):
@@ -83,6 +112,8 @@ class BoundaryData:
             faces = range(len(parts)) if cond.on is None else [parts.index(p) for p in cond.on]
             for f in faces:
                 owner[on_face[f]] = c
+        if np.any(owner < 0):
+            raise ValueError("a Dirichlet node of the grid is on no Dirichlet face")
         self.groups = []
         for c, cond in enumerate(conditions):
             sel = np.flatnonzero(owner == c)
@@ -93,7 +124,7 @@ class BoundaryData:
         self._cache: np.ndarray | None = None
 
     def values(self, t: float | None = None) -> np.ndarray:
-        """Dirichlet values on the boundary nodes (in the order of ``grid.boundary``)."""
+        """Dirichlet values on the Dirichlet nodes (in the order of ``grid.fixed``)."""
         if self._constant and self._cache is not None:
             return self._cache
         out = np.empty(len(self.index))
@@ -107,10 +138,58 @@ class BoundaryData:
         return out
 
     def lift(self, t: float | None = None) -> np.ndarray:
-        """A full-grid vector: zero at interior nodes, the Dirichlet values on the boundary."""
+        """A full-grid vector: zero at the unknowns, the Dirichlet values at the Dirichlet
+        nodes."""
         g = np.zeros(self.grid.size)
         g[self.index] = self.values(t)
         return g
+
+
+class NeumannData:
+    r"""The Neumann data's contribution to the second-order Laplacian at the unknowns.
+
+    On a Neumann face of axis :math:`i` the ghost node outside the box is eliminated by the
+    centred difference of the outward derivative, :math:`u_{\mathrm{ghost}} = u_{\mathrm{mirror}}
+    + 2 h_i g`, on both sides (the outward normal is :math:`-e_i` on the min side). So
+    :math:`\delta_i^2 u = 2 (u_{\mathrm{mirror}} - u) / h_i^2 + 2 g / h_i`: the first part is
+    in the matrix (:func:`~neuralpde.reference._linalg.second_difference`), the second is
+    :meth:`term`. A node on several Neumann faces (an edge or corner) gets the term of each,
+    with each face's ``g`` at that node. Each face takes its data from the last Neumann
+    condition, in the problem's order, naming it.
+    """
+
+    def __init__(
+        self, grid: Grid, conditions: Sequence[Neumann], parts: Sequence[str], timed: bool
+    ) -> None:
+        self.grid = grid
+        self.timed = timed
+        multi = np.unravel_index(grid.unknowns, grid.shape)
+        owner: dict[int, Neumann] = {}
+        for cond in conditions:
+            faces = range(len(parts)) if cond.on is None else [parts.index(p) for p in cond.on]
+            for f in faces:
+                owner[f] = cond
+        self.faces = []  # (condition, positions among the unknowns, points, 2 / h_i)
+        for f in sorted(grid.neumann):
+            axis, upper = divmod(f, 2)
+            sel = np.flatnonzero(multi[axis] == (grid.n[axis] if upper else 0))
+            pts = grid.points(grid.unknowns[sel])
+            self.faces.append((owner[f], sel, pts, 2.0 / grid.h[axis]))
+        self._constant = all(not callable(c.value) for c, *_ in self.faces)
+        self._cache: np.ndarray | None = None
+
+    def term(self, t: float | None = None) -> np.ndarray:
+        r""":math:`\sum 2 g / h_i` over the Neumann faces, a vector over ``grid.unknowns``."""
+        if self._constant and self._cache is not None:
+            return self._cache
+        out = np.zeros(len(self.grid.unknowns))
+        for cond, sel, pts, scale in self.faces:
+            if self.timed:
+                pts = np.column_stack([pts, np.full(len(sel), float(t))])
+            out[sel] += scale * evaluate_numpy(cond.value, pts, "Neumann.value")
+        if self._constant:
+            self._cache = out
+        return out
 
 
 def nested_dissection(shape: Sequence[int], leaf: int = 64) -> np.ndarray:

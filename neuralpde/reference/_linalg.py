@@ -1,8 +1,10 @@
 r"""Sparse finite-difference operators on a :class:`Grid` and the linear solvers behind them.
 
 Operators are assembled on the full grid (every node, boundary included) by Kronecker products of
-1-D matrices, so assembly is vectorised; only the rows of interior nodes are kept. With
-:math:`\delta_i^2 u_j = (u_{j-1} - 2u_j + u_{j+1})/h_i^2` along axis :math:`i`:
+1-D matrices, so assembly is vectorised; only the rows of the unknowns (``grid.unknowns``: the
+nodes on no Dirichlet face) are kept. With :math:`\delta_i^2 u_j = (u_{j-1} - 2u_j + u_{j+1})/h_i^2`
+along axis :math:`i` (at a node of a Neumann face, :math:`2(u_{\mathrm{mirror}} - u_j)/h_i^2`,
+the ghost node eliminated by the Neumann condition; see :class:`~._grid.NeumannData`):
 
 * second order, the :math:`(2d+1)`-point Laplacian :math:`\Delta_h = \sum_i \delta_i^2`;
 * fourth order, the compact *Mehrstellen* pair (Collatz)
@@ -50,13 +52,21 @@ __all__ = [
 log = logging.getLogger("neuralpde.reference")
 
 
-def second_difference(n: int, h: float) -> sp.csr_matrix:
-    """``(n+1) x (n+1)`` matrix of :math:`\\delta^2` on the nodes ``0..n``; rows 0 and n are
-    zero (boundary rows are never used)."""
+def second_difference(
+    n: int, h: float, neumann: tuple[bool, bool] = (False, False)
+) -> sp.csr_matrix:
+    """``(n+1) x (n+1)`` matrix of :math:`\\delta^2` on the nodes ``0..n``. Rows 0 and n are
+    zero at a Dirichlet end (boundary rows are never used) and ``(-2, 2) / h^2`` (node, its
+    neighbour) at a Neumann end: the ghost node mirrored, its data term left to the caller."""
     rows = np.arange(1, n)
     r = np.repeat(rows, 3)
     c = (rows[:, None] + np.array([-1, 0, 1])).ravel()
     v = np.tile(np.array([1.0, -2.0, 1.0]) / h**2, len(rows))
+    ends = [(0, 1)] * bool(neumann[0]) + [(n, n - 1)] * bool(neumann[1])
+    for node, mirror in ends:
+        r = np.concatenate([r, [node, node]])
+        c = np.concatenate([c, [node, mirror]])
+        v = np.concatenate([v, np.array([-2.0, 2.0]) / h**2])
     return sp.csr_matrix((v, (r, c)), shape=(n + 1, n + 1))
 
 
@@ -66,19 +76,22 @@ def _kron_axes(factors: dict[int, sp.spmatrix], shape: Sequence[int]) -> sp.csr_
 
 
 def axis_operator(grid: Grid, axis: int) -> sp.csr_matrix:
-    """:math:`\\delta_i^2` along ``axis`` on the full grid."""
-    return _kron_axes({axis: second_difference(grid.n[axis], grid.h[axis])}, grid.shape)
+    """:math:`\\delta_i^2` along ``axis`` on the full grid (Neumann ends mirrored)."""
+    D = second_difference(grid.n[axis], grid.h[axis], grid.neumann_ends[axis])
+    return _kron_axes({axis: D}, grid.shape)
 
 
 def laplacian(grid: Grid) -> sp.csr_matrix:
-    """The second-order :math:`(2d+1)`-point Laplacian, interior rows, all columns."""
+    """The second-order :math:`(2d+1)`-point Laplacian, rows of the unknowns, all columns."""
     full = reduce(lambda a, b: a + b, (axis_operator(grid, i) for i in range(grid.d)))
-    return full[grid.interior]
+    return full[grid.unknowns]
 
 
 def mehrstellen(grid: Grid) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """The fourth-order compact pair ``(L4, M)`` (interior rows, all columns); see the module
-    docstring."""
+    docstring. Dirichlet faces only."""
+    if grid.neumann:
+        raise NotImplementedError("the Mehrstellen scheme has no Neumann closure here")
     d, h = grid.d, grid.h
     D1 = [second_difference(grid.n[i], h[i]) for i in range(d)]
     L = reduce(lambda a, b: a + b, (_kron_axes({i: D1[i]}, grid.shape) for i in range(d)))
@@ -88,7 +101,7 @@ def mehrstellen(grid: Grid) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     for i in range(d):
         for j in range(i + 1, d):
             L = L + ((h[i] ** 2 + h[j] ** 2) / 12.0) * _kron_axes({i: D1[i], j: D1[j]}, grid.shape)
-    return L.tocsr()[grid.interior], M.tocsr()[grid.interior]
+    return L.tocsr()[grid.unknowns], M.tocsr()[grid.unknowns]
 
 
 def divergence_laplacian(grid: Grid, kappa_at: Callable[[np.ndarray], np.ndarray]) -> sp.csr_matrix:
@@ -97,8 +110,10 @@ def divergence_laplacian(grid: Grid, kappa_at: Callable[[np.ndarray], np.ndarray
     ``kappa_at(points)`` evaluates :math:`\\kappa` at ``(N, d)`` space points; it is called once
     per axis at the mid-points :math:`x_{j\\pm 1/2}` of the interior nodes.
     """
+    if grid.neumann:
+        raise NotImplementedError("the conservative Laplacian has no Neumann closure here")
     rows_all, cols_all, vals_all = [], [], []
-    idx = grid.interior
+    idx = grid.unknowns
     multi = np.unravel_index(idx, grid.shape)
     strides = np.cumprod((1,) + grid.shape[::-1])[:-1][::-1]
     base = np.column_stack([ax[j] for ax, j in zip(grid.axes, multi, strict=True)])
@@ -124,7 +139,9 @@ def divergence_laplacian(grid: Grid, kappa_at: Callable[[np.ndarray], np.ndarray
 
 def dirichlet_eigenvalues(grid: Grid) -> list[np.ndarray]:
     """Eigenvalues of the interior :math:`\\delta_i^2`, one array per axis, shaped to broadcast
-    over the interior grid."""
+    over the interior grid (Dirichlet faces only)."""
+    if grid.neumann:
+        raise ValueError("the sine transform applies to Dirichlet faces only")
     out = []
     for i in range(grid.d):
         p = np.arange(1, grid.n[i])
@@ -158,7 +175,8 @@ class DSTSolver:
 
 
 class LUSolver:
-    """Sparse LU (SuperLU) of ``A`` on a nested-dissection ordering of the interior grid.
+    """Sparse LU (SuperLU) of ``A`` on a nested-dissection ordering of the grid of unknowns
+    (``inner_shape``; without its first node when ``skip_first``, for a pinned singular system).
 
     Threshold pivoting (0.1) keeps diagonal pivots, and so the ordering, on the diagonally
     dominant systems of diffusion problems and still pivots on indefinite (Helmholtz) systems.
@@ -166,9 +184,12 @@ class LUSolver:
 
     method = "sparse LU (SuperLU, nested dissection)"
 
-    def __init__(self, A: sp.spmatrix, inner_shape: Sequence[int]) -> None:
+    def __init__(
+        self, A: sp.spmatrix, inner_shape: Sequence[int], skip_first: bool = False
+    ) -> None:
         self.A = A.tocsr()
-        self.perm = nested_dissection(inner_shape)
+        perm = nested_dissection(inner_shape)
+        self.perm = perm[perm != 0] - 1 if skip_first else perm
         Ap = self.A[self.perm][:, self.perm].tocsc()
         try:
             self.lu = spla.splu(
@@ -179,8 +200,8 @@ class LUSolver:
             )
         except RuntimeError as exc:  # "Factor is exactly singular"
             raise ValueError(
-                f"the discrete operator is singular ({exc}); for Helmholtz a Dirichlet "
-                "eigenvalue of the grid coincides with k^2"
+                f"the discrete operator is singular ({exc}); for Helmholtz an eigenvalue of the "
+                "grid (Dirichlet/Neumann faces) coincides with k^2"
             ) from None
 
     def solve(self, b: np.ndarray, refine: bool = False) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..conditions import Dirichlet, Initial, InitialVelocity
+from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
 from ..domains import Box, SpaceTime
 from ..equations import Equation, Heat, Helmholtz, Poisson, Wave
 from ..problem import Problem
@@ -26,6 +26,14 @@ class Spec:
     dirichlet: tuple[Dirichlet, ...]
     initial: Initial | None
     velocity: InitialVelocity | None
+    neumann: tuple[Neumann, ...] = ()
+    neumann_faces: frozenset[int] = frozenset()  # indices into box.boundary_parts
+
+    @property
+    def all_neumann(self) -> bool:
+        """Every face is a Neumann face: the steady problem's solution is defined up to a
+        constant (Poisson, Helmholtz with ``k = 0``)."""
+        return len(self.neumann_faces) == len(self.box.boundary_parts)
 
     @property
     def timed(self) -> bool:
@@ -62,10 +70,12 @@ def analyse(problem: Problem) -> Spec:
             f"{type(eq).__name__} is steady: the finite-difference reference solves it on a "
             "Box, not on a SpaceTime domain"
         )
-    dirichlet, initial, velocity = [], None, None
+    dirichlet, neumann, initial, velocity = [], [], None, None
     for c in problem.conditions:
         if isinstance(c, Dirichlet):
             dirichlet.append(c)
+        elif isinstance(c, Neumann):
+            neumann.append(c)
         elif isinstance(c, InitialVelocity):
             velocity = c
         elif isinstance(c, Initial):
@@ -73,17 +83,26 @@ def analyse(problem: Problem) -> Spec:
         else:
             raise NotImplementedError(
                 f"the finite-difference reference does not support {type(c).__name__} "
-                "conditions; supported: Dirichlet, Initial, InitialVelocity"
+                "conditions; supported: Dirichlet, Neumann, Initial, InitialVelocity"
             )
     parts = space.boundary_parts
-    covered = set()
-    for c in dirichlet:
-        covered |= set(parts if c.on is None else c.on)
-    missing = [p for p in parts if p not in covered]
+    on_d, on_n = _faces(dirichlet, parts), _faces(neumann, parts)
+    both = [p for p in parts if p in on_d and p in on_n]
+    if both:
+        raise ValueError(
+            f"faces {both} have both a Dirichlet and a Neumann condition; the finite-difference "
+            "reference needs exactly one kind of condition per face"
+        )
+    missing = [p for p in parts if p not in on_d and p not in on_n]
     if missing:
         raise NotImplementedError(
-            f"the finite-difference reference needs a Dirichlet condition on every face; "
-            f"none on {missing}"
+            f"the finite-difference reference needs a Dirichlet or Neumann condition on every "
+            f"face; none on {missing}"
+        )
+    if neumann and kind == "heat" and bool(getattr(eq, "divergence_form", False)):
+        raise NotImplementedError(
+            "Neumann faces are not available for Heat in divergence form; use the "
+            "non-conservative form kappa * laplacian(u), or Dirichlet faces"
         )
     if kind == "heat" and initial is None:
         raise ValueError("Heat needs an Initial condition")
@@ -100,4 +119,21 @@ def analyse(problem: Problem) -> Spec:
         dirichlet=tuple(dirichlet),
         initial=initial,
         velocity=velocity,
+        neumann=tuple(neumann),
+        neumann_faces=frozenset(parts.index(p) for p in on_n),
     )
+
+
+def _faces(conditions, parts: tuple[str, ...]) -> set[str]:
+    """The boundary parts named by ``conditions`` (all of them for ``on=None``)."""
+    out: set[str] = set()
+    for c in conditions:
+        names = parts if c.on is None else c.on
+        unknown = [p for p in names if p not in parts]
+        if unknown:
+            raise ValueError(
+                f"{type(c).__name__}(on={list(c.on)!r}) names {unknown}, which are not faces "
+                f"of the box; its faces are {list(parts)}"
+            )
+        out |= set(names)
+    return out

@@ -45,6 +45,15 @@ def _check_order(spec: Spec, order: int) -> None:
         )
     if order == 4 and spec.divergence_form:
         raise NotImplementedError("order=4 is not available in divergence form")
+    if order == 4 and spec.neumann_faces:
+        parts = spec.box.boundary_parts
+        faces = [parts[f] for f in sorted(spec.neumann_faces)]
+        raise NotImplementedError(
+            f"order=4 with Neumann faces ({faces}) is not implemented: the Mehrstellen scheme "
+            "has no fourth-order Neumann closure here. Use order=2 (ghost-node Neumann faces, "
+            "second order); convergence_study(..., order=2, levels>=4, extrapolate=True) "
+            "gives a Richardson-extrapolated, higher-order reference"
+        )
 
 
 def _scheme(spec: Spec, order: int, solver: str) -> str:
@@ -54,11 +63,19 @@ def _scheme(spec: Spec, order: int, solver: str) -> str:
             if order == 2
             else "compact 4th order Mehrstellen (3^d-point stencil, corrected right-hand side)"
         )
-        return f"{spec.kind}: {space}; {solver}"
+        return f"{spec.kind}: {space}{_neumann_note(spec)}; {solver}"
     lap = "conservative 2nd-order Laplacian" if spec.divergence_form else "2nd-order Laplacian"
     if spec.kind == "heat":
-        return f"heat: Crank-Nicolson + {lap}; {solver}"
-    return f"wave: leapfrog (2nd-order first step) + {lap}"
+        return f"heat: Crank-Nicolson + {lap}{_neumann_note(spec)}; {solver}"
+    return f"wave: leapfrog (2nd-order first step) + {lap}{_neumann_note(spec)}"
+
+
+def _neumann_note(spec: Spec) -> str:
+    if not spec.neumann_faces:
+        return ""
+    parts = spec.box.boundary_parts
+    faces = ", ".join(parts[f] for f in sorted(spec.neumann_faces))
+    return f", Neumann faces {faces} by ghost nodes (2nd order)"
 
 
 def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
@@ -190,11 +207,16 @@ def solve_fd(
     ----------
     problem:
         A :class:`~neuralpde.Problem` on a ``Box`` (Poisson, Helmholtz) or ``SpaceTime`` of a
-        ``Box`` (Heat, Wave) with Dirichlet conditions on every face.
+        ``Box`` (Heat, Wave) with a Dirichlet or a Neumann condition on every face (one kind
+        per face; Dirichlet wins on edges and corners shared with Neumann faces). Neumann faces
+        are second order (ghost nodes): ``order=4`` raises ``NotImplementedError`` with them.
+        With every face Neumann, Poisson (and Helmholtz with ``k = 0``) is solvable only for
+        compatible data (checked; ``ValueError`` otherwise) and its solution is defined up to a
+        constant: the one with zero (trapezoidal) mean over the grid is returned.
     n:
         Intervals per space axis (``n + 1`` nodes, boundary included); an int or one per axis.
     order:
-        2, or 4 (steady problems: the compact Mehrstellen scheme).
+        2, or 4 (steady problems with Dirichlet faces only: the compact Mehrstellen scheme).
     dt:
         Time step (evolution problems); rounded down so that ``t1`` is reached exactly. Default:
         ``dt ~ h`` (heat), half the CFL limit (wave). A ``dt`` beyond the wave CFL limit raises
@@ -204,13 +226,13 @@ def solve_fd(
         of steps is rounded up to a multiple of ``time_samples - 1`` so they are computed steps.
     method:
         Linear solver: ``"auto"`` (sine transform when the interior operator has constant
-        coefficients, sparse LU otherwise), ``"dst"`` or ``"lu"``.
+        coefficients and every face is Dirichlet, sparse LU otherwise), ``"dst"`` or ``"lu"``.
     """
     start = time.perf_counter()
     spec = analyse(problem)
     _check_order(spec, order)
     _check_options(spec, time_samples, method)
-    grid = Grid(spec.box, _counts(n, spec.box.dim))
+    grid = Grid(spec.box, _counts(n, spec.box.dim), spec.neumann_faces)
     steps = keep = None
     if spec.kind == "helmholtz":
         check_resonance(spec)
@@ -336,7 +358,7 @@ def convergence_study(
         check_resonance(spec)
     coarse_steps = None
     if spec.timed:
-        coarse_steps = _default_steps(spec, Grid(spec.box, base), dt)
+        coarse_steps = _default_steps(spec, Grid(spec.box, base, spec.neumann_faces), dt)
         if time_samples is not None:
             q = time_samples - 1
             if not extrapolate:  # samples on computed steps of the finest level
@@ -356,7 +378,7 @@ def convergence_study(
     for level in range(levels):
         t_level = time.perf_counter()
         s = ratio**level
-        grid = Grid(spec.box, tuple(m * s for m in base))
+        grid = Grid(spec.box, tuple(m * s for m in base), spec.neumann_faces)
         steps = keep = None
         if spec.timed:
             steps = coarse_steps * s

@@ -1,9 +1,13 @@
 r"""Evolution problems: heat by Crank–Nicolson, wave by leapfrog; second order in space and time.
 
 Space is discretised by the :math:`(2d+1)`-point Laplacian :math:`\Delta_h` (or, for the heat
-equation in divergence form, its conservative variant); unknowns are the interior nodes and the
-Dirichlet data :math:`g(t)` enter through the boundary columns. :math:`A(t) v = \kappa(t)\,
-\Delta_h v` (interior rows) acts on full-grid vectors.
+equation in divergence form, its conservative variant); unknowns are the nodes on no Dirichlet
+face and the Dirichlet data :math:`g(t)` enter through the boundary columns. :math:`A(t) v =
+\kappa(t)\,\Delta_h v` (rows of the unknowns) acts on full-grid vectors. On Neumann faces
+(not in divergence form) the ghost nodes are eliminated as for steady problems: the mirrored
+neighbour is in :math:`\Delta_h` and the data term :math:`c(t) = \sum 2 g_N(t) / h_i`
+(:class:`~._grid.NeumannData`) is added to the forcing, :math:`f \to f + \kappa c` (heat),
+:math:`f \to f + c^2 c_N` (wave).
 
 **Heat** :math:`u_t = \kappa\Delta u + f`, Crank–Nicolson (trapezoidal rule):
 
@@ -41,7 +45,7 @@ from collections.abc import Iterable
 import numpy as np
 import scipy.sparse as sp
 
-from ._grid import BoundaryData, Grid, evaluate_numpy
+from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, divergence_laplacian, laplacian
 from ._spec import Spec
 
@@ -106,7 +110,7 @@ class _Interior:
     """Interior points with a time column, and coefficient evaluation on them."""
 
     def __init__(self, grid: Grid) -> None:
-        self.points = np.column_stack([grid.points(grid.interior), np.zeros(len(grid.interior))])
+        self.points = np.column_stack([grid.points(grid.unknowns), np.zeros(len(grid.unknowns))])
 
     def eval(self, value, t: float, name: str):
         if not callable(value):
@@ -121,12 +125,12 @@ def _initial(spec: Spec, grid: Grid, boundary: BoundaryData) -> np.ndarray:
         evaluate_numpy(spec.initial.value, grid.points(t=t0), "Initial.value"), (grid.size,)
     ).copy()
     g0 = boundary.values(t0)
-    gap = float(np.max(np.abs(u[boundary.index] - g0)))
+    gap = float(np.max(np.abs(u[boundary.index] - g0), initial=0.0))
     scale = max(1.0, float(np.max(np.abs(u))))
     if gap > 1e-8 * scale:
         log.warning(
             "%s: initial data differ from the Dirichlet data at t0 by up to %.3g on the "
-            "boundary; the boundary values are used",
+            "Dirichlet faces; the boundary values are used",
             spec.problem.name,
             gap,
         )
@@ -143,15 +147,18 @@ def solve_heat(
     t0, t1 = spec.t_span
     times = np.linspace(t0, t1, steps + 1)
     dt = (t1 - t0) / steps
-    inner_idx = grid.interior
+    inner_idx = grid.unknowns
     inner = _Interior(grid)
     boundary = BoundaryData(grid, spec.dirichlet, spec.box.boundary_parts, timed=True)
+    neumann = NeumannData(grid, spec.neumann, spec.box.boundary_parts, timed=True)
     div = spec.divergence_form
     L = None if div else laplacian(grid)
     constant = not callable(eq.kappa)
-    use_dst = constant and not div and method in ("auto", "dst")
+    use_dst = constant and not div and not grid.neumann and method in ("auto", "dst")
     if method == "dst" and not use_dst:
-        raise ValueError("method='dst' needs a constant kappa in non-divergence form")
+        raise ValueError(
+            "method='dst' needs a constant kappa in non-divergence form and Dirichlet faces only"
+        )
     lam = dirichlet_eigenvalues(grid) if use_dst else None
     cache: dict = {"key": None}
 
@@ -181,10 +188,10 @@ def solve_heat(
         if implicit and cache["solver"] is None:
             if use_dst:
                 symbol = 1.0 - 0.5 * dt * float(key[0]) * sum(lam)
-                cache["solver"] = DSTSolver(symbol, grid.inner_shape)
+                cache["solver"] = DSTSolver(symbol, grid.unknown_shape)
             else:
                 B = sp.identity(len(inner_idx), format="csr") - 0.5 * dt * cache["A"][:, inner_idx]
-                cache["solver"] = LUSolver(B, grid.inner_shape)
+                cache["solver"] = LUSolver(B, grid.unknown_shape)
         return cache["A"], cache["solver"]
 
     record = _recorder(grid, keep)
@@ -192,7 +199,10 @@ def solve_heat(
     record(0, u)
 
     def forcing(t: float):
-        return inner.eval(eq.f, t, "Heat.f")
+        f = inner.eval(eq.f, t, "Heat.f")
+        if grid.neumann:
+            f = f + inner.eval(eq.kappa, t, "Heat.kappa") * neumann.term(t)
+        return f
 
     A_prev, _ = operator(times[0], implicit=False)
     f_prev = forcing(times[0])
@@ -218,9 +228,10 @@ def solve_wave(spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder) 
     t0, t1 = spec.t_span
     times = np.linspace(t0, t1, steps + 1)
     dt = (t1 - t0) / steps
-    inner_idx = grid.interior
+    inner_idx = grid.unknowns
     inner = _Interior(grid)
     boundary = BoundaryData(grid, spec.dirichlet, spec.box.boundary_parts, timed=True)
+    neumann = NeumannData(grid, spec.neumann, spec.box.boundary_parts, timed=True)
     L = laplacian(grid)
     variable = callable(eq.c)
 
@@ -233,7 +244,10 @@ def solve_wave(spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder) 
                     f"leapfrog is unstable at t={t:.6g}: the CFL number |c| dt sqrt(sum 1/h^2) "
                     f"= {cfl:.4g} exceeds 1 (dt={dt:.6g}); give a smaller dt"
                 )
-        return np.square(c) * (L @ u) + inner.eval(eq.f, t, "Wave.f")
+        lap = L @ u
+        if grid.neumann:
+            lap += neumann.term(t)
+        return np.square(c) * lap + inner.eval(eq.f, t, "Wave.f")
 
     record = _recorder(grid, keep)
     u_old = _initial(spec, grid, boundary)

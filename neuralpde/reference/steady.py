@@ -1,7 +1,8 @@
 r"""Steady problems: Poisson :math:`-\Delta u = f` and Helmholtz :math:`\Delta u + k^2 u = f`.
 
-Unknowns are the interior nodes; the Dirichlet values enter the right-hand side through the
-boundary columns of the operator. With :math:`K = \mathrm{diag}(k^2)` at the nodes:
+Unknowns are the nodes on no Dirichlet face (the interior nodes, plus the nodes of Neumann faces
+off every Dirichlet face); the Dirichlet values enter the right-hand side through the boundary
+columns of the operator. With :math:`K = \mathrm{diag}(k^2)` at the nodes:
 
 * order 2: :math:`-\Delta_h u = f` and :math:`(\Delta_h + K) u = f`, exact for polynomials of
   degree at most 3 in each variable;
@@ -12,6 +13,23 @@ boundary columns of the operator. With :math:`K = \mathrm{diag}(k^2)` at the nod
   total degree at most 5, and compact (no special stencil next to the boundary). The corrected
   right-hand side :math:`M f` uses :math:`f` at the boundary nodes too. It holds for variable
   :math:`k(x)`, since :math:`M K u` is the same correction applied to :math:`k^2 u`.
+  Dirichlet faces only.
+
+**Neumann faces** (order 2): :math:`\partial u/\partial n = g` is imposed with a ghost node
+outside the face, eliminated by the centred difference :math:`u_{\mathrm{ghost}} =
+u_{\mathrm{mirror}} + 2 h_i g`; the face's nodes are unknowns with the stencil
+:math:`2(u_{\mathrm{mirror}} - u)/h_i^2 + 2g/h_i` along the face's axis. Nodes on several
+Neumann faces (edges, corners) use one ghost per face; nodes shared with a Dirichlet face are
+Dirichlet nodes. The local truncation error at a face node is :math:`O(h)` but the global error
+stays :math:`O(h^2)`; the scheme is exact for polynomials of degree at most 2 in each variable.
+A fourth-order (Mehrstellen) Neumann closure is not implemented: ``order=4`` raises
+``NotImplementedError``, and ``convergence_study(..., extrapolate=True)`` gives higher accuracy.
+
+With every face Neumann, Poisson (and Helmholtz with :math:`k = 0`) is singular: its solutions
+differ by constants and exist only for compatible data, :math:`\int f + \oint g = 0`
+(:func:`_check_compatible`); the reference returns the solution of zero trapezoidal mean
+(:func:`_solve_pure_neumann`). Problems with a Neumann face are solved by sparse LU; the sine
+transform needs every face Dirichlet.
 """
 
 from __future__ import annotations
@@ -23,7 +41,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ._grid import BoundaryData, Grid, evaluate_numpy
+from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, laplacian, mehrstellen
 from ._spec import Spec
 
@@ -33,47 +51,67 @@ log = logging.getLogger("neuralpde.reference")
 
 
 class ResonanceWarning(UserWarning):
-    """Helmholtz ``k^2`` lies close to a Dirichlet eigenvalue of the box: the solution is
-    dominated by that mode and sensitive to every error."""
+    """Helmholtz ``k^2`` lies close to an eigenvalue of the box (with its Dirichlet and Neumann
+    faces): the solution is dominated by that mode and sensitive to every error."""
+
+
+def _axis_modes(spec: Spec) -> list[tuple[float, int]]:
+    r"""Per axis, ``(offset s, lowest m)``: the eigenvalues of :math:`-d^2/dx^2` on the axis are
+    :math:`(\pi (m + s) / L)^2`, ``m >= lowest``: sines ``m >= 1`` (Dirichlet at both ends),
+    cosines ``m >= 0`` (Neumann at both), quarter waves ``m + 1/2``, ``m >= 0`` (one of each)."""
+    out = []
+    for i in range(spec.box.dim):
+        a, b = 2 * i in spec.neumann_faces, 2 * i + 1 in spec.neumann_faces
+        out.append((0.5, 0) if a != b else (0.0, 0 if a else 1))
+    return out
 
 
 def check_resonance(spec: Spec, tol: float = 0.01) -> None:
-    r"""Warn when a constant :math:`k^2` lies within ``tol`` (relative) of a Dirichlet eigenvalue
-    :math:`\pi^2 \sum_i (m_i / L_i)^2`, :math:`m_i \ge 1`, of the box."""
+    r"""Warn when a constant :math:`k^2` lies within ``tol`` (relative) of an eigenvalue
+    :math:`\pi^2 \sum_i ((m_i + s_i) / L_i)^2` of :math:`-\Delta` on the box: :math:`s_i = 0`,
+    :math:`m_i \ge 1` on an axis with two Dirichlet faces (sines); :math:`s_i = 0`,
+    :math:`m_i \ge 0` with two Neumann faces (cosines); :math:`s_i = 1/2`, :math:`m_i \ge 0`
+    with one of each. The zero eigenvalue (every face Neumann) is measured against
+    :math:`(\pi / \max_i L_i)^2`."""
     k = spec.equation.k
     if callable(k):
-        log.debug("variable k: no resonance check against the box's Dirichlet eigenvalues")
+        log.debug("variable k: no resonance check against the box's eigenvalues")
         return
     k2 = float(k) ** 2
     if k2 == 0:
         return
     lo, hi = spec.box.bounds
     L = hi - lo
+    modes_1d = _axis_modes(spec)
+    s = np.array([m[0] for m in modes_1d])
+    low = np.array([m[1] for m in modes_1d])
     top = [int(math.sqrt(k2 * (1 + tol)) * Li / math.pi) + 1 for Li in L]
     if np.prod([float(t) for t in top[:-1]]) > 1e6:
         log.debug("k too large for the resonance check; skipped")
         return
     # Enumerate all modes of the first d-1 axes; pick the nearest m_d for each.
-    grids = np.meshgrid(*[np.arange(1, t + 1) for t in top[:-1]], indexing="ij")
-    first = np.stack([g.ravel() for g in grids], axis=1) if grids else np.ones((1, 0), int)
-    part = (math.pi**2) * np.sum((first / L[:-1]) ** 2, axis=1)
+    ranges = [np.arange(low[i], top[i] + 1) for i in range(len(L) - 1)]
+    grids = np.meshgrid(*ranges, indexing="ij")
+    first = np.stack([g.ravel() for g in grids], axis=1) if grids else np.zeros((1, 0), int)
+    part = (math.pi**2) * np.sum(((first + s[:-1]) / L[:-1]) ** 2, axis=1)
     rest = np.maximum(k2 - part, 0.0)
-    m_last = np.maximum(np.rint(np.sqrt(rest) * L[-1] / math.pi), 1).astype(int)
+    m_last = np.maximum(np.rint(np.sqrt(rest) * L[-1] / math.pi - s[-1]), low[-1]).astype(int)
     modes, lams = [], []
     for shift in (-1, 0, 1):
-        m = np.maximum(m_last + shift, 1)
+        m = np.maximum(m_last + shift, low[-1])
         modes.append(np.column_stack([first, m]))
-        lams.append(part + (math.pi * m / L[-1]) ** 2)
+        lams.append(part + (math.pi * (m + s[-1]) / L[-1]) ** 2)
     modes_all, lam_all = np.concatenate(modes), np.concatenate(lams)
     gap = np.abs(lam_all - k2)
     near = gap <= gap.min() + 1e-9 * k2  # a degenerate eigenvalue has several modes
     lam = float(lam_all[near][0])
     found = sorted({tuple(int(v) for v in row) for row in modes_all[near]})
     mode = ", ".join(str(m) for m in found)
-    rel = abs(lam - k2) / lam
+    rel = abs(lam - k2) / (lam if lam > 0 else (math.pi / float(np.max(L))) ** 2)
+    kind = "Dirichlet/Neumann" if spec.neumann_faces else "Dirichlet"
     if rel <= tol:
         warnings.warn(
-            f"Helmholtz k^2 = {k2:.6g} is within {100 * rel:.3g}% of the Dirichlet eigenvalue "
+            f"Helmholtz k^2 = {k2:.6g} is within {100 * rel:.3g}% of the {kind} eigenvalue "
             f"{lam:.6g} of the box (mode m = {mode}): the problem is nearly singular and the "
             "reference is sensitive to every error",
             ResonanceWarning,
@@ -97,22 +135,31 @@ def solve_steady(
         k2 = np.broadcast_to(k**2, (grid.size,))
     boundary = BoundaryData(grid, spec.dirichlet, spec.box.boundary_parts, timed=False)
     g = boundary.lift()
-    inner_idx = grid.interior
+    inner_idx = grid.unknowns
     if order == 2:
         A = laplacian(grid)
         rhs = f[inner_idx] if helm else -f[inner_idx]
         if helm:
             A = A + _diag_columns(k2[inner_idx], inner_idx, grid.size)
+        if grid.neumann:  # Delta_h u = A u + c: the ghost nodes' data on both sides
+            rhs = rhs - NeumannData(grid, spec.neumann, spec.box.boundary_parts, False).term()
     else:
         L4, M = mehrstellen(grid)
         rhs = M @ f if helm else -(M @ f)
         A = L4 + M.multiply(k2[None, :]).tocsr() if helm else L4
     b = rhs - A @ g
-    lam = dirichlet_eigenvalues(grid)
     constant = not (helm and callable(eq.k))
     if method == "dst" and not constant:
         raise ValueError("method='dst' needs constant coefficients (Helmholtz k is a callable)")
-    if constant and method in ("auto", "dst"):
+    if method == "dst" and grid.neumann:
+        raise ValueError("method='dst' needs Dirichlet faces only; Neumann faces use method='lu'")
+    if spec.all_neumann and constant and (not helm or float(k2[0]) == 0):
+        u_inner, name = _solve_pure_neumann(spec, grid, A[:, inner_idx], b, helm)
+        u = g.copy()
+        u[inner_idx] = u_inner
+        return u.reshape(grid.shape), name
+    if constant and not grid.neumann and method in ("auto", "dst"):
+        lam = dirichlet_eigenvalues(grid)
         symbol = sum(lam)
         if order == 4:
             for i in range(grid.d):
@@ -125,14 +172,103 @@ def solve_steady(
                 symbol = symbol + kk * m_symbol
             else:
                 symbol = symbol + kk
-        solver = DSTSolver(symbol, grid.inner_shape)
+        solver = DSTSolver(symbol, grid.unknown_shape)
         u_inner = solver.solve(b)
     else:
-        solver = LUSolver(A[:, inner_idx], grid.inner_shape)
+        solver = LUSolver(A[:, inner_idx], grid.unknown_shape)
         u_inner = solver.solve(b, refine=True)
     u = g.copy()
     u[inner_idx] = u_inner
     return u.reshape(grid.shape), solver.method
+
+
+_COMPATIBILITY_TOL = 1e-4
+_GAUSS_POINTS = 24
+
+
+def _solve_pure_neumann(
+    spec: Spec, grid: Grid, K: sp.csr_matrix, b: np.ndarray, helm: bool
+) -> tuple[np.ndarray, str]:
+    r"""``K u = b`` when every face is Neumann (Poisson, or Helmholtz with ``k = 0``).
+
+    ``K`` is singular: its kernel is the constants and its left kernel the trapezoidal weights
+    ``w`` (:meth:`Grid.trapezoid_weights`), so a solution exists iff ``w . b = 0``, the
+    trapezoidal rule of the compatibility condition :math:`\int f + \oint g = 0` (Poisson;
+    :math:`\int f = \oint g` for :math:`\Delta u = f`). The condition is checked on the
+    continuous data first (:func:`_check_compatible`); the discrete ``w . b``, which differs by
+    the quadrature error, is then projected out (a constant shift of ``f``), one node is pinned
+    to zero, the remaining non-singular system solved, and the constant fixed by a zero
+    trapezoidal mean, :math:`\sum w u = 0`: the solution is defined up to a constant and the
+    reference returns the one of mean zero.
+    """
+    w = grid.trapezoid_weights()
+    _check_compatible(spec, grid, b, w, helm)
+    shift = float(w @ b) / float(w.sum())
+    log.debug("pure Neumann: discrete compatibility defect %.3g projected out", shift)
+    b = b - shift
+    solver = LUSolver(K[1:, 1:], grid.unknown_shape, skip_first=True)
+    u = np.zeros(len(b))
+    u[1:] = solver.solve(b[1:], refine=True)
+    u -= float(w @ u) / float(w.sum())
+    return u, f"{solver.method}; pure Neumann, zero-mean solution"
+
+
+def _gauss(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    x, wq = np.polynomial.legendre.leggauss(_GAUSS_POINTS)
+    return lo + (x + 1) * (hi - lo) / 2, wq * (hi - lo) / 2
+
+
+def _tensor(rules: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``(N, len(rules))`` and weights of the tensor product of 1-D rules."""
+    if not rules:
+        return np.zeros((1, 0)), np.ones(1)
+    pts = np.meshgrid(*[r[0] for r in rules], indexing="ij")
+    wts = np.meshgrid(*[r[1] for r in rules], indexing="ij")
+    return np.stack([p.ravel() for p in pts], axis=1), np.prod([w.ravel() for w in wts], axis=0)
+
+
+def _check_compatible(spec: Spec, grid: Grid, b: np.ndarray, w: np.ndarray, helm: bool) -> None:
+    r"""Raise ``ValueError`` unless the data of a pure Neumann problem are compatible.
+
+    :math:`\int f + \oint g` (Poisson; :math:`\int f - \oint g` for :math:`\Delta u = f`)
+    relative to :math:`\int |f| + \oint |g|`, by Gauss-Legendre quadrature (24 points per
+    axis) and by the grid's trapezoidal rule; the smaller must be within 1e-4. The
+    trapezoidal value is ``O(h^2)`` for smooth compatible data; Gauss-Legendre is exact to
+    rounding for them, and the trapezoidal rule covers data too rough for it.
+    """
+    eq = spec.equation
+    lo, hi = spec.box.bounds
+    d = spec.box.dim
+    rules = [_gauss(float(lo[i]), float(hi[i])) for i in range(d)]
+    x, wx = _tensor(rules)
+    fv = np.broadcast_to(evaluate_numpy(eq.f, x, f"{type(eq).__name__}.f"), (len(wx),))
+    vol, vol_abs = float(wx @ fv), float(wx @ np.abs(fv))
+    owner = {}
+    parts = spec.box.boundary_parts
+    for cond in spec.neumann:
+        for p in parts if cond.on is None else cond.on:
+            owner[parts.index(p)] = cond
+    surf = surf_abs = 0.0
+    for face, cond in sorted(owner.items()):
+        axis, upper = divmod(face, 2)
+        y, wy = _tensor([r for i, r in enumerate(rules) if i != axis])
+        pts = np.insert(y, axis, float(hi[axis] if upper else lo[axis]), axis=1)
+        gv = np.broadcast_to(evaluate_numpy(cond.value, pts, "Neumann.value"), (len(wy),))
+        surf += float(wy @ gv)
+        surf_abs += float(wy @ np.abs(gv))
+    total = vol - surf if helm else vol + surf
+    scale = vol_abs + surf_abs
+    rel = abs(total) / scale if scale > 0 else 0.0
+    # The grid's trapezoidal rule of the same (b = -f - c for Poisson, f - c for Delta u = f).
+    tz = abs(float(w @ b)) / max(float(w @ np.abs(b)), 1e-300)
+    if min(rel, tz) > _COMPATIBILITY_TOL:
+        sign = "int f - oint g" if helm else "int f + oint g"
+        raise ValueError(
+            f"every face is Neumann, so {spec.problem.name!r} has a solution only when the "
+            f"data are compatible: {sign} = 0 over the box; here {sign} = {total:.6g} "
+            f"(relative {rel:.3g} of int |f| + oint |g| = {scale:.6g}; grid trapezoidal "
+            f"rule: {tz:.3g}). Change f or the Neumann data g, or make a face Dirichlet"
+        )
 
 
 def _diag_columns(values: np.ndarray, cols: np.ndarray, size: int):
