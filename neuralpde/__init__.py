@@ -12,7 +12,15 @@ __version__ = "0.1.0"
 
 from . import operators, reference  # noqa: E402
 from .api import solve  # noqa: E402
-from .conditions import Dirichlet, Initial, InitialVelocity, Neumann  # noqa: E402
+from .conditions import (  # noqa: E402
+    Dirichlet,
+    Initial,
+    InitialVelocity,
+    Neumann,
+    Observations,
+    Periodic,
+    Robin,
+)
 from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
 from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave  # noqa: E402
 from .fields import MLP, Siren  # noqa: E402
@@ -38,6 +46,9 @@ __all__ = [
     "SpaceTime",
     "Dirichlet",
     "Neumann",
+    "Robin",
+    "Periodic",
+    "Observations",
     "Initial",
     "InitialVelocity",
     "Equation",

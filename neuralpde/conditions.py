@@ -5,8 +5,11 @@ Each condition contributes a mean-squared term to the training loss, weighted by
 * :class:`Dirichlet`: :math:`u = g` on the chosen boundary parts;
 * :class:`Neumann`: :math:`\\partial u / \\partial n = \\nabla u \\cdot n = g` on the chosen
   boundary parts, :math:`n` the outward unit normal;
+* :class:`Robin`: :math:`a u + b\\,\\partial u / \\partial n = g`;
+* :class:`Periodic`: :math:`u` and :math:`\\partial_n u` match on two opposite faces;
 * :class:`Initial`: :math:`u(x, t_0) = u_0(x)`;
-* :class:`InitialVelocity`: :math:`\\partial_t u(x, t_0) = v_0(x)` (second order in time).
+* :class:`InitialVelocity`: :math:`\\partial_t u(x, t_0) = v_0(x)` (second order in time);
+* :class:`Observations`: :math:`u(x_i) = d_i` at given points.
 """
 
 from __future__ import annotations
@@ -14,9 +17,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from .coefficients import Coefficient, check_coefficient, describe_coefficient
 
-__all__ = ["Condition", "BoundaryCondition", "Dirichlet", "Neumann", "Initial", "InitialVelocity"]
+__all__ = [
+    "Condition",
+    "BoundaryCondition",
+    "Dirichlet",
+    "Neumann",
+    "Robin",
+    "Periodic",
+    "Initial",
+    "InitialVelocity",
+    "Observations",
+]
 
 
 def _check_weight(weight: float) -> None:
@@ -83,3 +98,91 @@ class Initial(Condition):
 @dataclass(frozen=True)
 class InitialVelocity(Condition):
     """``du/dt(x, t0) = value(x, t0)``; needed, with :class:`Initial`, by second-order equations."""
+
+
+@dataclass(frozen=True)
+class Robin(BoundaryCondition):
+    """``a u + b du/dn = value`` on the parts named in ``on``; ``a`` and ``b`` are numbers or
+    callables of the points (``a = 0`` is Neumann, ``b = 0`` Dirichlet)."""
+
+    a: Coefficient = 1.0
+    b: Coefficient = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_coefficient(self.a, "Robin.a")
+        check_coefficient(self.b, "Robin.b")
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out["a"] = describe_coefficient(self.a)
+        out["b"] = describe_coefficient(self.b)
+        return out
+
+
+@dataclass(frozen=True, init=False)
+class Periodic(Condition):
+    r"""``u`` and its normal derivative agree on two opposite faces of a box, e.g.
+    ``Periodic("x_min", "x_max")``: :math:`u(x_a) = u(x_b)` and
+    :math:`\partial_n u(x_a) = -\partial_n u(x_b)`, with :math:`x_b` the point :math:`x_a`
+    moved across the box.
+    """
+
+    part_a: str = ""
+    part_b: str = ""
+
+    def __init__(self, part_a: str, part_b: str, weight: float = 1.0) -> None:
+        for name, v in (("part_a", part_a), ("part_b", part_b)):
+            if not isinstance(v, str) or not v:
+                raise ValueError(f"Periodic.{name} must be a boundary part name, got {v!r}")
+        if part_a == part_b:
+            raise ValueError(f"Periodic needs two different parts, got {part_a!r} twice")
+        object.__setattr__(self, "value", 0.0)
+        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "part_a", part_a)
+        object.__setattr__(self, "part_b", part_b)
+        self.__post_init__()
+
+    def describe(self) -> dict:
+        return {
+            "type": "Periodic",
+            "parts": [self.part_a, self.part_b],
+            "weight": float(self.weight),
+        }
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class Observations(Condition):
+    """Data the field must match: ``u(points[i]) = values[i]`` (e.g. sensor readings).
+
+    ``points`` has shape ``(M, d)`` (columns in the domain's coordinate order), ``values`` shape
+    ``(M,)``.
+    """
+
+    points: np.ndarray = None  # type: ignore[assignment]
+    values: np.ndarray = None  # type: ignore[assignment]
+
+    def __init__(self, points: object, values: object, weight: float = 1.0) -> None:
+        pts = np.asarray(points, dtype=float)
+        vals = np.asarray(values, dtype=float).reshape(-1)
+        if pts.ndim != 2 or len(pts) == 0:
+            raise ValueError(f"Observations.points must have shape (M, d), got {pts.shape}")
+        if vals.shape != (len(pts),):
+            raise ValueError(
+                f"Observations.values must have one value per point, ({len(pts)},), got "
+                f"{vals.shape}"
+            )
+        if not (np.isfinite(pts).all() and np.isfinite(vals).all()):
+            raise ValueError("Observations.points and values must be finite")
+        object.__setattr__(self, "value", 0.0)
+        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "points", pts)
+        object.__setattr__(self, "values", vals)
+        self.__post_init__()
+
+    def describe(self) -> dict:
+        return {
+            "type": "Observations",
+            "count": int(len(self.values)),
+            "weight": float(self.weight),
+        }

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .conditions import BoundaryCondition, Condition, Initial, InitialVelocity
+from .conditions import (
+    BoundaryCondition,
+    Condition,
+    Initial,
+    InitialVelocity,
+    Observations,
+    Periodic,
+)
 from .domains import Domain, SpaceTime
 from .equations import Custom, Equation
 from .operators import FieldValues
@@ -95,6 +102,20 @@ class Problem:
             )
         parts = set(self.domain.boundary_parts)
         for c in self.conditions:
+            if isinstance(c, Periodic):
+                self._periodic_axis(c)
+            if isinstance(c, Observations):
+                if c.points.shape[1] != self.domain.dim:
+                    raise ValueError(
+                        f"Observations.points have {c.points.shape[1]} columns; this domain's "
+                        f"coordinates are {self.domain.names}"
+                    )
+                outside = ~self.domain.contains(c.points)
+                if outside.any():
+                    raise ValueError(
+                        f"{int(outside.sum())} observation point(s) lie outside the domain, "
+                        f"e.g. {c.points[outside][0].tolist()}"
+                    )
             if isinstance(c, BoundaryCondition) and c.on is not None:
                 unknown = [p for p in c.on if p not in parts]
                 if unknown:
@@ -102,6 +123,33 @@ class Problem:
                         f"{type(c).__name__}(on=...) names unknown boundary part(s) {unknown}; "
                         f"this domain's parts are {sorted(parts)}"
                     )
+
+    def _periodic_axis(self, c: Periodic) -> tuple[int, float]:
+        """Axis and signed shift from ``c.part_a`` to ``c.part_b`` (opposite faces of a box)."""
+        from .domains import Box
+
+        space = self.domain.space if isinstance(self.domain, SpaceTime) else self.domain
+        if not isinstance(space, Box):
+            raise ValueError(
+                f"Periodic conditions need a box (or a box x time), got {type(space).__name__}"
+            )
+        lo, hi = space.bounds
+        for i, n in enumerate(space.names):
+            pair = {f"{n}_min", f"{n}_max"}
+            if {c.part_a, c.part_b} == pair:
+                shift = hi[i] - lo[i]
+                return i, (shift if c.part_a.endswith("_min") else -shift)
+        raise ValueError(
+            f"Periodic({c.part_a!r}, {c.part_b!r}) must pair opposite faces of the box, e.g. "
+            f"Periodic('{space.names[0]}_min', '{space.names[0]}_max')"
+        )
+
+    def periodic_partner(self, c: Periodic, points: np.ndarray) -> np.ndarray:
+        """The points of ``c.part_b`` facing ``points`` on ``c.part_a``."""
+        axis, shift = self._periodic_axis(c)
+        out = np.array(points, dtype=float, copy=True)
+        out[:, axis] += shift
+        return out
 
     @property
     def time_index(self) -> int | None:

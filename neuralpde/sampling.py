@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from .conditions import BoundaryCondition, Initial, InitialVelocity
+from .conditions import BoundaryCondition, Initial, InitialVelocity, Observations, Periodic
 from .domains import SpaceTime
 from .problem import Problem
 
@@ -107,6 +107,21 @@ class Sampler:
                     )
                 cond_points.append(pts)
                 cond_normals.append(boundary.normals[keep])
+            elif isinstance(cond, Periodic):
+                if boundary is None:
+                    boundary = domain.sample_boundary(self.n_boundary, source(1))
+                on_a = boundary.tags == domain.boundary_parts.index(cond.part_a)
+                pts = boundary.points[on_a]
+                if len(pts) == 0:
+                    raise ValueError(
+                        f"no boundary points fell on {cond.part_a!r}; raise n_boundary "
+                        f"(now {self.n_boundary})"
+                    )
+                cond_points.append(np.concatenate([pts, problem.periodic_partner(cond, pts)]))
+                cond_normals.append(boundary.normals[on_a])
+            elif isinstance(cond, Observations):
+                cond_points.append(cond.points)
+                cond_normals.append(None)
             elif isinstance(cond, (Initial, InitialVelocity)):
                 assert isinstance(domain, SpaceTime)
                 cond_points.append(domain.sample_initial(self.n_initial, source(2 + i)))

@@ -6,7 +6,9 @@ r"""The physics-informed loss.
 
 with :math:`r` the equation's residual at interior points and :math:`e_c` the defect of condition
 :math:`c` at its points (``u - g`` for Dirichlet and initial values, ``u_t - v`` for an initial
-velocity, :math:`\\nabla u \\cdot n - g` for a Neumann condition).
+velocity, :math:`\\nabla u \\cdot n - g` for a Neumann condition,
+:math:`a u + b \\nabla u\\cdot n - g` for Robin, :math:`u(x_a) - u(x_b)` and the difference
+of the normal derivatives for a periodic pair, :math:`u(x_i) - d_i` for observations).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import torch
 from torch import nn
 
 from ..coefficients import evaluate
-from ..conditions import Condition, InitialVelocity, Neumann
+from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
 from ..operators import FieldValues, dt, grad
 from ..problem import Problem
 from ..sampling import CollocationPoints
@@ -44,10 +46,15 @@ def make_batch(
         return torch.as_tensor(a, dtype=dtype, device=device)
 
     cpts = tuple(tensor(p) for p in points.condition_points)
-    targets = tuple(
-        evaluate(c.value, p, f"{type(c).__name__}.value")
-        for c, p in zip(problem.conditions, cpts, strict=True)
-    )
+
+    def target(c: Condition, p: torch.Tensor) -> torch.Tensor:
+        if isinstance(c, Observations):
+            return tensor(c.values)
+        if isinstance(c, Periodic):
+            return torch.zeros(len(p) // 2, dtype=dtype, device=device)
+        return evaluate(c.value, p, f"{type(c).__name__}.value")
+
+    targets = tuple(target(c, p) for c, p in zip(problem.conditions, cpts, strict=True))
     normals = tuple(
         None if n is None else tensor(n[:, : problem.domain.dim - (problem.time_index is not None)])
         for n in points.condition_normals
@@ -63,12 +70,21 @@ def _condition_defect(
     target: torch.Tensor,
     normals: torch.Tensor | None,
 ) -> torch.Tensor:
-    if isinstance(cond, (InitialVelocity, Neumann)):
+    if isinstance(cond, (InitialVelocity, Neumann, Robin, Periodic)):
         x = x.detach().requires_grad_(True)
         u = FieldValues(net(x), x, problem.domain.names, problem.time_index)
+        if isinstance(cond, InitialVelocity):
+            return dt(u) - target
+        if isinstance(cond, Periodic):  # first half on part_a, second half its partners
+            m = x.shape[0] // 2
+            du = (grad(u) * torch.cat([normals, normals])).sum(dim=1)
+            return torch.cat([u.value[:m] - u.value[m:], du[:m] - du[m:]])
+        dn = (grad(u) * normals).sum(dim=1)
         if isinstance(cond, Neumann):
-            return (grad(u) * normals).sum(dim=1) - target
-        return dt(u) - target
+            return dn - target
+        a = evaluate(cond.a, x, "Robin.a")
+        b = evaluate(cond.b, x, "Robin.b")
+        return a * u.value + b * dn - target
     return net(x)[:, 0] - target
 
 
