@@ -24,6 +24,7 @@ from .conditions import (  # noqa: E402
 from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
 from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave  # noqa: E402
 from .fields import MLP, Siren  # noqa: E402
+from .griddata import GridData  # noqa: E402
 from .problem import Problem  # noqa: E402
 from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler  # noqa: E402
 from .solution import NeuralField, Solution, load  # noqa: E402
@@ -58,6 +59,7 @@ __all__ = [
     "Heat",
     "Wave",
     "Siren",
+    "GridData",
     "MLP",
     "Trainer",
     "SobolSampler",

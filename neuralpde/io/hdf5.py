@@ -66,6 +66,7 @@ __all__ = [
     "reference_checksum",
     "file_kind",
     "check_writable",
+    "read_grid",
 ]
 
 FORMAT = "neuralpde-solution"
@@ -459,3 +460,31 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
         if grid:
             out["u"] = f["u"][()]
     return out
+
+
+def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndarray], np.ndarray]:
+    """A gridded dataset of an HDF5 file and the coordinate arrays attached to its dimensions.
+
+    Each dimension of ``dataset`` must carry one dimension scale (as in solution and reference
+    files); raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such file: {str(p)!r}")
+    try:
+        f = h5py.File(p, "r")
+    except OSError as exc:
+        raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+    with f:
+        if dataset not in f:
+            raise KeyError(f"{str(p)!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
+        ds = f[dataset]
+        axes = []
+        for i, dim in enumerate(ds.dims):
+            if len(dim) != 1:
+                raise FormatError(
+                    f"dimension {i} of {dataset!r} in {str(p)!r} has {len(dim)} coordinate "
+                    "scales; one is needed"
+                )
+            axes.append(np.asarray(dim[0][()], dtype=np.float64))
+        return axes, np.asarray(ds[()], dtype=np.float64)

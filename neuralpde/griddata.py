@@ -1,0 +1,105 @@
+r"""Coefficients given as data on a regular grid, interpolated multilinearly.
+
+``GridData(axes, values)`` is a callable coefficient: at a point :math:`x` it returns
+
+.. math::
+
+    c(x) = \sum_{\text{corners } v} \Big(\prod_i w_i^{v_i}\Big)\, c[j + v],\qquad
+    w_i^{1} = \frac{x_i - a_i[j_i]}{a_i[j_i + 1] - a_i[j_i]},\ w_i^{0} = 1 - w_i^{1},
+
+the tensor-product linear interpolant of the cell :math:`j` holding :math:`x`. It is written in
+``torch``, so it is differentiable in :math:`x` (as the divergence form of the heat equation
+needs), and works for the neural solver and the finite-difference references alike.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["GridData"]
+
+
+class GridData:
+    """Multilinear interpolation of ``values`` (shape ``(n_1, ..., n_k)``) on ``axes``.
+
+    ``columns`` are the point columns the axes stand for (default: the first ``k``, i.e. the
+    space coordinates). Points outside the grid raise ``ValueError``.
+    """
+
+    def __init__(
+        self,
+        axes: Sequence[np.ndarray],
+        values: np.ndarray,
+        columns: Sequence[int] | None = None,
+        name: str = "grid data",
+    ) -> None:
+        axes = [np.asarray(a, dtype=np.float64) for a in axes]
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != len(axes) or len(axes) == 0:
+            raise ValueError(
+                f"values must have one dimension per axis ({len(axes)}), got shape {values.shape}"
+            )
+        for i, a in enumerate(axes):
+            if a.ndim != 1 or len(a) < 2 or not np.all(np.diff(a) > 0):
+                raise ValueError(f"axes[{i}] must be increasing with at least 2 points")
+            if len(a) != values.shape[i]:
+                raise ValueError(
+                    f"axes[{i}] has {len(a)} points but values has {values.shape[i]} along it"
+                )
+        if not np.all(np.isfinite(values)):
+            raise ValueError("values must be finite")
+        self.columns = list(range(len(axes))) if columns is None else [int(c) for c in columns]
+        if len(self.columns) != len(axes):
+            raise ValueError(f"columns must name {len(axes)} point columns, got {columns!r}")
+        self.axes = axes
+        self.values = values
+        self.name = name
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike, dataset: str = "u", columns: Sequence[int] | None = None
+    ) -> GridData:
+        """Read a gridded dataset (with its dimension-scale coordinates) from an HDF5 file,
+        e.g. a neuralpde solution or reference file, or any file laid out the same way."""
+        from .io import read_grid
+
+        axes, values = read_grid(path, dataset)
+        return cls(axes, values, columns=columns, name=f"{os.fspath(path)}:{dataset}")
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(x)
+        dtype = x.dtype if x.is_floating_point() else torch.float64
+        vals = torch.as_tensor(self.values, dtype=dtype, device=x.device)
+        weights, index = [], []
+        for col, axis in zip(self.columns, self.axes, strict=True):
+            a = torch.as_tensor(axis, dtype=dtype, device=x.device)
+            xi = x[:, col]
+            tol = 1e-9 * float(axis[-1] - axis[0])
+            if bool(((xi < axis[0] - tol) | (xi > axis[-1] + tol)).any()):
+                raise ValueError(
+                    f"{self.name}: points outside the grid along column {col} "
+                    f"([{axis[0]:g}, {axis[-1]:g}])"
+                )
+            j = torch.searchsorted(a, xi.detach().contiguous(), right=True) - 1
+            j = torch.clamp(j, 0, len(a) - 2)
+            w = (xi - a[j]) / (a[j + 1] - a[j])
+            weights.append(w)
+            index.append(j)
+        out = torch.zeros(x.shape[0], dtype=dtype, device=x.device)
+        k = len(self.axes)
+        for corner in range(2**k):
+            bits = [(corner >> i) & 1 for i in range(k)]
+            w = torch.ones_like(out)
+            for b, wi in zip(bits, weights, strict=True):
+                w = w * (wi if b else 1 - wi)
+            idx = tuple(j + b for j, b in zip(index, bits, strict=True))
+            out = out + w * vals[idx]
+        return out
+
+    def __repr__(self) -> str:
+        shape = "x".join(str(len(a)) for a in self.axes)
+        return f"GridData({self.name}, {shape} grid, columns {self.columns})"
