@@ -145,3 +145,30 @@ def test_heat_divergence_form_adds_grad_kappa_dot_grad_u():
         npde.Heat(kappa=lambda p: np.ones(len(p)), divergence_form=True).residual(field(), x)
     with pytest.raises(TypeError, match="divergence_form must be True or False"):
         npde.Heat(divergence_form="yes")
+
+
+def test_anisotropic_heat_residual_matches_closed_form():
+    r"""u = e^{-t} sin(πx) sin(2πy), K = [[2, 0.5], [0.5, 1]]: div(K grad u) = sum K_ij u_ij."""
+    from neuralpde.operators import FieldValues
+
+    K = [[2.0, 0.5], [0.5, 1.0]]
+    x = torch.rand(64, 3, dtype=torch.float64, requires_grad=True)
+    X, Y, T = x[:, 0], x[:, 1], x[:, 2]
+    pi = np.pi
+    u = FieldValues(torch.exp(-T) * torch.sin(pi * X) * torch.sin(2 * pi * Y), x, "xyt", 2)
+    r = npde.Heat(kappa=K).residual(u, x)
+    e = torch.exp(-T)
+    uxx = -(pi**2) * e * torch.sin(pi * X) * torch.sin(2 * pi * Y)
+    uyy = -4 * pi**2 * e * torch.sin(pi * X) * torch.sin(2 * pi * Y)
+    uxy = 2 * pi**2 * e * torch.cos(pi * X) * torch.cos(2 * pi * Y)
+    ut = -e * torch.sin(pi * X) * torch.sin(2 * pi * Y)
+    expected = ut - (2 * uxx + 2 * 0.5 * uxy + uyy)
+    torch.testing.assert_close(r, expected.detach(), rtol=1e-10, atol=1e-10)
+    # diagonal entries alone
+    assert npde.Heat(kappa=[2.0, 1.0]).kappa == ((2.0, 0.0), (0.0, 1.0))
+    with pytest.raises(ValueError, match="positive definite"):
+        npde.Heat(kappa=[[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="symmetric"):
+        npde.Heat(kappa=[[1.0, 0.5], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="3x3 tensor but the space has 2"):
+        npde.Heat(kappa=[1.0, 1.0, 1.0]).residual(u, x)

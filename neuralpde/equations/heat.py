@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..coefficients import Coefficient, check_coefficient, evaluate, gradient
-from ..operators import FieldValues, dt, grad, laplacian
+from ..operators import FieldValues, dt, grad, laplacian, partial
 from .base import Equation
 
 
@@ -17,7 +18,10 @@ class Heat(Equation):
     :math:`u_t = \nabla\cdot(\kappa \nabla u) + f
     = \kappa \Delta u + \nabla\kappa\cdot\nabla u + f`.
 
-    The diffusivity ``kappa`` and source ``f`` are constants or callables of ``(x, t)``; with
+    The diffusivity ``kappa`` is a constant, a callable of ``(x, t)``, or a constant anisotropic
+    tensor :math:`K` (a list of diagonal entries or a symmetric positive definite matrix, giving
+    :math:`u_t = \nabla\cdot(K\nabla u) + f = \sum_{ij} K_{ij}\,\partial_i\partial_j u + f`).
+    The source ``f`` is a constant or a callable; with
     ``divergence_form=True`` a callable ``kappa`` must be written with ``torch`` functions, so
     that its gradient can be taken. Needs a :class:`~neuralpde.domains.SpaceTime` domain and an
     :class:`~neuralpde.conditions.Initial` condition.
@@ -29,7 +33,25 @@ class Heat(Equation):
     time_order = 1
 
     def __post_init__(self) -> None:
-        check_coefficient(self.kappa, "Heat.kappa")
+        if isinstance(self.kappa, (list, tuple, np.ndarray)):
+            K = np.asarray(self.kappa, dtype=float)
+            if K.ndim == 1:
+                K = np.diag(K)
+            if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] == 0:
+                raise ValueError(
+                    "Heat.kappa as a tensor must be a list of diagonal entries or a square "
+                    f"matrix, got shape {K.shape}"
+                )
+            if not np.all(np.isfinite(K)) or not np.allclose(K, K.T):
+                raise ValueError("Heat.kappa as a matrix must be finite and symmetric")
+            if np.linalg.eigvalsh(K).min() <= 0:
+                raise ValueError(
+                    f"Heat.kappa must be positive definite, got eigenvalues "
+                    f"{np.linalg.eigvalsh(K).tolist()}"
+                )
+            object.__setattr__(self, "kappa", tuple(map(tuple, K.tolist())))
+        else:
+            check_coefficient(self.kappa, "Heat.kappa")
         check_coefficient(self.f, "Heat.f")
         if not isinstance(self.divergence_form, bool):
             raise TypeError(
@@ -42,7 +64,27 @@ class Heat(Equation):
             return r"u_t = \nabla\cdot(\kappa \nabla u) + f"
         return r"u_t = \kappa \Delta u + f"
 
+    @property
+    def anisotropic(self) -> bool:
+        """Whether ``kappa`` is a constant diffusivity tensor."""
+        return isinstance(self.kappa, tuple)
+
     def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
+        if self.anisotropic:  # constant K: div(K grad u) = sum_ij K_ij u_ij
+            K = self.kappa
+            names = [u.names[i] for i in u.space_indices]
+            if len(K) != len(names):
+                raise ValueError(
+                    f"Heat.kappa is a {len(K)}x{len(K)} tensor but the space has {len(names)} "
+                    "coordinates"
+                )
+            div = sum(
+                K[i][j] * partial(u, names[i], names[j])
+                for i in range(len(K))
+                for j in range(len(K))
+                if K[i][j] != 0
+            )
+            return dt(u) - div - evaluate(self.f, x, "Heat.f")
         kappa = evaluate(self.kappa, x, "Heat.kappa")
         r = dt(u) - kappa * laplacian(u) - evaluate(self.f, x, "Heat.f")
         if self.divergence_form and callable(self.kappa):

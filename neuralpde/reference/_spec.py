@@ -57,6 +57,11 @@ def analyse(problem: Problem) -> Spec:
             f"the finite-difference reference does not support the equation "
             f"{type(eq).__name__}; supported: Poisson, Helmholtz, Heat, Wave"
         )
+    if getattr(eq, "anisotropic", False):
+        raise NotImplementedError(
+            "the finite-difference reference does not support an anisotropic (tensor) Heat.kappa "
+            "yet; scalar constants, callables and GridData maps are supported"
+        )
     dom = problem.domain
     space = dom.space if isinstance(dom, SpaceTime) else dom
     if not isinstance(space, Box):
