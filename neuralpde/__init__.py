@@ -24,6 +24,15 @@ from .conditions import (  # noqa: E402
 from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
 from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave  # noqa: E402
 from .fields import MLP, Siren  # noqa: E402
+from .geometry import (  # noqa: E402
+    Ball,
+    Difference,
+    Disk,
+    Intersection,
+    MeshDomain,
+    Polygon,
+    Union,
+)
 from .griddata import GridData  # noqa: E402
 from .problem import Problem  # noqa: E402
 from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler  # noqa: E402
@@ -45,6 +54,13 @@ __all__ = [
     "Interval",
     "Rectangle",
     "SpaceTime",
+    "Disk",
+    "Ball",
+    "Polygon",
+    "MeshDomain",
+    "Union",
+    "Intersection",
+    "Difference",
     "Dirichlet",
     "Neumann",
     "Robin",

@@ -1,0 +1,577 @@
+"""Disks, balls, polygons and CSG domains: maps, normals, distances, measures, validation."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import meshio
+import numpy as np
+import pytest
+from scipy.stats import qmc
+
+import neuralpde as npde
+from neuralpde.domains import Rectangle, SpaceTime
+from neuralpde.geometry import (
+    Ball,
+    Difference,
+    Disk,
+    Intersection,
+    MeshDomain,
+    Polygon,
+    Union,
+    distance_to_boundary,
+)
+
+
+def _unit(n: int, d: int, seed: int = 0) -> np.ndarray:
+    return qmc.Sobol(d, scramble=True, seed=seed).random(n)
+
+
+def _source(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return lambda m, k: rng.random((m, k))
+
+
+L_SHAPE = [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]]
+
+
+def _plate() -> Difference:
+    plate = Rectangle([0.0, 0.0], [4.0, 4.0])
+    for c in ([1, 1], [3, 1], [1, 3], [3, 3]):
+        plate = plate - Disk(c, 0.5)
+    return plate
+
+
+# -- disk and ball --------------------------------------------------------------------------------
+
+
+def test_disk_interior_is_inside_and_uniform():
+    disk = Disk([1.0, -2.0], 2.0)
+    n = 16384
+    p = disk.interior(_unit(n, 2))
+    assert p.shape == (n, 2) and disk.contains(p).all()
+    r = np.linalg.norm(p - disk.center, axis=1)
+    # r < R / sqrt(2) holds half the area; the four quadrants a quarter each.
+    assert abs(np.mean(r < 2.0 / math.sqrt(2.0)) - 0.5) < 0.01
+    q = (p[:, 0] > 1.0) * 2 + (p[:, 1] > -2.0)
+    np.testing.assert_allclose(np.bincount(q, minlength=4) / n, 0.25, atol=0.01)
+
+
+def test_disk_boundary_normals_distance_and_arc_length():
+    disk = Disk([1.0, -2.0], 2.0)
+    s = disk.boundary(_unit(8192, 2, seed=1))
+    np.testing.assert_allclose(np.linalg.norm(s.points - disk.center, axis=1), 2.0, atol=1e-14)
+    np.testing.assert_allclose(s.normals, (s.points - disk.center) / 2.0, atol=1e-14)
+    np.testing.assert_allclose(disk.distance(s.points), 0.0, atol=1e-14)
+    assert disk.contains(s.points).all()
+    np.testing.assert_array_equal(s.tags, 0)
+    theta = np.arctan2(*(s.points - disk.center).T[::-1]) % (2 * np.pi)
+    np.testing.assert_allclose(
+        np.histogram(theta, bins=8, range=(0, 2 * np.pi))[0] / 8192, 1 / 8, atol=0.01
+    )
+
+
+def test_disk_distance_and_measures_closed_form():
+    disk = Disk([0.0, 0.0], 1.5)
+    pts = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, -1.5], [3.0, 4.0]])
+    np.testing.assert_allclose(disk.distance(pts), [1.5, 0.5, 0.0, -3.5])
+    np.testing.assert_array_equal(disk.contains(pts), [True, True, True, False])
+    assert disk.measure == pytest.approx(math.pi * 1.5**2)
+    assert disk.boundary_measure == pytest.approx(2 * math.pi * 1.5)
+    assert disk.boundary_parts == ("boundary",)
+    lo, hi = disk.bounds
+    np.testing.assert_array_equal(lo, [-1.5, -1.5])
+    np.testing.assert_array_equal(hi, [1.5, 1.5])
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_ball_interior_uniform_and_boundary_exact(d):
+    ball = Ball(np.arange(d, dtype=float), 2.0)
+    n = 16384
+    p = ball.interior(_unit(n, d, seed=2))
+    assert ball.contains(p).all()
+    r = np.linalg.norm(p - ball.center, axis=1)
+    assert abs(np.mean(r < 2.0 * 0.5 ** (1 / d)) - 0.5) < 0.015  # equal-volume halves
+    assert abs(np.mean(p[:, 0] > ball.center[0]) - 0.5) < 0.015
+    s = ball.boundary(_unit(4096, d, seed=3))
+    np.testing.assert_allclose(np.linalg.norm(s.points - ball.center, axis=1), 2.0, atol=1e-14)
+    np.testing.assert_allclose(s.normals, (s.points - ball.center) / 2.0, atol=1e-14)
+    np.testing.assert_allclose(ball.distance(s.points), 0.0, atol=1e-14)
+    volume = {2: math.pi * 4, 3: 4 / 3 * math.pi * 8, 4: math.pi**2 / 2 * 16}[d]
+    assert ball.measure == pytest.approx(volume)
+    assert ball.boundary_measure == pytest.approx(d * volume / 2.0)
+
+
+def test_ball_unit_edge_values_stay_finite():
+    ball = Ball([0.0, 0.0, 0.0], 1.0)
+    unit = np.array([[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [np.nextafter(1, 0)] * 3, [1.0, 0.5, 0.0]])
+    for pts in (ball.interior(unit), ball.boundary(unit).points):
+        assert np.isfinite(pts).all() and ball.contains(pts).all()
+
+
+# -- polygon --------------------------------------------------------------------------------------
+
+
+def test_l_shape_measures_and_parts():
+    poly = Polygon(L_SHAPE)
+    assert poly.measure == pytest.approx(3.0)
+    assert poly.boundary_measure == pytest.approx(8.0)
+    assert poly.boundary_parts == tuple(f"edge{i}" for i in range(6))
+
+
+def test_l_shape_interior_uniform_over_its_three_squares():
+    poly = Polygon(L_SHAPE)
+    n = 8192
+    p = poly.interior(_unit(n, 2, seed=4))
+    assert poly.contains(p).all() and (poly.distance(p) >= 0).all()
+    square = (p[:, 0] > 1) * 1 + (p[:, 1] > 1) * 2  # 0: [0,1]^2, 1: right, 2: top
+    assert not np.any(square == 3)
+    np.testing.assert_allclose(np.bincount(square, minlength=3) / n, 1 / 3, atol=0.01)
+
+
+def test_l_shape_boundary_normals_and_lengths():
+    poly = Polygon(L_SHAPE)
+    n = 8192
+    s = poly.boundary(_unit(n, 2, seed=5))
+    np.testing.assert_allclose(poly.distance(s.points), 0.0, atol=1e-14)
+    assert poly.contains(s.points).all()
+    normals = {0: [0, -1], 1: [1, 0], 2: [0, 1], 3: [1, 0], 4: [0, 1], 5: [-1, 0]}
+    lengths = np.array([2, 1, 1, 1, 1, 2]) / 8
+    np.testing.assert_allclose(np.bincount(s.tags, minlength=6) / n, lengths, atol=0.01)
+    for k, nk in normals.items():
+        np.testing.assert_allclose(
+            s.normals[s.tags == k], np.broadcast_to(nk, (np.sum(s.tags == k), 2)), atol=1e-15
+        )
+
+
+def test_polygon_distance_closed_form():
+    poly = Polygon(L_SHAPE)
+    pts = np.array([[0.5, 0.5], [1.5, 0.5], [1.5, 1.5], [0.9, 0.9], [3.0, 0.0], [0.0, 1.0]])
+    expected = [0.5, 0.5, -0.5, math.sqrt(0.02), -1.0, 0.0]
+    np.testing.assert_allclose(poly.distance(pts), expected, atol=1e-15)
+    np.testing.assert_array_equal(poly.contains(pts), [True, True, False, True, False, True])
+
+
+def test_clockwise_polygon_keeps_given_edge_names():
+    cw = Polygon(L_SHAPE[::-1])  # (0,2), (1,2), (1,1), (2,1), (2,0), (0,0)
+    assert cw.measure == pytest.approx(3.0)
+    s = cw.boundary(_unit(4096, 2, seed=6))
+    # given edge 0 joins (0,2)-(1,2): outward normal +y; edge 5 joins (0,0)-(0,2): -x
+    np.testing.assert_allclose(s.points[s.tags == 0, 1], 2.0)
+    np.testing.assert_allclose(
+        s.normals[s.tags == 0], np.broadcast_to([0, 1], (np.sum(s.tags == 0), 2))
+    )
+    np.testing.assert_allclose(s.points[s.tags == 5, 0], 0.0)
+    np.testing.assert_allclose(
+        s.normals[s.tags == 5], np.broadcast_to([-1, 0], (np.sum(s.tags == 5), 2))
+    )
+    assert cw.describe()["vertices"] == [list(map(float, v)) for v in L_SHAPE[::-1]]
+
+
+def test_triangle_and_closed_ring():
+    tri = Polygon([[0, 0], [1, 0], [0, 1], [0, 0]])  # closing vertex repeated
+    assert len(tri.boundary_parts) == 3
+    assert tri.measure == pytest.approx(0.5)
+    p = tri.interior(_unit(4096, 2, seed=7))
+    assert tri.contains(p).all()
+    assert abs(np.mean(p[:, 0] + p[:, 1] < math.sqrt(0.5)) - 0.5) < 0.02  # equal-area halves
+
+
+def test_star_polygon_triangulation_is_uniform():
+    k = np.arange(40)
+    r = np.where(k % 2 == 0, 1.0, 0.4)
+    star = Polygon(np.column_stack([r * np.cos(np.pi * k / 20), r * np.sin(np.pi * k / 20)]))
+    p = star.interior(_unit(16384, 2, seed=17))
+    assert star.contains(p).all()
+    # the disk of radius 0.3 lies inside the star: its share of points is its share of area
+    share = np.mean(np.linalg.norm(p, axis=1) < 0.3)
+    assert share == pytest.approx(math.pi * 0.09 / star.measure, abs=0.01)
+
+
+def test_collinear_vertices_are_allowed():
+    square = Polygon([[0, 0], [0.5, 0], [1, 0], [1, 1], [0, 1]])
+    assert square.measure == pytest.approx(1.0) and len(square.boundary_parts) == 5
+    p = square.interior(_unit(4096, 2, seed=18))
+    assert square.contains(p).all() and abs(np.mean(p[:, 0] < 0.5) - 0.5) < 0.02
+
+
+# -- CSG ------------------------------------------------------------------------------------------
+
+
+def test_plate_with_holes_parts_and_measures():
+    plate = _plate()
+    assert plate.child_names == ("outer", "hole0", "hole1", "hole2", "hole3")
+    assert plate.boundary_parts == (
+        "outer.x_min",
+        "outer.x_max",
+        "outer.y_min",
+        "outer.y_max",
+        "hole0.boundary",
+        "hole1.boundary",
+        "hole2.boundary",
+        "hole3.boundary",
+    )
+    assert plate.parts_of("hole0", "hole1") == ("hole0.boundary", "hole1.boundary")
+    assert plate.measure == pytest.approx(16 - math.pi, rel=1e-3)
+    assert plate.boundary_measure == pytest.approx(16 + 4 * math.pi, rel=1e-3)
+
+
+def test_plate_interior_avoids_holes():
+    plate = _plate()
+    centres = np.array([[1, 1], [3, 1], [1, 3], [3, 3]])
+    for p in (plate.interior(_unit(4096, 2, seed=8)), plate.sample_interior(4096, _source(1))):
+        assert p.shape == (4096, 2) and plate.contains(p).all()
+        gaps = np.linalg.norm(p[:, None, :] - centres[None], axis=2)
+        assert gaps.min() >= 0.5
+        # uniform: the four quadrants, each holding one hole, a quarter each
+        q = (p[:, 0] > 2) * 2 + (p[:, 1] > 2)
+        np.testing.assert_allclose(np.bincount(q, minlength=4) / 4096, 0.25, atol=0.02)
+
+
+def test_plate_boundary_on_boundary_hole_normals_point_into_holes():
+    plate = _plate()
+    n = 8192
+    s = plate.sample_boundary(n, _source(2))
+    assert s.points.shape == (n, 2)
+    np.testing.assert_allclose(plate.distance(s.points), 0.0, atol=1e-14)
+    centres = np.array([[1, 1], [3, 1], [1, 3], [3, 3]])
+    for h, c in enumerate(centres):
+        on = s.tags == 4 + h
+        inward = -(s.points[on] - c) / 0.5  # outward from the plate: into the hole
+        np.testing.assert_allclose(s.normals[on], inward, atol=1e-12)
+    shares = np.bincount(s.tags, minlength=8) / n
+    expected = np.array([4, 4, 4, 4] + [math.pi] * 4) / (16 + 4 * math.pi)
+    np.testing.assert_allclose(shares, expected, atol=0.015)
+    # the outer faces keep their outward normals
+    np.testing.assert_array_equal(
+        s.normals[s.tags == 1], np.broadcast_to([1, 0], (np.sum(s.tags == 1), 2))
+    )
+
+
+def test_hole_conditions_target_hole_parts():
+    plate = _plate()
+    problem = npde.Problem(
+        plate,
+        npde.Poisson(1.0),
+        [
+            npde.Dirichlet(0.0, on=plate.parts_of("outer")),
+            npde.Neumann(0.0, on=plate.parts_of("hole0", "hole1", "hole2", "hole3")),
+        ],
+    )
+    pts = npde.SobolSampler(256, 256).draw(problem, seed=0)
+    assert pts.interior.shape == (256, 2)
+    outer, holes = pts.condition_points
+    assert outer.shape[0] + holes.shape[0] == 256
+    assert np.all(np.min(np.abs(outer - [[2, 2]]), axis=1) >= 0) and np.all(
+        (np.isclose(outer, 0) | np.isclose(outer, 4)).any(axis=1)
+    )
+    r = np.min(
+        np.linalg.norm(holes[:, None] - np.array([[1, 1], [3, 1], [1, 3], [3, 3]])[None], axis=2),
+        axis=1,
+    )
+    np.testing.assert_allclose(r, 0.5, atol=1e-12)
+
+
+def test_named_difference_and_operators():
+    rect, disk = Rectangle([0, 0], [2, 1]), Disk([1.0, 0.5], 0.25)
+    named = Difference(rect, disk, names=("plate", "hole"))
+    assert named.boundary_parts[-1] == "hole.boundary" and named.boundary_parts[0] == "plate.x_min"
+    assert (named - Disk([0.3, 0.5], 0.1)).child_names == ("plate", "hole", "hole1")
+    u = disk | Disk([1.5, 0.5], 0.25) | Disk([0.5, 0.5], 0.25)
+    assert isinstance(u, Union) and u.child_names == ("part0", "part1", "part2")
+    i = rect & disk
+    assert isinstance(i, Intersection) and i.measure == pytest.approx(math.pi / 16, rel=1e-3)
+
+
+def test_union_and_intersection_of_disks_closed_form():
+    a, b = Disk([0.0, 0.0], 1.0), Disk([1.0, 0.0], 1.0)
+    lens = 2 * (math.acos(0.5) - 0.5 * math.sqrt(0.75))  # area of the overlap
+    u, i = a | b, a & b
+    assert u.measure == pytest.approx(2 * math.pi - lens, rel=2e-3)
+    assert i.measure == pytest.approx(lens, rel=2e-3)
+    assert u.boundary_measure == pytest.approx(2 * 2 * math.pi * 2 / 3, rel=2e-3)
+    assert i.boundary_measure == pytest.approx(2 * 2 * math.pi / 3, rel=2e-3)
+    for dom in (u, i):
+        s = dom.boundary(_unit(2048, 2, seed=9))
+        np.testing.assert_allclose(dom.distance(s.points), 0.0, atol=1e-14)
+        # outward: a small step along the normal leaves the domain, a step back stays in
+        assert not dom.contains(s.points + 1e-6 * s.normals).any()
+        assert dom.contains(s.points - 1e-6 * s.normals).all()
+
+
+def test_union_drops_shared_edges():
+    u = Rectangle([0, 0], [1, 1]) | Rectangle([1, 0], [2, 1])
+    s = u.boundary(_unit(4096, 2, seed=10))
+    inner = np.isclose(s.points[:, 0], 1.0) & (s.points[:, 1] > 1e-9) & (s.points[:, 1] < 1 - 1e-9)
+    assert not inner.any()
+    assert u.boundary_measure == pytest.approx(6.0, rel=1e-3)
+    np.testing.assert_allclose(distance_to_boundary(u, s.points), 0.0, atol=1e-14)
+
+
+def test_box_minus_ball_in_3d():
+    dom = npde.Box([0, 0, 0], [2, 2, 2]) - Ball([1.0, 1.0, 1.0], 0.5)
+    assert dom.measure == pytest.approx(8 - math.pi / 6, rel=2e-3)
+    assert dom.boundary_measure == pytest.approx(24 + math.pi, rel=2e-3)
+    s = dom.sample_boundary(2048, _source(6))
+    on = s.tags == dom.boundary_parts.index("hole0.boundary")
+    assert 0.08 < on.mean() < 0.14  # pi / (24 + pi) = 0.116
+    np.testing.assert_allclose(s.normals[on], -(s.points[on] - 1.0) / 0.5, atol=1e-12)
+    np.testing.assert_allclose(dom.distance(s.points), 0.0, atol=1e-14)
+
+
+def test_box_distance_helper():
+    box = Rectangle([0, 0], [2, 1])
+    pts = np.array([[1.0, 0.5], [0.2, 0.5], [3.0, 0.5], [3.0, 2.0]])
+    np.testing.assert_allclose(distance_to_boundary(box, pts), [0.5, 0.2, -1.0, -math.sqrt(2)])
+
+
+def test_csg_draws_are_deterministic():
+    plate = _plate()
+    unit = _unit(512, 2, seed=11)
+    np.testing.assert_array_equal(plate.interior(unit), plate.interior(unit))
+    np.testing.assert_array_equal(plate.boundary(unit).points, plate.boundary(unit).points)
+    a = plate.sample_interior(300, _source(3))
+    np.testing.assert_array_equal(a, plate.sample_interior(300, _source(3)))
+
+
+def test_spacetime_over_csg():
+    st = SpaceTime(_plate(), t_span=(0.0, 1.0))
+    p = st.sample_interior(256, _source(4))
+    assert p.shape == (256, 3) and st.contains(p).all()
+    b = st.sample_boundary(256, _source(5))
+    assert b.points.shape == (256, 3) and np.all(b.normals[:, 2] == 0)
+
+
+# -- meshes ---------------------------------------------------------------------------------------
+
+SIDES = ("bottom", "right", "top", "left")
+
+
+def _square_mesh(n: int = 4, tagged: bool = True) -> meshio.Mesh:
+    """The unit square in 2 n^2 triangles, its sides tagged 1..4 (gmsh physical groups)."""
+    xs = np.linspace(0.0, 1.0, n + 1)
+    X, Y = np.meshgrid(xs, xs, indexing="ij")
+    pts = np.column_stack([X.ravel(), Y.ravel(), np.zeros(X.size)])
+
+    def idx(i, j):
+        return i * (n + 1) + j
+
+    tris = []
+    for i, j in itertools.product(range(n), repeat=2):
+        tris += [[idx(i, j), idx(i + 1, j), idx(i + 1, j + 1)]]
+        tris += [[idx(i, j), idx(i + 1, j + 1), idx(i, j + 1)]]
+    if not tagged:
+        return meshio.Mesh(pts, [("triangle", np.array(tris))])
+    r = range(n)
+    lines = [
+        [[idx(i, 0), idx(i + 1, 0)] for i in r],
+        [[idx(n, j), idx(n, j + 1)] for j in r],
+        [[idx(i + 1, n), idx(i, n)] for i in r],
+        [[idx(0, j + 1), idx(0, j)] for j in r],
+    ]
+    cells = [("triangle", np.array(tris))] + [("line", np.array(v)) for v in lines]
+    phys = [np.full(len(tris), 5)] + [np.full(n, k + 1) for k in range(4)]
+    field = {name: np.array([k + 1, 1]) for k, name in enumerate(SIDES)}
+    field["plate"] = np.array([5, 2])
+    return meshio.Mesh(
+        pts,
+        cells,
+        cell_data={"gmsh:physical": phys, "gmsh:geometrical": phys},
+        field_data=field,
+    )
+
+
+def _cube_mesh(n: int = 2) -> meshio.Mesh:
+    """The unit cube in 6 n^3 tetrahedra (Kuhn triangulation of n^3 sub-cubes)."""
+    g = np.linspace(0.0, 1.0, n + 1)
+    pts = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
+
+    def idx(c):
+        return (c[0] * (n + 1) + c[1]) * (n + 1) + c[2]
+
+    tets = []
+    for corner in itertools.product(range(n), repeat=3):
+        for perm in itertools.permutations(range(3)):
+            c = list(corner)
+            path = [idx(c)]
+            for axis in perm:
+                c[axis] += 1
+                path.append(idx(c))
+            tets.append(path)
+    return meshio.Mesh(pts, [("tetra", np.array(tets))])
+
+
+def test_mesh_file_round_trip_with_tagged_sides(tmp_path):
+    path = tmp_path / "square.msh"
+    meshio.write(path, _square_mesh(), file_format="gmsh22", binary=False)
+    dom = MeshDomain(path)
+    assert dom.names == ("x", "y") and dom.boundary_parts == SIDES
+    assert dom.measure == pytest.approx(1.0) and dom.boundary_measure == pytest.approx(4.0)
+    np.testing.assert_array_equal(dom.bounds[0], [0, 0])
+    np.testing.assert_array_equal(dom.bounds[1], [1, 1])
+    s = dom.boundary(_unit(4096, 2, seed=13))
+    normals = {"bottom": [0, -1], "right": [1, 0], "top": [0, 1], "left": [-1, 0]}
+    for k, side in enumerate(SIDES):
+        on = s.tags == k
+        assert 0.2 < on.mean() < 0.3
+        np.testing.assert_allclose(s.normals[on], np.broadcast_to(normals[side], (on.sum(), 2)))
+        axis = 0 if side in ("left", "right") else 1
+        np.testing.assert_allclose(s.points[on, axis], 1.0 if side in ("right", "top") else 0.0)
+    np.testing.assert_allclose(dom.distance(s.points), 0.0, atol=1e-15)
+    desc = json.loads(json.dumps(dom.describe()))
+    assert desc["parts"] == list(SIDES) and desc["cells"] == 32
+
+
+def test_mesh_interior_uniform_and_distance_closed_form():
+    dom = MeshDomain(_square_mesh(tagged=False))
+    assert dom.boundary_parts == ("boundary",)
+    p = dom.interior(_unit(8192, 2, seed=14))
+    assert dom.contains(p).all()
+    q = (p[:, 0] > 0.5) * 2 + (p[:, 1] > 0.5)
+    np.testing.assert_allclose(np.bincount(q, minlength=4) / 8192, 0.25, atol=0.01)
+    q = np.random.default_rng(0).random((500, 2)) * 1.4 - 0.2
+    exact = np.minimum(np.minimum(q[:, 0], 1 - q[:, 0]), np.minimum(q[:, 1], 1 - q[:, 1]))
+    gap = np.linalg.norm(np.maximum(np.maximum(-q, q - 1), 0.0), axis=1)
+    exact = np.where(exact >= 0, exact, -gap)
+    np.testing.assert_allclose(dom.distance(q), exact, atol=1e-14)
+    np.testing.assert_array_equal(dom.contains(q), exact >= 0)
+
+
+def test_nonconvex_mesh_matches_polygon():
+    pts = np.array([[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1], [0, 2], [1, 2]], float)
+    tris = [[0, 1, 4], [0, 4, 3], [1, 2, 5], [1, 5, 4], [3, 4, 7], [3, 7, 6]]
+    mesh, poly = MeshDomain(meshio.Mesh(pts, [("triangle", np.array(tris))])), Polygon(L_SHAPE)
+    assert mesh.measure == pytest.approx(3.0) and mesh.boundary_measure == pytest.approx(8.0)
+    q = np.random.default_rng(1).random((1000, 2)) * 2.6 - 0.3
+    np.testing.assert_array_equal(mesh.contains(q), poly.contains(q))
+    np.testing.assert_allclose(mesh.distance(q), poly.distance(q), atol=1e-14)
+
+
+def test_tetra_mesh_cube():
+    dom = MeshDomain(_cube_mesh())
+    assert dom.names == ("x", "y", "z")
+    assert dom.measure == pytest.approx(1.0) and dom.boundary_measure == pytest.approx(6.0)
+    p = dom.interior(_unit(8192, 3, seed=15))
+    assert dom.contains(p).all()
+    octant = (p > 0.5) @ [4, 2, 1]
+    np.testing.assert_allclose(np.bincount(octant, minlength=8) / 8192, 1 / 8, atol=0.01)
+    s = dom.boundary(_unit(2048, 3, seed=16))
+    axis = np.argmax(np.abs(s.normals), axis=1)
+    np.testing.assert_allclose(np.abs(s.normals).max(axis=1), 1.0)
+    face = np.take_along_axis(s.points, axis[:, None], axis=1)[:, 0]
+    np.testing.assert_allclose(face, (s.normals.max(axis=1) > 0).astype(float))  # outward
+    np.testing.assert_allclose(dom.distance(s.points), 0.0, atol=1e-15)
+    q = np.random.default_rng(2).random((300, 3))
+    np.testing.assert_allclose(dom.distance(q), np.minimum(q, 1 - q).min(axis=1), atol=1e-14)
+    assert not dom.contains(q + [1.01, 0, 0]).any()
+
+
+def test_mesh_in_csg():
+    plate = MeshDomain(_square_mesh()) - Disk([0.5, 0.5], 0.25)
+    assert plate.boundary_parts == (*(f"outer.{s}" for s in SIDES), "hole0.boundary")
+    assert plate.measure == pytest.approx(1 - math.pi / 16, rel=2e-3)
+
+
+# -- descriptions, validation ---------------------------------------------------------------------
+
+ALL = {
+    "disk": lambda: Disk([0.0, 0.0], 1.0),
+    "ball": lambda: Ball([0.0, 0.0, 0.0], 1.0),
+    "polygon": lambda: Polygon(L_SHAPE),
+    "difference": _plate,
+    "union": lambda: Disk([0.0, 0.0], 1.0) | Polygon(L_SHAPE),
+    "intersection": lambda: Disk([0.0, 0.0], 1.0) & Rectangle([0, 0], [2, 2]),
+    "mesh2": lambda: MeshDomain(_square_mesh()),
+    "mesh3": lambda: MeshDomain(_cube_mesh()),
+}
+
+
+@pytest.mark.parametrize("make", ALL.values(), ids=ALL.keys())
+def test_describe_is_json_and_sampler_draws(make):
+    dom = make()
+    desc = json.loads(json.dumps(dom.describe()))
+    assert desc["type"] == type(dom).__name__ and desc["names"] == list(dom.names)
+    problem = npde.Problem(dom, npde.Poisson(1.0), [npde.Dirichlet(0.0)])
+    pts = npde.SobolSampler(128, 64).draw(problem, seed=0)
+    assert pts.interior.shape == (128, dom.dim) and dom.contains(pts.interior).all()
+    (b,) = pts.condition_points
+    assert b.shape == (64, dom.dim)
+    np.testing.assert_allclose(dom.distance(b), 0.0, atol=1e-12)
+
+
+INVALID = [
+    ("radius 0", lambda: Disk([0, 0], 0.0), r"radius"),
+    ("radius nan", lambda: Ball([0, 0], np.nan), r"radius"),
+    ("radius text", lambda: Ball([0, 0], "1"), r"radius"),
+    ("center nan", lambda: Ball([0, np.nan], 1.0), r"center"),
+    ("disk 3-D", lambda: Disk([0, 0, 0], 1.0), r"center"),
+    ("ball names", lambda: Ball([0, 0], 1.0, names=["x"]), r"names"),
+    ("two vertices", lambda: Polygon([[0, 0], [1, 0]]), r"vertices.*at least 3"),
+    ("vertex nan", lambda: Polygon([[0, 0], [1, np.nan], [0, 1]]), r"vertices must be finite"),
+    ("vertex shape", lambda: Polygon([0, 1, 2]), r"vertices"),
+    ("bow tie", lambda: Polygon([[0, 0], [1, 1], [1, 0], [0, 1]]), r"edge0 and edge2 intersect"),
+    ("fold back", lambda: Polygon([[0, 0], [2, 0], [1, 0], [1, 1]]), r"edge\d and edge\d"),
+    ("repeated", lambda: Polygon([[0, 0], [1, 0], [1, 0], [0, 1]]), r"edge1 has zero length"),
+    ("flat", lambda: Polygon([[0, 0], [1, 0], [2, 0]]), r"vertices"),
+    ("one child", lambda: Union(Disk([0, 0], 1.0)), r"at least two domains"),
+    ("dims", lambda: Union(Disk([0, 0], 1.0), Ball([0, 0, 0], 1.0)), r"coordinate names"),
+    (
+        "spacetime",
+        lambda: Union(Disk([0, 0], 1), SpaceTime(Disk([0, 0], 1), (0, 1))),
+        r"domains\[1\]",
+    ),
+    ("names", lambda: Difference(Disk([0, 0], 1), Disk([0, 0], 0.5), names=("a", "a")), r"names"),
+    ("empty", lambda: Disk([0, 0], 1.0) & Disk([5, 0], 1.0), r"empty"),
+    ("mesh path", lambda: MeshDomain("/nonexistent/mesh.msh"), r"path_or_mesh"),
+    ("mesh type", lambda: MeshDomain(3), r"path_or_mesh"),
+    (
+        "mesh lines only",
+        lambda: MeshDomain(meshio.Mesh(np.zeros((2, 2)), [("line", np.array([[0, 1]]))])),
+        r"path_or_mesh has no triangle or tetra",
+    ),
+    (
+        "mesh flat cell",
+        lambda: MeshDomain(meshio.Mesh(np.eye(3)[:, :2], [("triangle", np.array([[0, 1, 1]]))])),
+        r"path_or_mesh: cell 0",
+    ),
+    ("empty overlap", lambda: Disk([0, 0], 1.0) & Disk([1.9, 1.9], 1.0), r"empty"),
+]
+
+
+@pytest.mark.parametrize(("make", "match"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_construction_raises_value_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_wrong_shapes_raise_value_error():
+    with pytest.raises(ValueError, match=r"unit points of shape \(N, 2\)"):
+        Disk([0, 0], 1.0).interior(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"points of shape \(N, 2\)"):
+        Polygon(L_SHAPE).distance(np.zeros(3))
+    with pytest.raises(ValueError, match="child_names"):
+        _plate().parts_of("hole9")
+
+
+# -- end to end -----------------------------------------------------------------------------------
+
+
+def test_solve_poisson_on_the_unit_disk():
+    problem = npde.Problem(
+        Disk([0.0, 0.0], 1.0),
+        npde.Poisson(1.0),
+        [npde.Dirichlet(0.0)],
+        exact=lambda x: (1 - x[:, 0] ** 2 - x[:, 1] ** 2) / 4,
+    )
+    sol = npde.solve(
+        problem,
+        npde.Siren(width=16, depth=2, w0=1.0),
+        npde.SobolSampler(256, 128),
+        npde.Trainer(adam_steps=50, lbfgs_steps=50, progress=False),
+        seed=0,
+    )
+    pts = problem.domain.interior(_unit(2048, 2, seed=12))
+    u, exact = sol(pts), problem.exact_values(pts)
+    assert np.linalg.norm(u - exact) / np.linalg.norm(exact) < 5e-2
