@@ -27,8 +27,10 @@ def _pair(u: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"u and ref must have the same number of values, got {u.size} and {ref.size}"
         )
+    keep = ~(np.isnan(u) | np.isnan(ref))  # grid points outside a domain hold NaN
+    u, ref = u[keep], ref[keep]
     if u.size == 0:
-        raise ValueError("u and ref are empty")
+        raise ValueError("u and ref are empty (or NaN everywhere)")
     return u, ref
 
 

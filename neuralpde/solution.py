@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from . import metrics
+from .domains import SpaceTime
 from .fields import build_field
 from .io import read_solution, write_solution
 from .problem import Problem
@@ -159,17 +160,36 @@ class Solution(NeuralField):
     timings = property(lambda self: self.result.timings)
 
     def grid_axes(self, n: int | Sequence[int] | None = None) -> tuple[np.ndarray, ...]:
-        """The uniform grid used for errors and files (:func:`metrics.dense_grid_size` per axis)."""
+        """The uniform grid used for errors and files (:func:`metrics.dense_grid_size` per axis).
+
+        Boxes (and box x time) use their own grid; other domains the grid of their bounding box,
+        on which points outside the domain hold NaN (see :meth:`on_domain_grid`).
+        """
         domain = self.problem.domain
-        if not hasattr(domain, "grid"):
-            raise ValueError(f"{type(domain).__name__} has no regular grid")
-        return domain.grid(metrics.dense_grid_size(domain.dim) if n is None else n)
+        n = metrics.dense_grid_size(domain.dim) if n is None else n
+        space = domain.space if isinstance(domain, SpaceTime) else domain
+        if hasattr(space, "grid"):
+            return domain.grid(n)
+        counts = [n] * domain.dim if np.isscalar(n) else list(n)
+        if len(counts) != domain.dim or any(int(c) < 2 for c in counts):
+            raise ValueError(
+                f"n must give at least 2 points per axis for {domain.dim} axes, got {n}"
+            )
+        lo, hi = domain.bounds
+        return tuple(np.linspace(a, b, int(c)) for a, b, c in zip(lo, hi, counts, strict=True))
+
+    def on_domain_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
+        """Values on the grid of ``axes``, NaN at grid points outside the domain."""
+        values = self.on_grid(axes)
+        inside = self.problem.domain.contains(grid_points(axes)).reshape(values.shape)
+        return np.where(inside, values, np.nan)
 
     def errors(self, n: int | Sequence[int] | None = None) -> dict[str, float]:
         """Relative L2, relative max and RMS errors against the exact solution on the dense grid."""
         if self.problem.exact is None:
             raise ValueError(f"problem {self.problem.name!r} has no exact solution to compare with")
         pts = grid_points(self.grid_axes(n))
+        pts = pts[self.problem.domain.contains(pts)]
         return metrics.summary(self(pts), self.problem.exact_values(pts))
 
     def error(self, n: int | Sequence[int] | None = None) -> float:
@@ -179,10 +199,11 @@ class Solution(NeuralField):
     def save(self, path: str | os.PathLike, n: int | Sequence[int] | None = None) -> Path:
         """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path."""
         axes = self.grid_axes(n)
-        values = self.on_grid(axes)
+        values = self.on_domain_grid(axes)
         exact, errs = None, {}
         if self.problem.exact is not None:
             exact = self.problem.exact_values(grid_points(axes)).reshape(values.shape)
+            exact = np.where(np.isnan(values), np.nan, exact)
             errs = metrics.summary(values, exact)
         vers = versions()
         params = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
