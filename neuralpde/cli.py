@@ -132,26 +132,6 @@ def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
     return dict(value)
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
-
-
-def _nonneg_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
-    return v
-
-
 def _positive_float(s: str) -> float:
     try:
         v = float(s)
@@ -189,9 +169,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a field for a problem file and write it to HDF5")
     s.add_argument("problem_file", metavar="PROBLEM_FILE", help="Python file defining `problem`")
     s.add_argument("-o", "--output", required=True, metavar="OUT.h5", help="solution file to write")
-    s.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    s.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
     budget = s.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=_positive_int, help="total optimizer steps")
+    budget.add_argument("--steps", type=_int_at_least(1), help="total optimizer steps")
     budget.add_argument("--seconds", type=_positive_float, help="wall-time budget in seconds")
     s.add_argument("--float32", action="store_true", help="train in single precision")
     s.add_argument("-q", "--quiet", action="store_true", help="print only the result")

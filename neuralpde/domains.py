@@ -98,10 +98,10 @@ def _as_corner(value: float | Sequence[float], name: str) -> np.ndarray:
     return arr
 
 
-def _check_unit(unit: np.ndarray, width: int, what: str) -> np.ndarray:
+def _check_unit(unit: np.ndarray, width: int, what: str, kind: str = "unit points") -> np.ndarray:
     unit = np.asarray(unit, dtype=float)
     if unit.ndim != 2 or unit.shape[1] != width:
-        raise ValueError(f"{what} expects unit points of shape (N, {width}), got {unit.shape}")
+        raise ValueError(f"{what} expects {kind} of shape (N, {width}), got {unit.shape}")
     return unit
 
 

@@ -71,10 +71,7 @@ def _check_names(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
 
 
 def _check_points(points: np.ndarray, d: int, what: str) -> np.ndarray:
-    points = np.asarray(points, dtype=float)
-    if points.ndim != 2 or points.shape[1] != d:
-        raise ValueError(f"{what} expects points of shape (N, {d}), got {points.shape}")
-    return points
+    return _check_unit(points, d, what, kind="points")
 
 
 def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
