@@ -8,6 +8,7 @@ steps, peak resident memory, and the target it must reach. The table is written 
 
     python benchmarks/accuracy.py                  # all of B1-B4 and B6
     python benchmarks/accuracy.py --only poisson2d_sine --seed 1
+    python benchmarks/accuracy.py --suite geometry   # other domains and conditions
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ CASES = [
     ("B3", "heat2d", 1e-2, 300.0),
     ("B4", "wave1d", 5e-2, 600.0),
     ("B6", "poisson5d", 1e-3, 300.0),
+]
+
+# Geometry and conditions: manufactured solutions on other domains and with other conditions.
+GEOMETRY_CASES = [
+    ("G1", "neumann_square", 1e-3, 300.0),
+    ("G2", "robin_square", 1e-3, 300.0),
+    ("G3", "poisson_disk", 1e-3, 300.0),
+    ("G4", "poisson_lshape", 1e-3, 300.0),
+    ("G5", "poisson_holes", 1e-3, 300.0),
+    ("G6", "poisson_mesh", 1e-3, 300.0),
 ]
 
 
@@ -104,6 +115,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="catalog names to run (default: all)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--suite",
+        choices=("accuracy", "geometry"),
+        default="accuracy",
+        help="accuracy: B1-B4, B6; geometry: other domains and boundary conditions",
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one case, print JSON
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
@@ -111,7 +128,8 @@ def main() -> int:
         print(json.dumps(run_one(args.one, args.seed)))
         return 0
 
-    cases = [c for c in CASES if not args.only or c[1] in args.only]
+    suite = CASES if args.suite == "accuracy" else GEOMETRY_CASES
+    cases = [c for c in suite if not args.only or c[1] in args.only]
     rows, ok = [], True
     for cid, name, tol, limit in cases:
         print(f"{cid} {name} ...", flush=True)
@@ -136,8 +154,14 @@ def main() -> int:
         rows.append((cid, name, tol, limit, r, passed))
 
     cmd = "python benchmarks/accuracy.py" + (f" --seed {args.seed}" if args.seed else "")
+    if args.suite != "accuracy":
+        cmd += f" --suite {args.suite}"
+    title = {
+        "accuracy": "catalog problems with default settings",
+        "geometry": "other domains and boundary conditions, manufactured solutions",
+    }[args.suite]
     lines = [
-        "## accuracy: catalog problems with default settings",
+        f"## {args.suite}: {title}",
         "",
         f"Command: `{cmd}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
@@ -161,7 +185,7 @@ def main() -> int:
         )
     table = "\n".join(lines)
     if not args.no_write and not args.only:
-        write_section(table, "accuracy")
+        write_section(table, args.suite)
         print(f"wrote {RESULTS.relative_to(ROOT)}")
     print(table)
     return 0 if ok else 1

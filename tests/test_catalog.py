@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from neuralpde.cli import load_problem_file
-from neuralpde.conditions import Dirichlet, Initial, InitialVelocity
-from neuralpde.operators import FieldValues, dt
+from neuralpde.conditions import Dirichlet, Initial, InitialVelocity, Neumann, Robin
+from neuralpde.operators import FieldValues, dt, grad
 from neuralpde.sampling import SobolSampler
 
 from .conftest import CATALOG
@@ -72,12 +72,18 @@ def test_exact_solution_has_zero_residual(path):
 def test_exact_solution_meets_the_conditions(path):
     problem = load_problem_file(str(path))["problem"]
     draw = SobolSampler(n_boundary=512, n_initial=256).draw(problem, seed=5)
-    for cond, pts in zip(problem.conditions, draw.condition_points, strict=True):
+    for cond, pts, nrm in zip(
+        problem.conditions, draw.condition_points, draw.condition_normals, strict=True
+    ):
         x = torch.as_tensor(pts, dtype=torch.float64)
         target = cond.value(x) if callable(cond.value) else torch.full((len(x),), cond.value)
         if isinstance(cond, InitialVelocity):
             u, xg = _field(problem, problem.exact, x)
             got = dt(u)
+        elif isinstance(cond, (Neumann, Robin)):
+            u, xg = _field(problem, problem.exact, x)
+            dn = (grad(u) * torch.as_tensor(nrm)).sum(dim=1)
+            got = dn if isinstance(cond, Neumann) else cond.a * u.value + cond.b * dn
         else:
             assert isinstance(cond, (Dirichlet, Initial))
             got = problem.exact(x)
