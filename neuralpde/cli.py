@@ -236,17 +236,23 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _solve(args: argparse.Namespace) -> int:
-    import torch
-
-    from .api import solve
+def _output_and_problem(args: argparse.Namespace) -> dict[str, Any]:
+    """Check that ``args.output`` can be written (before any work), then load the problem file."""
     from .io import check_writable
 
     try:
         check_writable(args.output)
     except OSError as exc:
         raise UsageError(str(exc)) from None
-    spec = load_problem_file(args.problem_file)
+    return load_problem_file(args.problem_file)
+
+
+def _solve(args: argparse.Namespace) -> int:
+    import torch
+
+    from .api import solve
+
+    spec = _output_and_problem(args)
     problem = spec["problem"]
     from .training import Trainer
 
@@ -280,14 +286,9 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from .io import check_writable
     from .reference import convergence_study, reference_checksum, save_reference
 
-    try:
-        check_writable(args.output)
-    except OSError as exc:
-        raise UsageError(str(exc)) from None
-    spec = load_problem_file(args.problem_file)
+    spec = _output_and_problem(args)
     problem = spec["problem"]
     opts = spec["reference"] or {}
     from .conditions import Dirichlet
