@@ -138,19 +138,30 @@ def _initial(spec: Spec, grid: Grid, boundary: BoundaryData) -> np.ndarray:
     return u
 
 
+def _march_setup(
+    spec: Spec, grid: Grid, steps: int
+) -> tuple[np.ndarray, float, _Interior, BoundaryData, NeumannData]:
+    """Time levels, step, interior evaluator and boundary data shared by the time-marchers."""
+    t0, t1 = spec.t_span
+    times = np.linspace(t0, t1, steps + 1)
+    faces = spec.box.boundary_parts
+    return (
+        times,
+        (t1 - t0) / steps,
+        _Interior(grid),
+        BoundaryData(grid, spec.dirichlet, faces, timed=True),
+        NeumannData(grid, spec.neumann, faces, timed=True),
+    )
+
+
 def solve_heat(
     spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder, method: str = "auto"
 ) -> tuple[dict, str]:
     """Crank–Nicolson; returns the full-grid values at the steps ``keep`` (or, when ``keep``
     is a :class:`Recorder`, its ``values``) and the linear-solver name."""
     eq = spec.equation
-    t0, t1 = spec.t_span
-    times = np.linspace(t0, t1, steps + 1)
-    dt = (t1 - t0) / steps
+    times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
-    inner = _Interior(grid)
-    boundary = BoundaryData(grid, spec.dirichlet, spec.box.boundary_parts, timed=True)
-    neumann = NeumannData(grid, spec.neumann, spec.box.boundary_parts, timed=True)
     div = spec.divergence_form
     L = None if div else laplacian(grid)
     constant = not callable(eq.kappa)
@@ -225,13 +236,8 @@ def solve_wave(spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder) 
     ``keep`` (or, when ``keep`` is a :class:`Recorder`, its ``values``). Raises ``ValueError``
     if ``|c| dt sqrt(sum 1/h^2) > 1`` at any step."""
     eq = spec.equation
-    t0, t1 = spec.t_span
-    times = np.linspace(t0, t1, steps + 1)
-    dt = (t1 - t0) / steps
+    times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
-    inner = _Interior(grid)
-    boundary = BoundaryData(grid, spec.dirichlet, spec.box.boundary_parts, timed=True)
-    neumann = NeumannData(grid, spec.neumann, spec.box.boundary_parts, timed=True)
     L = laplacian(grid)
     variable = callable(eq.c)
 
@@ -252,6 +258,7 @@ def solve_wave(spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder) 
     record = _recorder(grid, keep)
     u_old = _initial(spec, grid, boundary)
     record(0, u_old)
+    t0 = times[0]
     v0 = inner.eval(spec.velocity.value, t0, "InitialVelocity.value")
     u = boundary.lift(times[1])
     u[inner_idx] = u_old[inner_idx] + dt * v0 + 0.5 * dt**2 * accel(u_old, t0)
