@@ -264,6 +264,22 @@ def file_kind(path: str | os.PathLike) -> str:
     return kind
 
 
+def _read_common(f: h5py.File, version: int) -> dict[str, Any]:
+    """What solution and reference files share: header, grid coordinates, problem, provenance."""
+    names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
+    return {
+        "format_version": version,
+        "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
+        "created": _attr_str(f.attrs.get("created", "")),
+        "coordinates": list(names),
+        "coords": {n: f[n][()] for n in names},
+        "grid_shape": tuple(f["u"].shape),
+        "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
+        "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
+        "platform": _attr_str(f["provenance"].attrs["platform"]),
+    }
+
+
 def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
     """Read a solution file into plain Python and NumPy objects.
 
@@ -272,22 +288,13 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
     """
     f, _, version = _open(path, "solution")
     with f:
-        names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
-        out: dict[str, Any] = {
-            "format_version": version,
-            "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
-            "created": _attr_str(f.attrs.get("created", "")),
-            "coordinates": list(names),
-            "coords": {n: f[n][()] for n in names},
-            "grid_shape": tuple(f["u"].shape),
-            "architecture": json.loads(_attr_str(f["model"].attrs["architecture"])),
-            "dtype": _attr_str(f["model"].attrs["dtype"]),
-            "parameters": {k: v[()] for k, v in f["model/parameters"].items()},
-            "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
-            "metrics": {k: float(v) for k, v in f["metrics"].attrs.items()},
-            "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
-            "platform": _attr_str(f["provenance"].attrs["platform"]),
-        }
+        out = _read_common(f, version)
+        out.update(
+            architecture=json.loads(_attr_str(f["model"].attrs["architecture"])),
+            dtype=_attr_str(f["model"].attrs["dtype"]),
+            parameters={k: v[()] for k, v in f["model/parameters"].items()},
+            metrics={k: float(v) for k, v in f["metrics"].attrs.items()},
+        )
         tg = f["training"]
         out["training"] = {
             "history": {k: tg[k][()] for k in ("step", "time", "loss", "monitor")},
@@ -427,7 +434,6 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     """
     f, _, version = _open(path, "reference")
     with f:
-        names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
         cg = f["convergence"]
         table = _rows(cg, _LEVEL_KEYS)
         convergence: dict[str, Any] = {k: float(cg.attrs[k]) for k in _CONVERGENCE_ATTRS}
@@ -443,20 +449,12 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
                 else []
             ),
         )
-        out: dict[str, Any] = {
-            "format_version": version,
-            "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
-            "created": _attr_str(f.attrs.get("created", "")),
-            "checksum": _attr_str(f.attrs["checksum"]),
-            "coordinates": list(names),
-            "coords": {nm: f[nm][()] for nm in names},
-            "grid_shape": tuple(f["u"].shape),
-            "convergence": convergence,
-            "settings": json.loads(_attr_str(cg.attrs["settings"])),
-            "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
-            "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
-            "platform": _attr_str(f["provenance"].attrs["platform"]),
-        }
+        out = _read_common(f, version)
+        out.update(
+            checksum=_attr_str(f.attrs["checksum"]),
+            convergence=convergence,
+            settings=json.loads(_attr_str(cg.attrs["settings"])),
+        )
         if grid:
             out["u"] = f["u"][()]
     return out
