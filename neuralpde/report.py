@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +195,17 @@ def _order(p: object) -> str:
     return f"{p:.2f}" if isinstance(p, float) and math.isfinite(p) else _fmt(p)
 
 
+def _orders(rows: Sequence[Mapping], ratio: float) -> list[float | None]:
+    """Observed order between successive differences, log(d_{k-1} / d_k) / log(ratio)."""
+    out: list[float | None] = []
+    prev = None
+    for row in rows:
+        diff = row["difference"]
+        out.append(math.log(prev / diff) / math.log(ratio) if prev and diff and diff > 0 else None)
+        prev = diff
+    return out
+
+
 def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
     m = result.metrics
     grid = " × ".join(
@@ -246,18 +257,13 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
             "| n | h | dt | steps | difference | observed order |",
             "|---|---|---|---|---|---|",
         ]
-        prev = None
-        for row in table:
+        for row, order in zip(table, _orders(table, ratio), strict=True):
             diff = row["difference"]
-            order = None
-            if prev and diff and diff > 0:
-                order = math.log(prev / diff) / math.log(ratio)
             lines.append(
                 f"| {'×'.join(map(str, row['n']))} | {row['h']:.4g} | {_fmt(row['dt'])} | "
                 f"{_fmt(row['steps'])} | {_fmt(diff)} | "
                 f"{'—' if order is None else f'{order:.2f}'} |"
             )
-            prev = diff
     ext = (result.reference_info or {}).get("extrapolated_table")
     if ext:
         lines += [
@@ -268,17 +274,12 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
             "| levels | on n | difference | observed order |",
             "|---|---|---|---|",
         ]
-        prev = None
-        for row in ext:
+        for row, order in zip(ext, _orders(ext, ratio), strict=True):
             diff = row["difference"]
-            order = None
-            if prev and diff and diff > 0:
-                order = math.log(prev / diff) / math.log(ratio)
             lines.append(
                 f"| {' + '.join(map(str, row['levels']))} | {'×'.join(map(str, row['n']))} | "
                 f"{_fmt(diff)} | {'—' if order is None else f'{order:.2f}'} |"
             )
-            prev = diff
     lines += ["", "## Figures", ""]
     for name, caption in figures:
         lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
