@@ -10,18 +10,50 @@ in ``torch`` functions, and the operators below differentiate it:
     \Delta u = \sum_i \partial_{x_i}^2 u, \qquad \partial_t u, \qquad \partial_t^2 u,
 
 with derivatives over the space coordinates only (time is excluded from ``grad`` and
-``laplacian``). Derivatives are taken by reverse-mode automatic differentiation and stay
-differentiable with respect to the network's parameters; each first derivative is computed once
-and reused by every operator that needs it.
+``laplacian``). All derivatives stay differentiable with respect to the network's parameters.
+
+Two engines compute them, with the same answers to round-off:
+
+* **fused** (forward): for fields that propagate jets (SIREN, tanh MLP, input scaling; see
+  :mod:`neuralpde.fields.jet`), the value, gradient, Laplacian, :math:`\partial_t^2 u` and any
+  second derivative a residual uses come out of one forward pass. Which ones a residual needs is
+  found once per problem by :func:`derivative_plan`, which runs the residual on a few probe
+  points and records the operators it calls.
+* **autograd** (reverse, nested): the general fallback. Each first derivative is computed once and
+  reused; a derivative the fused pass did not provide (a third derivative, a user operator, or a
+  residual that asks for more than it did when probed) is taken this way from the same values.
+
+:func:`field_values` picks the engine (``"auto"`` takes the fused one when the field supports it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
+from torch import nn
 
-__all__ = ["FieldValues", "grad", "laplacian", "dt", "dtt", "partial", "value"]
+from .fields.jet import forward_jet, supports_jet
+
+__all__ = [
+    "FieldValues",
+    "DerivativePlan",
+    "derivative_plan",
+    "field_values",
+    "ENGINES",
+    "grad",
+    "laplacian",
+    "dt",
+    "dtt",
+    "partial",
+    "value",
+]
+
+ENGINES = ("auto", "fused", "autograd")
+
+# A second-order channel: "lap" (the space Laplacian) or (i, j) with i <= j for d2u/dx_i dx_j.
+SecondKey = str | tuple[int, int]
 
 
 class FieldValues:
@@ -37,41 +69,74 @@ class FieldValues:
         x: torch.Tensor,
         names: Sequence[str],
         time_index: int | None = None,
+        *,
+        gradient: torch.Tensor | None = None,
+        second: dict[SecondKey, torch.Tensor] | None = None,
+        plain: Callable[[], torch.Tensor] | None = None,
     ) -> None:
-        if value.ndim == 2 and value.shape[1] == 1:
-            value = value[:, 0]
-        if value.ndim != 1 or value.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"field values must have shape ({x.shape[0]},), got {tuple(value.shape)}"
-            )
+        value = _as_column(value, x)
         self.value = value
         self.x = x
         self.names = tuple(names)
         self.time_index = time_index
+        # derivatives computed by a fused pass: used as they are, never differentiated in x
+        self._fused_grad = gradient
+        self._fused: dict[SecondKey, torch.Tensor] = dict(second or {})
+        # the rest by autograd, from the values of a plain forward pass (``plain()``) when the
+        # values came from a fused pass, else from ``value``
+        self._plain = plain
+        self._plain_value: torch.Tensor | None = None if plain is not None else value
         self._grad: torch.Tensor | None = None
-        self._second: dict[int, torch.Tensor] = {}
+        self._second: dict[SecondKey, torch.Tensor] = {}
 
     # -- derivatives ------------------------------------------------------------------------
     @property
     def space_indices(self) -> list[int]:
         return [i for i in range(len(self.names)) if i != self.time_index]
 
-    def full_gradient(self) -> torch.Tensor:
-        """All first derivatives, shape ``(N, d)`` (space and time)."""
+    def _autograd_value(self) -> torch.Tensor:
+        if self._plain_value is None:
+            assert self._plain is not None
+            self._plain_value = _as_column(self._plain(), self.x)
+        return self._plain_value
+
+    def autograd_gradient(self) -> torch.Tensor:
+        """All first derivatives by reverse-mode autograd, shape ``(N, d)``."""
         if self._grad is None:
             if not self.x.requires_grad:
                 raise RuntimeError("derivatives need points created with requires_grad=True")
-            (g,) = torch.autograd.grad(
-                self.value, self.x, torch.ones_like(self.value), create_graph=True
-            )
+            v = self._autograd_value()
+            (g,) = torch.autograd.grad(v, self.x, torch.ones_like(v), create_graph=True)
             self._grad = g
         return self._grad
 
+    def autograd_mixed(self, i: int, j: int) -> torch.Tensor:
+        """The second derivative along columns ``i`` and ``j`` by nested autograd."""
+        key = (min(i, j), max(i, j))
+        if key not in self._second:
+            self._second[key] = _derivative(self.autograd_gradient()[:, key[0]], self.x)[:, key[1]]
+        return self._second[key]
+
+    def full_gradient(self) -> torch.Tensor:
+        """All first derivatives, shape ``(N, d)`` (space and time)."""
+        return self._fused_grad if self._fused_grad is not None else self.autograd_gradient()
+
     def second(self, i: int) -> torch.Tensor:
         """The pure second derivative along column ``i``, shape ``(N,)``."""
-        if i not in self._second:
-            self._second[i] = _derivative(self.full_gradient()[:, i], self.x)[:, i]
-        return self._second[i]
+        return self.mixed(i, i)
+
+    def mixed(self, i: int, j: int) -> torch.Tensor:
+        """The second derivative along columns ``i`` and ``j``, shape ``(N,)``."""
+        key = (min(i, j), max(i, j))
+        return self._fused[key] if key in self._fused else self.autograd_mixed(i, j)
+
+    def laplacian(self) -> torch.Tensor:
+        """The sum of the pure second derivatives over the space columns, shape ``(N,)``."""
+        if "lap" in self._fused:
+            return self._fused["lap"]
+        if "lap" not in self._second:
+            self._second["lap"] = torch.stack([self.second(i) for i in self.space_indices]).sum(0)
+        return self._second["lap"]
 
     def index(self, name: str) -> int:
         try:
@@ -146,6 +211,14 @@ def _derivative(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return h
 
 
+def _as_column(value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    if value.ndim == 2 and value.shape[1] == 1:
+        value = value[:, 0]
+    if value.ndim != 1 or value.shape[0] != x.shape[0]:
+        raise ValueError(f"field values must have shape ({x.shape[0]},), got {tuple(value.shape)}")
+    return value
+
+
 def _unwrap(a):
     return a.value if isinstance(a, FieldValues) else a
 
@@ -172,8 +245,7 @@ def grad(u: FieldValues) -> torch.Tensor:
 
 def laplacian(u: FieldValues) -> torch.Tensor:
     r"""Spatial Laplacian :math:`\Delta u = \sum_i \partial^2 u / \partial x_i^2`, shape (N,)."""
-    u = _check(u, "laplacian")
-    return torch.stack([u.second(i) for i in u.space_indices]).sum(0)
+    return _check(u, "laplacian").laplacian()
 
 
 def _time_index(u: FieldValues, op: str) -> int:
@@ -203,9 +275,117 @@ def partial(u: FieldValues, *names: str) -> torch.Tensor:
     if not names:
         raise ValueError("partial() needs at least one coordinate name, e.g. partial(u, 'x')")
     idx = [u.index(n) for n in names]
-    if len(idx) == 2 and idx[0] == idx[1]:
-        return u.second(idx[0])
-    out = u.full_gradient()[:, idx[0]]
-    for i in idx[1:]:
+    if len(idx) == 1:
+        return u.full_gradient()[:, idx[0]]
+    if len(idx) == 2:
+        return u.mixed(idx[0], idx[1])
+    out = u.autograd_mixed(idx[0], idx[1])  # differentiated again below: autograd throughout
+    for i in idx[2:]:
         out = _derivative(out, u.x)[:, i]
     return out
+
+
+# -- engines --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DerivativePlan:
+    r"""The derivatives a residual uses: first derivatives, and second-order channels.
+
+    ``second`` holds ``"lap"`` for the space Laplacian and ``(i, j)`` (``i <= j``) for
+    :math:`\partial^2 u / \partial x_i \partial x_j`.
+    """
+
+    gradient: bool = False
+    second: tuple[SecondKey, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.gradient and not self.second
+
+    def forms(self, dim: int, time_index: int | None) -> torch.Tensor:
+        """The channels' quadratic forms, shape ``(len(second), dim, dim)``, float64."""
+        out = torch.zeros(len(self.second), dim, dim, dtype=torch.float64)
+        for c, key in enumerate(self.second):
+            if key == "lap":
+                for i in range(dim):
+                    if i != time_index:
+                        out[c, i, i] = 1.0
+            else:
+                i, j = key
+                out[c, i, j] += 0.5
+                out[c, j, i] += 0.5
+        return out
+
+
+class _Recorder(FieldValues):
+    """Field values that note which derivatives are asked for (autograd underneath)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.asked_gradient = False
+        self.asked: list[SecondKey] = []
+
+    def full_gradient(self) -> torch.Tensor:
+        self.asked_gradient = True
+        return super().full_gradient()
+
+    def mixed(self, i: int, j: int) -> torch.Tensor:
+        key = (min(i, j), max(i, j))
+        if key not in self.asked:
+            self.asked.append(key)
+        return super().mixed(i, j)
+
+    def laplacian(self) -> torch.Tensor:
+        if "lap" not in self.asked:
+            self.asked.append("lap")
+        if "lap" not in self._second:  # computed without recording the pure derivatives
+            self._second["lap"] = torch.stack(
+                [self.autograd_mixed(i, i) for i in self.space_indices]
+            ).sum(0)
+        return self._second["lap"]
+
+
+def derivative_plan(
+    residual: Callable[[FieldValues, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    names: Sequence[str],
+    time_index: int | None = None,
+) -> DerivativePlan:
+    """Run ``residual`` on probe points ``x`` (a few points inside the domain) and record the
+    operators it applies to ``u``."""
+    xp = x.detach().to(torch.float64).clone().requires_grad_(True)
+    # a probe field whose derivatives of every order are non-zero
+    probe = torch.sin(xp @ torch.linspace(0.3, 0.9, xp.shape[1], dtype=xp.dtype) + 0.1)
+    u = _Recorder(probe, xp, names, time_index)
+    residual(u, xp)
+    second = tuple(u.asked)
+    return DerivativePlan(gradient=u.asked_gradient or bool(second), second=second)
+
+
+def field_values(
+    net: nn.Module,
+    x: torch.Tensor,
+    names: Sequence[str],
+    time_index: int | None = None,
+    plan: DerivativePlan | None = None,
+    engine: str = "auto",
+) -> FieldValues:
+    """Evaluate ``net`` at ``x`` with the derivatives in ``plan`` (for the residual operators).
+
+    ``engine`` is ``"auto"`` (fused when ``net`` supports it), ``"fused"`` (an error if it does
+    not) or ``"autograd"``. With ``plan=None`` or the autograd engine, derivatives are taken on
+    demand by autograd; ``x`` must then require gradients.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    fused = supports_jet(net)
+    if engine == "fused" and not fused:
+        raise ValueError(
+            f"engine='fused' needs a field that propagates derivatives forward (SIREN, MLP, "
+            f"InputScaling), got {type(net).__name__}; use engine='auto' or 'autograd'"
+        )
+    if engine == "autograd" or not fused or plan is None or plan.empty:
+        return FieldValues(net(x), x, names, time_index)
+    forms = plan.forms(x.shape[1], time_index)
+    u, g, q = forward_jet(net, x, forms)
+    second = {key: q[:, c] for c, key in enumerate(plan.second)}
+    return FieldValues(u, x, names, time_index, gradient=g, second=second, plain=lambda: net(x))

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .jet import Jet
+
 __all__ = ["MLP", "MLPNet"]
 
 
@@ -33,6 +35,18 @@ class MLPNet(nn.Module):
         for layer in self.hidden:
             h = torch.tanh(layer(h))
         return self.out(h)
+
+    def supports_jet(self) -> bool:
+        return True
+
+    def jet(self, j: Jet) -> Jet:
+        """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
+        for layer in self.hidden:
+            j = j.linear(layer.weight, layer.bias)
+            t = torch.tanh(j.value)
+            dt = 1 - t * t
+            j = j.activate(t, dt, -2 * t * dt)
+        return j.linear(self.out.weight, self.out.bias)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .jet import Jet
+
 __all__ = ["Siren", "SirenNet"]
 
 
@@ -47,6 +49,15 @@ class SirenNet(nn.Module):
         for w0, layer in zip(self.w0, self.hidden, strict=True):
             h = torch.sin(w0 * layer(h))
         return self.out(h)
+
+    def supports_jet(self) -> bool:
+        return True
+
+    def jet(self, j: Jet) -> Jet:
+        """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
+        for w0, layer in zip(self.w0, self.hidden, strict=True):
+            j = j.linear(w0 * layer.weight, w0 * layer.bias).sine()
+        return j.linear(self.out.weight, self.out.bias)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .jet import Jet, supports_jet
+
 __all__ = ["InputScaling"]
 
 
@@ -30,3 +32,11 @@ class InputScaling(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0)
+
+    def supports_jet(self) -> bool:
+        return supports_jet(self.net)
+
+    def jet(self, j: Jet) -> Jet:
+        """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
+        width = self.upper - self.lower
+        return self.net.jet(j.scale_inputs(2.0 / width, -2.0 * self.lower / width - 1.0))

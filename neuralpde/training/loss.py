@@ -15,16 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..coefficients import evaluate
 from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
-from ..operators import FieldValues, dt, grad
+from ..operators import DerivativePlan, derivative_plan, dt, field_values, grad
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
-__all__ = ["Batch", "make_batch", "loss_terms"]
+__all__ = ["Batch", "make_batch", "loss_terms", "residual_plan"]
+
+_GRADIENT = DerivativePlan(gradient=True)
+_PROBE_POINTS = 8
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,13 @@ def make_batch(
     return Batch(tensor(points.interior).requires_grad_(True), cpts, targets, normals)
 
 
+def residual_plan(problem: Problem) -> DerivativePlan:
+    """The derivatives ``problem``'s residual uses, found on a few probe points in its domain."""
+    unit = np.random.default_rng(0).random((_PROBE_POINTS, problem.domain.dim))
+    x = torch.as_tensor(problem.domain.interior(unit), dtype=torch.float64)
+    return derivative_plan(problem.residual, x, problem.domain.names, problem.time_index)
+
+
 def _condition_defect(
     net: nn.Module,
     problem: Problem,
@@ -69,10 +80,12 @@ def _condition_defect(
     x: torch.Tensor,
     target: torch.Tensor,
     normals: torch.Tensor | None,
+    engine: str,
 ) -> torch.Tensor:
     if isinstance(cond, (InitialVelocity, Neumann, Robin, Periodic)):
         x = x.detach().requires_grad_(True)
-        u = FieldValues(net(x), x, problem.domain.names, problem.time_index)
+        names, ti = problem.domain.names, problem.time_index
+        u = field_values(net, x, names, ti, _GRADIENT, engine)
         if isinstance(cond, InitialVelocity):
             return dt(u) - target
         if isinstance(cond, Periodic):  # first half on part_a, second half its partners
@@ -88,10 +101,23 @@ def _condition_defect(
     return net(x)[:, 0] - target
 
 
-def loss_terms(net: nn.Module, problem: Problem, batch: Batch) -> tuple[torch.Tensor, dict]:
-    """Total loss and its unweighted terms (``residual`` and one per condition)."""
+def loss_terms(
+    net: nn.Module,
+    problem: Problem,
+    batch: Batch,
+    *,
+    engine: str = "auto",
+    plan: DerivativePlan | None = None,
+) -> tuple[torch.Tensor, dict]:
+    """Total loss and its unweighted terms (``residual`` and one per condition).
+
+    ``engine`` chooses how derivatives are computed (see :func:`neuralpde.operators.field_values`);
+    ``plan`` is the residual's :func:`residual_plan`, found here when not given.
+    """
     x = batch.interior
-    u = FieldValues(net(x), x, problem.domain.names, problem.time_index)
+    if plan is None and engine != "autograd":
+        plan = residual_plan(problem)
+    u = field_values(net, x, problem.domain.names, problem.time_index, plan, engine)
     r = problem.residual(u, x)
     if r.shape != (x.shape[0],):
         raise ValueError(
@@ -111,7 +137,7 @@ def loss_terms(net: nn.Module, problem: Problem, batch: Batch) -> tuple[torch.Te
             strict=True,
         )
     ):
-        e = _condition_defect(net, problem, cond, pts, target, nrm)
+        e = _condition_defect(net, problem, cond, pts, target, nrm, engine)
         term = (e**2).mean()
         terms[f"{type(cond).__name__.lower()}_{i}"] = term
         total = total + cond.weight * term

@@ -19,9 +19,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..fields.jet import supports_jet
+from ..operators import ENGINES
 from ..problem import Problem
 from ..sampling import Sampler
-from .loss import Batch, loss_terms, make_batch
+from .loss import Batch, loss_terms, make_batch, residual_plan
 
 __all__ = ["Trainer", "TrainResult"]
 
@@ -62,6 +64,10 @@ class Trainer:
         Record (and log) the history every this many steps.
     progress:
         Show a progress bar; ``None`` shows it only when standard error is a terminal.
+    derivatives:
+        How the residual's derivatives are computed: ``"auto"`` (one fused forward pass when
+        the field supports it, else autograd), ``"fused"`` or ``"autograd"`` (nested
+        reverse mode). Both give the same values to round-off; see :mod:`neuralpde.operators`.
     """
 
     adam_steps: int = 2000
@@ -74,6 +80,7 @@ class Trainer:
     lbfgs_history: int = 50
     log_every: int = 100
     progress: bool | None = None
+    derivatives: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("adam_steps", "lbfgs_steps"):
@@ -94,6 +101,8 @@ class Trainer:
             raise ValueError(f"adam_fraction must be in (0, 1], got {self.adam_fraction!r}")
         if not (isinstance(self.tol, (int, float)) and self.tol >= 0):
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
+        if self.derivatives not in ENGINES:
+            raise ValueError(f"derivatives must be one of {ENGINES}, got {self.derivatives!r}")
         for name in ("lbfgs_history", "log_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -181,6 +190,17 @@ class Trainer:
             leave=False,
             dynamic_ncols=True,
         )
+        engine = self.derivatives
+        plan = None if engine == "autograd" else residual_plan(problem)
+        if engine == "fused" and not supports_jet(net):
+            raise ValueError(
+                f"derivatives='fused' needs a field that propagates derivatives forward (SIREN, "
+                f"MLP, InputScaling), got {type(net).__name__}; use 'auto' or 'autograd'"
+            )
+
+        def compute_loss() -> torch.Tensor:
+            return loss_terms(net, problem, batch, engine=engine, plan=plan)[0]
+
         batch = draw(0)
         params = [p for p in net.parameters() if p.requires_grad]
         loss_value = math.inf
@@ -197,7 +217,7 @@ class Trainer:
                     round_ += 1
                     batch = draw(round_)
                 opt.zero_grad(set_to_none=True)
-                loss, _ = loss_terms(net, problem, batch)
+                loss = compute_loss()
                 loss_value = float(loss.detach())
                 if not finite(loss_value):
                     break
@@ -232,7 +252,7 @@ class Trainer:
 
             def closure() -> torch.Tensor:
                 opt.zero_grad(set_to_none=True)
-                loss, _ = loss_terms(net, problem, batch)
+                loss = compute_loss()
                 loss.backward()
                 return loss.detach()
 
@@ -255,7 +275,7 @@ class Trainer:
                 done += advanced
                 state["step"] += advanced
                 bar.update(advanced)
-                current = current_loss(net, problem, batch)
+                current = float(compute_loss().detach())
                 if not finite(current):
                     break
                 loss_value = current
@@ -284,12 +304,6 @@ class Trainer:
         if status in ("diverged", "stalled"):
             log.warning(message)
         return TrainResult(status, message, state["step"], hist, timings)
-
-
-def current_loss(net: nn.Module, problem: Problem, batch: Batch) -> float:
-    """The loss at the current parameters, as a number."""
-    loss, _ = loss_terms(net, problem, batch)
-    return float(loss.detach())
 
 
 _MESSAGES = {

@@ -1,0 +1,204 @@
+"""The fused (forward) derivative engine against nested autograd."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import neuralpde as npde
+from neuralpde.fields import MLP, InputScaling, Siren
+from neuralpde.fields.jet import _SineJet, forward_jet, supports_jet
+from neuralpde.operators import (
+    DerivativePlan,
+    derivative_plan,
+    field_values,
+    laplacian,
+    partial,
+)
+from neuralpde.training import make_batch
+from neuralpde.training.loss import loss_terms, residual_plan
+
+PI = math.pi
+SQ = npde.Rectangle((0.0, 0.0), (1.0, 2.0))
+ST = npde.SpaceTime(SQ, t_span=(0.0, 0.5))
+LINE_T = npde.SpaceTime(npde.Interval(-1.0, 1.0), t_span=(0.0, 1.0))
+
+
+def _net(spec, domain, dtype=torch.float64, seed=0):
+    torch.manual_seed(seed)
+    lo, hi = domain.bounds
+    return InputScaling(spec.build(domain.dim), lo.tolist(), hi.tolist()).to(dtype)
+
+
+def _hessian(u, x):
+    (g,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+    rows = [torch.autograd.grad(g[:, i].sum(), x, create_graph=True)[0] for i in range(x.shape[1])]
+    return g, torch.stack(rows, 1)
+
+
+@pytest.mark.parametrize("spec", [Siren(width=24, depth=3, w0=3.0), MLP(width=24, depth=3)])
+@pytest.mark.parametrize(
+    "forms",
+    [
+        [[[1, 0, 0], [0, 1, 0], [0, 0, 0]]],  # Laplacian in (x, y)
+        [[[1, 0, 0], [0, 1, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 0, 1]]],  # and d2/dt2
+        [[[0, 0.5, 0], [0.5, 0, 0], [0, 0, 0]]],  # mixed d2/dxdy
+        [[[2.0, 0.3, 0], [0.3, 1.0, 0], [0, 0, 0]]],  # an anisotropic tensor
+        [],  # first derivatives only
+    ],
+)
+def test_forward_jet_matches_autograd(spec, forms):
+    net = _net(spec, ST)
+    x = torch.rand(40, 3, dtype=torch.float64, requires_grad=True)
+    C = torch.tensor(forms, dtype=torch.float64).reshape(-1, 3, 3)
+    u, g, q = forward_jet(net, x, C)
+    ua = net(x)[:, 0]
+    ga, H = _hessian(ua, x)
+    qa = torch.einsum("cij,nij->nc", C, H)
+    assert torch.allclose(u, ua, atol=1e-13, rtol=0)
+    assert torch.allclose(g, ga, atol=1e-12, rtol=0)
+    assert q.shape == (40, C.shape[0])
+    assert torch.allclose(q, qa, atol=1e-11, rtol=0)
+    # and the gradients with respect to the parameters agree
+    params = list(net.parameters())
+    la = (ua**2).sum() + (ga**2).sum() + (qa**2).sum()
+    lf = (u**2).sum() + (g**2).sum() + (q**2).sum()
+    for a, b in zip(torch.autograd.grad(lf, params), torch.autograd.grad(la, params), strict=True):
+        assert torch.allclose(a, b, atol=1e-10 * (1 + float(b.abs().max())), rtol=0)
+
+
+def test_sine_step_backward_is_the_derivative_of_its_forward():
+    torch.manual_seed(1)
+    diag = torch.tensor([[1.0, 0.5], [0.0, 2.0]], dtype=torch.float64)
+    z = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    full = torch.randn(4, 6, 5, dtype=torch.float64, requires_grad=True)  # 2 grads + 2 channels
+    first = torch.randn(2, 1, 5, dtype=torch.float64, requires_grad=True)  # shared by points
+    for deriv in (full, first):
+        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, diag), (z, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, diag)[1], (z, deriv))
+
+
+def test_float32_fused_agrees_with_float64():
+    net = _net(Siren(width=32, depth=3), SQ)
+    x = torch.rand(100, 2, dtype=torch.float64)
+    C = torch.eye(2, dtype=torch.float64)[None]
+    with torch.no_grad():
+        u64, _, q64 = forward_jet(net, x, C)
+        u32, _, q32 = forward_jet(net.float(), x.float(), C)
+    assert u32.dtype == torch.float32
+    assert float((q32.double() - q64).abs().max()) < 1e-4 * float(q64.abs().max())
+
+
+def _problems():
+    f = lambda x: torch.sin(PI * x[:, 0]) * x[:, 1]  # noqa: E731
+    kappa = lambda x: 1.0 + 0.5 * torch.sin(x[:, 0])  # noqa: E731
+    return {
+        "poisson": npde.Problem(SQ, npde.Poisson(f=f), [npde.Dirichlet(0.0)]),
+        "helmholtz": npde.Problem(SQ, npde.Helmholtz(k=3.0, f=f), [npde.Neumann(0.0)]),
+        "heat": npde.Problem(
+            ST, npde.Heat(kappa=0.3, f=f), [npde.Dirichlet(0.0), npde.Initial(0.0)]
+        ),
+        "heat_divergence": npde.Problem(
+            ST,
+            npde.Heat(kappa=kappa, divergence_form=True),
+            [npde.Robin(0.0, a=1.0, b=0.5), npde.Initial(0.0)],
+        ),
+        "heat_tensor": npde.Problem(
+            ST, npde.Heat(kappa=[[1.0, 0.4], [0.4, 2.0]]), [npde.Dirichlet(0.0), npde.Initial(0.0)]
+        ),
+        "wave": npde.Problem(
+            LINE_T,
+            npde.Wave(c=2.0, f=f),
+            [npde.Dirichlet(0.0), npde.Initial(0.0), npde.InitialVelocity(0.0)],
+        ),
+        "custom_mixed": npde.Problem(
+            SQ,
+            lambda u, x: partial(u, "x", "y") + u**3 - laplacian(u) * partial(u, "x"),
+            [npde.Dirichlet(0.0)],
+        ),
+        "custom_third": npde.Problem(
+            SQ, lambda u, x: partial(u, "x", "x", "y") - laplacian(u), [npde.Dirichlet(0.0)]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_problems()))
+@pytest.mark.parametrize("spec", [Siren(width=32, depth=3, w0=2.0), MLP(width=16, depth=2)])
+def test_loss_and_parameter_gradients_match_between_engines(name, spec):
+    problem = _problems()[name]
+    net = _net(spec, problem.domain)
+    sampler = npde.SobolSampler(n_interior=256, n_boundary=64, n_initial=64)
+    batch = make_batch(problem, sampler.draw(problem, 0, 0), torch.float64, "cpu")
+    out = {}
+    for engine in ("fused", "autograd"):
+        net.zero_grad()
+        loss, terms = loss_terms(net, problem, batch, engine=engine)
+        loss.backward()
+        terms = {k: float(v.detach()) for k, v in terms.items()}
+        out[engine] = (terms, [p.grad.clone() for p in net.parameters()])
+    (tf, gf), (ta, ga) = out["fused"], out["autograd"]
+    for k in ta:
+        assert tf[k] == pytest.approx(ta[k], rel=1e-11, abs=1e-14), k
+    for a, b in zip(gf, ga, strict=True):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-11 * (1 + float(b.abs().max())))
+
+
+def test_plans_record_what_residuals_use():
+    p = _problems()
+    assert residual_plan(p["poisson"]) == DerivativePlan(True, ("lap",))
+    assert residual_plan(p["heat"]) == DerivativePlan(True, ("lap",))
+    assert residual_plan(p["wave"]).second == ((1, 1), "lap")
+    assert set(residual_plan(p["heat_tensor"]).second) == {(0, 0), (0, 1), (1, 1)}
+    assert residual_plan(p["custom_mixed"]) == DerivativePlan(True, ((0, 1), "lap"))
+    assert derivative_plan(lambda u, x: u * 2.0, torch.rand(4, 2), "xy").empty
+    forms = residual_plan(p["wave"]).forms(2, 1)
+    assert forms.tolist() == [[[0, 0], [0, 1]], [[1, 0], [0, 0]]]
+
+
+def test_derivatives_outside_the_plan_fall_back_to_autograd():
+    net = _net(Siren(width=16, depth=2), SQ)
+    x = torch.rand(30, 2, dtype=torch.float64, requires_grad=True)
+    plan = DerivativePlan(True, ("lap",))
+    fused = field_values(net, x, "xy", None, plan, "fused")
+    ref = field_values(net, x, "xy", None, None, "autograd")
+    for f in (
+        lambda u: partial(u, "x", "y"),
+        lambda u: partial(u, "x", "x", "y"),
+        lambda u: partial(u, "y", "y"),
+    ):
+        assert torch.allclose(f(fused), f(ref), atol=1e-11, rtol=0)
+
+
+class _Plain(nn.Module):
+    def forward(self, x):
+        return (x**2).sum(1, keepdim=True)
+
+
+def test_engine_choice_and_errors():
+    x = torch.rand(10, 2, dtype=torch.float64, requires_grad=True)
+    plan = DerivativePlan(True, ("lap",))
+    assert not supports_jet(_Plain())
+    assert supports_jet(_net(MLP(width=4, depth=1), SQ))
+    u = field_values(_Plain(), x, "xy", None, plan, "auto")  # falls back
+    assert torch.allclose(laplacian(u), torch.full((10,), 4.0, dtype=torch.float64))
+    with pytest.raises(ValueError, match="engine='fused' needs a field"):
+        field_values(_Plain(), x, "xy", None, plan, "fused")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        field_values(_Plain(), x, "xy", None, plan, "forward")
+    with pytest.raises(ValueError, match="derivatives must be one of"):
+        npde.Trainer(derivatives="fast")
+    with pytest.raises(ValueError, match=r"forms must have shape \(c, 2, 2\)"):
+        forward_jet(_net(MLP(width=4, depth=1), SQ), x, torch.zeros(1, 3, 3))
+
+
+def test_training_is_the_same_with_either_engine():
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=128, n_boundary=32)
+    losses = {}
+    for engine in ("fused", "autograd"):
+        net = _net(Siren(width=16, depth=2), SQ)
+        trainer = npde.Trainer(adam_steps=20, lbfgs_steps=10, derivatives=engine, progress=False)
+        res = trainer.fit(net, problem, sampler, dtype=torch.float64)
+        losses[engine] = res.history["loss"][-1]
+    assert losses["fused"] == pytest.approx(losses["autograd"], rel=1e-6)
