@@ -18,6 +18,7 @@ usage error (bad arguments or files).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -174,6 +175,12 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", type=_int_at_least(1), help="total optimizer steps")
     budget.add_argument("--seconds", type=_positive_float, help="wall-time budget in seconds")
     s.add_argument("--float32", action="store_true", help="train in single precision")
+    s.add_argument(
+        "--derivatives",
+        choices=("auto", "fused", "autograd"),
+        help="how residual derivatives are computed (default: the problem file's trainer, "
+        "else auto: one fused forward pass where the field supports it)",
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
     r = sub.add_parser(
@@ -259,6 +266,8 @@ def _solve(args: argparse.Namespace) -> int:
     trainer = spec["trainer"] or Trainer()
     if args.steps or args.seconds:
         trainer = trainer.with_budget(steps=args.steps, seconds=args.seconds)
+    if args.derivatives:
+        trainer = dataclasses.replace(trainer, derivatives=args.derivatives)
     dtype = torch.float32 if args.float32 else (spec["dtype"] or torch.float64)
     if not args.quiet:
         print(

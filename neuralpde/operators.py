@@ -28,6 +28,7 @@ Two engines compute them, with the same answers to round-off:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -303,17 +304,22 @@ class DerivativePlan:
 
     def forms(self, dim: int, time_index: int | None) -> torch.Tensor:
         """The channels' quadratic forms, shape ``(len(second), dim, dim)``, float64."""
-        out = torch.zeros(len(self.second), dim, dim, dtype=torch.float64)
-        for c, key in enumerate(self.second):
-            if key == "lap":
-                for i in range(dim):
-                    if i != time_index:
-                        out[c, i, i] = 1.0
-            else:
-                i, j = key
-                out[c, i, j] += 0.5
-                out[c, j, i] += 0.5
-        return out
+        return _forms(self.second, dim, time_index).clone()
+
+
+@functools.lru_cache(maxsize=64)
+def _forms(second: tuple[SecondKey, ...], dim: int, time_index: int | None) -> torch.Tensor:
+    out = torch.zeros(len(second), dim, dim, dtype=torch.float64)
+    for c, key in enumerate(second):
+        if key == "lap":
+            for i in range(dim):
+                if i != time_index:
+                    out[c, i, i] = 1.0
+        else:
+            i, j = key
+            out[c, i, j] += 0.5
+            out[c, j, i] += 0.5
+    return out
 
 
 class _Recorder(FieldValues):

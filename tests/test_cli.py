@@ -135,3 +135,19 @@ def test_bad_budget_is_a_usage_error(tmp_path, args):
     with pytest.raises(SystemExit) as e:
         main(["solve", B1, "-o", str(tmp_path / "o.h5"), *args])
     assert e.value.code == 2
+
+
+def test_derivatives_option_picks_the_engine(tmp_path, capsys, small_b1):
+    losses = {}
+    for engine in ("fused", "autograd"):
+        out = tmp_path / f"{engine}.h5"
+        argv = ["solve", small_b1, "-o", str(out), "--steps", "10", "--derivatives", engine, "-q"]
+        assert main(argv) == 0
+        record = npde.load(out).record
+        assert record["training"]["settings"]["trainer"]["derivatives"] == engine
+        losses[engine] = record["training"]["history"]["loss"][-1]
+    capsys.readouterr()
+    assert losses["fused"] == pytest.approx(losses["autograd"], rel=1e-6)
+    with pytest.raises(SystemExit) as e:
+        main(["solve", small_b1, "-o", str(tmp_path / "x.h5"), "--derivatives", "forward"])
+    assert e.value.code == 2

@@ -151,7 +151,15 @@ class Trainer:
         adam_deadline = deadline
         if self.seconds is not None and self.lbfgs_steps > 0:
             adam_deadline = start + self.adam_fraction * float(self.seconds)
-        hist: dict[str, list] = {"step": [], "time": [], "loss": [], "phase": [], "monitor": []}
+        # "time" is wall time since the start; "train_time" leaves out the monitor's own time
+        hist: dict[str, list] = {
+            "step": [],
+            "time": [],
+            "train_time": [],
+            "loss": [],
+            "phase": [],
+            "monitor": [],
+        }
         timings = {"sampling": 0.0, "adam": 0.0, "lbfgs": 0.0, "monitor": 0.0}
         state = {"step": 0, "good": copy.deepcopy(net.state_dict()), "status": None}
 
@@ -167,6 +175,7 @@ class Trainer:
             timings["monitor"] += time.perf_counter() - t
             hist["step"].append(state["step"])
             hist["time"].append(time.perf_counter() - start)
+            hist["train_time"].append(hist["time"][-1] - timings["monitor"])
             hist["loss"].append(loss)
             hist["phase"].append(phase)
             hist["monitor"].append(m)

@@ -1,0 +1,224 @@
+"""Training-step time: fused forward derivatives against nested reverse-mode autograd.
+
+For each built-in equation (the catalog problems B1-B4: Poisson, Helmholtz, heat, wave), a SIREN
+of depth 4 and width 128, 8192 interior collocation points (plus 1024 boundary and 1024 initial
+points), in float32 and float64, one training step is ``zero_grad`` + loss + ``backward`` + an
+Adam step. Each configuration runs in its own process (so that its peak memory is its own): 3
+warm-up steps, then the median of 15 timed steps. The floating-point work of a step is counted
+by the PyTorch profiler (matrix products, forward and backward); the machine's matrix-product
+throughput is measured in the same run (the median of 4096 x 4096 products in each precision),
+and each step's achieved GFLOP/s is compared with it.
+
+    python benchmarks/step_time.py                    # CPU, writes benchmarks/RESULTS.md
+    python benchmarks/step_time.py --device cuda      # on a GPU (section "step_time_cuda")
+    python benchmarks/step_time.py --only heat2d --dtypes float32 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import ROOT, machine, write_section  # noqa: E402
+
+CASES = [
+    ("Poisson", "poisson2d_sine"),
+    ("Helmholtz", "helmholtz2d"),
+    ("Heat", "heat2d"),
+    ("Wave", "wave1d"),
+]
+ENGINES = ("fused", "autograd")
+WIDTH, DEPTH, N_INTERIOR, N_BOUNDARY, N_INITIAL = 128, 4, 8192, 1024, 1024
+WARMUP, STEPS = 3, 15
+
+
+def _sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(dtype_name: str, device: str, n: int = 4096, repeats: int = 10) -> float:
+    """Median GFLOP/s of an ``n x n`` by ``n x n`` matrix product."""
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    a = torch.randn(n, n, dtype=dtype, device=device)
+    b = torch.randn(n, n, dtype=dtype, device=device)
+    for _ in range(2):
+        a @ b
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t = time.perf_counter()
+        a @ b
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def run_one(name: str, dtype_name: str, engine: str, device: str) -> dict:
+    """Time one configuration in this process."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    import neuralpde as npde
+    from neuralpde.cli import load_problem_file
+    from neuralpde.fields import InputScaling
+    from neuralpde.training.loss import loss_terms, make_batch, residual_plan
+
+    dtype = getattr(torch, dtype_name)
+    problem = load_problem_file(str(ROOT / "problems" / f"{name}.py"))["problem"]
+    lo, hi = problem.domain.bounds
+    torch.manual_seed(0)
+    field = npde.Siren(width=WIDTH, depth=DEPTH)
+    net = InputScaling(field.build(problem.domain.dim), lo.tolist(), hi.tolist())
+    net = net.to(dtype=dtype, device=device)
+    sampler = npde.SobolSampler(n_interior=N_INTERIOR, n_boundary=N_BOUNDARY, n_initial=N_INITIAL)
+    batch = make_batch(problem, sampler.draw(problem, 0, 0), dtype, device)
+    plan = residual_plan(problem)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+
+    def step(parts: list | None = None) -> None:
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss, _ = loss_terms(net, problem, batch, engine=engine, plan=plan)
+        _sync(device)
+        t1 = time.perf_counter()
+        loss.backward()
+        _sync(device)
+        t2 = time.perf_counter()
+        opt.step()
+        _sync(device)
+        if parts is not None:
+            parts.append((t1 - t0, t2 - t1, time.perf_counter() - t2))
+
+    for _ in range(WARMUP):
+        step()
+    times, parts = [], []
+    for _ in range(STEPS):
+        _sync(device)
+        t = time.perf_counter()
+        step(parts)
+        times.append(time.perf_counter() - t)
+    activities = [ProfilerActivity.CPU]
+    with profile(activities=activities, with_flops=True) as prof:
+        step()
+    flops = sum(e.flops for e in prof.key_averages())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if device.startswith("cuda"):
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    return {
+        "name": name,
+        "dtype": dtype_name,
+        "engine": engine,
+        "ms": 1000 * statistics.median(times),
+        "ms_min": 1000 * min(times),
+        # forward (network, derivatives, residual and loss), backward, optimizer
+        "parts_ms": [1000 * statistics.median(p) for p in zip(*parts, strict=True)],
+        "gflop": flops / 1e9,
+        "peak_mb": peak,
+    }
+
+
+def _parts(r: dict) -> str:
+    return " / ".join(f"{p:.1f}" for p in r["parts_ms"]) + " ms"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="catalog names to run (default: B1-B4)")
+    ap.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # internal: name dtype engine
+    ap.add_argument("--matmul", help=argparse.SUPPRESS)  # internal: dtype
+    ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(*args.one, args.device)))
+        return 0
+    if args.matmul:
+        print(json.dumps(matmul_gflops(args.matmul, args.device)))
+        return 0
+
+    def sub(*extra: str) -> object:
+        cmd = [sys.executable, __file__, "--device", args.device, *extra]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            sys.stderr.write(out.stderr)
+            raise SystemExit(1)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    peak_gflops = {d: sub("--matmul", d) for d in args.dtypes}
+    for d, g in peak_gflops.items():
+        print(f"matrix product {d}: {g:.1f} GFLOP/s", flush=True)
+    rows = []
+    for label, name in CASES:
+        if args.only and name not in args.only:
+            continue
+        for d in args.dtypes:
+            res = {e: sub("--one", name, d, e) for e in ENGINES}
+            f, a = res["fused"], res["autograd"]
+            speedup = a["ms"] / f["ms"]
+            rate = f["gflop"] / (f["ms"] / 1000)
+            rows.append((label, name, d, f, a, speedup, rate, rate / peak_gflops[d]))
+            print(
+                f"{label:9s} {d}: fused {f['ms']:.1f} ms, autograd {a['ms']:.1f} ms, "
+                f"x{speedup:.2f}; fused {rate:.1f} GFLOP/s = {100 * rate / peak_gflops[d]:.0f}% "
+                f"of the matrix product; peak {f['peak_mb']:.0f} / {a['peak_mb']:.0f} MB",
+                flush=True,
+            )
+    # matrix-product throughput once more, after the runs, to show the machine did not change
+    after = {d: sub("--matmul", d) for d in args.dtypes}
+
+    mem = "peak GPU memory allocated" if args.device.startswith("cuda") else "peak resident memory"
+    lines = [
+        f"## step_time: training-step time, fused vs nested autograd ({args.device})",
+        "",
+        f"Command: `python benchmarks/step_time.py"
+        f"{'' if args.device == 'cpu' else ' --device ' + args.device}`  ",
+        f"Date: {dt.date.today().isoformat()}  ",
+        f"Machine: {machine()}",
+        "",
+        f"SIREN {DEPTH}x{WIDTH}, {N_INTERIOR} interior points (+ {N_BOUNDARY} boundary, "
+        f"{N_INITIAL} initial), one step = loss + backward + Adam; median of {STEPS} steps, each "
+        "configuration in its own process; 'forward' includes the derivatives, residual and "
+        "loss. GFLOP counted by the PyTorch profiler (matrix "
+        "products, forward and backward). Matrix-product throughput measured in the same run "
+        "(4096 x 4096): "
+        + ", ".join(
+            f"{d} {peak_gflops[d]:.1f} GFLOP/s before, {after[d]:.1f} after" for d in args.dtypes
+        )
+        + ".",
+        "",
+        f"| equation | problem | precision | fused | autograd | speed-up | fused GFLOP/step | "
+        f"fused GFLOP/s | of matrix product | fused: forward / backward / Adam | "
+        f"autograd: forward / backward / Adam | {mem} fused / autograd |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, name, d, f, a, speedup, rate, frac in rows:
+        lines.append(
+            f"| {label} | {name} | {d} | {f['ms']:.1f} ms | {a['ms']:.1f} ms | "
+            f"{speedup:.2f}x | {f['gflop']:.2f} | {rate:.1f} | {100 * frac:.0f}% | "
+            f"{_parts(f)} | {_parts(a)} | {f['peak_mb']:.0f} / {a['peak_mb']:.0f} MB |"
+        )
+    table = "\n".join(lines)
+    key = "step_time" if args.device == "cpu" else f"step_time_{args.device.split(':')[0]}"
+    if not args.no_write and not args.only:
+        write_section(table, key)
+        print(f"wrote {(ROOT / 'benchmarks' / 'RESULTS.md').relative_to(ROOT)}")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
