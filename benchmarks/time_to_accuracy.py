@@ -12,7 +12,8 @@ machine, one after the other, each in its own process:
 Times are training wall time, excluding the time spent measuring errors. For each problem the
 benchmark reports DeepXDE's final error E, the first time each solver reached E, and their
 ratio. It writes ``benchmarks/time_to_accuracy.png`` (error against time) and the section
-``time_to_accuracy`` of ``benchmarks/RESULTS.md``. It needs DeepXDE:
+``time_to_accuracy`` of ``benchmarks/RESULTS.md``, and keeps the raw curves in
+``benchmarks/time_to_accuracy.json``. It needs DeepXDE:
 
     pip install -e ".[peers]"
     python benchmarks/time_to_accuracy.py                   # B1-B4, 300 s each side
@@ -40,6 +41,7 @@ CASES = [
     ("B4", "wave1d"),
 ]
 PLOT = ROOT / "benchmarks" / "time_to_accuracy.png"
+CURVES = ROOT / "benchmarks" / "time_to_accuracy.json"
 
 
 def run_neuralpde(name: str, seconds: float, seed: int) -> dict:
@@ -157,7 +159,14 @@ def main() -> int:
             flush=True,
         )
 
-    plot(results, PLOT, args.seconds)
+    write = not args.no_write and not args.only
+    if write:  # the plot, the raw curves and the table describe the full run only
+        plot(results, PLOT, args.seconds)
+        raw = {
+            cid: {"problem": name, "neuralpde": npd, "deepxde": dxd, "target": target}
+            for cid, name, npd, dxd, (target, *_) in results
+        }
+        CURVES.write_text(json.dumps(raw, indent=1) + "\n")
     lines = [
         "## time_to_accuracy: neuralpde defaults vs DeepXDE 1.15, same run",
         "",
@@ -188,7 +197,7 @@ def main() -> int:
     for cid, _, _, dxd, _ in results:
         lines.append(f"- {cid}: `{json.dumps(dxd['settings'], sort_keys=True)}`")
     table = "\n".join(lines)
-    if not args.no_write and not args.only:
+    if write:
         write_section(table, "time_to_accuracy")
         print(f"wrote {(ROOT / 'benchmarks' / 'RESULTS.md').relative_to(ROOT)}")
     print(table)

@@ -31,7 +31,7 @@ problem = npde.Problem(
 
 # Tuned settings.
 field = npde.Siren(width=64, depth=3, w0=3.0)
-sampler = npde.SobolSampler(n_interior=4096, n_boundary=1024, n_initial=1024)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1500, seconds=280.0)
+sampler = npde.SobolSampler(n_interior=1024, n_boundary=512, n_initial=512)
+trainer = npde.Trainer(adam_steps=50, lbfgs_steps=3000, seconds=280.0)
 dtype = torch.float32
 reference = {"n": 16, "levels": 4, "order": 2, "time_samples": 17, "extrapolate": True}
