@@ -160,6 +160,7 @@ def _int_at_least(low: int):
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .operators import ENGINES
 
     ap = argparse.ArgumentParser(
         prog="neuralpde", description="Solve PDEs with neural fields; results in HDF5."
@@ -177,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--float32", action="store_true", help="train in single precision")
     s.add_argument(
         "--derivatives",
-        choices=("auto", "fused", "autograd"),
+        choices=ENGINES,
         help="how residual derivatives are computed (default: the problem file's trainer, "
         "else auto: one fused forward pass where the field supports it)",
     )

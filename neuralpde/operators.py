@@ -113,7 +113,7 @@ class FieldValues:
 
     def autograd_mixed(self, i: int, j: int) -> torch.Tensor:
         """The second derivative along columns ``i`` and ``j`` by nested autograd."""
-        key = (min(i, j), max(i, j))
+        key = _pair(i, j)
         if key not in self._second:
             self._second[key] = _derivative(self.autograd_gradient()[:, key[0]], self.x)[:, key[1]]
         return self._second[key]
@@ -128,15 +128,16 @@ class FieldValues:
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
         """The second derivative along columns ``i`` and ``j``, shape ``(N,)``."""
-        key = (min(i, j), max(i, j))
+        key = _pair(i, j)
         return self._fused[key] if key in self._fused else self.autograd_mixed(i, j)
 
     def laplacian(self) -> torch.Tensor:
         """The sum of the pure second derivatives over the space columns, shape ``(N,)``."""
         if "lap" in self._fused:
             return self._fused["lap"]
-        if "lap" not in self._second:
-            self._second["lap"] = torch.stack([self.second(i) for i in self.space_indices]).sum(0)
+        if "lap" not in self._second:  # FieldValues.mixed: a recorder notes "lap" only
+            pure = [FieldValues.mixed(self, i, i) for i in self.space_indices]
+            self._second["lap"] = torch.stack(pure).sum(0)
         return self._second["lap"]
 
     def index(self, name: str) -> int:
@@ -210,6 +211,11 @@ def _derivative(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         g, x, torch.ones_like(g), create_graph=True, allow_unused=True, materialize_grads=True
     )
     return h
+
+
+def _pair(i: int, j: int) -> tuple[int, int]:
+    """The key of the second derivative along columns ``i`` and ``j`` (symmetric)."""
+    return (min(i, j), max(i, j))
 
 
 def _as_column(value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -335,7 +341,7 @@ class _Recorder(FieldValues):
         return super().full_gradient()
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
-        key = (min(i, j), max(i, j))
+        key = _pair(i, j)
         if key not in self.asked:
             self.asked.append(key)
         return super().mixed(i, j)
@@ -343,11 +349,7 @@ class _Recorder(FieldValues):
     def laplacian(self) -> torch.Tensor:
         if "lap" not in self.asked:
             self.asked.append("lap")
-        if "lap" not in self._second:  # computed without recording the pure derivatives
-            self._second["lap"] = torch.stack(
-                [self.autograd_mixed(i, i) for i in self.space_indices]
-            ).sum(0)
-        return self._second["lap"]
+        return super().laplacian()
 
 
 def derivative_plan(
