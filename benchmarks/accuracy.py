@@ -97,6 +97,16 @@ def machine() -> str:
     )
 
 
+def run_json(cmd: list[str]) -> dict:
+    """Run ``cmd`` and parse the last line of its standard output as JSON; on failure, show
+    its standard error and exit with status 1."""
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(1)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def write_section(text: str, key: str) -> None:
     """Replace (or append) the section between ``<!-- key:start -->`` and ``<!-- key:end -->``."""
     start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
@@ -133,16 +143,7 @@ def main() -> int:
     rows, ok = [], True
     for cid, name, tol, limit in cases:
         print(f"{cid} {name} ...", flush=True)
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", name, "--seed", str(args.seed)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            print(out.stderr, file=sys.stderr)
-            return 1
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_json([sys.executable, __file__, "--one", name, "--seed", str(args.seed)])
         passed = r["relative_l2"] <= tol and r["wall_s"] <= limit
         ok &= passed
         print(

@@ -21,13 +21,12 @@ import datetime as dt
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import ROOT, machine, write_section  # noqa: E402
+from accuracy import ROOT, machine, run_json, write_section  # noqa: E402
 
 CASES = [
     ("Poisson", "poisson2d_sine"),
@@ -151,12 +150,7 @@ def main() -> int:
         return 0
 
     def sub(*extra: str) -> object:
-        cmd = [sys.executable, __file__, "--device", args.device, *extra]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            sys.stderr.write(out.stderr)
-            raise SystemExit(1)
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_json([sys.executable, __file__, "--device", args.device, *extra])
 
     peak_gflops = {d: sub("--matmul", d) for d in args.dtypes}
     for d, g in peak_gflops.items():

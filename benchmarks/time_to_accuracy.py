@@ -27,12 +27,11 @@ import dataclasses
 import datetime as dt
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import ROOT, machine, write_section  # noqa: E402
+from accuracy import ROOT, machine, run_json, write_section  # noqa: E402
 
 CASES = [
     ("B1", "poisson2d_sine"),
@@ -85,14 +84,6 @@ def first_time_below(curve: list, target: float) -> float | None:
     return None
 
 
-def _json_from(cmd: list[str]) -> dict:
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr[-4000:])
-        raise SystemExit(out.returncode)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def plot(results: list, path: Path, seconds: float) -> None:
     import matplotlib
 
@@ -141,9 +132,9 @@ def main() -> int:
             continue
         common = ["--seconds", str(args.seconds), "--seed", str(args.seed)]
         print(f"{cid} {name}: neuralpde ...", flush=True)
-        npd = _json_from([sys.executable, __file__, "--one", name, *common])
+        npd = run_json([sys.executable, __file__, "--one", name, *common])
         print(f"{cid} {name}: DeepXDE ...", flush=True)
-        dxd = _json_from(
+        dxd = run_json(
             [sys.executable, str(ROOT / "benchmarks" / "deepxde_cases.py"), "--case", cid, *common]
         )
         target = dxd["final_error"]
