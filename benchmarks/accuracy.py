@@ -79,7 +79,8 @@ def run_one(name: str, seed: int) -> dict:
     }
 
 
-def machine() -> str:
+def machine(device: str = "cpu") -> str:
+    """Processor, cores, PyTorch and OS; with the GPU's name when ``device`` is a CUDA one."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -90,8 +91,11 @@ def machine() -> str:
         pass
     import torch
 
+    gpu = ""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        gpu = f"{torch.cuda.get_device_name(torch.device(device))} (CUDA {torch.version.cuda}), "
     return (
-        f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
+        f"{gpu}{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads), Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}"
     )

@@ -11,6 +11,7 @@ and each step's achieved GFLOP/s is compared with it.
 
     python benchmarks/step_time.py                    # CPU, writes benchmarks/RESULTS.md
     python benchmarks/step_time.py --device cuda      # on a GPU (section "step_time_cuda")
+    python benchmarks/step_time.py --device cuda --points 65536   # more points per step
     python benchmarks/step_time.py --only heat2d --dtypes float32 --no-write
 """
 
@@ -65,7 +66,7 @@ def matmul_gflops(dtype_name: str, device: str, n: int = 4096, repeats: int = 10
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def run_one(name: str, dtype_name: str, engine: str, device: str) -> dict:
+def run_one(name: str, dtype_name: str, engine: str, device: str, points: int) -> dict:
     """Time one configuration in this process."""
     import torch
     from torch.profiler import ProfilerActivity, profile
@@ -82,7 +83,7 @@ def run_one(name: str, dtype_name: str, engine: str, device: str) -> dict:
     field = npde.Siren(width=WIDTH, depth=DEPTH)
     net = InputScaling(field.build(problem.domain.dim), lo.tolist(), hi.tolist())
     net = net.to(dtype=dtype, device=device)
-    sampler = npde.SobolSampler(n_interior=N_INTERIOR, n_boundary=N_BOUNDARY, n_initial=N_INITIAL)
+    sampler = npde.SobolSampler(n_interior=points, n_boundary=N_BOUNDARY, n_initial=N_INITIAL)
     batch = make_batch(problem, sampler.draw(problem, 0, 0), dtype, device)
     plan = residual_plan(problem)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
@@ -137,20 +138,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="catalog names to run (default: B1-B4)")
     ap.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
+    ap.add_argument(
+        "--points", type=int, default=N_INTERIOR, help=f"interior points (default {N_INTERIOR})"
+    )
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # internal: name dtype engine
     ap.add_argument("--matmul", help=argparse.SUPPRESS)  # internal: dtype
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one, args.device)))
+        print(json.dumps(run_one(*args.one, args.device, args.points)))
         return 0
     if args.matmul:
         print(json.dumps(matmul_gflops(args.matmul, args.device)))
         return 0
 
     def sub(*extra: str) -> object:
-        return run_json([sys.executable, __file__, "--device", args.device, *extra])
+        return run_json(
+            [
+                sys.executable,
+                __file__,
+                "--device",
+                args.device,
+                "--points",
+                str(args.points),
+                *extra,
+            ]
+        )
 
     peak_gflops = {d: sub("--matmul", d) for d in args.dtypes}
     for d, g in peak_gflops.items():
@@ -179,11 +193,12 @@ def main() -> int:
         f"## step_time: training-step time, fused vs nested autograd ({args.device})",
         "",
         f"Command: `python benchmarks/step_time.py"
-        f"{'' if args.device == 'cpu' else ' --device ' + args.device}`  ",
+        f"{'' if args.device == 'cpu' else ' --device ' + args.device}"
+        f"{'' if args.points == N_INTERIOR else f' --points {args.points}'}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
-        f"Machine: {machine()}",
+        f"Machine: {machine(args.device)}",
         "",
-        f"SIREN {DEPTH}x{WIDTH}, {N_INTERIOR} interior points (+ {N_BOUNDARY} boundary, "
+        f"SIREN {DEPTH}x{WIDTH}, {args.points} interior points (+ {N_BOUNDARY} boundary, "
         f"{N_INITIAL} initial), one step = loss + backward + Adam; median of {STEPS} steps, each "
         "configuration in its own process; 'forward' includes the derivatives, residual and "
         "loss. GFLOP counted by the PyTorch profiler (matrix "
@@ -207,6 +222,8 @@ def main() -> int:
         )
     table = "\n".join(lines)
     key = "step_time" if args.device == "cpu" else f"step_time_{args.device.split(':')[0]}"
+    if args.points != N_INTERIOR:
+        key += f"_{args.points}"
     if not args.no_write and not args.only:
         write_section(table, key)
         print(f"wrote {(ROOT / 'benchmarks' / 'RESULTS.md').relative_to(ROOT)}")

@@ -70,6 +70,7 @@ def solve(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
+    device = _check_device(device)
     check_problem(problem)
 
     domain = problem.domain
@@ -109,3 +110,24 @@ def solve(
         "threads": torch.get_num_threads(),
     }
     return Solution(problem, net, architecture, result, seed, settings)
+
+
+def _check_device(device: torch.device | str) -> torch.device:
+    """``device`` as a :class:`torch.device`, after checking that this machine has it."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'cpu', 'cuda' or 'cuda:N' (a torch.device), got {device!r}"
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} asked for, but this PyTorch sees no CUDA GPU")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r} asked for, but only {torch.cuda.device_count()} CUDA "
+                "GPU(s) are visible"
+            )
+    elif dev.type != "cpu":
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    return dev

@@ -182,6 +182,12 @@ def _parser() -> argparse.ArgumentParser:
         help="how residual derivatives are computed (default: the problem file's trainer, "
         "else auto: one fused forward pass where the field supports it)",
     )
+    s.add_argument(
+        "--device",
+        default="cpu",
+        metavar="DEV",
+        help="where to train: cpu (default), cuda or cuda:N",
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
     r = sub.add_parser(
@@ -258,8 +264,12 @@ def _output_and_problem(args: argparse.Namespace) -> dict[str, Any]:
 def _solve(args: argparse.Namespace) -> int:
     import torch
 
-    from .api import solve
+    from .api import _check_device, solve
 
+    try:
+        device = _check_device(args.device)
+    except ValueError as exc:
+        raise UsageError(f"--device: {exc}") from None
     spec = _output_and_problem(args)
     problem = spec["problem"]
     from .training import Trainer
@@ -277,7 +287,15 @@ def _solve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     t0 = time.perf_counter()
-    sol = solve(problem, spec["field"], spec["sampler"], trainer, seed=args.seed, dtype=dtype)
+    sol = solve(
+        problem,
+        spec["field"],
+        spec["sampler"],
+        trainer,
+        seed=args.seed,
+        dtype=dtype,
+        device=device,
+    )
     wall = time.perf_counter() - t0
     path = sol.save(args.output)
     loss = sol.history["loss"][-1]

@@ -151,3 +151,11 @@ def test_derivatives_option_picks_the_engine(tmp_path, capsys, small_b1):
     with pytest.raises(SystemExit) as e:
         main(["solve", small_b1, "-o", str(tmp_path / "x.h5"), "--derivatives", "forward"])
     assert e.value.code == 2
+
+
+def test_bad_device_is_refused_before_any_work(tmp_path, capsys, small_b1):
+    out = tmp_path / "o.h5"
+    assert main(["solve", small_b1, "-o", str(out), "--device", "tpu"]) == 2
+    line = _err(capsys)
+    assert line.startswith("neuralpde: error: --device:") and "'tpu'" in line
+    assert not out.exists()

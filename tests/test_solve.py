@@ -155,3 +155,20 @@ def test_wave_problem_trains_with_initial_velocity_and_mlp_float32():
     assert next(sol.net.parameters()).dtype == torch.float32
     assert sol.history["loss"][-1] < sol.history["loss"][0]
     assert sol(np.array([[0.5, 0.5]])).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "device, match",
+    [
+        ("tpu", "device must be 'cpu', 'cuda' or 'cuda:N'"),
+        ("not a device", "device must be 'cpu', 'cuda' or 'cuda:N'"),
+        pytest.param(
+            "cuda",
+            "sees no CUDA GPU",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present"),
+        ),
+    ],
+)
+def test_bad_device(b1, device, match):
+    with pytest.raises(ValueError, match=match):
+        npde.solve(b1, **SMALL, trainer=npde.Trainer(adam_steps=1, lbfgs_steps=0), device=device)
