@@ -18,10 +18,12 @@ usage error (bad arguments or files).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
 import math
+import os
 import runpy
 import sys
 import time
@@ -560,6 +562,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         print(f"neuralpde: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # whoever read standard output stopped (e.g. `| head`): end quietly, as Unix tools do
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
         print(f"neuralpde: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

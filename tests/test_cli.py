@@ -159,3 +159,22 @@ def test_bad_device_is_refused_before_any_work(tmp_path, capsys, small_b1):
     line = _err(capsys)
     assert line.startswith("neuralpde: error: --device:") and "'tpu'" in line
     assert not out.exists()
+
+
+def test_closed_standard_output_ends_quietly(tmp_path):
+    """`neuralpde solve ... | head -1`: the file is written, no error message, status 141."""
+    out = tmp_path / "o.h5"
+    code = (
+        "import sys\n"
+        "from neuralpde.cli import main\n"
+        f"sys.exit(main(['solve', {B1!r}, '-o', {str(out)!r}, '--steps', '2', '-q']))\n"
+    )
+    r = subprocess.run(
+        f'{sys.executable} -c "{code}" | head -c 1',
+        shell=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert r.stderr == "", r.stderr
+    assert out.exists() and npde.load(out).record["training"]["steps"] == 2
