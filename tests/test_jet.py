@@ -68,15 +68,18 @@ def test_forward_jet_matches_autograd(spec, forms):
         assert torch.allclose(a, b, atol=1e-10 * (1 + float(b.abs().max())), rtol=0)
 
 
-def test_sine_step_backward_is_the_derivative_of_its_forward():
+@pytest.mark.parametrize("diag", [((1.0, 0.5), (0.0, 2.0)), ((1.0, 1.0),), ()])
+def test_sine_step_backward_is_the_derivative_of_its_forward(diag):
     torch.manual_seed(1)
-    diag = torch.tensor([[1.0, 0.5], [0.0, 2.0]], dtype=torch.float64)
+    c = len(diag)
     z = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
-    full = torch.randn(4, 6, 5, dtype=torch.float64, requires_grad=True)  # 2 grads + 2 channels
+    full = torch.randn(2 + c, 6, 5, dtype=torch.float64, requires_grad=True)  # grads + channels
+    plain = torch.randn(2, 6, 5, dtype=torch.float64, requires_grad=True)  # grads only
     first = torch.randn(2, 1, 5, dtype=torch.float64, requires_grad=True)  # shared by points
-    for deriv in (full, first):
-        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, diag), (z, deriv))
-        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, diag)[1], (z, deriv))
+    for deriv in (full, plain, first):
+        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag), (z, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag)[1], (z, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag)[0], (z, deriv))
 
 
 def test_float32_fused_agrees_with_float64():

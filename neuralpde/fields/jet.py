@@ -47,14 +47,18 @@ class Jet:
     ``value`` has shape ``(N, F)``. ``deriv`` stacks the ``d`` first derivatives and then the
     second-order channels, shape ``(d + c, N, F)``; it has shape ``(d, 1, F)`` (no channels,
     shared by all points) while the jet is an affine map of the input, whose second derivatives
-    vanish. ``forms`` holds the channels' matrices, shape ``(c, d, d)``, and ``diagonal`` says
-    whether they are all diagonal.
+    vanish. ``forms`` holds the channels' matrices, shape ``(c, d, d)``; ``weights`` holds their
+    diagonals as Python numbers when they are all diagonal (``c`` tuples of ``d``), else ``None``.
     """
 
     value: torch.Tensor
     deriv: torch.Tensor
     forms: torch.Tensor
-    diagonal: bool
+    weights: tuple[tuple[float, ...], ...] | None
+
+    @property
+    def diagonal(self) -> bool:
+        return self.weights is not None
 
     @property
     def dim(self) -> int:
@@ -74,47 +78,43 @@ class Jet:
         """The jet of ``value @ weight.T + bias``."""
         wt = weight.t()
         value = self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
-        return Jet(value, self.deriv @ wt, self.forms, self.diagonal)
+        return Jet(value, self.deriv @ wt, self.forms, self.weights)
 
     def quadratic(self) -> torch.Tensor:
         r""":math:`\sum_{ij} C^{(c)}_{ij} \partial_i h\, \partial_j h` for each channel."""
         g = self.grad
         d, c = g.shape[0], self.forms.shape[0]
+        if self.weights is not None:
+            sq = g * g
+            return torch.stack(
+                [sum(w * sq[i] for i, w in enumerate(ws) if w) for ws in self.weights]
+            )
         flat = g.reshape(d, -1)
-        if self.diagonal:
-            q = _weighted(torch.diagonal(self.forms, dim1=1, dim2=2), flat * flat)
-        else:
-            cg = (self.forms.reshape(c * d, d) @ flat).reshape(c, d, -1)
-            q = (cg * flat).sum(dim=1)
+        cg = (self.forms.reshape(c * d, d) @ flat).reshape(c, d, -1)
+        q = (cg * flat).sum(dim=1)
         return q.reshape(c, *g.shape[1:])
 
     def activate(self, f: torch.Tensor, df: torch.Tensor, d2f: torch.Tensor) -> Jet:
         """The jet of ``sigma(value)``, given ``sigma``, ``sigma'`` and ``sigma''`` at ``value``."""
         grad = df * self.grad
         if self.forms.shape[0] == 0:
-            return Jet(f, grad, self.forms, self.diagonal)
+            return Jet(f, grad, self.forms, self.weights)
         quad = d2f * self.quadratic()
         if self.quad is not None:
             quad = quad + df * self.quad
-        return Jet(f, torch.cat([grad, quad]), self.forms, self.diagonal)
+        return Jet(f, torch.cat([grad, quad]), self.forms, self.weights)
 
     def sine(self) -> Jet:
         """The jet of ``sin(value)``: ``sin' = cos``, ``sin'' = -sin``."""
-        if not self.diagonal or self.forms.shape[0] == 0:
+        if self.weights is None:
             s = torch.sin(self.value)
             return self.activate(s, torch.cos(self.value), -s)
-        diag = torch.diagonal(self.forms, dim1=1, dim2=2).contiguous()
-        f, deriv = _SineJet.apply(self.value, self.deriv, diag)
-        return Jet(f, deriv, self.forms, self.diagonal)
+        f, deriv = _SineJet.apply(self.value, self.deriv, self.dim, self.weights)
+        return Jet(f, deriv, self.forms, self.weights)
 
     def scale_inputs(self, scale: torch.Tensor, shift: torch.Tensor) -> Jet:
         """The jet of ``value * scale + shift`` (a per-feature affine map)."""
-        return Jet(self.value * scale + shift, self.deriv * scale, self.forms, self.diagonal)
-
-
-def _weighted(diag: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    """``out[c] = sum_i diag[c, i] * a[i]`` for ``a`` of shape ``(d, ...)``."""
-    return (diag @ a.reshape(a.shape[0], -1)).reshape(diag.shape[0], *a.shape[1:])
+        return Jet(self.value * scale + shift, self.deriv * scale, self.forms, self.weights)
 
 
 class _SineJet(torch.autograd.Function):
@@ -127,55 +127,94 @@ class _SineJet(torch.autograd.Function):
     :math:`\bar z = \cos z\,(\bar h - \sum_c Q_c \bar s_c)
     - \sin z\,(\sum_i g^z_i \bar g_i + \sum_c s^z_c \bar s_c)`,
     :math:`\bar g^z_i = \cos z\, \bar g_i - 2 \sin z\, g^z_i \sum_c D_{ci} \bar s_c`,
-    :math:`\bar s^z_c = \cos z\, \bar s_c`. Autograd's generic graph would store and revisit
-    every intermediate product instead. The backward is not itself differentiable: fused
-    derivatives are never differentiated again with respect to the points (see
+    :math:`\bar s^z_c = \cos z\, \bar s_c`.
+
+    Each line is a few passes over the ``(N, F)`` blocks, written into preallocated outputs;
+    autograd's generic graph would store and revisit every intermediate product instead. The
+    diagonals ``diag`` are Python numbers (``c`` tuples of ``d``), so zero and unit weights cost
+    nothing. The backward is not itself differentiable: fused derivatives are never
+    differentiated again with respect to the points (see
     :class:`neuralpde.operators.FieldValues`).
     """
 
     @staticmethod
-    def forward(ctx, z, deriv, diag):  # noqa: D102
-        d, c = diag.shape[1], diag.shape[0]
+    def forward(ctx, z, deriv, d, diag):  # noqa: D102
+        c = len(diag)
         s, co = torch.sin(z), torch.cos(z)
-        gz, sz = deriv[:d], deriv[d:]
-        q = _weighted(diag, gz * gz)
+        gz = deriv[:d]
+        shared = gz.shape[1] != z.shape[0]  # an affine input: one row of derivatives for all
         out = z.new_empty(d + c, *z.shape)
-        torch.mul(co, gz, out=out[:d])
-        torch.mul(s, q, out=out[d:])
-        out[d:].neg_()
-        if sz.shape[0]:
-            out[d:].addcmul_(co, sz)
+        if shared:
+            torch.mul(co, gz, out=out[:d])
+        else:  # the incoming channels are scaled by cos z along with the first derivatives
+            torch.mul(co, deriv, out=out[: deriv.shape[0]])
+        q = gz.new_empty(c, *gz.shape[1:])
+        for k, weights in enumerate(diag):
+            _weighted_squares(weights, gz, out=q[k])
+            if shared or deriv.shape[0] == d:
+                torch.mul(s, q[k], out=out[d + k]).neg_()
+            else:
+                out[d + k].addcmul_(s, q[k], value=-1.0)
+        ctx.d, ctx.diag, ctx.shared = d, diag, shared
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(s, co, deriv, diag, q)
+        ctx.save_for_backward(s, co, deriv, q)
         return s, out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dh, dout):  # noqa: D102
-        s, co, deriv, diag, q = ctx.saved_tensors
-        d = diag.shape[1]
-        gz, sz = deriv[:d], deriv[d:]
+        s, co, deriv, q = ctx.saved_tensors
+        d, diag, shared = ctx.d, ctx.diag, ctx.shared
         if dout is None:
-            dz = None if dh is None else co * dh
-            return dz, None, None
-        dg, ds = dout[:d], dout[d:]
-        a = (gz * dg).sum(0)
-        if sz.shape[0]:
-            a.add_((sz * ds).sum(0))
-        b = (q * ds).sum(0)
-        if dh is not None:
-            b = dh - b
+            return (None if dh is None else co * dh), None, None, None
+        rows = deriv.shape[0]
+        # a = sum over incoming rows of deriv * dout;  b = dh - sum_c Q_c ds_c
+        a = torch.mul(deriv[0], dout[0])
+        for r in range(1, rows):
+            a.addcmul_(deriv[r], dout[r])
+        b = None
+        for k in range(len(diag)):
+            if b is None:
+                b = torch.mul(q[k], dout[d + k]).neg_() if dh is None else dh - q[k] * dout[d + k]
+            else:
+                b.addcmul_(q[k], dout[d + k], value=-1.0)
+        if b is None:
+            b = dh
+        dz = co * b if b is not None else torch.zeros_like(co)
+        dz.addcmul_(s, a, value=-1.0)
+        # t_c = sin z * ds_c, shared by every coordinate the channel weighs
+        t = [torch.mul(s, dout[d + k]) for k in range(len(diag))]
+        if shared:  # sum over the points: gz_i does not depend on them
+            dderiv = (co * dout[:d]).sum(1, keepdim=True)
+            for k, weights in enumerate(diag):
+                tk = t[k].sum(0, keepdim=True)
+                for i, w in enumerate(weights):
+                    if w:
+                        dderiv[i].addcmul_(tk, deriv[i], value=-2.0 * w)
+            return dz, dderiv, None, None
+        dderiv = torch.mul(co, dout[:rows])
+        for k, weights in enumerate(diag):
+            for i, w in enumerate(weights):
+                if w:
+                    dderiv[i].addcmul_(t[k], deriv[i], value=-2.0 * w)
+        return dz, dderiv, None, None
+
+
+def _weighted_squares(weights: tuple[float, ...], g: torch.Tensor, out: torch.Tensor) -> None:
+    """``out = sum_i weights[i] * g[i]**2``, skipping zero weights."""
+    first = True
+    for i, w in enumerate(weights):
+        if not w:
+            continue
+        if first:
+            torch.mul(g[i], g[i], out=out)
+            if w != 1.0:
+                out.mul_(w)
+            first = False
         else:
-            b.neg_()
-        dz = co * b
-        dz.sub_(s * a)
-        dgz = co * dg
-        dgz.sub_(2.0 * s * gz * _weighted(diag.t(), ds))
-        if sz.shape[0]:
-            dderiv = torch.cat([dgz, co * ds])
-        else:  # the input had no channels, and may have been shared by all points
-            dderiv = dgz.sum(1, keepdim=True) if gz.shape[1] == 1 else dgz
-        return dz, dderiv, None
+            out.addcmul_(g[i], g[i], value=w)
+    if first:
+        out.zero_()
 
 
 def input_jet(x: torch.Tensor, forms: torch.Tensor) -> Jet:
@@ -183,10 +222,14 @@ def input_jet(x: torch.Tensor, forms: torch.Tensor) -> Jet:
     d = x.shape[1]
     if forms.ndim != 3 or forms.shape[1:] != (d, d):
         raise ValueError(f"forms must have shape (c, {d}, {d}), got {tuple(forms.shape)}")
+    host = forms.detach().to(device="cpu", dtype=torch.float64)
+    diag = torch.diagonal(host, dim1=1, dim2=2)
+    weights = (
+        tuple(map(tuple, diag.tolist())) if bool((host == torch.diag_embed(diag)).all()) else None
+    )
     forms = forms.to(dtype=x.dtype, device=x.device)
-    off = forms - torch.diag_embed(torch.diagonal(forms, dim1=1, dim2=2))
     eye = torch.eye(d, dtype=x.dtype, device=x.device)[:, None, :]  # d(x_k)/d(x_i) = delta_ik
-    return Jet(x, eye, forms, not bool(off.any()))
+    return Jet(x, eye, forms, weights)
 
 
 def supports_jet(module: nn.Module) -> bool:
