@@ -175,7 +175,10 @@ class _SineJet(torch.autograd.Function):
         b = None
         for k in range(len(diag)):
             if b is None:
-                b = torch.mul(q[k], dout[d + k]).neg_() if dh is None else dh - q[k] * dout[d + k]
+                if dh is None:
+                    b = torch.mul(q[k], dout[d + k]).neg_()
+                else:
+                    b = torch.addcmul(dh, q[k], dout[d + k], value=-1.0)
             else:
                 b.addcmul_(q[k], dout[d + k], value=-1.0)
         if b is None:
