@@ -24,6 +24,7 @@ from ..operators import ENGINES
 from ..problem import Problem
 from ..sampling import Sampler
 from .loss import Batch, loss_terms, make_batch, residual_plan
+from .memory import retain_freed_memory
 
 __all__ = ["Trainer", "TrainResult"]
 
@@ -145,7 +146,11 @@ class Trainer:
         """Train ``net`` in place on ``problem``; returns the history and stopping reason.
 
         ``monitor(net)`` (e.g. the error against an exact solution) is recorded with the history.
+        On a CPU, freed memory is kept for reuse between steps (see
+        :func:`neuralpde.training.retain_freed_memory`).
         """
+        if torch.device(device).type == "cpu":
+            retain_freed_memory()
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
         adam_deadline = deadline
