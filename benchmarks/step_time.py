@@ -3,15 +3,16 @@
 For each built-in equation (the catalog problems B1-B4: Poisson, Helmholtz, heat, wave), a SIREN
 of depth 4 and width 128, 8192 interior collocation points (plus 1024 boundary and 1024 initial
 points), in float32 and float64, one training step is ``zero_grad`` + loss + ``backward`` + an
-Adam step. Each configuration runs in its own process (so that its peak memory is its own): 3
-warm-up steps, then the median of 15 timed steps. The floating-point work of a step is counted
-by the PyTorch profiler (matrix products, forward and backward); the machine's matrix-product
-throughput is measured in the same run (the median of 4096 x 4096 products in each precision),
-and each step's achieved GFLOP/s is compared with it.
+Adam step. Each configuration runs in its own process (so that its peak memory is its own), 3
+warm-up steps then 15 timed steps; the engines alternate, each in ``--repeats`` processes (default
+2), and a configuration's time is the median of all its timed steps. The floating-point work of
+a step is counted by the PyTorch profiler (matrix products, forward and backward); the machine's
+matrix-product throughput is measured in the same run (the median of 4096 x 4096 products in
+each precision), and each step's achieved GFLOP/s is compared with it.
 
     python benchmarks/step_time.py                    # CPU, writes benchmarks/RESULTS.md
     python benchmarks/step_time.py --device cuda      # on a GPU (section "step_time_cuda")
-    python benchmarks/step_time.py --device cuda --points 65536   # more points per step
+    python benchmarks/step_time.py --device cuda --points 262144  # more points per step
     python benchmarks/step_time.py --only heat2d --dtypes float32 --no-write
 """
 
@@ -74,8 +75,10 @@ def run_one(name: str, dtype_name: str, engine: str, device: str, points: int) -
     import neuralpde as npde
     from neuralpde.cli import load_problem_file
     from neuralpde.fields import InputScaling
+    from neuralpde.training import retain_freed_memory
     from neuralpde.training.loss import loss_terms, make_batch, residual_plan
 
+    retained = False if device.startswith("cuda") else retain_freed_memory()  # as in training
     dtype = getattr(torch, dtype_name)
     problem = load_problem_file(str(ROOT / "problems" / f"{name}.py"))["problem"]
     lo, hi = problem.domain.bounds
@@ -121,13 +124,24 @@ def run_one(name: str, dtype_name: str, engine: str, device: str, points: int) -
         "name": name,
         "dtype": dtype_name,
         "engine": engine,
-        "ms": 1000 * statistics.median(times),
-        "ms_min": 1000 * min(times),
+        "times_ms": [1000 * t for t in times],
         # forward (network, derivatives, residual and loss), backward, optimizer
-        "parts_ms": [1000 * statistics.median(p) for p in zip(*parts, strict=True)],
+        "parts_ms": [[1000 * t for t in p] for p in parts],
         "gflop": flops / 1e9,
         "peak_mb": peak,
+        "retained": retained,
     }
+
+
+def _pooled(runs: list[dict]) -> dict:
+    """One configuration's processes together: medians of all their timed steps."""
+    out = dict(runs[0])
+    out["ms"] = statistics.median(t for r in runs for t in r["times_ms"])
+    parts = [p for r in runs for p in r["parts_ms"]]
+    out["parts_ms"] = [statistics.median(col) for col in zip(*parts, strict=True)]
+    out["peak_mb"] = max(r["peak_mb"] for r in runs)
+    out["retained"] = all(r["retained"] for r in runs)
+    return out
 
 
 def _parts(r: dict) -> str:
@@ -144,6 +158,9 @@ def main() -> int:
     )
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # internal: name dtype engine
     ap.add_argument("--matmul", help=argparse.SUPPRESS)  # internal: dtype
+    ap.add_argument(
+        "--repeats", type=int, default=2, help="processes per engine and configuration (default 2)"
+    )
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
     if args.one:
@@ -174,8 +191,11 @@ def main() -> int:
         if args.only and name not in args.only:
             continue
         for d in args.dtypes:
-            res = {e: sub("--one", name, d, e) for e in ENGINES}
-            f, a = res["fused"], res["autograd"]
+            runs: dict[str, list[dict]] = {e: [] for e in ENGINES}
+            for _ in range(args.repeats):  # alternate the engines
+                for e in ENGINES:
+                    runs[e].append(sub("--one", name, d, e))
+            f, a = (_pooled(runs[e]) for e in ENGINES)
             speedup = a["ms"] / f["ms"]
             rate = f["gflop"] / (f["ms"] / 1000)
             rows.append((label, name, d, f, a, speedup, rate, rate / peak_gflops[d]))
@@ -188,20 +208,32 @@ def main() -> int:
     # matrix-product throughput once more, after the runs, to show the machine did not change
     after = {d: sub("--matmul", d) for d in args.dtypes}
 
+    system_malloc = not any(r[3]["retained"] for r in rows)
     mem = "peak GPU memory allocated" if args.device.startswith("cuda") else "peak resident memory"
     lines = [
         f"## step_time: training-step time, fused vs nested autograd ({args.device})",
         "",
-        f"Command: `python benchmarks/step_time.py"
+        f"Command: `{'NEURALPDE_MALLOC=system ' if system_malloc and args.device == 'cpu' else ''}"
+        f"python benchmarks/step_time.py"
         f"{'' if args.device == 'cpu' else ' --device ' + args.device}"
         f"{'' if args.points == N_INTERIOR else f' --points {args.points}'}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine(args.device)}",
         "",
         f"SIREN {DEPTH}x{WIDTH}, {args.points} interior points (+ {N_BOUNDARY} boundary, "
-        f"{N_INITIAL} initial), one step = loss + backward + Adam; median of {STEPS} steps, each "
-        "configuration in its own process; 'forward' includes the derivatives, residual and "
-        "loss. GFLOP counted by the PyTorch profiler (matrix "
+        f"{N_INITIAL} initial), one step = loss + backward + Adam; median of {STEPS} steps in each "
+        f"of {args.repeats} processes per engine and configuration, the engines alternating; "
+        "'forward' includes the derivatives, residual and "
+        "loss. "
+        + (
+            ""
+            if args.device != "cpu"
+            else "malloc as the system sets it. "
+            if system_malloc
+            else "Freed memory kept for reuse between steps, as in training "
+            "(`neuralpde.training.retain_freed_memory`). "
+        )
+        + "GFLOP counted by the PyTorch profiler (matrix "
         "products, forward and backward). Matrix-product throughput measured in the same run "
         "(4096 x 4096): "
         + ", ".join(
@@ -224,6 +256,8 @@ def main() -> int:
     key = "step_time" if args.device == "cpu" else f"step_time_{args.device.split(':')[0]}"
     if args.points != N_INTERIOR:
         key += f"_{args.points}"
+    if system_malloc and args.device == "cpu":
+        key += "_system_malloc"
     if not args.no_write and not args.only:
         write_section(table, key)
         print(f"wrote {(ROOT / 'benchmarks' / 'RESULTS.md').relative_to(ROOT)}")
