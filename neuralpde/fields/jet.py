@@ -57,10 +57,6 @@ class Jet:
     weights: tuple[tuple[float, ...], ...] | None
 
     @property
-    def diagonal(self) -> bool:
-        return self.weights is not None
-
-    @property
     def dim(self) -> int:
         return self.forms.shape[1]
 
@@ -172,18 +168,15 @@ class _SineJet(torch.autograd.Function):
         a = torch.mul(deriv[0], dout[0])
         for r in range(1, rows):
             a.addcmul_(deriv[r], dout[r])
-        b = None
+        b = dh
         for k in range(len(diag)):
             if b is None:
-                if dh is None:
-                    b = torch.mul(q[k], dout[d + k]).neg_()
-                else:
-                    b = torch.addcmul(dh, q[k], dout[d + k], value=-1.0)
+                b = torch.mul(q[k], dout[d + k]).neg_()
+            elif k == 0:  # not in place: dh belongs to autograd
+                b = torch.addcmul(dh, q[k], dout[d + k], value=-1.0)
             else:
                 b.addcmul_(q[k], dout[d + k], value=-1.0)
-        if b is None:
-            b = dh
-        dz = co * b if b is not None else torch.zeros_like(co)
+        dz = torch.zeros_like(co) if b is None else co * b
         dz.addcmul_(s, a, value=-1.0)
         # t_c = sin z * ds_c, shared by every coordinate the channel weighs
         t = [torch.mul(s, dout[d + k]) for k in range(len(diag))]
