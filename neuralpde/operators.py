@@ -29,7 +29,9 @@ Two engines compute them, with the same answers to round-off:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -48,13 +50,27 @@ __all__ = [
     "dt",
     "dtt",
     "partial",
+    "combination",
+    "LinearForm",
     "value",
 ]
 
 ENGINES = ("auto", "fused", "autograd")
 
-# A second-order channel: "lap" (the space Laplacian) or (i, j) with i <= j for d2u/dx_i dx_j.
-SecondKey = str | tuple[int, int]
+
+@dataclass(frozen=True)
+class LinearForm:
+    r"""A constant-coefficient operator :math:`\ell u = \sum_i a_i\, \partial_i u + \sum_{ij}
+    C_{ij}\, \partial_i \partial_j u`, with ``first = a`` and ``second = C`` (symmetric) over all
+    coordinate columns. Built by :func:`combination`; the fused engine carries it as one channel.
+    """
+
+    first: tuple[float, ...]
+    second: tuple[tuple[float, ...], ...]
+
+
+# A channel: "lap" (the space Laplacian), (i, j) with i <= j for d2u/dx_i dx_j, or a LinearForm.
+SecondKey = str | tuple[int, int] | LinearForm
 
 
 class FieldValues:
@@ -139,6 +155,24 @@ class FieldValues:
             pure = [FieldValues.mixed(self, i, i) for i in self.space_indices]
             self._second["lap"] = torch.stack(pure).sum(0)
         return self._second["lap"]
+
+    def linear_form(self, form: LinearForm) -> torch.Tensor:
+        r"""The operator ``form`` applied to the field, shape ``(N,)`` (see :class:`LinearForm`)."""
+        if form in self._fused:
+            return self._fused[form]
+        if form not in self._second:  # FieldValues' own methods: a recorder notes the form only
+            terms = []
+            if any(form.first):
+                a = torch.tensor(form.first, dtype=self.x.dtype, device=self.x.device)
+                terms.append(FieldValues.full_gradient(self) @ a)
+            n = len(form.first)
+            for i in range(n):
+                for j in range(i, n):
+                    w = form.second[i][j] * (1 if i == j else 2)
+                    if w:
+                        terms.append(w * FieldValues.mixed(self, i, j))
+            self._second[form] = sum(terms) if terms else torch.zeros_like(self.value)
+        return self._second[form]
 
     def index(self, name: str) -> int:
         try:
@@ -292,13 +326,80 @@ def partial(u: FieldValues, *names: str) -> torch.Tensor:
     return out
 
 
+def combination(u: FieldValues, terms: Mapping[str | tuple[str, ...], float]) -> torch.Tensor:
+    r"""A linear combination of derivatives with constant coefficients,
+    :math:`\sum_k a_k D_k u`, shape ``(N,)``.
+
+    ``terms`` maps each derivative to its coefficient (a number). A derivative is named by
+    ``"u"`` (the value), ``"lap"`` (the space Laplacian), a coordinate name or a 1-tuple of one
+    (:math:`\partial u/\partial x`), or a 2-tuple of names (:math:`\partial^2 u/\partial x
+    \partial y`). The heat and wave operators, for example::
+
+        combination(u, {"t": 1.0, "lap": -kappa})           # u_t - kappa * lap(u)
+        combination(u, {("t", "t"): 1.0, "lap": -c**2})     # u_tt - c^2 * lap(u)
+
+    The result equals the sum of the separate operators, but the fused engine computes all its
+    derivatives as a single channel: cheaper than asking for each, since a first derivative
+    that appears only here (like :math:`u_t` in the heat equation) costs no extra work.
+    Coefficients that vary in space need the separate operators.
+    """
+    u = _check(u, "combination")
+    if not isinstance(terms, Mapping) or not terms:
+        raise TypeError(
+            "combination() takes a non-empty mapping of derivative -> coefficient, e.g. "
+            f"{{'t': 1.0, 'lap': -0.5}}, got {terms!r}"
+        )
+    n = len(u.names)
+    first = [0.0] * n
+    second = [[0.0] * n for _ in range(n)]
+    a0 = 0.0
+    for key, coef in terms.items():
+        if isinstance(coef, bool) or not isinstance(coef, numbers.Real):
+            raise TypeError(
+                f"combination() coefficients must be constant numbers; term {key!r} got "
+                f"{type(coef).__name__} (for coefficients that vary, add the separate operators)"
+            )
+        coef = float(coef)
+        if not math.isfinite(coef):
+            raise ValueError(
+                f"combination() coefficient of term {key!r} must be finite, got {coef}"
+            )
+        if key == "u":
+            a0 += coef
+        elif key == "lap":
+            for i in u.space_indices:
+                second[i][i] += coef
+        else:
+            names = (key,) if isinstance(key, str) else key
+            if not isinstance(names, tuple) or not 1 <= len(names) <= 2:
+                raise ValueError(
+                    "combination() terms are 'u', 'lap', a coordinate name, or a tuple of one or "
+                    f"two coordinate names; got {key!r}"
+                )
+            idx = [u.index(name) for name in names]
+            if len(idx) == 1:
+                first[idx[0]] += coef
+            else:
+                i, j = idx
+                second[i][j] += coef / 2
+                second[j][i] += coef / 2
+    out = None
+    if any(first) or any(any(row) for row in second):
+        form = LinearForm(tuple(first), tuple(map(tuple, second)))
+        out = u.linear_form(form)
+    if a0:
+        out = a0 * u.value if out is None else out + a0 * u.value
+    return torch.zeros_like(u.value) if out is None else out
+
+
 # -- engines --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DerivativePlan:
-    r"""The derivatives a residual uses: first derivatives, and second-order channels.
+    r"""The derivatives a residual uses: first derivatives, and channels.
 
-    ``second`` holds ``"lap"`` for the space Laplacian and ``(i, j)`` (``i <= j``) for
-    :math:`\partial^2 u / \partial x_i \partial x_j`.
+    ``gradient`` is whether it reads first derivatives itself. ``second`` holds ``"lap"`` for the
+    space Laplacian, ``(i, j)`` (``i <= j``) for :math:`\partial^2 u / \partial x_i \partial
+    x_j`, and a :class:`LinearForm` for each :func:`combination`.
     """
 
     gradient: bool = False
@@ -312,6 +413,13 @@ class DerivativePlan:
         """The channels' quadratic forms, shape ``(len(second), dim, dim)``, float64."""
         return _forms(self.second, dim, time_index).clone()
 
+    def first(self, dim: int) -> torch.Tensor | None:
+        """The channels' first-order parts, shape ``(len(second), dim)``, or ``None`` if none."""
+        rows = [k.first if isinstance(k, LinearForm) else (0.0,) * dim for k in self.second]
+        if not any(any(r) for r in rows):
+            return None
+        return torch.tensor(rows, dtype=torch.float64)
+
 
 @functools.lru_cache(maxsize=64)
 def _forms(second: tuple[SecondKey, ...], dim: int, time_index: int | None) -> torch.Tensor:
@@ -321,6 +429,8 @@ def _forms(second: tuple[SecondKey, ...], dim: int, time_index: int | None) -> t
             for i in range(dim):
                 if i != time_index:
                     out[c, i, i] = 1.0
+        elif isinstance(key, LinearForm):
+            out[c] = torch.tensor(key.second, dtype=torch.float64)
         else:
             i, j = key
             out[c, i, j] += 0.5
@@ -351,6 +461,11 @@ class _Recorder(FieldValues):
             self.asked.append("lap")
         return super().laplacian()
 
+    def linear_form(self, form: LinearForm) -> torch.Tensor:
+        if form not in self.asked:
+            self.asked.append(form)
+        return super().linear_form(form)
+
 
 def derivative_plan(
     residual: Callable[[FieldValues, torch.Tensor], torch.Tensor],
@@ -366,7 +481,7 @@ def derivative_plan(
     u = _Recorder(probe, xp, names, time_index)
     residual(u, xp)
     second = tuple(u.asked)
-    return DerivativePlan(gradient=u.asked_gradient or bool(second), second=second)
+    return DerivativePlan(gradient=u.asked_gradient, second=second)
 
 
 def field_values(
@@ -393,7 +508,8 @@ def field_values(
         )
     if engine == "autograd" or not fused or plan is None or plan.empty:
         return FieldValues(net(x), x, names, time_index)
-    forms = plan.forms(x.shape[1], time_index)
-    u, g, q = forward_jet(net, x, forms)
+    n = x.shape[1]
+    forms = plan.forms(n, time_index)
+    u, g, q = forward_jet(net, x, forms, plan.first(n), gradient=plan.gradient)
     second = {key: q[:, c] for c, key in enumerate(plan.second)}
     return FieldValues(u, x, names, time_index, gradient=g, second=second, plain=lambda: net(x))

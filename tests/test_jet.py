@@ -8,11 +8,15 @@ from torch import nn
 
 import neuralpde as npde
 from neuralpde.fields import MLP, InputScaling, Siren
-from neuralpde.fields.jet import _SineJet, forward_jet, supports_jet
+from neuralpde.fields.jet import _SineJet, forward_jet, input_jet, supports_jet
 from neuralpde.operators import (
     DerivativePlan,
+    LinearForm,
+    combination,
     derivative_plan,
+    dt,
     field_values,
+    grad,
     laplacian,
     partial,
 )
@@ -76,7 +80,8 @@ def test_sine_step_backward_is_the_derivative_of_its_forward(diag):
     full = torch.randn(2 + c, 6, 5, dtype=torch.float64, requires_grad=True)  # grads + channels
     plain = torch.randn(2, 6, 5, dtype=torch.float64, requires_grad=True)  # grads only
     first = torch.randn(2, 1, 5, dtype=torch.float64, requires_grad=True)  # shared by points
-    for deriv in (full, plain, first):
+    seeded = torch.randn(2 + c, 1, 5, dtype=torch.float64, requires_grad=True)  # and seeds
+    for deriv in (full, plain, first, seeded):
         assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag), (z, deriv))
         assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag)[1], (z, deriv))
         assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag)[0], (z, deriv))
@@ -149,14 +154,109 @@ def test_loss_and_parameter_gradients_match_between_engines(name, spec):
 
 def test_plans_record_what_residuals_use():
     p = _problems()
-    assert residual_plan(p["poisson"]) == DerivativePlan(True, ("lap",))
-    assert residual_plan(p["heat"]) == DerivativePlan(True, ("lap",))
-    assert residual_plan(p["wave"]).second == ((1, 1), "lap")
-    assert set(residual_plan(p["heat_tensor"]).second) == {(0, 0), (0, 1), (1, 1)}
+    assert residual_plan(p["poisson"]) == DerivativePlan(False, ("lap",))
+    # constant-coefficient heat and wave operators are one channel each, with u_t as a seed
+    heat = LinearForm((0.0, 0.0, 1.0), ((-0.3, 0.0, 0.0), (0.0, -0.3, 0.0), (0.0, 0.0, 0.0)))
+    assert residual_plan(p["heat"]) == DerivativePlan(False, (heat,))
+    tensor = LinearForm((0.0, 0.0, 1.0), ((-1.0, -0.4, 0.0), (-0.4, -2.0, 0.0), (0.0,) * 3))
+    assert residual_plan(p["heat_tensor"]) == DerivativePlan(False, (tensor,))
+    wave = residual_plan(p["wave"])
+    assert wave == DerivativePlan(False, (LinearForm((0.0, 0.0), ((-4.0, 0.0), (0.0, 1.0))),))
+    assert wave.forms(2, 1).tolist() == [[[-4, 0], [0, 1]]]
+    assert wave.first(2) is None
+    assert residual_plan(p["heat"]).first(3).tolist() == [[0, 0, 1]]
+    # a variable diffusivity needs u_t, the gradient and the Laplacian separately
+    assert residual_plan(p["heat_divergence"]) == DerivativePlan(True, ("lap",))
     assert residual_plan(p["custom_mixed"]) == DerivativePlan(True, ((0, 1), "lap"))
     assert derivative_plan(lambda u, x: u * 2.0, torch.rand(4, 2), "xy").empty
-    forms = residual_plan(p["wave"]).forms(2, 1)
+    forms = DerivativePlan(False, ((1, 1), "lap")).forms(2, 1)
     assert forms.tolist() == [[[0, 0], [0, 1]], [[1, 0], [0, 0]]]
+
+
+@pytest.mark.parametrize("spec", [Siren(width=24, depth=3, w0=3.0), MLP(width=24, depth=3)])
+@pytest.mark.parametrize(
+    ("first", "form"),
+    [
+        ([0, 0, 1], [[-0.3, 0, 0], [0, -0.3, 0], [0, 0, 0]]),  # heat: u_t - 0.3 lap u
+        ([0, 0, 0], [[-4.0, 0, 0], [0, 0, 0], [0, 0, 1]]),  # wave in x: u_tt - 4 u_xx
+        ([0.5, 0, 1], [[0, 0, 0], [0, -1.0, 0.2], [0, 0.2, 0]]),  # seeds inside and outside
+        ([1.0, -2.0, 0.5], [[0] * 3] * 3),  # first order only: no rows of derivatives at all
+    ],
+)
+@pytest.mark.parametrize("gradient", [True, False])
+def test_channels_with_a_first_order_part_match_autograd(spec, first, form, gradient):
+    net = _net(spec, ST)
+    x = torch.rand(30, 3, dtype=torch.float64, requires_grad=True)
+    a = torch.tensor([first], dtype=torch.float64)
+    C = torch.tensor([form], dtype=torch.float64)
+    u, g, q = forward_jet(net, x, C, a, gradient=gradient)
+    ua = net(x)[:, 0]
+    ga, H = _hessian(ua, x)
+    qa = ga @ a[0] + torch.einsum("ij,nij->n", C[0], H)
+    assert torch.allclose(q[:, 0], qa, atol=1e-11, rtol=0)
+    assert (g is None) == (not gradient)
+    if gradient:
+        assert torch.allclose(g, ga, atol=1e-12, rtol=0)
+    params = list(net.parameters())
+    lf = (u**2).sum() + (q**2).sum()
+    la = (ua**2).sum() + (qa**2).sum()
+    for b, c in zip(torch.autograd.grad(lf, params), torch.autograd.grad(la, params), strict=True):
+        assert torch.allclose(b, c, atol=1e-10 * (1 + float(c.abs().max())), rtol=0)
+
+
+def test_combination_is_the_sum_of_its_terms():
+    net = _net(Siren(width=16, depth=2), ST)
+    x = torch.rand(25, 3, dtype=torch.float64, requires_grad=True)
+    terms = {"u": 2.0, "t": 1.0, ("x",): -0.5, "lap": -0.3, ("x", "y"): 0.7, ("t", "t"): 1.5}
+
+    def separate(u):
+        return (
+            2.0 * u.value
+            + dt(u)
+            - 0.5 * partial(u, "x")
+            - 0.3 * laplacian(u)
+            + 0.7 * partial(u, "x", "y")
+            + 1.5 * partial(u, "t", "t")
+        )
+
+    def residual(u, x):
+        return combination(u, terms)
+
+    plan = derivative_plan(residual, x[:4], "xyt", 2)
+    assert not plan.gradient and len(plan.second) == 1
+    ref = separate(field_values(net, x, "xyt", 2, None, "autograd"))
+    for engine in ("fused", "autograd"):
+        out = combination(field_values(net, x, "xyt", 2, plan, engine), terms)
+        assert torch.allclose(out, ref, atol=1e-11, rtol=0), engine
+    # an empty plan: the combination comes from autograd on demand
+    out = combination(field_values(net, x, "xyt", 2, DerivativePlan(), "fused"), terms)
+    assert torch.allclose(out, ref, atol=1e-11, rtol=0)
+    # only the value
+    u = field_values(net, x, "xyt", 2, plan, "fused")
+    assert torch.equal(combination(u, {"u": 3.0}), 3.0 * u.value)
+
+
+def test_combination_rejects_bad_terms():
+    x = torch.rand(5, 2, dtype=torch.float64, requires_grad=True)
+    u = field_values(_Plain(), x, "xy", None, None, "autograd")
+    with pytest.raises(TypeError, match="coefficients must be constant numbers; term 'lap'"):
+        combination(u, {"lap": torch.ones(5)})
+    with pytest.raises(TypeError, match="coefficients must be constant numbers; term 'x' got bool"):
+        combination(u, {"x": True})
+    with pytest.raises(ValueError, match="coefficient of term 'lap' must be finite"):
+        combination(u, {"lap": float("nan")})
+    with pytest.raises(ValueError, match="tuple of one or two coordinate names; got"):
+        combination(u, {("x", "x", "y"): 1.0})
+    with pytest.raises(ValueError, match="unknown coordinate 'z'"):
+        combination(u, {"z": 1.0})
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        combination(u, {})
+    with pytest.raises(TypeError, match="takes the field u"):
+        combination(u.value, {"lap": 1.0})
+    with pytest.raises(ValueError, match=r"forms involve columns outside coords=\(0,\)"):
+        input_jet(x, torch.eye(2, dtype=x.dtype)[None], coords=(0,))
+    with pytest.raises(ValueError, match=r"first must have shape \(1, 2\), got \(2,\)"):
+        input_jet(x, torch.eye(2, dtype=x.dtype)[None], torch.ones(2))
 
 
 def test_derivatives_outside_the_plan_fall_back_to_autograd():
@@ -171,6 +271,10 @@ def test_derivatives_outside_the_plan_fall_back_to_autograd():
         lambda u: partial(u, "y", "y"),
     ):
         assert torch.allclose(f(fused), f(ref), atol=1e-11, rtol=0)
+    # a plan without the gradient: asked for anyway, it comes from autograd
+    lap_only = field_values(net, x, "xy", None, DerivativePlan(False, ("lap",)), "fused")
+    assert torch.allclose(grad(lap_only), grad(ref), atol=1e-12, rtol=0)
+    assert torch.allclose(laplacian(lap_only), laplacian(ref), atol=1e-11, rtol=0)
 
 
 class _Plain(nn.Module):

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..coefficients import Coefficient, check_coefficient, evaluate, gradient
-from ..operators import FieldValues, dt, grad, laplacian, partial
+from ..operators import FieldValues, combination, dt, grad, laplacian
 from .base import Equation
 
 
@@ -78,13 +78,16 @@ class Heat(Equation):
                     f"Heat.kappa is a {len(K)}x{len(K)} tensor but the space has {len(names)} "
                     "coordinates"
                 )
-            div = sum(
-                K[i][j] * partial(u, names[i], names[j])
-                for i in range(len(K))
-                for j in range(len(K))
-                if K[i][j] != 0
-            )
-            return dt(u) - div - evaluate(self.f, x, "Heat.f")
+            t = u.names[u.time_index]
+            terms: dict = {t: 1.0}
+            for i, a in enumerate(names):  # div(K grad u) = sum_ij K_ij u_ij, one channel
+                for j, b in enumerate(names):
+                    if K[i][j] != 0:
+                        terms[(a, b)] = terms.get((a, b), 0.0) - K[i][j]
+            return combination(u, terms) - evaluate(self.f, x, "Heat.f")
+        if not callable(self.kappa):  # u_t - kappa lap u as one channel of the fused engine
+            lu = combination(u, {u.names[u.time_index]: 1.0, "lap": -float(self.kappa)})
+            return lu - evaluate(self.f, x, "Heat.f")
         kappa = evaluate(self.kappa, x, "Heat.kappa")
         r = dt(u) - kappa * laplacian(u) - evaluate(self.f, x, "Heat.f")
         if self.divergence_form and callable(self.kappa):

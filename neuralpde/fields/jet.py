@@ -42,19 +42,23 @@ __all__ = ["Jet", "input_jet", "supports_jet", "forward_jet"]
 
 @dataclass(frozen=True)
 class Jet:
-    """Values and derivatives of ``F`` features at ``N`` points with respect to ``d`` inputs.
+    """Values and derivatives of ``F`` features at ``N`` points with respect to ``d`` directions.
 
     ``value`` has shape ``(N, F)``. ``deriv`` stacks the ``d`` first derivatives and then the
-    second-order channels, shape ``(d + c, N, F)``; it has shape ``(d, 1, F)`` (no channels,
-    shared by all points) while the jet is an affine map of the input, whose second derivatives
-    vanish. ``forms`` holds the channels' matrices, shape ``(c, d, d)``; ``weights`` holds their
-    diagonals as Python numbers when they are all diagonal (``c`` tuples of ``d``), else ``None``.
+    ``c`` channels, shape ``(d + c, N, F)``. While the jet is an affine map of the input its
+    second derivatives vanish and nothing depends on the point: ``deriv`` then has shape
+    ``(d, 1, F)``, or ``(d + c, 1, F)`` when channels have a first-order part (see
+    :func:`input_jet`). ``forms`` holds the channels' matrices, shape ``(c, d, d)``; ``weights``
+    holds their diagonals as Python numbers when they are all diagonal (``c`` tuples of ``d``),
+    else ``None``. With ``keep_grad=False`` the output layer (:meth:`output`) maps the value and
+    the channels only.
     """
 
     value: torch.Tensor
     deriv: torch.Tensor
     forms: torch.Tensor
     weights: tuple[tuple[float, ...], ...] | None
+    keep_grad: bool = True
 
     @property
     def dim(self) -> int:
@@ -74,7 +78,21 @@ class Jet:
         """The jet of ``value @ weight.T + bias``."""
         wt = weight.t()
         value = self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
-        return Jet(value, self.deriv @ wt, self.forms, self.weights)
+        return Jet(value, self.deriv @ wt, self.forms, self.weights, self.keep_grad)
+
+    def output(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
+        """The jet of a field's output layer ``value @ weight.T + bias``.
+
+        Without ``keep_grad`` only the value and the channels are mapped, and the result has no
+        first-derivative rows (``dim == 0``): no work is spent on a gradient nobody reads.
+        """
+        if self.keep_grad:
+            return self.linear(weight, bias)
+        wt = weight.t()
+        value = self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
+        d = self.dim
+        weights = None if self.weights is None else tuple(() for _ in self.weights)
+        return Jet(value, self.deriv[d:] @ wt, self.forms[:, :0, :0], weights, False)
 
     def quadratic(self) -> torch.Tensor:
         r""":math:`\sum_{ij} C^{(c)}_{ij} \partial_i h\, \partial_j h` for each channel."""
@@ -82,8 +100,9 @@ class Jet:
         d, c = g.shape[0], self.forms.shape[0]
         if self.weights is not None:
             sq = g * g
+            zero = g.new_zeros(g.shape[1:])
             return torch.stack(
-                [sum(w * sq[i] for i, w in enumerate(ws) if w) for ws in self.weights]
+                [sum((w * sq[i] for i, w in enumerate(ws) if w), zero) for ws in self.weights]
             )
         flat = g.reshape(d, -1)
         cg = (self.forms.reshape(c * d, d) @ flat).reshape(c, d, -1)
@@ -94,11 +113,11 @@ class Jet:
         """The jet of ``sigma(value)``, given ``sigma``, ``sigma'`` and ``sigma''`` at ``value``."""
         grad = df * self.grad
         if self.forms.shape[0] == 0:
-            return Jet(f, grad, self.forms, self.weights)
+            return Jet(f, grad, self.forms, self.weights, self.keep_grad)
         quad = d2f * self.quadratic()
         if self.quad is not None:
             quad = quad + df * self.quad
-        return Jet(f, torch.cat([grad, quad]), self.forms, self.weights)
+        return Jet(f, torch.cat([grad, quad]), self.forms, self.weights, self.keep_grad)
 
     def sine(self) -> Jet:
         """The jet of ``sin(value)``: ``sin' = cos``, ``sin'' = -sin``."""
@@ -106,11 +125,12 @@ class Jet:
             s = torch.sin(self.value)
             return self.activate(s, torch.cos(self.value), -s)
         f, deriv = _SineJet.apply(self.value, self.deriv, self.dim, self.weights)
-        return Jet(f, deriv, self.forms, self.weights)
+        return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
 
     def scale_inputs(self, scale: torch.Tensor, shift: torch.Tensor) -> Jet:
         """The jet of ``value * scale + shift`` (a per-feature affine map)."""
-        return Jet(self.value * scale + shift, self.deriv * scale, self.forms, self.weights)
+        value, deriv = self.value * scale + shift, self.deriv * scale
+        return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
 
 
 class _SineJet(torch.autograd.Function):
@@ -140,14 +160,12 @@ class _SineJet(torch.autograd.Function):
         gz = deriv[:d]
         shared = gz.shape[1] != z.shape[0]  # an affine input: one row of derivatives for all
         out = z.new_empty(d + c, *z.shape)
-        if shared:
-            torch.mul(co, gz, out=out[:d])
-        else:  # the incoming channels are scaled by cos z along with the first derivatives
-            torch.mul(co, deriv, out=out[: deriv.shape[0]])
+        # incoming channels (or their first-order seeds) are scaled by cos z with the gradient
+        torch.mul(co, deriv, out=out[: deriv.shape[0]])
         q = gz.new_empty(c, *gz.shape[1:])
         for k, weights in enumerate(diag):
             _weighted_squares(weights, gz, out=q[k])
-            if shared or deriv.shape[0] == d:
+            if deriv.shape[0] == d:
                 torch.mul(s, q[k], out=out[d + k]).neg_()
             else:
                 out[d + k].addcmul_(s, q[k], value=-1.0)
@@ -181,7 +199,7 @@ class _SineJet(torch.autograd.Function):
         # t_c = sin z * ds_c, shared by every coordinate the channel weighs
         t = [torch.mul(s, dout[d + k]) for k in range(len(diag))]
         if shared:  # sum over the points: gz_i does not depend on them
-            dderiv = (co * dout[:d]).sum(1, keepdim=True)
+            dderiv = (co * dout[:rows]).sum(1, keepdim=True)
             for k, weights in enumerate(diag):
                 tk = t[k].sum(0, keepdim=True)
                 for i, w in enumerate(weights):
@@ -213,19 +231,47 @@ def _weighted_squares(weights: tuple[float, ...], g: torch.Tensor, out: torch.Te
         out.zero_()
 
 
-def input_jet(x: torch.Tensor, forms: torch.Tensor) -> Jet:
-    """The jet of the identity map at points ``x`` (shape ``(N, d)``), with channels ``forms``."""
-    d = x.shape[1]
-    if forms.ndim != 3 or forms.shape[1:] != (d, d):
-        raise ValueError(f"forms must have shape (c, {d}, {d}), got {tuple(forms.shape)}")
+def input_jet(
+    x: torch.Tensor,
+    forms: torch.Tensor,
+    first: torch.Tensor | None = None,
+    coords: tuple[int, ...] | None = None,
+    keep_grad: bool = True,
+) -> Jet:
+    r"""The jet of the identity map at points ``x`` (shape ``(N, n)``).
+
+    Channel ``k`` is :math:`\sum_i a_{ki}\, \partial_i + \sum_{ij} C^{(k)}_{ij}\, \partial_i
+    \partial_j` with ``forms[k] = C`` (shape ``(c, n, n)``) and ``first[k] = a`` (shape
+    ``(c, n)``, zero by default); the first-order part enters as the channel's value at the
+    input, :math:`\ell_k(x) = a_k`. First derivatives are carried along the columns ``coords``
+    only (default all); every form must vanish outside them.
+    """
+    n = x.shape[1]
+    if forms.ndim != 3 or forms.shape[1:] != (n, n):
+        raise ValueError(f"forms must have shape (c, {n}, {n}), got {tuple(forms.shape)}")
+    c = forms.shape[0]
+    if first is not None and tuple(first.shape) != (c, n):
+        raise ValueError(f"first must have shape ({c}, {n}), got {tuple(first.shape)}")
     host = forms.detach().to(device="cpu", dtype=torch.float64)
-    diag = torch.diagonal(host, dim1=1, dim2=2)
+    idx = list(range(n)) if coords is None else list(coords)
+    if any(not 0 <= i < n for i in idx) or len(set(idx)) != len(idx):
+        raise ValueError(f"coords must be distinct columns in [0, {n}), got {coords!r}")
+    inside = torch.zeros(n, n, dtype=torch.bool)
+    inside[torch.tensor(idx, dtype=torch.long)[:, None], torch.tensor(idx, dtype=torch.long)] = True
+    if bool((host[:, ~inside] != 0).any()):
+        raise ValueError(f"forms involve columns outside coords={tuple(idx)}")
+    sub = host[:, idx][:, :, idx]
+    diag = torch.diagonal(sub, dim1=1, dim2=2)
     weights = (
-        tuple(map(tuple, diag.tolist())) if bool((host == torch.diag_embed(diag)).all()) else None
+        tuple(map(tuple, diag.tolist())) if bool((sub == torch.diag_embed(diag)).all()) else None
     )
-    forms = forms.to(dtype=x.dtype, device=x.device)
-    eye = torch.eye(d, dtype=x.dtype, device=x.device)[:, None, :]  # d(x_k)/d(x_i) = delta_ik
-    return Jet(x, eye, forms, weights)
+    eye = torch.eye(n, dtype=x.dtype, device=x.device)[idx]  # d(x_k)/d(x_i) = delta_ik
+    rows = [eye]
+    if first is not None and bool((first != 0).any()):
+        rows.append(first.to(dtype=x.dtype, device=x.device))
+    deriv = torch.cat(rows)[:, None, :]
+    forms = sub.to(dtype=x.dtype, device=x.device)
+    return Jet(x, deriv, forms, weights, keep_grad)
 
 
 def supports_jet(module: nn.Module) -> bool:
@@ -235,20 +281,32 @@ def supports_jet(module: nn.Module) -> bool:
 
 
 def forward_jet(
-    module: nn.Module, x: torch.Tensor, forms: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Value, gradient and second-order channels of a scalar field at ``x`` in one pass.
+    module: nn.Module,
+    x: torch.Tensor,
+    forms: torch.Tensor,
+    first: torch.Tensor | None = None,
+    *,
+    gradient: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    r"""Value, gradient and channels of a scalar field at ``x`` (shape ``(N, n)``) in one pass.
 
-    Returns ``u`` of shape ``(N,)``, ``grad`` of shape ``(N, d)`` and ``quad`` of shape
-    ``(N, c)``, with ``quad[:, k] = sum_ij forms[k, i, j] * d2u/dx_i dx_j``.
+    Returns ``u`` of shape ``(N,)``, ``grad`` of shape ``(N, n)`` and ``quad`` of shape
+    ``(N, c)``, with ``quad[:, k]`` :math:`= \sum_i` ``first[k, i]`` :math:`\partial_i u +
+    \sum_{ij}` ``forms[k, i, j]`` :math:`\partial_i \partial_j u`. With ``gradient=False``,
+    ``grad`` is ``None`` and first derivatives are carried only along the columns the forms
+    involve: a time derivative that enters through ``first`` alone then costs no extra rows.
     """
     if not supports_jet(module):
         raise TypeError(f"{type(module).__name__} does not propagate derivatives forward")
-    out = module.jet(input_jet(x, forms))
+    coords = None
+    if not gradient and forms.ndim == 3:
+        used = (forms != 0).any(0)
+        coords = tuple(int(i) for i in torch.nonzero(used.any(0) | used.any(1)).flatten())
+    out = module.jet(input_jet(x, forms, first, coords, keep_grad=gradient))
     if out.value.shape[1] != 1:
         raise ValueError(f"forward_jet needs a scalar field, got {out.value.shape[1]} outputs")
     n = x.shape[0]
-    grad = out.grad[:, :, 0].expand(-1, n).t()
+    grad = out.grad[:, :, 0].expand(-1, n).t() if gradient else None
     if out.quad is None:
         quad = x.new_zeros(n, forms.shape[0])
     else:

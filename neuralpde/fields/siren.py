@@ -57,7 +57,7 @@ class SirenNet(nn.Module):
         """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
         for w0, layer in zip(self.w0, self.hidden, strict=True):
             j = j.linear(w0 * layer.weight, w0 * layer.bias).sine()
-        return j.linear(self.out.weight, self.out.bias)
+        return j.output(self.out.weight, self.out.bias)
 
 
 @dataclass(frozen=True)
