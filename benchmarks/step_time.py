@@ -241,15 +241,16 @@ def main() -> int:
         )
         + ".",
         "",
-        f"| equation | problem | precision | fused | autograd | speed-up | fused GFLOP/step | "
-        f"fused GFLOP/s | of matrix product | fused: forward / backward / Adam | "
+        f"| equation | problem | precision | fused | autograd | speed-up | GFLOP/step fused / "
+        f"autograd | fused GFLOP/s | of matrix product | fused: forward / backward / Adam | "
         f"autograd: forward / backward / Adam | {mem} fused / autograd |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, name, d, f, a, speedup, rate, frac in rows:
         lines.append(
             f"| {label} | {name} | {d} | {f['ms']:.1f} ms | {a['ms']:.1f} ms | "
-            f"{speedup:.2f}x | {f['gflop']:.2f} | {rate:.1f} | {100 * frac:.0f}% | "
+            f"{speedup:.2f}x | {f['gflop']:.2f} / {a['gflop']:.2f} | {rate:.1f} | "
+            f"{100 * frac:.0f}% | "
             f"{_parts(f)} | {_parts(a)} | {f['peak_mb']:.0f} / {a['peak_mb']:.0f} MB |"
         )
     table = "\n".join(lines)
