@@ -1,8 +1,8 @@
 r"""Forward propagation of derivatives through a field, in one pass (a "jet").
 
 For a field :math:`u(x)`, :math:`x \in \mathbb{R}^d`, a jet carries through every layer the
-activations :math:`h`, their first derivatives :math:`\partial_i h` (one per input coordinate) and
-a few second-order *channels*
+activations :math:`h`, their first derivatives :math:`\partial_i h` (one per input coordinate, or
+per coordinate a channel needs) and a few second-order *channels*
 
 .. math::
 
@@ -20,6 +20,11 @@ of them by its weight (the bias touches the value only); an elementwise activati
     s'_c = \sigma'(z)\, s_c(z) + \sigma''(z) \sum_{ij} C^{(c)}_{ij}\, \partial_i z\, \partial_j z .
 
 This is the "forward Laplacian" of Li et al. (2023), generalised to any set of quadratic forms.
+A channel may also have a constant first-order part, :math:`s_c = \sum_i a_i \partial_i h +
+\sum_{ij} C_{ij} \partial_i\partial_j h`: it enters as the channel's value at the input
+(:math:`s_c(x) = a`) and the same chain rule carries it, so a constant-coefficient operator such
+as :math:`\partial_t - \kappa\Delta` is one channel, and the first derivatives need rows only
+along the coordinates the :math:`C` involve.
 The whole computation is a few batched matrix products per layer, differentiable with respect
 to the parameters by ordinary autograd; nested reverse-mode differentiation instead replays the
 network once per derivative order and coordinate.
