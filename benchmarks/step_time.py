@@ -13,6 +13,7 @@ each precision), and each step's achieved GFLOP/s is compared with it.
     python benchmarks/step_time.py                    # CPU, writes benchmarks/RESULTS.md
     python benchmarks/step_time.py --device cuda      # on a GPU (section "step_time_cuda")
     python benchmarks/step_time.py --device cuda --points 262144  # more points per step
+    python benchmarks/step_time.py --field mlp        # a tanh MLP 4x128 (section "step_time_mlp")
     python benchmarks/step_time.py --only heat2d --dtypes float32 --no-write
 """
 
@@ -67,7 +68,12 @@ def matmul_gflops(dtype_name: str, device: str, n: int = 4096, repeats: int = 10
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def run_one(name: str, dtype_name: str, engine: str, device: str, points: int) -> dict:
+FIELDS = ("siren", "mlp")
+
+
+def run_one(
+    name: str, dtype_name: str, engine: str, device: str, points: int, field_name: str = "siren"
+) -> dict:
     """Time one configuration in this process."""
     import torch
     from torch.profiler import ProfilerActivity, profile
@@ -83,7 +89,8 @@ def run_one(name: str, dtype_name: str, engine: str, device: str, points: int) -
     problem = load_problem_file(str(ROOT / "problems" / f"{name}.py"))["problem"]
     lo, hi = problem.domain.bounds
     torch.manual_seed(0)
-    field = npde.Siren(width=WIDTH, depth=DEPTH)
+    spec = npde.Siren if field_name == "siren" else npde.MLP
+    field = spec(width=WIDTH, depth=DEPTH)
     net = InputScaling(field.build(problem.domain.dim), lo.tolist(), hi.tolist())
     net = net.to(dtype=dtype, device=device)
     sampler = npde.SobolSampler(n_interior=points, n_boundary=N_BOUNDARY, n_initial=N_INITIAL)
@@ -156,6 +163,9 @@ def main() -> int:
     ap.add_argument(
         "--points", type=int, default=N_INTERIOR, help=f"interior points (default {N_INTERIOR})"
     )
+    ap.add_argument(
+        "--field", choices=FIELDS, default="siren", help="the network: siren (default) or mlp"
+    )
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # internal: name dtype engine
     ap.add_argument("--matmul", help=argparse.SUPPRESS)  # internal: dtype
     ap.add_argument(
@@ -164,7 +174,7 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one, args.device, args.points)))
+        print(json.dumps(run_one(*args.one, args.device, args.points, args.field)))
         return 0
     if args.matmul:
         print(json.dumps(matmul_gflops(args.matmul, args.device)))
@@ -179,6 +189,8 @@ def main() -> int:
                 args.device,
                 "--points",
                 str(args.points),
+                "--field",
+                args.field,
                 *extra,
             ]
         )
@@ -211,16 +223,19 @@ def main() -> int:
     system_malloc = not any(r[3]["retained"] for r in rows)
     mem = "peak GPU memory allocated" if args.device.startswith("cuda") else "peak resident memory"
     lines = [
-        f"## step_time: training-step time, fused vs nested autograd ({args.device})",
+        f"## step_time: training-step time, fused vs nested autograd ({args.device}"
+        f"{'' if args.field == 'siren' else ', ' + args.field})",
         "",
         f"Command: `{'NEURALPDE_MALLOC=system ' if system_malloc and args.device == 'cpu' else ''}"
         f"python benchmarks/step_time.py"
         f"{'' if args.device == 'cpu' else ' --device ' + args.device}"
-        f"{'' if args.points == N_INTERIOR else f' --points {args.points}'}`  ",
+        f"{'' if args.points == N_INTERIOR else f' --points {args.points}'}"
+        f"{'' if args.field == 'siren' else ' --field ' + args.field}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine(args.device)}",
         "",
-        f"SIREN {DEPTH}x{WIDTH}, {args.points} interior points (+ {N_BOUNDARY} boundary, "
+        f"{'SIREN' if args.field == 'siren' else 'tanh MLP'} {DEPTH}x{WIDTH}, "
+        f"{args.points} interior points (+ {N_BOUNDARY} boundary, "
         f"{N_INITIAL} initial), one step = loss + backward + Adam; median of {STEPS} steps in each "
         f"of {args.repeats} processes per engine and configuration, the engines alternating; "
         "'forward' includes the derivatives, residual and "
@@ -257,6 +272,8 @@ def main() -> int:
     key = "step_time" if args.device == "cpu" else f"step_time_{args.device.split(':')[0]}"
     if args.points != N_INTERIOR:
         key += f"_{args.points}"
+    if args.field != "siren":
+        key += f"_{args.field}"
     if system_malloc and args.device == "cpu":
         key += "_system_malloc"
     if not args.no_write and not args.only:

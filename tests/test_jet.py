@@ -8,7 +8,7 @@ from torch import nn
 
 import neuralpde as npde
 from neuralpde.fields import MLP, InputScaling, Siren
-from neuralpde.fields.jet import _SineJet, forward_jet, input_jet, supports_jet
+from neuralpde.fields.jet import _ActivationJet, forward_jet, input_jet, supports_jet
 from neuralpde.operators import (
     DerivativePlan,
     LinearForm,
@@ -72,8 +72,9 @@ def test_forward_jet_matches_autograd(spec, forms):
         assert torch.allclose(a, b, atol=1e-10 * (1 + float(b.abs().max())), rtol=0)
 
 
+@pytest.mark.parametrize("kind", ["sin", "tanh"])
 @pytest.mark.parametrize("diag", [((1.0, 0.5), (0.0, 2.0)), ((1.0, 1.0),), ()])
-def test_sine_step_backward_is_the_derivative_of_its_forward(diag):
+def test_activation_step_backward_is_the_derivative_of_its_forward(diag, kind):
     torch.manual_seed(1)
     c = len(diag)
     z = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
@@ -82,9 +83,13 @@ def test_sine_step_backward_is_the_derivative_of_its_forward(diag):
     first = torch.randn(2, 1, 5, dtype=torch.float64, requires_grad=True)  # shared by points
     seeded = torch.randn(2 + c, 1, 5, dtype=torch.float64, requires_grad=True)  # and seeds
     for deriv in (full, plain, first, seeded):
-        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag), (z, deriv))
-        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag)[1], (z, deriv))
-        assert torch.autograd.gradcheck(lambda z, d: _SineJet.apply(z, d, 2, diag)[0], (z, deriv))
+
+        def step(z, d):
+            return _ActivationJet.apply(z, d, 2, diag, kind)
+
+        assert torch.autograd.gradcheck(step, (z, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: step(z, d)[1], (z, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: step(z, d)[0], (z, deriv))
 
 
 def test_float32_fused_agrees_with_float64():

@@ -129,7 +129,16 @@ class Jet:
         if self.weights is None:
             s = torch.sin(self.value)
             return self.activate(s, torch.cos(self.value), -s)
-        f, deriv = _SineJet.apply(self.value, self.deriv, self.dim, self.weights)
+        f, deriv = _ActivationJet.apply(self.value, self.deriv, self.dim, self.weights, "sin")
+        return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
+
+    def tanh(self) -> Jet:
+        """The jet of ``tanh(value)``: ``tanh' = 1 - tanh^2``, ``tanh'' = -2 tanh tanh'``."""
+        if self.weights is None:
+            t = torch.tanh(self.value)
+            dt = 1 - t * t
+            return self.activate(t, dt, -2 * t * dt)
+        f, deriv = _ActivationJet.apply(self.value, self.deriv, self.dim, self.weights, "tanh")
         return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
 
     def scale_inputs(self, scale: torch.Tensor, shift: torch.Tensor) -> Jet:
@@ -138,17 +147,22 @@ class Jet:
         return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
 
 
-class _SineJet(torch.autograd.Function):
-    r"""The sine step of a jet with diagonal channels, with a hand-written backward.
+class _ActivationJet(torch.autograd.Function):
+    r"""The activation step of a jet with diagonal channels, with a hand-written backward.
 
-    With :math:`D_{ci}` the channels' diagonals, forward:
-    :math:`h = \sin z`, :math:`g_i = \cos z\, g^z_i`,
-    :math:`s_c = \cos z\, s^z_c - \sin z\, Q_c`, :math:`Q_c = \sum_i D_{ci} (g^z_i)^2`.
-    Backward, with :math:`\bar h, \bar g, \bar s` the incoming gradients:
-    :math:`\bar z = \cos z\,(\bar h - \sum_c Q_c \bar s_c)
-    - \sin z\,(\sum_i g^z_i \bar g_i + \sum_c s^z_c \bar s_c)`,
-    :math:`\bar g^z_i = \cos z\, \bar g_i - 2 \sin z\, g^z_i \sum_c D_{ci} \bar s_c`,
-    :math:`\bar s^z_c = \cos z\, \bar s_c`.
+    For :math:`\sigma` = ``sin`` or ``tanh``, with :math:`D_{ci}` the channels' diagonals,
+    forward: :math:`h = \sigma(z)`, :math:`g_i = \sigma_1 g^z_i`,
+    :math:`s_c = \sigma_1 s^z_c + \sigma_2 Q_c`, :math:`Q_c = \sum_i D_{ci} (g^z_i)^2`, where
+    :math:`\sigma_k` is the k-th derivative of :math:`\sigma` at :math:`z`. Backward, with
+    :math:`\bar h, \bar g, \bar s` the incoming gradients:
+    :math:`\bar z = \sigma_1 \bar h + \sigma_2 (\sum_i g^z_i \bar g_i + \sum_c s^z_c \bar s_c)
+    + \sigma_3 \sum_c Q_c \bar s_c`,
+    :math:`\bar g^z_i = \sigma_1 \bar g_i + 2 \sigma_2 g^z_i \sum_c D_{ci} \bar s_c`,
+    :math:`\bar s^z_c = \sigma_1 \bar s_c`.
+    ``sin``: :math:`\sigma_1 = \cos z`, :math:`\sigma_2 = -\sin z`, :math:`\sigma_3 = -\sigma_1`;
+    ``tanh``: :math:`\sigma_1 = p = 1 - h^2`, :math:`\sigma_2 = -2hp`,
+    :math:`\sigma_3 = -2p + 6h \cdot hp`. :math:`\sigma_2` is stored as ``c2 * e2`` with a number
+    ``c2`` (``e2`` is :math:`\sin z` or :math:`hp`), so its sign and factor cost no pass.
 
     Each line is a few passes over the ``(N, F)`` blocks, written into preallocated outputs;
     autograd's generic graph would store and revisit every intermediate product instead. The
@@ -159,64 +173,86 @@ class _SineJet(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, z, deriv, d, diag):  # noqa: D102
+    def forward(ctx, z, deriv, d, diag, kind):  # noqa: D102
         c = len(diag)
-        s, co = torch.sin(z), torch.cos(z)
+        if kind == "sin":
+            f, d1 = torch.sin(z), torch.cos(z)
+            e2, c2 = f, -1.0
+        else:  # tanh
+            f = torch.tanh(z)
+            d1 = torch.addcmul(torch.ones_like(f), f, f, value=-1.0)
+            e2, c2 = f * d1, -2.0
         gz = deriv[:d]
         shared = gz.shape[1] != z.shape[0]  # an affine input: one row of derivatives for all
         out = z.new_empty(d + c, *z.shape)
-        # incoming channels (or their first-order seeds) are scaled by cos z with the gradient
-        torch.mul(co, deriv, out=out[: deriv.shape[0]])
+        # incoming channels (or their first-order seeds) are scaled by sigma_1 with the gradient
+        torch.mul(d1, deriv, out=out[: deriv.shape[0]])
         q = gz.new_empty(c, *gz.shape[1:])
         for k, weights in enumerate(diag):
             _weighted_squares(weights, gz, out=q[k])
             if deriv.shape[0] == d:
-                torch.mul(s, q[k], out=out[d + k]).neg_()
+                torch.mul(e2, q[k], out=out[d + k]).mul_(c2)
             else:
-                out[d + k].addcmul_(s, q[k], value=-1.0)
-        ctx.d, ctx.diag, ctx.shared = d, diag, shared
+                out[d + k].addcmul_(e2, q[k], value=c2)
+        ctx.d, ctx.diag, ctx.shared, ctx.kind, ctx.c2 = d, diag, shared, kind, c2
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(s, co, deriv, q)
-        return s, out
+        ctx.save_for_backward(f, d1, e2, deriv, q)
+        return f, out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dh, dout):  # noqa: D102
-        s, co, deriv, q = ctx.saved_tensors
-        d, diag, shared = ctx.d, ctx.diag, ctx.shared
+        f, d1, e2, deriv, q = ctx.saved_tensors
+        d, diag, shared, c2 = ctx.d, ctx.diag, ctx.shared, ctx.c2
         if dout is None:
-            return (None if dh is None else co * dh), None, None, None
+            return (None if dh is None else d1 * dh), None, None, None, None
         rows = deriv.shape[0]
-        # a = sum over incoming rows of deriv * dout;  b = dh - sum_c Q_c ds_c
+        # a = sum over incoming rows of deriv * dout
         a = torch.mul(deriv[0], dout[0])
         for r in range(1, rows):
             a.addcmul_(deriv[r], dout[r])
-        b = dh
-        for k in range(len(diag)):
-            if b is None:
-                b = torch.mul(q[k], dout[d + k]).neg_()
-            elif k == 0:  # not in place: dh belongs to autograd
-                b = torch.addcmul(dh, q[k], dout[d + k], value=-1.0)
-            else:
-                b.addcmul_(q[k], dout[d + k], value=-1.0)
-        dz = torch.zeros_like(co) if b is None else co * b
-        dz.addcmul_(s, a, value=-1.0)
-        # t_c = sin z * ds_c, shared by every coordinate the channel weighs
-        t = [torch.mul(s, dout[d + k]) for k in range(len(diag))]
+        if ctx.kind == "sin":  # sigma_3 = -sigma_1: dz = cos z (dh - sum_c Q_c ds_c) - sin z a
+            b = _add_products(dh, q, dout[d:], -1.0)
+            dz = torch.zeros_like(d1) if b is None else d1 * b
+        else:  # dz = p dh + sigma_3 sum_c Q_c ds_c + sigma_2 a
+            dz = torch.zeros_like(d1) if dh is None else d1 * dh
+            m = _add_products(None, q, dout[d:], 1.0)
+            if m is not None:
+                dz.addcmul_(torch.addcmul(d1 * -2.0, f, e2, value=6.0), m)
+        dz.addcmul_(e2, a, value=c2)
+        # t_c = e2 * ds_c, shared by every coordinate the channel weighs
+        t = [torch.mul(e2, dout[d + k]) for k in range(len(diag))]
         if shared:  # sum over the points: gz_i does not depend on them
-            dderiv = (co * dout[:rows]).sum(1, keepdim=True)
+            dderiv = (d1 * dout[:rows]).sum(1, keepdim=True)
             for k, weights in enumerate(diag):
                 tk = t[k].sum(0, keepdim=True)
                 for i, w in enumerate(weights):
                     if w:
-                        dderiv[i].addcmul_(tk, deriv[i], value=-2.0 * w)
-            return dz, dderiv, None, None
-        dderiv = torch.mul(co, dout[:rows])
+                        dderiv[i].addcmul_(tk, deriv[i], value=2.0 * c2 * w)
+            return dz, dderiv, None, None, None
+        dderiv = torch.mul(d1, dout[:rows])
         for k, weights in enumerate(diag):
             for i, w in enumerate(weights):
                 if w:
-                    dderiv[i].addcmul_(t[k], deriv[i], value=-2.0 * w)
-        return dz, dderiv, None, None
+                    dderiv[i].addcmul_(t[k], deriv[i], value=2.0 * c2 * w)
+        return dz, dderiv, None, None, None
+
+
+def _add_products(
+    start: torch.Tensor | None, q: torch.Tensor, ds: torch.Tensor, value: float
+) -> torch.Tensor | None:
+    """``start + value * sum_k q[k] * ds[k]`` in one pass per term; ``start`` is not modified."""
+    out = start
+    for k in range(q.shape[0]):
+        if out is None:
+            out = torch.mul(q[k], ds[k])
+            if value != 1.0:
+                out.mul_(value)
+        elif out is start:
+            out = torch.addcmul(start, q[k], ds[k], value=value)
+        else:
+            out.addcmul_(q[k], ds[k], value=value)
+    return out
 
 
 def _weighted_squares(weights: tuple[float, ...], g: torch.Tensor, out: torch.Tensor) -> None:
