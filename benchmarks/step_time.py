@@ -1,14 +1,15 @@
 """Training-step time: fused forward derivatives against nested reverse-mode autograd.
 
 For each built-in equation (the catalog problems B1-B4: Poisson, Helmholtz, heat, wave), a SIREN
-of depth 4 and width 128, 8192 interior collocation points (plus 1024 boundary and 1024 initial
-points), in float32 and float64, one training step is ``zero_grad`` + loss + ``backward`` + an
-Adam step. Each configuration runs in its own process (so that its peak memory is its own), 3
-warm-up steps then 15 timed steps; the engines alternate, each in ``--repeats`` processes (default
-2), and a configuration's time is the median of all its timed steps. The floating-point work of
-a step is counted by the PyTorch profiler (matrix products, forward and backward); the machine's
-matrix-product throughput is measured in the same run (the median of 4096 x 4096 products in
-each precision), and each step's achieved GFLOP/s is compared with it.
+(or, with ``--field mlp``, a tanh MLP) of depth 4 and width 128, 8192 interior collocation points
+(plus 1024 boundary and 1024 initial points), in float32 and float64, one training step is
+``zero_grad`` + loss + ``backward`` + an Adam step. Each configuration runs in its own process (so
+that its peak memory is its own), 3 warm-up steps then 15 timed steps; the engines alternate, each
+in ``--repeats`` processes (default 2), and a configuration's time is the median of all its timed
+steps. The floating-point work of a step is counted by the PyTorch profiler (matrix products,
+forward and backward); the machine's matrix-product throughput is measured in the same run (the
+median of 4096 x 4096 products in each precision), and each step's achieved GFLOP/s is compared
+with it.
 
     python benchmarks/step_time.py                    # CPU, writes benchmarks/RESULTS.md
     python benchmarks/step_time.py --device cuda      # on a GPU (section "step_time_cuda")

@@ -15,10 +15,11 @@ with derivatives over the space coordinates only (time is excluded from ``grad``
 Two engines compute them, with the same answers to round-off:
 
 * **fused** (forward): for fields that propagate jets (SIREN, tanh MLP, input scaling; see
-  :mod:`neuralpde.fields.jet`), the value, gradient, Laplacian, :math:`\partial_t^2 u` and any
-  second derivative a residual uses come out of one forward pass. Which ones a residual needs is
-  found once per problem by :func:`derivative_plan`, which runs the residual on a few probe
-  points and records the operators it calls.
+  :mod:`neuralpde.fields.jet`), the value and the derivatives a residual uses (the gradient when
+  it reads first derivatives, the Laplacian, any second derivative, a :func:`combination`) come
+  out of one forward pass. Which ones a residual needs is found once per problem by
+  :func:`derivative_plan`, which runs the residual on a few probe points and records the
+  operators it calls.
 * **autograd** (reverse, nested): the general fallback. Each first derivative is computed once and
   reused; a derivative the fused pass did not provide (a third derivative, a user operator, or a
   residual that asks for more than it did when probed) is taken this way from the same values.
@@ -67,6 +68,17 @@ class LinearForm:
 
     first: tuple[float, ...]
     second: tuple[tuple[float, ...], ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.first)
+        C = self.second
+        if len(C) != n or any(len(row) != n for row in C):
+            raise ValueError(
+                f"LinearForm.second must be a {n}x{n} matrix (first has {n} entries), got "
+                f"rows of lengths {[len(row) for row in C]}"
+            )
+        if any(C[i][j] != C[j][i] for i in range(n) for j in range(i)):
+            raise ValueError(f"LinearForm.second must be symmetric, got {C}")
 
 
 # A channel: "lap" (the space Laplacian), (i, j) with i <= j for d2u/dx_i dx_j, or a LinearForm.
@@ -376,7 +388,13 @@ def combination(u: FieldValues, terms: Mapping[str | tuple[str, ...], float]) ->
                     "combination() terms are 'u', 'lap', a coordinate name, or a tuple of one or "
                     f"two coordinate names; got {key!r}"
                 )
-            idx = [u.index(name) for name in names]
+            try:
+                idx = [u.index(name) for name in names]
+            except ValueError as e:
+                raise ValueError(
+                    f"combination() term {key!r}: {e}; a second derivative is a tuple such as "
+                    f"({u.names[0]!r}, {u.names[0]!r})"
+                ) from None
             if len(idx) == 1:
                 first[idx[0]] += coef
             else:

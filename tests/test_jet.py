@@ -314,3 +314,33 @@ def test_training_is_the_same_with_either_engine():
         res = trainer.fit(net, problem, sampler, dtype=torch.float64)
         losses[engine] = res.history["loss"][-1]
     assert losses["fused"] == pytest.approx(losses["autograd"], rel=1e-6)
+
+
+def test_linear_forms_must_be_square_and_symmetric():
+    assert LinearForm((1.0, 0.0), ((0.0, 2.0), (2.0, 0.0))).second[0][1] == 2.0
+    with pytest.raises(ValueError, match="LinearForm.second must be symmetric"):
+        LinearForm((0.0, 0.0), ((0.0, 1.0), (0.0, 0.0)))
+    with pytest.raises(ValueError, match=r"must be a 2x2 matrix \(first has 2 entries\)"):
+        LinearForm((0.0, 0.0), ((0.0, 1.0, 0.0), (1.0, 0.0, 0.0)))
+
+
+def test_a_channel_without_rows_is_zero_and_differentiable():
+    net = _net(Siren(width=12, depth=2), SQ)
+    x = torch.rand(20, 2, dtype=torch.float64)
+    u, g, q = forward_jet(net, x, torch.zeros(1, 2, 2, dtype=torch.float64), gradient=False)
+    assert g is None and torch.equal(q, torch.zeros(20, 1, dtype=torch.float64))
+    params = list(net.parameters())
+    fused = torch.autograd.grad((u**2).sum() + (q**2).sum(), params, allow_unused=True)
+    plain = torch.autograd.grad((net(x)[:, 0] ** 2).sum(), params)
+    for a, b in zip(fused, plain, strict=True):
+        assert torch.allclose(a, b, atol=1e-13, rtol=0)
+
+
+def test_time_operators_on_a_steady_field_say_so():
+    x = torch.rand(5, 2, dtype=torch.float64, requires_grad=True)
+    u = field_values(_Plain(), x, "xy", None, None, "autograd")
+    for eq in (npde.Heat(kappa=0.5), npde.Heat(kappa=[1.0, 2.0]), npde.Wave(c=2.0)):
+        with pytest.raises(ValueError, match="needs a time coordinate; this problem's domain is"):
+            eq.residual(u, x)
+    with pytest.raises(ValueError, match=r"term 'xx': unknown coordinate 'xx'.*such as \('x', 'x'\)"):
+        combination(u, {"xx": 1.0})

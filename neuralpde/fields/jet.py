@@ -207,8 +207,8 @@ class _ActivationJet(torch.autograd.Function):
         if dout is None:
             return (None if dh is None else d1 * dh), None, None, None, None
         rows = deriv.shape[0]
-        # a = sum over incoming rows of deriv * dout
-        a = torch.mul(deriv[0], dout[0])
+        # a = sum over incoming rows of deriv * dout (none: no first derivatives, no seeds)
+        a = torch.mul(deriv[0], dout[0]) if rows else None
         for r in range(1, rows):
             a.addcmul_(deriv[r], dout[r])
         if ctx.kind == "sin":  # sigma_3 = -sigma_1: dz = cos z (dh - sum_c Q_c ds_c) - sin z a
@@ -219,7 +219,8 @@ class _ActivationJet(torch.autograd.Function):
             m = _add_products(None, q, dout[d:], 1.0)
             if m is not None:
                 dz.addcmul_(torch.addcmul(d1 * -2.0, f, e2, value=6.0), m)
-        dz.addcmul_(e2, a, value=c2)
+        if a is not None:
+            dz.addcmul_(e2, a, value=c2)
         # t_c = e2 * ds_c, shared by every coordinate the channel weighs
         t = [torch.mul(e2, dout[d + k]) for k in range(len(diag))]
         if shared:  # sum over the points: gz_i does not depend on them
