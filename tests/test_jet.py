@@ -72,9 +72,10 @@ def test_forward_jet_matches_autograd(spec, forms):
         assert torch.allclose(a, b, atol=1e-10 * (1 + float(b.abs().max())), rtol=0)
 
 
+@pytest.mark.parametrize("final", [False, True])
 @pytest.mark.parametrize("kind", ["sin", "tanh"])
-@pytest.mark.parametrize("diag", [((1.0, 0.5), (0.0, 2.0)), ((1.0, 1.0),), ()])
-def test_activation_step_backward_is_the_derivative_of_its_forward(diag, kind):
+@pytest.mark.parametrize("diag", [((1.0, 0.5), (0.0, 2.0)), ((1.0, 1.0),), ((0.0, 3.0),), ()])
+def test_activation_step_backward_is_the_derivative_of_its_forward(diag, kind, final):
     torch.manual_seed(1)
     c = len(diag)
     z = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
@@ -85,7 +86,7 @@ def test_activation_step_backward_is_the_derivative_of_its_forward(diag, kind):
     for deriv in (full, plain, first, seeded):
 
         def step(z, d):
-            return _ActivationJet.apply(z, d, 2, diag, kind)
+            return _ActivationJet.apply(z, d, 2, diag, kind, final)
 
         assert torch.autograd.gradcheck(step, (z, deriv))
         assert torch.autograd.gradcheck(lambda z, d: step(z, d)[1], (z, deriv))

@@ -97,7 +97,8 @@ class Jet:
         value = self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
         d = self.dim
         weights = None if self.weights is None else tuple(() for _ in self.weights)
-        return Jet(value, self.deriv[d:] @ wt, self.forms[:, :0, :0], weights, False)
+        quad = self.deriv[d:] if d else self.deriv  # a slice's backward would fill zeros
+        return Jet(value, quad @ wt, self.forms[:, :0, :0], weights, False)
 
     def quadratic(self) -> torch.Tensor:
         r""":math:`\sum_{ij} C^{(c)}_{ij} \partial_i h\, \partial_j h` for each channel."""
@@ -124,22 +125,36 @@ class Jet:
             quad = quad + df * self.quad
         return Jet(f, torch.cat([grad, quad]), self.forms, self.weights, self.keep_grad)
 
-    def sine(self) -> Jet:
-        """The jet of ``sin(value)``: ``sin' = cos``, ``sin'' = -sin``."""
+    def sine(self, final: bool = False) -> Jet:
+        """The jet of ``sin(value)``: ``sin' = cos``, ``sin'' = -sin``.
+
+        ``final`` marks the activation before the output layer: without ``keep_grad`` its first
+        derivatives are then not computed (the jet keeps the value and the channels only).
+        """
         if self.weights is None:
             s = torch.sin(self.value)
             return self.activate(s, torch.cos(self.value), -s)
-        f, deriv = _ActivationJet.apply(self.value, self.deriv, self.dim, self.weights, "sin")
-        return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
+        return self._activation("sin", final)
 
-    def tanh(self) -> Jet:
-        """The jet of ``tanh(value)``: ``tanh' = 1 - tanh^2``, ``tanh'' = -2 tanh tanh'``."""
+    def tanh(self, final: bool = False) -> Jet:
+        """The jet of ``tanh(value)``: ``tanh' = 1 - tanh^2``, ``tanh'' = -2 tanh tanh'``.
+
+        ``final`` as for :meth:`sine`.
+        """
         if self.weights is None:
             t = torch.tanh(self.value)
             dt = 1 - t * t
             return self.activate(t, dt, -2 * t * dt)
-        f, deriv = _ActivationJet.apply(self.value, self.deriv, self.dim, self.weights, "tanh")
-        return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
+        return self._activation("tanh", final)
+
+    def _activation(self, kind: str, final: bool) -> Jet:
+        drop = final and not self.keep_grad
+        args = (self.value, self.deriv, self.dim, self.weights, kind, drop)
+        f, deriv = _ActivationJet.apply(*args)
+        if not drop:
+            return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
+        weights = tuple(() for _ in self.weights)  # no first-derivative rows left
+        return Jet(f, deriv, self.forms[:, :0, :0], weights, False)
 
     def scale_inputs(self, scale: torch.Tensor, shift: torch.Tensor) -> Jet:
         """The jet of ``value * scale + shift`` (a per-feature affine map)."""
@@ -173,7 +188,7 @@ class _ActivationJet(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, z, deriv, d, diag, kind):  # noqa: D102
+    def forward(ctx, z, deriv, d, diag, kind, final=False):  # noqa: D102
         c = len(diag)
         if kind == "sin":
             f, d1 = torch.sin(z), torch.cos(z)
@@ -183,18 +198,22 @@ class _ActivationJet(torch.autograd.Function):
             d1 = torch.addcmul(torch.ones_like(f), f, f, value=-1.0)
             e2, c2 = f * d1, -2.0
         gz = deriv[:d]
+        rows = deriv.shape[0]
         shared = gz.shape[1] != z.shape[0]  # an affine input: one row of derivatives for all
-        out = z.new_empty(d + c, *z.shape)
-        # incoming channels (or their first-order seeds) are scaled by sigma_1 with the gradient
-        torch.mul(d1, deriv, out=out[: deriv.shape[0]])
+        base = 0 if final else d  # where the channels start in the output
+        out = z.new_empty(base + c, *z.shape)
+        # incoming channels (or their first-order seeds) are scaled by sigma_1, with the gradient
+        # unless this is the final step, whose gradient nobody reads
+        torch.mul(d1, deriv[d - base :], out=out[: rows - d + base])
         q = gz.new_empty(c, *gz.shape[1:])
         for k, weights in enumerate(diag):
             _weighted_squares(weights, gz, out=q[k])
-            if deriv.shape[0] == d:
-                torch.mul(e2, q[k], out=out[d + k]).mul_(c2)
+            if rows == d:
+                torch.mul(e2, q[k], out=out[base + k]).mul_(c2)
             else:
-                out[d + k].addcmul_(e2, q[k], value=c2)
+                out[base + k].addcmul_(e2, q[k], value=c2)
         ctx.d, ctx.diag, ctx.shared, ctx.kind, ctx.c2 = d, diag, shared, kind, c2
+        ctx.base = base
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(f, d1, e2, deriv, q)
         return f, out
@@ -203,40 +222,50 @@ class _ActivationJet(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dh, dout):  # noqa: D102
         f, d1, e2, deriv, q = ctx.saved_tensors
-        d, diag, shared, c2 = ctx.d, ctx.diag, ctx.shared, ctx.c2
+        d, diag, shared, c2, base = ctx.d, ctx.diag, ctx.shared, ctx.c2, ctx.base
+        none = (None,) * 4
         if dout is None:
-            return (None if dh is None else d1 * dh), None, None, None, None
+            return (None if dh is None else d1 * dh), None, *none
         rows = deriv.shape[0]
-        # a = sum over incoming rows of deriv * dout (none: no first derivatives, no seeds)
-        a = torch.mul(deriv[0], dout[0]) if rows else None
-        for r in range(1, rows):
-            a.addcmul_(deriv[r], dout[r])
+        first = d - base  # the first incoming row with an incoming gradient
+        # a = sum over those rows of deriv * dout (none: no first derivatives, no seeds)
+        a = torch.mul(deriv[first], dout[0]) if rows > first else None
+        for r in range(first + 1, rows):
+            a.addcmul_(deriv[r], dout[r - first])
+        ds = dout[base:]
         if ctx.kind == "sin":  # sigma_3 = -sigma_1: dz = cos z (dh - sum_c Q_c ds_c) - sin z a
-            b = _add_products(dh, q, dout[d:], -1.0)
+            b = _add_products(dh, q, ds, -1.0)
             dz = torch.zeros_like(d1) if b is None else d1 * b
         else:  # dz = p dh + sigma_3 sum_c Q_c ds_c + sigma_2 a
             dz = torch.zeros_like(d1) if dh is None else d1 * dh
-            m = _add_products(None, q, dout[d:], 1.0)
+            m = _add_products(None, q, ds, 1.0)
             if m is not None:
                 dz.addcmul_(torch.addcmul(d1 * -2.0, f, e2, value=6.0), m)
         if a is not None:
             dz.addcmul_(e2, a, value=c2)
         # t_c = e2 * ds_c, shared by every coordinate the channel weighs
-        t = [torch.mul(e2, dout[d + k]) for k in range(len(diag))]
+        t = [torch.mul(e2, ds[k]) for k in range(len(diag))]
         if shared:  # sum over the points: gz_i does not depend on them
-            dderiv = (d1 * dout[:rows]).sum(1, keepdim=True)
-            for k, weights in enumerate(diag):
-                tk = t[k].sum(0, keepdim=True)
-                for i, w in enumerate(weights):
-                    if w:
-                        dderiv[i].addcmul_(tk, deriv[i], value=2.0 * c2 * w)
-            return dz, dderiv, None, None, None
-        dderiv = torch.mul(d1, dout[:rows])
+            t = [tk.sum(0, keepdim=True) for tk in t]
+            dderiv = deriv.new_zeros(deriv.shape)
+            dderiv[first:] = (d1 * dout[: rows - first]).sum(1, keepdim=True)
+        else:
+            dderiv = deriv.new_empty(deriv.shape)
+            torch.mul(d1, dout[: rows - first], out=dderiv[first:])
+        written = [shared or i >= first for i in range(d)]
         for k, weights in enumerate(diag):
             for i, w in enumerate(weights):
-                if w:
+                if not w:
+                    continue
+                if written[i]:
                     dderiv[i].addcmul_(t[k], deriv[i], value=2.0 * c2 * w)
-        return dz, dderiv, None, None, None
+                else:
+                    torch.mul(t[k], deriv[i], out=dderiv[i]).mul_(2.0 * c2 * w)
+                    written[i] = True
+        for i in range(d):
+            if not written[i]:
+                dderiv[i].zero_()
+        return dz, dderiv, *none
 
 
 def _add_products(

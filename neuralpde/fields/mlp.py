@@ -41,8 +41,9 @@ class MLPNet(nn.Module):
 
     def jet(self, j: Jet) -> Jet:
         """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
-        for layer in self.hidden:
-            j = j.linear(layer.weight, layer.bias).tanh()
+        last = len(self.hidden) - 1
+        for i, layer in enumerate(self.hidden):
+            j = j.linear(layer.weight, layer.bias).tanh(final=i == last)
         return j.output(self.out.weight, self.out.bias)
 
 

@@ -55,8 +55,9 @@ class SirenNet(nn.Module):
 
     def jet(self, j: Jet) -> Jet:
         """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
-        for w0, layer in zip(self.w0, self.hidden, strict=True):
-            j = j.linear(w0 * layer.weight, w0 * layer.bias).sine()
+        last = len(self.hidden) - 1
+        for i, (w0, layer) in enumerate(zip(self.w0, self.hidden, strict=True)):
+            j = j.linear(w0 * layer.weight, w0 * layer.bias).sine(final=i == last)
         return j.output(self.out.weight, self.out.bias)
 
 
