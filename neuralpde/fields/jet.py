@@ -323,26 +323,34 @@ def input_jet(
     c = forms.shape[0]
     if first is not None and tuple(first.shape) != (c, n):
         raise ValueError(f"first must have shape ({c}, {n}), got {tuple(first.shape)}")
-    host = forms.detach().to(device="cpu", dtype=torch.float64)
+    # forms and seeds are a few numbers: read them once into Python, where looking at them costs
+    # no tensor operations (this runs every training step)
+    C = forms.detach().tolist()
     idx = list(range(n)) if coords is None else list(coords)
     if any(not 0 <= i < n for i in idx) or len(set(idx)) != len(idx):
         raise ValueError(f"coords must be distinct columns in [0, {n}), got {coords!r}")
-    inside = torch.zeros(n, n, dtype=torch.bool)
-    inside[torch.tensor(idx, dtype=torch.long)[:, None], torch.tensor(idx, dtype=torch.long)] = True
-    if bool((host[:, ~inside] != 0).any()):
+    if set(_support(C)) - set(idx):
         raise ValueError(f"forms involve columns outside coords={tuple(idx)}")
-    sub = host[:, idx][:, :, idx]
-    diag = torch.diagonal(sub, dim1=1, dim2=2)
-    weights = (
-        tuple(map(tuple, diag.tolist())) if bool((sub == torch.diag_embed(diag)).all()) else None
-    )
-    eye = torch.eye(n, dtype=x.dtype, device=x.device)[idx]  # d(x_k)/d(x_i) = delta_ik
-    rows = [eye]
-    if first is not None and bool((first != 0).any()):
-        rows.append(first.to(dtype=x.dtype, device=x.device))
-    deriv = torch.cat(rows)[:, None, :]
-    forms = sub.to(dtype=x.dtype, device=x.device)
-    return Jet(x, deriv, forms, weights, keep_grad)
+    sub = [[[Ck[i][j] for j in idx] for i in idx] for Ck in C]
+    m = len(idx)
+    diagonal = all(Ck[i][j] == 0 for Ck in sub for i in range(m) for j in range(m) if i != j)
+    weights = tuple(tuple(Ck[i][i] for i in range(m)) for Ck in sub) if diagonal else None
+    rows = [[float(k == i) for k in range(n)] for i in idx]  # d(x_k)/d(x_i) = delta_ik
+    if first is not None:
+        a = first.detach().tolist()
+        if any(v != 0 for ak in a for v in ak):
+            rows += a
+    like = {"dtype": x.dtype, "device": x.device}
+    deriv = torch.tensor(rows, **like).reshape(len(rows), 1, n)
+    return Jet(x, deriv, torch.tensor(sub, **like).reshape(c, m, m), weights, keep_grad)
+
+
+def _support(C: list) -> list[int]:
+    """The columns that the forms ``C`` (nested lists, ``c x n x n``) involve, in order."""
+    n = len(C[0]) if C else 0
+    return [
+        i for i in range(n) if any(Ck[i][j] != 0 or Ck[j][i] != 0 for Ck in C for j in range(n))
+    ]
 
 
 def supports_jet(module: nn.Module) -> bool:
@@ -371,8 +379,7 @@ def forward_jet(
         raise TypeError(f"{type(module).__name__} does not propagate derivatives forward")
     coords = None
     if not gradient and forms.ndim == 3:
-        used = (forms != 0).any(0)
-        coords = tuple(int(i) for i in torch.nonzero(used.any(0) | used.any(1)).flatten())
+        coords = tuple(_support(forms.detach().tolist()))
     out = module.jet(input_jet(x, forms, first, coords, keep_grad=gradient))
     if out.value.shape[1] != 1:
         raise ValueError(f"forward_jet needs a scalar field, got {out.value.shape[1]} outputs")
