@@ -36,6 +36,7 @@ elementwise functions can.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -82,7 +83,7 @@ class Jet:
     def linear(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
         """The jet of ``value @ weight.T + bias``."""
         wt = weight.t()
-        value = self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
+        value = self._value_through(wt, bias)
         return Jet(value, self.deriv @ wt, self.forms, self.weights, self.keep_grad)
 
     def output(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
@@ -94,11 +95,17 @@ class Jet:
         if self.keep_grad:
             return self.linear(weight, bias)
         wt = weight.t()
-        value = self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
         d = self.dim
-        weights = None if self.weights is None else tuple(() for _ in self.weights)
         quad = self.deriv[d:] if d else self.deriv  # a slice's backward would fill zeros
-        return Jet(value, quad @ wt, self.forms[:, :0, :0], weights, False)
+        return self._channels_only(self._value_through(wt, bias), quad @ wt)
+
+    def _value_through(self, wt: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        return self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
+
+    def _channels_only(self, value: torch.Tensor, channels: torch.Tensor) -> Jet:
+        """A jet of ``value`` and the ``channels`` alone, without first-derivative rows."""
+        weights = None if self.weights is None else tuple(() for _ in self.weights)
+        return Jet(value, channels, self.forms[:, :0, :0], weights, False)
 
     def quadratic(self) -> torch.Tensor:
         r""":math:`\sum_{ij} C^{(c)}_{ij} \partial_i h\, \partial_j h` for each channel."""
@@ -153,8 +160,7 @@ class Jet:
         f, deriv = _ActivationJet.apply(*args)
         if not drop:
             return Jet(f, deriv, self.forms, self.weights, self.keep_grad)
-        weights = tuple(() for _ in self.weights)  # no first-derivative rows left
-        return Jet(f, deriv, self.forms[:, :0, :0], weights, False)
+        return self._channels_only(f, deriv)
 
     def scale_inputs(self, scale: torch.Tensor, shift: torch.Tensor) -> Jet:
         """The jet of ``value * scale + shift`` (a per-feature affine map)."""
@@ -207,7 +213,7 @@ class _ActivationJet(torch.autograd.Function):
         torch.mul(d1, deriv[d - base :], out=out[: rows - d + base])
         q = gz.new_empty(c, *gz.shape[1:])
         for k, weights in enumerate(diag):
-            _weighted_squares(weights, gz, out=q[k])
+            _sum_products(((gz[i], gz[i], w) for i, w in enumerate(weights)), out=q[k])
             if rows == d:
                 torch.mul(e2, q[k], out=out[base + k]).mul_(c2)
             else:
@@ -234,11 +240,11 @@ class _ActivationJet(torch.autograd.Function):
             a.addcmul_(deriv[r], dout[r - first])
         ds = dout[base:]
         if ctx.kind == "sin":  # sigma_3 = -sigma_1: dz = cos z (dh - sum_c Q_c ds_c) - sin z a
-            b = _add_products(dh, q, ds, -1.0)
+            b = _sum_products(((q[k], ds[k], -1.0) for k in range(len(diag))), start=dh)
             dz = torch.zeros_like(d1) if b is None else d1 * b
         else:  # dz = p dh + sigma_3 sum_c Q_c ds_c + sigma_2 a
             dz = torch.zeros_like(d1) if dh is None else d1 * dh
-            m = _add_products(None, q, ds, 1.0)
+            m = _sum_products((q[k], ds[k], 1.0) for k in range(len(diag)))
             if m is not None:
                 dz.addcmul_(torch.addcmul(d1 * -2.0, f, e2, value=6.0), m)
         if a is not None:
@@ -268,38 +274,32 @@ class _ActivationJet(torch.autograd.Function):
         return dz, dderiv, *none
 
 
-def _add_products(
-    start: torch.Tensor | None, q: torch.Tensor, ds: torch.Tensor, value: float
+def _sum_products(
+    terms: Iterable[tuple[torch.Tensor, torch.Tensor, float]],
+    start: torch.Tensor | None = None,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
-    """``start + value * sum_k q[k] * ds[k]`` in one pass per term; ``start`` is not modified."""
-    out = start
-    for k in range(q.shape[0]):
-        if out is None:
-            out = torch.mul(q[k], ds[k])
-            if value != 1.0:
-                out.mul_(value)
-        elif out is start:
-            out = torch.addcmul(start, q[k], ds[k], value=value)
-        else:
-            out.addcmul_(q[k], ds[k], value=value)
-    return out
+    """``start + sum_k w_k a_k b_k`` over ``terms`` ``(a_k, b_k, w_k)``, one pass per term.
 
-
-def _weighted_squares(weights: tuple[float, ...], g: torch.Tensor, out: torch.Tensor) -> None:
-    """``out = sum_i weights[i] * g[i]**2``, skipping zero weights."""
-    first = True
-    for i, w in enumerate(weights):
+    Zero weights cost nothing. The sum goes into ``out`` when given (zero if there is nothing
+    to add), else into a new tensor (``start`` itself, or ``None``, if there is nothing to add);
+    ``start`` is never modified.
+    """
+    acc = None
+    for a, b, w in terms:
         if not w:
             continue
-        if first:
-            torch.mul(g[i], g[i], out=out)
-            if w != 1.0:
-                out.mul_(w)
-            first = False
+        if acc is not None:
+            acc.addcmul_(a, b, value=w)
+        elif start is not None:
+            acc = torch.addcmul(start, a, b, value=w, out=out)
         else:
-            out.addcmul_(g[i], g[i], value=w)
-    if first:
-        out.zero_()
+            acc = torch.mul(a, b, out=out)
+            if w != 1.0:
+                acc.mul_(w)
+    if acc is None and out is not None:
+        return out.zero_() if start is None else out.copy_(start)
+    return start if acc is None else acc
 
 
 def input_jet(
