@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional
 
-from .jet import Jet
+from .jet import Jet, linear_weight_t
 
 __all__ = ["MLP", "MLPNet"]
 
@@ -33,7 +34,7 @@ class MLPNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for layer in self.hidden:
-            h = torch.tanh(layer(h))
+            h = torch.tanh(functional.linear(h, linear_weight_t(layer.weight).t(), layer.bias))
         return self.out(h)
 
     def supports_jet(self) -> bool:
