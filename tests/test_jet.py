@@ -74,7 +74,17 @@ def test_forward_jet_matches_autograd(spec, forms):
 
 @pytest.mark.parametrize("final", [False, True])
 @pytest.mark.parametrize("kind", ["sin", "tanh"])
-@pytest.mark.parametrize("diag", [((1.0, 0.5), (0.0, 2.0)), ((1.0, 1.0),), ((0.0, 3.0),), ()])
+@pytest.mark.parametrize(
+    "diag",
+    [
+        ((1.0, 0.5), (0.0, 2.0)),
+        ((1.0, 1.0),),
+        ((0.0, 3.0),),
+        ((1.0, 0.5), (0.0, 0.0)),  # a first-order channel (no second-order part) beside another
+        ((0.0, 0.0),),
+        (),
+    ],
+)
 def test_activation_step_backward_is_the_derivative_of_its_forward(diag, kind, final):
     torch.manual_seed(1)
     c = len(diag)

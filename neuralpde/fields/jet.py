@@ -229,7 +229,7 @@ class _ActivationJet(torch.autograd.Function):
             _sum_products(((gz[i], gz[i], w) for i, w in enumerate(weights)), out=q[k])
             if rows == d:
                 torch.mul(e2, q[k], out=out[base + k]).mul_(c2)
-            else:
+            elif any(weights):  # else Q_c = 0: a first-order channel, scaled by sigma_1 alone
                 out[base + k].addcmul_(e2, q[k], value=c2)
         ctx.d, ctx.diag, ctx.shared, ctx.kind, ctx.c2 = d, diag, shared, kind, c2
         ctx.base = base
@@ -252,20 +252,21 @@ class _ActivationJet(torch.autograd.Function):
         for r in range(first + 1, rows):
             a.addcmul_(deriv[r], dout[r - first])
         ds = dout[base:]
+        live = [float(any(weights)) for weights in diag]  # 0: Q_c = 0, its terms vanish
         if ctx.kind == "sin":  # sigma_3 = -sigma_1: dz = cos z (dh - sum_c Q_c ds_c) - sin z a
-            b = _sum_products(((q[k], ds[k], -1.0) for k in range(len(diag))), start=dh)
+            b = _sum_products(((q[k], ds[k], -live[k]) for k in range(len(diag))), start=dh)
             dz = torch.zeros_like(d1) if b is None else d1 * b
         else:  # dz = p dh + sigma_3 sum_c Q_c ds_c + sigma_2 a
             dz = torch.zeros_like(d1) if dh is None else d1 * dh
-            m = _sum_products((q[k], ds[k], 1.0) for k in range(len(diag)))
+            m = _sum_products((q[k], ds[k], live[k]) for k in range(len(diag)))
             if m is not None:
                 dz.addcmul_(torch.addcmul(d1 * -2.0, f, e2, value=6.0), m)
         if a is not None:
             dz.addcmul_(e2, a, value=c2)
         # t_c = e2 * ds_c, shared by every coordinate the channel weighs
-        t = [torch.mul(e2, ds[k]) for k in range(len(diag))]
+        t = [torch.mul(e2, ds[k]) if live[k] else None for k in range(len(diag))]
         if shared:  # sum over the points: gz_i does not depend on them
-            t = [tk.sum(0, keepdim=True) for tk in t]
+            t = [None if tk is None else tk.sum(0, keepdim=True) for tk in t]
             dderiv = deriv.new_zeros(deriv.shape)
             dderiv[first:] = (d1 * dout[: rows - first]).sum(1, keepdim=True)
         else:

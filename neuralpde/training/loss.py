@@ -13,6 +13,7 @@ of the normal derivatives for a periodic pair, :math:`u(x_i) - d_i` for observat
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from torch import nn
 
 from ..coefficients import evaluate
 from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
-from ..operators import DerivativePlan, derivative_plan, dt, field_values, grad
+from ..operators import DerivativePlan, LinearForm, derivative_plan, dt, field_values, grad
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
@@ -29,6 +30,14 @@ __all__ = ["Batch", "make_batch", "loss_terms", "residual_plan"]
 
 _GRADIENT = DerivativePlan(gradient=True)
 _PROBE_POINTS = 8
+
+
+@functools.lru_cache(maxsize=16)
+def _time_derivative_plan(dim: int, time_index: int) -> DerivativePlan:
+    r"""The plan of :math:`\partial_t u` alone: one channel with first-order part :math:`e_t`."""
+    first = tuple(float(i == time_index) for i in range(dim))
+    zero = tuple((0.0,) * dim for _ in range(dim))
+    return DerivativePlan(second=(LinearForm(first, zero),))
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,11 @@ def _condition_defect(
     if isinstance(cond, (InitialVelocity, Neumann, Robin, Periodic)):
         x = x.detach().requires_grad_(True)
         names, ti = problem.domain.names, problem.time_index
+        if isinstance(cond, InitialVelocity) and ti is not None:
+            # u_t alone, as one channel seeded with e_t: no rows for the other first derivatives
+            plan = _time_derivative_plan(problem.domain.dim, ti)
+            u = field_values(net, x, names, ti, plan, engine)
+            return u.linear_form(plan.second[0]) - target
         u = field_values(net, x, names, ti, _GRADIENT, engine)
         if isinstance(cond, InitialVelocity):
             return dt(u) - target
