@@ -22,7 +22,7 @@ from torch import nn
 
 from ..coefficients import evaluate
 from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
-from ..operators import DerivativePlan, LinearForm, derivative_plan, dt, field_values, grad
+from ..operators import DerivativePlan, LinearForm, derivative_plan, field_values, grad
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
@@ -91,17 +91,16 @@ def _condition_defect(
     normals: torch.Tensor | None,
     engine: str,
 ) -> torch.Tensor:
-    if isinstance(cond, (InitialVelocity, Neumann, Robin, Periodic)):
+    names, ti = problem.domain.names, problem.time_index
+    if isinstance(cond, InitialVelocity):
+        # u_t alone, as one channel seeded with e_t: no rows for the other first derivatives
+        assert ti is not None  # Problem refuses initial conditions on a steady domain
+        plan = _time_derivative_plan(problem.domain.dim, ti)
+        u = field_values(net, x.detach().requires_grad_(True), names, ti, plan, engine)
+        return u.linear_form(plan.second[0]) - target
+    if isinstance(cond, (Neumann, Robin, Periodic)):
         x = x.detach().requires_grad_(True)
-        names, ti = problem.domain.names, problem.time_index
-        if isinstance(cond, InitialVelocity) and ti is not None:
-            # u_t alone, as one channel seeded with e_t: no rows for the other first derivatives
-            plan = _time_derivative_plan(problem.domain.dim, ti)
-            u = field_values(net, x, names, ti, plan, engine)
-            return u.linear_form(plan.second[0]) - target
         u = field_values(net, x, names, ti, _GRADIENT, engine)
-        if isinstance(cond, InitialVelocity):
-            return dt(u) - target
         if isinstance(cond, Periodic):  # first half on part_a, second half its partners
             m = x.shape[0] // 2
             du = (grad(u) * torch.cat([normals, normals])).sum(dim=1)
