@@ -172,9 +172,10 @@ SETTINGS: dict[str, dict] = {
 # Problem definitions.
 
 
-def build_data(dde, case: str):
-    """Return (data, test_x, test_u) for one case."""
-    s = SETTINGS[case]
+def build_data(dde, case: str, counts: dict | None = None):
+    """Return (data, test_x, test_u) for one case; ``counts`` overrides the settings' point
+    counts (``num_domain``, ``num_boundary``, ``num_initial``)."""
+    s = {**SETTINGS[case], **(counts or {})}
 
     def on_boundary(_, on_b):
         return on_b

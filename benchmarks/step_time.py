@@ -9,13 +9,16 @@ in ``--repeats`` processes (default 2), and a configuration's time is the median
 steps. The floating-point work of a step is counted by the PyTorch profiler (matrix products,
 forward and backward); the machine's matrix-product throughput is measured in the same run (the
 median of 4096 x 4096 products in each precision), and each step's achieved GFLOP/s is compared
-with it.
+with it. When DeepXDE is installed (the ``peers`` extra), its own training step on the same network
+(``FNN`` of the same sizes with a ``sin`` activation, or ``tanh`` with ``--field mlp``) and the same
+point counts is timed the same way, as the peers' reference (``--peer none`` leaves it out).
 
     python benchmarks/step_time.py                    # CPU, writes benchmarks/RESULTS.md
     python benchmarks/step_time.py --device cuda      # on a GPU (section "step_time_cuda")
     python benchmarks/step_time.py --device cuda --points 262144  # more points per step
     python benchmarks/step_time.py --field mlp        # a tanh MLP 4x128 (section "step_time_mlp")
     python benchmarks/step_time.py --only heat2d --dtypes float32 --no-write
+    python benchmarks/step_time.py --peer none        # without the DeepXDE column
 """
 
 from __future__ import annotations
@@ -141,6 +144,102 @@ def run_one(
     }
 
 
+PEERS = ("deepxde", "none")
+
+
+def peer_available() -> bool:
+    """Whether DeepXDE (the ``peers`` extra) can be imported, checked without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("deepxde") is not None
+
+
+def run_deepxde(
+    name: str, dtype_name: str, device: str, points: int, field_name: str = "siren"
+) -> dict:
+    """Time DeepXDE's own training step on the same network and point counts, in this process.
+
+    The network is DeepXDE's ``FNN`` with the same layer sizes and activation (``sin`` for the
+    SIREN, ``tanh`` for the MLP); the problem is the case of ``deepxde_cases.py`` with
+    ``points`` interior, 1024 boundary and 1024 initial points. One step is DeepXDE's
+    ``Model.train_step`` (losses, nested-autograd derivatives, backward, Adam), the function its
+    ``Model.train`` loop calls once per iteration.
+    """
+    import contextlib
+    import os
+
+    os.environ["DDE_BACKEND"] = "pytorch"
+    with contextlib.redirect_stdout(sys.stderr):  # DeepXDE prints; stdout carries the JSON
+        import deepxde as dde
+        import deepxde_cases as cases
+        import torch
+        from torch.profiler import ProfilerActivity, profile
+
+        from neuralpde.training import retain_freed_memory
+
+        # the same allocator setting and device as the fused and autograd runs
+        retained = False if device.startswith("cuda") else retain_freed_memory()
+        torch.set_default_device(device)  # DeepXDE puts its network and data on the default
+        case = {s["problem"]: c for c, s in cases.SETTINGS.items()}.get(name)
+        if case is None:
+            raise ValueError(f"no DeepXDE case for problem {name!r}")
+        dde.config.set_default_float(dtype_name)
+        dde.config.set_random_seed(0)
+        counts = {"num_domain": points, "num_boundary": N_BOUNDARY, "num_initial": N_INITIAL}
+        data, test_x, _ = cases.build_data(dde, case, counts)
+        activation = "sin" if field_name == "siren" else "tanh"
+        layers = [test_x.shape[1], *[WIDTH] * DEPTH, 1]
+        model = dde.Model(data, dde.nn.FNN(layers, activation, "Glorot uniform"))
+        model.compile("adam", lr=1e-4)
+        state = model.train_state
+        state.set_data_train(*data.train_next_batch(None))
+
+        def step() -> None:
+            model.train_step(state.X_train, state.y_train, state.train_aux_vars)
+            _sync(device)
+
+        for _ in range(WARMUP):
+            step()
+        times = []
+        for _ in range(STEPS):
+            _sync(device)
+            t = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t)
+        with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+            step()
+        flops = sum(e.flops for e in prof.key_averages())
+        dtype = torch.get_default_dtype()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if device.startswith("cuda"):
+            peak = torch.cuda.max_memory_allocated() / 2**20
+    return {
+        "name": name,
+        "dtype": str(dtype).removeprefix("torch."),
+        "engine": "deepxde",
+        "times_ms": [1000 * t for t in times],
+        "parts_ms": [],
+        "gflop": flops / 1e9,
+        "peak_mb": peak,
+        "retained": retained,
+        "residual_points": int(len(state.X_train)),
+        "deepxde_version": dde.__version__,
+    }
+
+
+def _peer_note(peers: list[dict], field_name: str) -> str:
+    """The paragraph that says how DeepXDE's step was measured."""
+    activation = "sin" if field_name == "siren" else "tanh"
+    return (
+        f" DeepXDE {peers[0]['deepxde_version']} (PyTorch backend), timed like the two engines: "
+        f"`dde.nn.FNN` with the same layer sizes and a {activation} activation, the same point "
+        "counts, one step = its `Model.train_step` (losses with nested-autograd derivatives, "
+        "backward, Adam). DeepXDE evaluates the residual at all its training points, boundary "
+        "and initial points included (and those of each condition once more for the condition), "
+        "as the last column counts; neuralpde evaluates it at the interior points only."
+    )
+
+
 def _pooled(runs: list[dict]) -> dict:
     """One configuration's processes together: medians of all their timed steps."""
     out = dict(runs[0])
@@ -172,11 +271,27 @@ def main() -> int:
     ap.add_argument(
         "--repeats", type=int, default=2, help="processes per engine and configuration (default 2)"
     )
+    ap.add_argument(
+        "--peer",
+        choices=PEERS,
+        help="also time DeepXDE's own step on the same network: deepxde (the default when the "
+        "'peers' extra is installed) or none",
+    )
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one, args.device, args.points, args.field)))
+        name, dtype_name, engine = args.one
+        if engine == "deepxde":
+            result = run_deepxde(name, dtype_name, args.device, args.points, args.field)
+        else:
+            result = run_one(name, dtype_name, engine, args.device, args.points, args.field)
+        print(json.dumps(result))
         return 0
+    if args.peer is None:
+        args.peer = "deepxde" if peer_available() else "none"
+    elif args.peer == "deepxde" and not peer_available():
+        ap.error('--peer deepxde needs DeepXDE: pip install -e ".[peers]"')
+    engines = ENGINES + (("deepxde",) if args.peer == "deepxde" else ())
     if args.matmul:
         print(json.dumps(matmul_gflops(args.matmul, args.device)))
         return 0
@@ -204,24 +319,27 @@ def main() -> int:
         if args.only and name not in args.only:
             continue
         for d in args.dtypes:
-            runs: dict[str, list[dict]] = {e: [] for e in ENGINES}
+            runs: dict[str, list[dict]] = {e: [] for e in engines}
             for _ in range(args.repeats):  # alternate the engines
-                for e in ENGINES:
+                for e in engines:
                     runs[e].append(sub("--one", name, d, e))
             f, a = (_pooled(runs[e]) for e in ENGINES)
+            p = _pooled(runs["deepxde"]) if "deepxde" in runs else None
             speedup = a["ms"] / f["ms"]
             rate = f["gflop"] / (f["ms"] / 1000)
-            rows.append((label, name, d, f, a, speedup, rate, rate / peak_gflops[d]))
+            rows.append((label, name, d, f, a, speedup, rate, rate / peak_gflops[d], p))
+            peer = "" if p is None else f"; DeepXDE {p['ms']:.1f} ms, x{p['ms'] / f['ms']:.2f}"
             print(
                 f"{label:9s} {d}: fused {f['ms']:.1f} ms, autograd {a['ms']:.1f} ms, "
                 f"x{speedup:.2f}; fused {rate:.1f} GFLOP/s = {100 * rate / peak_gflops[d]:.0f}% "
-                f"of the matrix product; peak {f['peak_mb']:.0f} / {a['peak_mb']:.0f} MB",
+                f"of the matrix product; peak {f['peak_mb']:.0f} / {a['peak_mb']:.0f} MB{peer}",
                 flush=True,
             )
     # matrix-product throughput once more, after the runs, to show the machine did not change
     after = {d: sub("--matmul", d) for d in args.dtypes}
 
     system_malloc = not any(r[3]["retained"] for r in rows)
+    peers = [r[8] for r in rows if r[8] is not None]
     mem = "peak GPU memory allocated" if args.device.startswith("cuda") else "peak resident memory"
     lines = [
         f"## step_time: training-step time, fused vs nested autograd ({args.device}"
@@ -255,19 +373,31 @@ def main() -> int:
         + ", ".join(
             f"{d} {peak_gflops[d]:.1f} GFLOP/s before, {after[d]:.1f} after" for d in args.dtypes
         )
-        + ".",
+        + "."
+        + ("" if not peers else _peer_note(peers, args.field)),
         "",
         f"| equation | problem | precision | fused | autograd | speed-up | GFLOP/step fused / "
         f"autograd | fused GFLOP/s | of matrix product | fused: forward / backward / Adam | "
-        f"autograd: forward / backward / Adam | {mem} fused / autograd |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"autograd: forward / backward / Adam | {mem} fused / autograd |"
+        + (
+            " DeepXDE step | fused vs DeepXDE | DeepXDE GFLOP/step | DeepXDE residual points |"
+            if peers
+            else ""
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if peers else ""),
     ]
-    for label, name, d, f, a, speedup, rate, frac in rows:
+    for label, name, d, f, a, speedup, rate, frac, p in rows:
         lines.append(
             f"| {label} | {name} | {d} | {f['ms']:.1f} ms | {a['ms']:.1f} ms | "
             f"{speedup:.2f}x | {f['gflop']:.2f} / {a['gflop']:.2f} | {rate:.1f} | "
             f"{100 * frac:.0f}% | "
             f"{_parts(f)} | {_parts(a)} | {f['peak_mb']:.0f} / {a['peak_mb']:.0f} MB |"
+            + (
+                ""
+                if p is None
+                else f" {p['ms']:.1f} ms | {p['ms'] / f['ms']:.2f}x | {p['gflop']:.2f} | "
+                f"{p['residual_points']} |"
+            )
         )
     table = "\n".join(lines)
     key = "step_time" if args.device == "cpu" else f"step_time_{args.device.split(':')[0]}"
