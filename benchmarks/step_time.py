@@ -287,6 +287,7 @@ def main() -> int:
             result = run_one(name, dtype_name, engine, args.device, args.points, args.field)
         print(json.dumps(result))
         return 0
+    explicit_none = args.peer == "none"
     if args.peer is None:
         args.peer = "deepxde" if peer_available() else "none"
     elif args.peer == "deepxde" and not peer_available():
@@ -349,7 +350,8 @@ def main() -> int:
         f"python benchmarks/step_time.py"
         f"{'' if args.device == 'cpu' else ' --device ' + args.device}"
         f"{'' if args.points == N_INTERIOR else f' --points {args.points}'}"
-        f"{'' if args.field == 'siren' else ' --field ' + args.field}`  ",
+        f"{'' if args.field == 'siren' else ' --field ' + args.field}"
+        f"{' --peer none' if explicit_none else ''}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine(args.device)}",
         "",
