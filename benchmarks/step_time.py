@@ -382,11 +382,13 @@ def main() -> int:
         f"autograd | fused GFLOP/s | of matrix product | fused: forward / backward / Adam | "
         f"autograd: forward / backward / Adam | {mem} fused / autograd |"
         + (
-            " DeepXDE step | fused vs DeepXDE | DeepXDE GFLOP/step | DeepXDE residual points |"
+            " DeepXDE step | fused vs DeepXDE | DeepXDE GFLOP/step | DeepXDE residual points | "
+            f"DeepXDE {mem} |"
             if peers
             else ""
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if peers else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        + ("---|---|---|---|---|" if peers else ""),
     ]
     for label, name, d, f, a, speedup, rate, frac, p in rows:
         lines.append(
@@ -398,7 +400,7 @@ def main() -> int:
                 ""
                 if p is None
                 else f" {p['ms']:.1f} ms | {p['ms'] / f['ms']:.2f}x | {p['gflop']:.2f} | "
-                f"{p['residual_points']} |"
+                f"{p['residual_points']} | {p['peak_mb']:.0f} MB |"
             )
         )
     table = "\n".join(lines)
