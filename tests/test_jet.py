@@ -93,14 +93,53 @@ def test_activation_step_backward_is_the_derivative_of_its_forward(diag, kind, f
     plain = torch.randn(2, 6, 5, dtype=torch.float64, requires_grad=True)  # grads only
     first = torch.randn(2, 1, 5, dtype=torch.float64, requires_grad=True)  # shared by points
     seeded = torch.randn(2 + c, 1, 5, dtype=torch.float64, requires_grad=True)  # and seeds
-    for deriv in (full, plain, first, seeded):
+    # stored feature by feature, as float64 layers on a CPU produce them
+    zt = torch.randn(5, 6, dtype=torch.float64).t().detach().requires_grad_()
+    fullt = torch.randn(5, 2 + c, 6, dtype=torch.float64).permute(1, 2, 0).detach()
+    cases = [(z, d) for d in (full, plain, first, seeded)]
+    cases += [(zt, fullt.requires_grad_()), (zt, first)]
+    for zi, deriv in cases:
 
         def step(z, d):
             return _ActivationJet.apply(z, d, 2, diag, kind, final)
 
-        assert torch.autograd.gradcheck(step, (z, deriv))
-        assert torch.autograd.gradcheck(lambda z, d: step(z, d)[1], (z, deriv))
-        assert torch.autograd.gradcheck(lambda z, d: step(z, d)[0], (z, deriv))
+        assert torch.autograd.gradcheck(step, (zi, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: step(z, d)[1], (zi, deriv))
+        assert torch.autograd.gradcheck(lambda z, d: step(z, d)[0], (zi, deriv))
+
+
+@pytest.mark.parametrize("spec", [Siren(width=24, depth=3, w0=3.0), MLP(width=24, depth=3)])
+def test_feature_major_layout_gives_the_same_numbers(spec, monkeypatch):
+    # float64 on a CPU stores the blocks (F, N); the row-major layout must give the same values,
+    # derivatives and parameter gradients, and the layout must be the one chosen
+    net = _net(spec, ST)
+    x = torch.rand(50, 3, dtype=torch.float64)
+    C = torch.tensor([[[1.0, 0, 0], [0, 1, 0], [0, 0, 0]]], dtype=torch.float64)
+    a = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)  # u_t - lap u as one channel
+    params = list(net.parameters())
+
+    def run():
+        u, g, q = forward_jet(net, x, C, a)
+        loss = (u**2).sum() + (g**2).sum() + (q**2).sum() + (net(x) ** 3).sum()
+        return [t.detach() for t in (u, g, q, *torch.autograd.grad(loss, params))]
+
+    hidden = net.net.hidden
+
+    def two_layers():  # the blocks after a first and a second hidden layer
+        jet = input_jet(x, C).linear(hidden[0].weight, hidden[0].bias).tanh()
+        return jet.linear(hidden[1].weight, hidden[1].bias)
+
+    jet = two_layers()
+    assert jet.value.t().is_contiguous() and not jet.value.is_contiguous()
+    assert jet.deriv.permute(2, 0, 1).is_contiguous() and not jet.deriv.is_contiguous()
+    fm = run()
+    for module in ("jet", "siren", "mlp"):
+        monkeypatch.setattr(f"neuralpde.fields.{module}.feature_major_layout", lambda w: False)
+    jet = two_layers()
+    assert jet.value.is_contiguous() and jet.deriv.is_contiguous()
+    rm = run()
+    for p, q in zip(fm, rm, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12 * (1 + float(q.abs().max())))
 
 
 def test_float32_fused_agrees_with_float64():

@@ -42,8 +42,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
+from torch.nn import functional
 
-__all__ = ["Jet", "input_jet", "supports_jet", "forward_jet", "linear_weight_t"]
+__all__ = [
+    "Jet",
+    "affine",
+    "feature_major_layout",
+    "forward_jet",
+    "input_jet",
+    "linear_weight_t",
+    "supports_jet",
+]
 
 
 def linear_weight_t(weight: torch.Tensor) -> torch.Tensor:
@@ -57,6 +66,40 @@ def linear_weight_t(weight: torch.Tensor) -> torch.Tensor:
     """
     wt = weight.t()
     return wt.contiguous() if weight.shape[1] < weight.shape[0] else wt
+
+
+def feature_major_layout(weight: torch.Tensor) -> bool:
+    r"""Whether a jet's blocks are stored feature by feature for a layer of this ``weight``.
+
+    A block of ``N`` points by ``F`` features is then stored as ``(F, N)`` (and ``r`` blocks as
+    ``(F, r, N)``), and a layer is the product :math:`W B` instead of :math:`B W^\top`. The
+    numbers are the same; only the order in which the matrix-product library is asked for them
+    differs. On a CPU in float64 the products of a layer (forward, input gradient, weight gradient)
+    then take about 22% less time (MKL, 8192-24576 rows of 128 features); in float32 they take
+    about 15% more, and on a GPU the usual layout is kept.
+    """
+    return weight.dtype == torch.float64 and weight.device.type == "cpu"
+
+
+def affine(
+    h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, transposed: bool
+) -> torch.Tensor:
+    r"""A layer's :math:`h W^\top + b` for ``h`` of shape ``(N, F_in)``; with ``transposed``,
+    ``h`` is given as :math:`h^\top` (shape ``(F_in, N)``) and :math:`W h^\top + b` is returned
+    (shape ``(F_out, N)``), the layout :func:`feature_major_layout` picks."""
+    if not transposed:
+        return functional.linear(h, linear_weight_t(weight).t(), bias)
+    w = linear_weight_t(weight).t()  # for a narrow input, the fast weight-gradient layout
+    return w @ h if bias is None else torch.addmm(bias.unsqueeze(1), w, h)
+
+
+def _empty_blocks(like: torch.Tensor, rows: int) -> torch.Tensor:
+    """An uninitialised ``(rows, N, F)`` tensor stored like ``like`` (``(N, F)``): feature by
+    feature when ``like`` is."""
+    n, f = like.shape
+    if n > 1 and like.stride() == (1, n):
+        return like.new_empty(f, rows, n).permute(1, 2, 0)
+    return like.new_empty(rows, n, f)
 
 
 @dataclass(frozen=True)
@@ -95,6 +138,9 @@ class Jet:
 
     def linear(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
         """The jet of ``value @ weight.T + bias``."""
+        if feature_major_layout(weight):
+            value, deriv = self._value_through_fm(weight, bias), self._blocks_through_fm(weight)
+            return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
         wt = linear_weight_t(weight)
         value = self._value_through(wt, bias)
         return Jet(value, self.deriv @ wt, self.forms, self.weights, self.keep_grad)
@@ -107,13 +153,26 @@ class Jet:
         """
         if self.keep_grad:
             return self.linear(weight, bias)
-        wt = weight.t()
         d = self.dim
         quad = self.deriv[d:] if d else self.deriv  # a slice's backward would fill zeros
+        if feature_major_layout(weight):
+            value = self._value_through_fm(weight, bias)
+            return self._channels_only(value, _blocks_times(weight, quad))
+        wt = weight.t()
         return self._channels_only(self._value_through(wt, bias), quad @ wt)
 
     def _value_through(self, wt: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         return self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
+
+    def _value_through_fm(self, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """``value @ weight.T + bias`` computed as ``(weight @ value.T + bias).T``."""
+        return affine(self.value.t(), weight, bias, transposed=True).t()
+
+    def _blocks_through_fm(self, weight: torch.Tensor) -> torch.Tensor:
+        """``deriv @ weight.T`` as one product ``weight @ B``, the blocks stored ``(F, r N)``."""
+        if self.deriv.shape[1] == 1:  # rows shared by all points: a few numbers
+            return self.deriv @ linear_weight_t(weight)
+        return _blocks_times(weight, self.deriv)
 
     def _channels_only(self, value: torch.Tensor, channels: torch.Tensor) -> Jet:
         """A jet of ``value`` and the ``channels`` alone, without first-derivative rows."""
@@ -181,6 +240,15 @@ class Jet:
         return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
 
 
+def _blocks_times(weight: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
+    """``blocks @ weight.T`` for blocks ``(r, N, F)``, as ``weight @ B`` with ``B`` the blocks
+    stored ``(F, r N)`` (a view when they are stored feature by feature, else a copy); the result
+    is stored feature by feature."""
+    r, n, f = blocks.shape
+    flat = blocks.permute(2, 0, 1).reshape(f, r * n)
+    return (weight @ flat).view(-1, r, n).permute(1, 2, 0)
+
+
 class _ActivationJet(torch.autograd.Function):
     r"""The activation step of a jet with diagonal channels, with a hand-written backward.
 
@@ -220,11 +288,11 @@ class _ActivationJet(torch.autograd.Function):
         rows = deriv.shape[0]
         shared = gz.shape[1] != z.shape[0]  # an affine input: one row of derivatives for all
         base = 0 if final else d  # where the channels start in the output
-        out = z.new_empty(base + c, *z.shape)
+        out = _empty_blocks(z, base + c)
         # incoming channels (or their first-order seeds) are scaled by sigma_1, with the gradient
         # unless this is the final step, whose gradient nobody reads
         torch.mul(d1, deriv[d - base :], out=out[: rows - d + base])
-        q = gz.new_empty(c, *gz.shape[1:])
+        q = gz.new_empty(c, *gz.shape[1:]) if shared else _empty_blocks(z, c)
         for k, weights in enumerate(diag):
             _sum_products(((gz[i], gz[i], w) for i, w in enumerate(weights)), out=q[k])
             if rows == d:
@@ -270,7 +338,7 @@ class _ActivationJet(torch.autograd.Function):
             dderiv = deriv.new_zeros(deriv.shape)
             dderiv[first:] = (d1 * dout[: rows - first]).sum(1, keepdim=True)
         else:
-            dderiv = deriv.new_empty(deriv.shape)
+            dderiv = torch.empty_like(deriv)  # in the layout of deriv
             torch.mul(d1, dout[: rows - first], out=dderiv[first:])
         written = [shared or i >= first for i in range(d)]
         for k, weights in enumerate(diag):

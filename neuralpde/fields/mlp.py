@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional
 
-from .jet import Jet, linear_weight_t
+from .jet import Jet, affine, feature_major_layout
 
 __all__ = ["MLP", "MLPNet"]
 
@@ -32,10 +31,12 @@ class MLPNet(nn.Module):
                 layer.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x
+        fm = feature_major_layout(self.out.weight)  # float64 on a CPU: h stored transposed
+        h = x.t() if fm else x
         for layer in self.hidden:
-            h = torch.tanh(functional.linear(h, linear_weight_t(layer.weight).t(), layer.bias))
-        return self.out(h)
+            h = torch.tanh(affine(h, layer.weight, layer.bias, fm))
+        out = affine(h, self.out.weight, self.out.bias, fm)
+        return out.t().contiguous() if fm else out  # a copy only for several outputs
 
     def supports_jet(self) -> bool:
         return True

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional
 
-from .jet import Jet, linear_weight_t
+from .jet import Jet, affine, feature_major_layout
 
 __all__ = ["Siren", "SirenNet"]
 
@@ -46,13 +45,13 @@ class SirenNet(nn.Module):
             self.out.weight.uniform_(-bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x
+        fm = feature_major_layout(self.out.weight)  # float64 on a CPU: h stored transposed
+        h = x.t() if fm else x
         for w0, layer in zip(self.w0, self.hidden, strict=True):
             # omega_0 folded into the weights: one pass over the features less per layer
-            h = torch.sin(
-                functional.linear(h, linear_weight_t(w0 * layer.weight).t(), w0 * layer.bias)
-            )
-        return self.out(h)
+            h = torch.sin(affine(h, w0 * layer.weight, w0 * layer.bias, fm))
+        out = affine(h, self.out.weight, self.out.bias, fm)
+        return out.t().contiguous() if fm else out  # a copy only for several outputs
 
     def supports_jet(self) -> bool:
         return True
