@@ -113,7 +113,8 @@ class Jet:
     :func:`input_jet`). ``forms`` holds the channels' matrices, shape ``(c, d, d)``; ``weights``
     holds their diagonals as Python numbers when they are all diagonal (``c`` tuples of ``d``),
     else ``None``. With ``keep_grad=False`` the output layer (:meth:`output`) maps the value and
-    the channels only.
+    the channels only. In float64 on a CPU the blocks are stored feature by feature (see
+    :func:`feature_major_layout`); the shapes above are the same either way.
     """
 
     value: torch.Tensor
