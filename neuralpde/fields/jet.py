@@ -36,7 +36,7 @@ elementwise functions can.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -51,6 +51,7 @@ __all__ = [
     "forward_jet",
     "input_jet",
     "linear_weight_t",
+    "plain_forward",
     "supports_jet",
 ]
 
@@ -91,6 +92,22 @@ def affine(
         return functional.linear(h, linear_weight_t(weight).t(), bias)
     w = linear_weight_t(weight).t()  # for a narrow input, the fast weight-gradient layout
     return w @ h if bias is None else torch.addmm(bias.unsqueeze(1), w, h)
+
+
+def plain_forward(
+    x: torch.Tensor,
+    hidden: Iterable[tuple[torch.Tensor, torch.Tensor | None]],
+    activation: Callable[[torch.Tensor], torch.Tensor],
+    out: nn.Linear,
+) -> torch.Tensor:
+    """A field's plain forward pass, ``out(act(... act(x W_1^T + b_1) ...))``, over the hidden
+    layers' ``(weight, bias)``, in the layout :func:`feature_major_layout` picks."""
+    fm = feature_major_layout(out.weight)  # float64 on a CPU: h stored transposed
+    h = x.t() if fm else x
+    for weight, bias in hidden:
+        h = activation(affine(h, weight, bias, fm))
+    y = affine(h, out.weight, out.bias, fm)
+    return y.t().contiguous() if fm else y  # a copy only for several outputs
 
 
 def _empty_blocks(like: torch.Tensor, rows: int) -> torch.Tensor:
@@ -139,12 +156,12 @@ class Jet:
 
     def linear(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
         """The jet of ``value @ weight.T + bias``."""
-        if feature_major_layout(weight):
-            value, deriv = self._value_through_fm(weight, bias), self._blocks_through_fm(weight)
-            return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
-        wt = linear_weight_t(weight)
-        value = self._value_through(wt, bias)
-        return Jet(value, self.deriv @ wt, self.forms, self.weights, self.keep_grad)
+        fm = feature_major_layout(weight)
+        value, deriv = (
+            _through(self.value, weight, bias, fm),
+            _blocks_through(self.deriv, weight, fm),
+        )
+        return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
 
     def output(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
         """The jet of a field's output layer ``value @ weight.T + bias``.
@@ -156,24 +173,9 @@ class Jet:
             return self.linear(weight, bias)
         d = self.dim
         quad = self.deriv[d:] if d else self.deriv  # a slice's backward would fill zeros
-        if feature_major_layout(weight):
-            value = self._value_through_fm(weight, bias)
-            return self._channels_only(value, _blocks_times(weight, quad))
-        wt = weight.t()
-        return self._channels_only(self._value_through(wt, bias), quad @ wt)
-
-    def _value_through(self, wt: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        return self.value @ wt if bias is None else torch.addmm(bias, self.value, wt)
-
-    def _value_through_fm(self, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        """``value @ weight.T + bias`` computed as ``(weight @ value.T + bias).T``."""
-        return affine(self.value.t(), weight, bias, transposed=True).t()
-
-    def _blocks_through_fm(self, weight: torch.Tensor) -> torch.Tensor:
-        """``deriv @ weight.T`` as one product ``weight @ B``, the blocks stored ``(F, r N)``."""
-        if self.deriv.shape[1] == 1:  # rows shared by all points: a few numbers
-            return self.deriv @ linear_weight_t(weight)
-        return _blocks_times(weight, self.deriv)
+        fm = feature_major_layout(weight)
+        value = _through(self.value, weight, bias, fm)
+        return self._channels_only(value, _blocks_through(quad, weight, fm))
 
     def _channels_only(self, value: torch.Tensor, channels: torch.Tensor) -> Jet:
         """A jet of ``value`` and the ``channels`` alone, without first-derivative rows."""
@@ -241,10 +243,23 @@ class Jet:
         return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
 
 
-def _blocks_times(weight: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
-    """``blocks @ weight.T`` for blocks ``(r, N, F)``, as ``weight @ B`` with ``B`` the blocks
-    stored ``(F, r N)`` (a view when they are stored feature by feature, else a copy); the result
-    is stored feature by feature."""
+def _through(
+    h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, fm: bool
+) -> torch.Tensor:
+    """``h @ weight.T + bias`` for ``h`` of shape ``(N, F)``; with ``fm`` computed as
+    ``(weight @ h.T + bias).T``, so that the result is stored feature by feature."""
+    return (
+        affine(h.t(), weight, bias, transposed=True).t() if fm else affine(h, weight, bias, False)
+    )
+
+
+def _blocks_through(blocks: torch.Tensor, weight: torch.Tensor, fm: bool) -> torch.Tensor:
+    """``blocks @ weight.T`` for blocks ``(r, N, F)``. With ``fm``, one product ``weight @ B``
+    with ``B`` the blocks stored ``(F, r N)`` (a view when they are stored feature by feature,
+    else a copy), the result stored feature by feature; rows shared by all points (``N = 1``,
+    a few numbers) are multiplied as they are."""
+    if not fm or blocks.shape[1] == 1:
+        return blocks @ linear_weight_t(weight)
     r, n, f = blocks.shape
     flat = blocks.permute(2, 0, 1).reshape(f, r * n)
     return (weight @ flat).view(-1, r, n).permute(1, 2, 0)

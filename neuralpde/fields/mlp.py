@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .jet import Jet, affine, feature_major_layout
+from .jet import Jet, plain_forward
 
 __all__ = ["MLP", "MLPNet"]
 
@@ -31,12 +31,8 @@ class MLPNet(nn.Module):
                 layer.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        fm = feature_major_layout(self.out.weight)  # float64 on a CPU: h stored transposed
-        h = x.t() if fm else x
-        for layer in self.hidden:
-            h = torch.tanh(affine(h, layer.weight, layer.bias, fm))
-        out = affine(h, self.out.weight, self.out.bias, fm)
-        return out.t().contiguous() if fm else out  # a copy only for several outputs
+        layers = ((layer.weight, layer.bias) for layer in self.hidden)
+        return plain_forward(x, layers, torch.tanh, self.out)
 
     def supports_jet(self) -> bool:
         return True

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .jet import Jet, affine, feature_major_layout
+from .jet import Jet, plain_forward
 
 __all__ = ["Siren", "SirenNet"]
 
@@ -45,13 +45,10 @@ class SirenNet(nn.Module):
             self.out.weight.uniform_(-bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        fm = feature_major_layout(self.out.weight)  # float64 on a CPU: h stored transposed
-        h = x.t() if fm else x
-        for w0, layer in zip(self.w0, self.hidden, strict=True):
-            # omega_0 folded into the weights: one pass over the features less per layer
-            h = torch.sin(affine(h, w0 * layer.weight, w0 * layer.bias, fm))
-        out = affine(h, self.out.weight, self.out.bias, fm)
-        return out.t().contiguous() if fm else out  # a copy only for several outputs
+        # omega_0 folded into the weights: one pass over the features less per layer
+        hidden = zip(self.w0, self.hidden, strict=True)
+        layers = ((w0 * layer.weight, w0 * layer.bias) for w0, layer in hidden)
+        return plain_forward(x, layers, torch.sin, self.out)
 
     def supports_jet(self) -> bool:
         return True
