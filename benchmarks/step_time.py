@@ -30,6 +30,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,7 +81,6 @@ def run_one(
 ) -> dict:
     """Time one configuration in this process."""
     import torch
-    from torch.profiler import ProfilerActivity, profile
 
     import neuralpde as npde
     from neuralpde.cli import load_problem_file
@@ -116,31 +116,41 @@ def run_one(
         if parts is not None:
             parts.append((t1 - t0, t2 - t1, time.perf_counter() - t2))
 
+    return {
+        "name": name,
+        "dtype": dtype_name,
+        "engine": engine,
+        **_measure(step, device),
+        "retained": retained,
+    }
+
+
+def _measure(step: Callable[[list | None], None], device: str) -> dict:
+    """Time ``step`` (``WARMUP`` untimed, then ``STEPS`` timed), count its floating-point work
+    with the profiler, and read the process's peak memory. ``step(parts)`` may append the
+    durations of its parts (forward, backward, optimizer) to ``parts``."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
     for _ in range(WARMUP):
-        step()
+        step(None)
     times, parts = [], []
     for _ in range(STEPS):
         _sync(device)
         t = time.perf_counter()
         step(parts)
         times.append(time.perf_counter() - t)
-    activities = [ProfilerActivity.CPU]
-    with profile(activities=activities, with_flops=True) as prof:
-        step()
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+        step(None)
     flops = sum(e.flops for e in prof.key_averages())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if device.startswith("cuda"):
         peak = torch.cuda.max_memory_allocated() / 2**20
     return {
-        "name": name,
-        "dtype": dtype_name,
-        "engine": engine,
         "times_ms": [1000 * t for t in times],
-        # forward (network, derivatives, residual and loss), backward, optimizer
         "parts_ms": [[1000 * t for t in p] for p in parts],
         "gflop": flops / 1e9,
         "peak_mb": peak,
-        "retained": retained,
     }
 
 
@@ -173,7 +183,6 @@ def run_deepxde(
         import deepxde as dde
         import deepxde_cases as cases
         import torch
-        from torch.profiler import ProfilerActivity, profile
 
         from neuralpde.training import retain_freed_memory
 
@@ -194,33 +203,17 @@ def run_deepxde(
         state = model.train_state
         state.set_data_train(*data.train_next_batch(None))
 
-        def step() -> None:
+        def step(_parts: list | None) -> None:  # one call: no parts to time
             model.train_step(state.X_train, state.y_train, state.train_aux_vars)
             _sync(device)
 
-        for _ in range(WARMUP):
-            step()
-        times = []
-        for _ in range(STEPS):
-            _sync(device)
-            t = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t)
-        with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
-            step()
-        flops = sum(e.flops for e in prof.key_averages())
+        measured = _measure(step, device)
         dtype = torch.get_default_dtype()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        if device.startswith("cuda"):
-            peak = torch.cuda.max_memory_allocated() / 2**20
     return {
         "name": name,
         "dtype": str(dtype).removeprefix("torch."),
         "engine": "deepxde",
-        "times_ms": [1000 * t for t in times],
-        "parts_ms": [],
-        "gflop": flops / 1e9,
-        "peak_mb": peak,
+        **measured,
         "retained": retained,
         "residual_points": int(len(state.X_train)),
         "deepxde_version": dde.__version__,
