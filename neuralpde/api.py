@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from . import metrics
+from ._arguments import check_device, check_dtype, check_seed
 from .checks import check_problem
 from .fields import MLP, InputScaling, Siren
 from .problem import Problem
@@ -65,12 +66,9 @@ def solve(
         raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
     if not isinstance(trainer, Trainer):
         raise TypeError(f"trainer must be a Trainer, got {type(trainer).__name__}")
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
-    device = _check_device(device)
+    check_dtype(dtype)
+    seed = check_seed(seed)
+    device = check_device(device)
     check_problem(problem)
 
     domain = problem.domain
@@ -105,29 +103,9 @@ def solve(
         "field": field.describe(),
         "sampler": sampler.describe(),
         "trainer": trainer.describe(),
+        "derivatives_used": result.derivatives,
         "dtype": str(dtype).replace("torch.", ""),
         "device": str(device),
         "threads": torch.get_num_threads(),
     }
     return Solution(problem, net, architecture, result, seed, settings)
-
-
-def _check_device(device: torch.device | str) -> torch.device:
-    """``device`` as a :class:`torch.device`, after checking that this machine has it."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be 'cpu', 'cuda' or 'cuda:N' (a torch.device), got {device!r}"
-        ) from exc
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} asked for, but this PyTorch sees no CUDA GPU")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device {device!r} asked for, but only {torch.cuda.device_count()} CUDA "
-                "GPU(s) are visible"
-            )
-    elif dev.type != "cpu":
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
-    return dev

@@ -27,7 +27,7 @@ import os
 import runpy
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ def load_problem_file(path: str) -> dict[str, Any]:
     run, one that defines no problem, or settings of the wrong kind (including a ``reference``
     dict with unknown keys or bad values).
     """
+    from ._arguments import check_dtype
     from .fields import MLP, Siren
     from .problem import Problem
     from .sampling import Sampler
@@ -79,7 +80,13 @@ def load_problem_file(path: str) -> dict[str, Any]:
                 f", got {type(value).__name__}"
             )
         out[name] = value
-    out["dtype"] = ns.get("dtype")
+    dtype = ns.get("dtype")
+    if dtype is not None:
+        try:
+            check_dtype(dtype, "dtype")
+        except ValueError as exc:
+            raise UsageError(f"problem file {path!r}: {exc}") from None
+    out["dtype"] = dtype
     out["reference"] = _reference_options(ns.get("reference"), path)
     return out
 
@@ -135,7 +142,8 @@ def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
     return dict(value)
 
 
-def _positive_float(s: str) -> float:
+def positive_number(s: str) -> float:
+    """An argparse type: a finite positive number."""
     try:
         v = float(s)
     except ValueError:
@@ -145,7 +153,7 @@ def _positive_float(s: str) -> float:
     return v
 
 
-def _int_at_least(low: int):
+def int_at_least(low: int) -> Callable[[str], int]:
     """An argparse type: an integer of at least ``low``."""
 
     def parse(s: str) -> int:
@@ -173,11 +181,17 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a field for a problem file and write it to HDF5")
     s.add_argument("problem_file", metavar="PROBLEM_FILE", help="Python file defining `problem`")
     s.add_argument("-o", "--output", required=True, metavar="OUT.h5", help="solution file to write")
-    s.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
+    s.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
     budget = s.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=_int_at_least(1), help="total optimizer steps")
-    budget.add_argument("--seconds", type=_positive_float, help="wall-time budget in seconds")
-    s.add_argument("--float32", action="store_true", help="train in single precision")
+    budget.add_argument("--steps", type=int_at_least(1), help="total optimizer steps")
+    budget.add_argument("--seconds", type=positive_number, help="wall-time budget in seconds")
+    precision = s.add_mutually_exclusive_group()
+    precision.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        help="precision of training (default: the problem file's dtype, else float64)",
+    )
+    precision.add_argument("--float32", action="store_true", help="the same as --dtype float32")
     s.add_argument(
         "--derivatives",
         choices=ENGINES,
@@ -202,13 +216,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--n",
-        type=_int_at_least(2),
+        type=int_at_least(2),
         help="intervals per space axis on the coarsest grid (default: the problem file's "
         "reference['n'], else 32)",
     )
     r.add_argument(
         "--levels",
-        type=_int_at_least(3),
+        type=int_at_least(3),
         help="number of grids, each refined by 2 (default: reference['levels'], else 3)",
     )
     r.add_argument(
@@ -220,7 +234,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--time-samples",
-        type=_int_at_least(2),
+        type=int_at_least(2),
         help="store this many evenly spaced time levels (evolution problems; default: all)",
     )
     r.add_argument(
@@ -266,10 +280,11 @@ def _output_and_problem(args: argparse.Namespace) -> dict[str, Any]:
 def _solve(args: argparse.Namespace) -> int:
     import torch
 
-    from .api import _check_device, solve
+    from ._arguments import check_device
+    from .api import solve
 
     try:
-        device = _check_device(args.device)
+        device = check_device(args.device)
     except ValueError as exc:
         raise UsageError(f"--device: {exc}") from None
     spec = _output_and_problem(args)
@@ -281,7 +296,9 @@ def _solve(args: argparse.Namespace) -> int:
         trainer = trainer.with_budget(steps=args.steps, seconds=args.seconds)
     if args.derivatives:
         trainer = dataclasses.replace(trainer, derivatives=args.derivatives)
-    dtype = torch.float32 if args.float32 else (spec["dtype"] or torch.float64)
+    if args.float32:
+        args.dtype = "float32"
+    dtype = getattr(torch, args.dtype) if args.dtype else (spec["dtype"] or torch.float64)
     if not args.quiet:
         print(
             f"solving {problem.name} ({type(problem.equation).__name__}, "
@@ -470,7 +487,12 @@ def _info(args: argparse.Namespace) -> int:
         f"field:       {_field_text(arch['field'])}, {rec['dtype']}, inputs "
         f"({', '.join(rec['coordinates'])})",
         f"training:    {tr['steps']} steps, {tr['timings'].get('total', float('nan')):.1f} s, "
-        f"final loss {tr['history']['loss'][-1]:.3e}, status {tr['status']}, seed {tr['seed']}",
+        f"final loss {tr['history']['loss'][-1]:.3e}, status {tr['status']}, seed {tr['seed']}"
+        + (
+            f", derivatives {tr['settings']['derivatives_used']}"
+            if "derivatives_used" in tr.get("settings", {})
+            else ""
+        ),
     ]
     if rec["metrics"]:
         m = rec["metrics"]

@@ -513,11 +513,21 @@ def field_values(
     """Evaluate ``net`` at ``x`` with the derivatives in ``plan`` (for the residual operators).
 
     ``engine`` is ``"auto"`` (fused when ``net`` supports it), ``"fused"`` (an error if it does
-    not) or ``"autograd"``. With ``plan=None`` or the autograd engine, derivatives are taken on
-    demand by autograd; ``x`` must then require gradients.
+    not) or ``"autograd"``. With ``plan=None`` (nothing to carry forward) or the autograd
+    engine, derivatives are taken on demand by autograd; ``x`` must then require gradients.
+    ``names`` names ``x``'s columns; ``time_index`` is the column of time, if any.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if x.ndim != 2 or len(names) != x.shape[1]:
+        raise ValueError(
+            f"names must name each of x's columns: x has shape {tuple(x.shape)}, names "
+            f"{tuple(names)!r}"
+        )
+    if time_index is not None and not 0 <= time_index < x.shape[1]:
+        raise ValueError(
+            f"time_index must be None or a column of x (0 to {x.shape[1] - 1}), got {time_index!r}"
+        )
     fused = supports_jet(net)
     if engine == "fused" and not fused:
         raise ValueError(

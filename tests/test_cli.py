@@ -145,6 +145,9 @@ def test_derivatives_option_picks_the_engine(tmp_path, capsys, small_b1):
         assert main(argv) == 0
         record = npde.load(out).record
         assert record["training"]["settings"]["trainer"]["derivatives"] == engine
+        assert record["training"]["settings"]["derivatives_used"] == engine
+        assert main(["info", str(out)]) == 0
+        assert f"derivatives {engine}" in capsys.readouterr().out
         losses[engine] = record["training"]["history"]["loss"][-1]
     capsys.readouterr()
     assert losses["fused"] == pytest.approx(losses["autograd"], rel=1e-6)
@@ -178,3 +181,28 @@ def test_closed_standard_output_ends_quietly(tmp_path):
     )
     assert r.stderr == "", r.stderr
     assert out.exists() and npde.load(out).record["training"]["steps"] == 2
+
+
+def test_dtype_option_overrides_the_problem_file(tmp_path, capsys, small_b1):
+    out = tmp_path / "o.h5"
+    argv = ["solve", small_b1, "-o", str(out), "--steps", "4", "-q"]
+    assert main([*argv, "--dtype", "float64"]) == 0
+    assert npde.load(out).record["training"]["settings"]["dtype"] == "float64"
+    assert main([*argv, "--float32"]) == 0
+    assert npde.load(out).record["training"]["settings"]["dtype"] == "float32"
+    capsys.readouterr()
+    for bad in (["--dtype", "float16"], ["--dtype", "float64", "--float32"]):
+        with pytest.raises(SystemExit) as e:
+            main([*argv, *bad])
+        assert e.value.code == 2
+
+
+@pytest.mark.parametrize("value", ['"float32"', "torch.float16"])
+def test_bad_dtype_in_problem_file_is_a_usage_error(tmp_path, capsys, value):
+    f = tmp_path / "p.py"
+    f.write_text(f"import torch\nfrom pathlib import Path\nexec(Path({B1!r}).read_text())\n")
+    f.write_text(f.read_text() + f"dtype = {value}\n")
+    assert main(["solve", str(f), "-o", str(tmp_path / "o.h5")]) == 2
+    line = _err(capsys)
+    assert f"problem file {str(f)!r}: dtype must be torch.float32 or torch.float64" in line
+    assert "float32'" in line or "float16" in line

@@ -350,6 +350,10 @@ def test_engine_choice_and_errors():
         field_values(_Plain(), x, "xy", None, plan, "forward")
     with pytest.raises(ValueError, match="derivatives must be one of"):
         npde.Trainer(derivatives="fast")
+    with pytest.raises(ValueError, match=r"names must name each of x's columns: x has shape"):
+        field_values(_Plain(), x, "x", None, plan, "auto")
+    with pytest.raises(ValueError, match=r"time_index must be None or a column of x \(0 to 1\)"):
+        field_values(_Plain(), x, "xt", 2, plan, "auto")
     with pytest.raises(ValueError, match=r"forms must have shape \(c, 2, 2\)"):
         forward_jet(_net(MLP(width=4, depth=1), SQ), x, torch.zeros(1, 3, 3))
 
@@ -363,7 +367,46 @@ def test_training_is_the_same_with_either_engine():
         trainer = npde.Trainer(adam_steps=20, lbfgs_steps=10, derivatives=engine, progress=False)
         res = trainer.fit(net, problem, sampler, dtype=torch.float64)
         losses[engine] = res.history["loss"][-1]
+        assert res.derivatives == engine
     assert losses["fused"] == pytest.approx(losses["autograd"], rel=1e-6)
+    # "auto" reports what it chose: fused for a SIREN, autograd for a module of one's own
+    auto = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    assert auto.fit(_net(Siren(width=8, depth=1), SQ), problem, sampler).derivatives == "fused"
+    assert auto.fit(_Affine().double(), problem, sampler).derivatives == "autograd"
+    with pytest.raises(ValueError, match="net has no trainable parameters"):
+        auto.fit(_Plain(), problem, sampler)
+
+
+class _Affine(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+def test_fit_checks_its_arguments_before_training():
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    net = _Affine().double()
+    cases = [
+        ({"dtype": "float64"}, r"dtype must be torch.float32 or torch.float64, got 'float64'"),
+        ({"dtype": torch.float16}, "dtype must be torch.float32 or torch.float64"),
+        ({"device": "gpu"}, "device must be 'cpu', 'cuda' or 'cuda:N'"),
+        ({"device": "cpu:1"}, r"device must be 'cpu' \(the CPU takes no index\), got 'cpu:1'"),
+        ({"seed": -3}, "seed must be a non-negative integer, got -3"),
+        ({"dtype": torch.float32}, r"net's parameters are torch.float64 on cpu, but training"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(ValueError, match=match):
+            trainer.fit(net, problem, sampler, **kwargs)
+    fused = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False, derivatives="fused")
+    with pytest.raises(ValueError, match="derivatives='fused' needs a field .* got _Affine"):
+        fused.fit(net, problem, sampler)
+    res = trainer.fit(net.float(), problem, sampler, dtype=torch.float32)
+    assert res.steps == 2 and res.derivatives == "autograd"
 
 
 def test_linear_forms_must_be_square_and_symmetric():

@@ -39,3 +39,22 @@ def test_bad_setting_is_named():
     r = _run({"NEURALPDE_MALLOC": "jemalloc"})
     assert r.returncode != 0
     assert "NEURALPDE_MALLOC must be 'retain' or 'system', got 'jemalloc'" in r.stderr
+
+
+def test_bad_setting_is_refused_on_every_call():
+    """A wrong value is not cached as 'not applied': the second call refuses it too."""
+    code = (
+        "from neuralpde.training import retain_freed_memory\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        retain_freed_memory()\n"
+        "    except ValueError as e:\n"
+        "        print('refused', e)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NEURALPDE_MALLOC": "bogus"},
+    )
+    assert r.stdout.count("refused NEURALPDE_MALLOC must be") == 2

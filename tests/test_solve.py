@@ -132,8 +132,10 @@ def test_bad_solve_arguments(b1, kwargs, exc, match):
         ({"adam_steps": 0, "lbfgs_steps": 0}, "nothing to train"),
         ({"lr": 0}, "lr must be a positive number"),
         ({"seconds": -2}, "seconds must be a positive number"),
-        ({"adam_fraction": 1.5}, "adam_fraction must be in"),
-        ({"tol": -1}, "tol must be a non-negative"),
+        ({"adam_fraction": 1.5}, "adam_fraction must be a number in"),
+        ({"adam_fraction": "a"}, "adam_fraction must be a number in .* got 'a'"),
+        ({"tol": -1}, "tol must be a finite non-negative"),
+        ({"tol": float("inf")}, "tol must be a finite non-negative"),
         ({"log_every": 0}, "log_every must be a positive integer"),
     ],
 )

@@ -41,10 +41,10 @@ def retain_freed_memory() -> bool:
     global _applied
     if _applied is not None:
         return _applied
-    _applied = False
     choice = os.environ.get("NEURALPDE_MALLOC", "").strip().lower()
-    if choice not in ("", "retain", "system"):
+    if choice not in ("", "retain", "system"):  # checked before the answer is kept
         raise ValueError(f"NEURALPDE_MALLOC must be 'retain' or 'system', got {choice!r}")
+    _applied = False
     if choice == "system" or not sys.platform.startswith("linux"):
         return False
     try:

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._arguments import check_device, check_dtype, check_module_placement, check_seed
 from ..fields.jet import supports_jet
 from ..operators import ENGINES
 from ..problem import Problem
@@ -42,6 +43,7 @@ class TrainResult:
     steps: int
     history: dict[str, list] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    derivatives: str = ""  # the engine that computed the residual: "fused" or "autograd"
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,11 @@ class Trainer:
             isinstance(self.seconds, (int, float)) and self.seconds > 0
         ):
             raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
-        if not 0 < self.adam_fraction <= 1:
-            raise ValueError(f"adam_fraction must be in (0, 1], got {self.adam_fraction!r}")
-        if not (isinstance(self.tol, (int, float)) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
+        frac = self.adam_fraction
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 < frac <= 1:
+            raise ValueError(f"adam_fraction must be a number in (0, 1], got {frac!r}")
+        if not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol must be a finite non-negative number, got {self.tol!r}")
         if self.derivatives not in ENGINES:
             raise ValueError(f"derivatives must be one of {ENGINES}, got {self.derivatives!r}")
         for name in ("lbfgs_history", "log_every"):
@@ -146,10 +149,24 @@ class Trainer:
         """Train ``net`` in place on ``problem``; returns the history and stopping reason.
 
         ``monitor(net)`` (e.g. the error against an exact solution) is recorded with the history.
+        ``net`` may be any ``nn.Module`` mapping ``(N, d)`` points to ``(N, 1)`` values; its
+        parameters must already have ``dtype`` and live on ``device`` (``net.to(...)``).
         On a CPU, freed memory is kept for reuse between steps (see
         :func:`neuralpde.training.retain_freed_memory`).
         """
-        if torch.device(device).type == "cpu":
+        seed = check_seed(seed)
+        dtype = check_dtype(dtype)
+        device = check_device(device)
+        check_module_placement(net, dtype, device)
+        if not any(p.requires_grad for p in net.parameters()):
+            raise ValueError(f"net has no trainable parameters ({type(net).__name__})")
+        engine = self.derivatives
+        if engine == "fused" and not supports_jet(net):
+            raise ValueError(
+                f"derivatives='fused' needs a field that propagates derivatives forward (SIREN, "
+                f"MLP, InputScaling), got {type(net).__name__}; use 'auto' or 'autograd'"
+            )
+        if device.type == "cpu":
             retain_freed_memory()
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
@@ -204,13 +221,9 @@ class Trainer:
             leave=False,
             dynamic_ncols=True,
         )
-        engine = self.derivatives
         plan = None if engine == "autograd" else residual_plan(problem)
-        if engine == "fused" and not supports_jet(net):
-            raise ValueError(
-                f"derivatives='fused' needs a field that propagates derivatives forward (SIREN, "
-                f"MLP, InputScaling), got {type(net).__name__}; use 'auto' or 'autograd'"
-            )
+        used = "fused" if plan is not None and not plan.empty and supports_jet(net) else "autograd"
+        log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
 
         def compute_loss() -> torch.Tensor:
             return loss_terms(net, problem, batch, engine=engine, plan=plan)[0]
@@ -317,7 +330,7 @@ class Trainer:
         log.info("stopped after %d steps (%s): loss %.3e", state["step"], status, hist["loss"][-1])
         if status in ("diverged", "stalled"):
             log.warning(message)
-        return TrainResult(status, message, state["step"], hist, timings)
+        return TrainResult(status, message, state["step"], hist, timings, used)
 
 
 _MESSAGES = {
