@@ -7,7 +7,7 @@ steps, peak resident memory, and the target it must reach. The table is written 
 ``benchmarks/RESULTS.md`` (the section between the ``accuracy`` markers is replaced) and printed.
 
     python benchmarks/accuracy.py                  # all of B1-B4 and B6
-    python benchmarks/accuracy.py --only poisson2d_sine --seed 1
+    python benchmarks/accuracy.py --only B1 --seed 1  # one case (by id or name), not written
     python benchmarks/accuracy.py --suite geometry   # other domains and conditions
 """
 
@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from neuralpde.cli import int_at_least
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -101,6 +103,21 @@ def machine(device: str = "cpu") -> str:
     )
 
 
+def select_cases(ap: argparse.ArgumentParser, only: list[str] | None, cases: list) -> list:
+    """The cases that ``--only`` names, by id (``B1``) or catalog name (``poisson2d_sine``); all
+    of them when it names none. An unknown name is a usage error that lists the known ones."""
+    if not only:
+        return list(cases)
+    known = [s for case in cases for s in case[:2]]
+    unknown = [o for o in only if o not in known]
+    if unknown:
+        ap.error(
+            f"--only: unknown case {', '.join(map(repr, unknown))}; expected ids or catalog names "
+            f"among {', '.join(known)}"
+        )
+    return [case for case in cases if case[0] in only or case[1] in only]
+
+
 def run_json(cmd: list[str]) -> dict:
     """Run ``cmd`` and parse the last line of its standard output as JSON; on failure, show
     its standard error and exit with status 1."""
@@ -127,8 +144,10 @@ def write_section(text: str, key: str) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", help="catalog names to run (default: all)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--only", nargs="+", help="case ids or catalog names to run (default: all); no RESULTS.md"
+    )
+    ap.add_argument("--seed", type=int_at_least(0), default=0)
     ap.add_argument(
         "--suite",
         choices=("accuracy", "geometry"),
@@ -143,7 +162,7 @@ def main() -> int:
         return 0
 
     suite = CASES if args.suite == "accuracy" else GEOMETRY_CASES
-    cases = [c for c in suite if not args.only or c[1] in args.only]
+    cases = select_cases(ap, args.only, suite)
     rows, ok = [], True
     for cid, name, tol, limit in cases:
         print(f"{cid} {name} ...", flush=True)

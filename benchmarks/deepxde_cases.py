@@ -46,6 +46,8 @@ import time
 import numpy as np
 import torch
 
+from neuralpde.cli import int_at_least, positive_number
+
 PI = math.pi
 ADAM_FRACTION = 0.3  # Adam gets at most this share of the budget; L-BFGS gets the rest.
 RECORD_EVERY = 1.0  # seconds of training time between two points of the curve
@@ -533,9 +535,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--case", required=True, choices=sorted(SETTINGS))
-    parser.add_argument("--seconds", type=float, default=300.0, help="training time budget")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--seconds", type=positive_number, default=300.0, help="training time budget (default 300)"
+    )
+    parser.add_argument("--seed", type=int_at_least(0), default=0)
+    parser.add_argument(
+        "--threads", type=int_at_least(1), default=2, help="torch CPU threads (default 2)"
+    )
     args = parser.parse_args(argv)
 
     os.environ["DDE_BACKEND"] = "pytorch"

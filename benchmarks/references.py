@@ -7,10 +7,12 @@ median of 3, second and fourth order). Results go to ``benchmarks/RESULTS.md`` (
 between the ``references`` markers) and are printed.
 
     python benchmarks/references.py
+    python benchmarks/references.py --only V1 V3    # some cases: printed, not written
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import statistics
 import sys
@@ -21,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from accuracy import machine, write_section  # noqa: E402
+from accuracy import machine, select_cases, write_section  # noqa: E402
 
 from neuralpde.cli import load_problem_file  # noqa: E402
 from neuralpde.reference import convergence_study, solve_fd  # noqa: E402
@@ -41,8 +43,14 @@ POISSON_TARGET = 5.0
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--only", nargs="+", help="case ids or catalog names (default: all); no RESULTS.md"
+    )
+    ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = ap.parse_args()
     rows, ok = [], True
-    for cid, name in CASES:
+    for cid, name in select_cases(ap, args.only, CASES):
         spec = load_problem_file(str(ROOT / "problems" / f"{name}.py"))
         settings = spec["reference"]
         t0 = time.perf_counter()
@@ -102,8 +110,9 @@ def main() -> int:
         f"{poisson[4]:.2f} s (sine-transform solver for constant coefficients).",
     ]
     table = "\n".join(lines)
-    write_section(table, "references")
-    print("wrote benchmarks/RESULTS.md")
+    if not args.no_write and not args.only:
+        write_section(table, "references")
+        print("wrote benchmarks/RESULTS.md")
     print(table)
     return 0 if ok else 1
 

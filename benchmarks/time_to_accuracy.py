@@ -32,7 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import CASES as ACCURACY_CASES  # noqa: E402
-from accuracy import ROOT, machine, run_json, write_section  # noqa: E402
+from accuracy import (  # noqa: E402
+    ROOT,
+    machine,
+    run_json,
+    select_cases,
+    write_section,
+)
+
+from neuralpde.cli import int_at_least, positive_number  # noqa: E402
 
 CASES = [(cid, name) for cid, name, *_ in ACCURACY_CASES if cid in ("B1", "B2", "B3", "B4")]
 PLOT = ROOT / "benchmarks" / "time_to_accuracy.png"
@@ -103,16 +111,23 @@ def plot(results: list, path: Path, seconds: float) -> None:
     plt.close(fig)
 
 
+def _when(t: float | None) -> str:
+    return "not reached" if t is None else f"{t:.1f} s"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", help="case ids to run, e.g. B1 B3 (default: all)")
-    ap.add_argument("--seconds", type=float, default=300.0, help="budget of each solver")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--only", nargs="+", help="case ids or catalog names, e.g. B1 B3 (default: all)"
+    )
+    ap.add_argument(
+        "--seconds", type=positive_number, default=300.0, help="budget of each solver (default 300)"
+    )
+    ap.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: catalog name, neuralpde side
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
-    if args.seconds <= 0:
-        ap.error(f"--seconds must be positive, got {args.seconds}")
+    cases = select_cases(ap, args.only, CASES)
     if args.one:
         print(json.dumps(run_neuralpde(args.one, args.seconds, args.seed)))
         return 0
@@ -123,9 +138,7 @@ def main() -> int:
         return 2
 
     results = []
-    for cid, name in CASES:
-        if args.only and cid not in args.only:
-            continue
+    for cid, name in cases:
         common = ["--seconds", str(args.seconds), "--seed", str(args.seed)]
         print(f"{cid} {name}: neuralpde ...", flush=True)
         npd = run_json([sys.executable, __file__, "--one", name, *common])
@@ -139,8 +152,8 @@ def main() -> int:
         ratio = None if t_n is None or t_d is None else t_d / max(t_n, 1e-9)
         results.append((cid, name, npd, dxd, (target, t_d, t_n, ratio)))
         print(
-            f"  DeepXDE final {target:.2e} (first reached at {t_d:.1f} s); neuralpde "
-            + ("never reached it" if t_n is None else f"reached it at {t_n:.1f} s")
+            f"  DeepXDE final {target:.2e} (first reached at {_when(t_d)}); neuralpde "
+            + ("never reached it" if t_n is None else f"reached it at {_when(t_n)}")
             + (f", {ratio:.1f}x sooner" if ratio else "")
             + f"; neuralpde final {npd['final_error']:.2e} in {npd['curve'][-1][0]:.0f} s",
             flush=True,
@@ -158,7 +171,8 @@ def main() -> int:
         "## time_to_accuracy: neuralpde defaults vs DeepXDE 1.15, same run",
         "",
         f"Command: `python benchmarks/time_to_accuracy.py`"
-        f"{'' if args.seconds == 300 else f' --seconds {args.seconds:g}'}  ",
+        f"{'' if args.seconds == 300 else f' --seconds {args.seconds:g}'}"
+        f"{'' if args.seed == 0 else f' --seed {args.seed}'}  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine()}  ",
         "Plot: [time_to_accuracy.png](time_to_accuracy.png)",
@@ -175,8 +189,7 @@ def main() -> int:
     ]
     for cid, name, npd, _, (target, t_d, t_n, ratio) in results:
         lines.append(
-            f"| {cid} | {name} | {target:.2e} | {t_d:.1f} s | "
-            + ("not reached" if t_n is None else f"{t_n:.1f} s")
+            f"| {cid} | {name} | {target:.2e} | {_when(t_d)} | {_when(t_n)}"
             + f" | {'—' if ratio is None else f'{ratio:.0f}x'} | {npd['final_error']:.2e} | "
             f"{npd['curve'][-1][0]:.0f} s | {npd['peak_rss_mb']:.0f} MB |"
         )

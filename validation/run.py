@@ -115,16 +115,19 @@ def fmt(v: float | None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", metavar="ID", help="case ids or names (default: all)")
+    ap.add_argument("--only", nargs="+", metavar="ID", help="case ids or names (default: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reuse", action="store_true", help="keep existing solution files")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     os.chdir(ROOT)  # so that reports name files relative to the repository
+    known = [s for c in CASES for s in (c.id, c.name)]
+    unknown = [o for o in args.only or () if o not in known]
+    if unknown:
+        ap.error(f"--only: unknown case {', '.join(map(repr, unknown))}; the cases are {known}")
+    if args.seed < 0:
+        ap.error(f"--seed must be a non-negative integer, got {args.seed}")
     cases = [c for c in CASES if not args.only or c.id in args.only or c.name in args.only]
-    if not cases:
-        print(f"no case matches {args.only}; the cases are {[c.id for c in CASES]}")
-        return 2
     rows = []
     for case in cases:
         print(f"{case.id} {case.name} ...", flush=True)

@@ -1,0 +1,52 @@
+"""The benchmark scripts' command lines: case selection and argument checks (nothing is timed)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import accuracy  # noqa: E402
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # raise instead of exiting, to read the message
+        raise ValueError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    return _Parser(prog="bench")
+
+
+def test_cases_are_selected_by_id_or_catalog_name():
+    cases = accuracy.CASES
+    assert accuracy.select_cases(_parser(), None, cases) == cases
+    picked = accuracy.select_cases(_parser(), ["B3", "poisson2d_sine"], cases)
+    assert [c[0] for c in picked] == ["B1", "B3"]  # in the suite's order
+    with pytest.raises(ValueError, match=r"--only: unknown case 'B9', 'heat'; expected ids"):
+        accuracy.select_cases(_parser(), ["B1", "B9", "heat"], cases)
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "message"),
+    [
+        ("step_time.py", ["--only", "B9"], "--only: unknown case 'B9'"),
+        ("step_time.py", ["--dtypes", "fp32"], "invalid choice: 'fp32'"),
+        ("step_time.py", ["--device", "gpu"], "--device must be 'cpu', 'cuda' or 'cuda:N'"),
+        ("time_to_accuracy.py", ["--seconds", "nan"], "expected a positive number, got 'nan'"),
+    ],
+)
+def test_scripts_refuse_bad_arguments_before_any_work(script, args, message):
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
