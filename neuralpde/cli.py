@@ -204,6 +204,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DEV",
         help="where to train: cpu (default), cuda or cuda:N",
     )
+    s.add_argument(
+        "--threads",
+        type=int_at_least(1),
+        metavar="N",
+        help="CPU threads for PyTorch (default: one per core)",
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
     r = sub.add_parser(
@@ -289,6 +295,8 @@ def _solve(args: argparse.Namespace) -> int:
         raise UsageError(f"--device: {exc}") from None
     spec = _output_and_problem(args)
     problem = spec["problem"]
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from .training import Trainer
 
     trainer = spec["trainer"] or Trainer()

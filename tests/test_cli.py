@@ -9,6 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 
 import neuralpde as npde
 from neuralpde.cli import main
@@ -188,10 +189,15 @@ def test_dtype_option_overrides_the_problem_file(tmp_path, capsys, small_b1):
     argv = ["solve", small_b1, "-o", str(out), "--steps", "4", "-q"]
     assert main([*argv, "--dtype", "float64"]) == 0
     assert npde.load(out).record["training"]["settings"]["dtype"] == "float64"
-    assert main([*argv, "--float32"]) == 0
-    assert npde.load(out).record["training"]["settings"]["dtype"] == "float32"
+    threads = torch.get_num_threads()
+    try:
+        assert main([*argv, "--float32", "--threads", "1"]) == 0
+    finally:  # main ran in this process
+        torch.set_num_threads(threads)
+    settings = npde.load(out).record["training"]["settings"]
+    assert settings["dtype"] == "float32" and settings["threads"] == 1
     capsys.readouterr()
-    for bad in (["--dtype", "float16"], ["--dtype", "float64", "--float32"]):
+    for bad in (["--dtype", "float16"], ["--dtype", "float64", "--float32"], ["--threads", "0"]):
         with pytest.raises(SystemExit) as e:
             main([*argv, *bad])
         assert e.value.code == 2
