@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import resource
 import statistics
 import sys
@@ -43,7 +42,9 @@ from accuracy import (  # noqa: E402
     write_section,
 )
 
+from neuralpde._arguments import check_device  # noqa: E402
 from neuralpde.cli import int_at_least  # noqa: E402
+from neuralpde.training.memory import malloc_setting  # noqa: E402
 
 # id, catalog name, equation
 CASES = [
@@ -300,9 +301,9 @@ def main() -> int:
     )
     args = ap.parse_args()
     try:
-        from neuralpde._arguments import check_device
-
-        check_device(args.device, "--device")
+        if check_device(args.device, "--device").type == "cpu":
+            args.device = "cpu"  # 'cpu:0' too
+        asked_system = malloc_setting() == "system"
     except ValueError as exc:
         ap.error(str(exc))
     cases = select_cases(ap, args.only, CASES)
@@ -367,7 +368,6 @@ def main() -> int:
 
     # NEURALPDE_MALLOC=system asks for the system's setting; it is also what runs where the
     # setting cannot be applied (not glibc)
-    asked_system = os.environ.get("NEURALPDE_MALLOC", "").strip().lower() == "system"
     system_malloc = not all(r[3]["retained"] for r in rows)
     peers = [r[8] for r in rows if r[8] is not None]
     mem = "peak GPU memory allocated" if args.device.startswith("cuda") else "peak resident memory"
@@ -442,7 +442,7 @@ def main() -> int:
         key += f"_{args.field}"
     if asked_system and args.device == "cpu":
         key += "_system_malloc"
-    partial = bool(args.only) or sorted(args.dtypes) != list(DTYPES)
+    partial = len(cases) < len(CASES) or sorted(args.dtypes) != list(DTYPES)
     if not args.no_write and not partial:
         write_section(table, key)
         print(f"wrote {(ROOT / 'benchmarks' / 'RESULTS.md').relative_to(ROOT)}")

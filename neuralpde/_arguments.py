@@ -1,11 +1,13 @@
-"""Checks of the precision and device arguments shared by the API, the trainer and the CLI."""
+"""Checks of arguments shared by the API, the trainer, the operators and the CLI."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["check_device", "check_dtype", "check_module_placement", "check_seed"]
+__all__ = ["check_columns", "check_device", "check_dtype", "check_module_placement", "check_seed"]
 
 _DTYPES = (torch.float32, torch.float64)
 
@@ -33,10 +35,14 @@ def check_device(device: torch.device | str, name: str = "device") -> torch.devi
                 f"{name} {device!r} asked for, but only {torch.cuda.device_count()} CUDA "
                 "GPU(s) are visible"
             )
+        if dev.index is None:  # the current GPU, as tensors created on "cuda" go there
+            dev = torch.device("cuda", torch.cuda.current_device())
     elif dev.type != "cpu":
         raise ValueError(f"{name} must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     elif dev.index not in (None, 0):
         raise ValueError(f"{name} must be 'cpu' (the CPU takes no index), got {device!r}")
+    else:
+        dev = torch.device("cpu")  # 'cpu:0' too: CPU tensors carry no index
     return dev
 
 
@@ -48,14 +54,31 @@ def check_seed(seed: object, name: str = "seed") -> int:
 
 
 def check_module_placement(net: torch.nn.Module, dtype: torch.dtype, device: torch.device) -> None:
-    """Check that ``net``'s floating-point parameters have ``dtype`` and live on ``device``."""
-    for p in net.parameters():
-        if not p.is_floating_point():
-            continue
-        here = p.device.type == device.type and device.index in (None, p.device.index)
-        if p.dtype != dtype or not here:
-            raise ValueError(
-                f"net's parameters are {p.dtype} on {p.device}, but training was asked in "
-                f"{dtype} on {device}: call net.to(dtype={dtype}, device={str(device)!r}) first, "
-                "or pass the net's own dtype and device"
-            )
+    """Check that ``net``'s parameters and buffers live on ``device`` (a :func:`check_device`
+    result) and that the floating-point ones have ``dtype``."""
+    for kind, tensors in (("parameters", net.parameters()), ("buffers", net.buffers())):
+        for t in tensors:
+            if t.device != device or (t.is_floating_point() and t.dtype != dtype):
+                raise ValueError(
+                    f"net's {kind} include {t.dtype} on {t.device}, but training was asked in "
+                    f"{dtype} on {device}: call net.to(dtype={dtype}, device={str(device)!r}) "
+                    "first, or pass the net's own dtype and device"
+                )
+
+
+def check_columns(x: torch.Tensor, names: Sequence[str], time_index: object) -> None:
+    """Check that ``names`` names each column of the points ``x`` (``(N, d)``) and that
+    ``time_index`` is ``None`` or one of those columns."""
+    if x.ndim != 2 or len(names) != x.shape[1]:
+        raise ValueError(
+            f"names must name each of x's columns: x has shape {tuple(x.shape)}, names "
+            f"{tuple(names)!r}"
+        )
+    if time_index is not None and (
+        isinstance(time_index, bool)
+        or not isinstance(time_index, (int, np.integer))
+        or not 0 <= time_index < x.shape[1]
+    ):
+        raise ValueError(
+            f"time_index must be None or a column of x (0 to {x.shape[1] - 1}), got {time_index!r}"
+        )

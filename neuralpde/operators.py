@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._arguments import check_columns
 from .fields.jet import forward_jet, supports_jet
 
 __all__ = [
@@ -493,6 +494,7 @@ def derivative_plan(
 ) -> DerivativePlan:
     """Run ``residual`` on probe points ``x`` (a few points inside the domain) and record the
     operators it applies to ``u``."""
+    check_columns(x, names, time_index)
     xp = x.detach().to(torch.float64).clone().requires_grad_(True)
     # a probe field whose derivatives of every order are non-zero
     probe = torch.sin(xp @ torch.linspace(0.3, 0.9, xp.shape[1], dtype=xp.dtype) + 0.1)
@@ -519,15 +521,7 @@ def field_values(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if x.ndim != 2 or len(names) != x.shape[1]:
-        raise ValueError(
-            f"names must name each of x's columns: x has shape {tuple(x.shape)}, names "
-            f"{tuple(names)!r}"
-        )
-    if time_index is not None and not 0 <= time_index < x.shape[1]:
-        raise ValueError(
-            f"time_index must be None or a column of x (0 to {x.shape[1] - 1}), got {time_index!r}"
-        )
+    check_columns(x, names, time_index)
     fused = supports_jet(net)
     if engine == "fused" and not fused:
         raise ValueError(

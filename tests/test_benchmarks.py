@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 
@@ -10,8 +11,16 @@ import pytest
 
 from .conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import accuracy  # noqa: E402
+
+def _load(name: str):
+    """A benchmark script as a module, without putting ``benchmarks/`` on the import path."""
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", ROOT / "benchmarks" / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+accuracy = _load("accuracy.py")
 
 
 class _Parser(argparse.ArgumentParser):

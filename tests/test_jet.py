@@ -397,16 +397,45 @@ def test_fit_checks_its_arguments_before_training():
         ({"device": "gpu"}, "device must be 'cpu', 'cuda' or 'cuda:N'"),
         ({"device": "cpu:1"}, r"device must be 'cpu' \(the CPU takes no index\), got 'cpu:1'"),
         ({"seed": -3}, "seed must be a non-negative integer, got -3"),
-        ({"dtype": torch.float32}, r"net's parameters are torch.float64 on cpu, but training"),
+        ({"dtype": torch.float32}, r"net's parameters include torch.float64 on cpu, but training"),
     ]
+    before = {k: v.clone() for k, v in net.state_dict().items()}
     for kwargs, match in cases:
         with pytest.raises(ValueError, match=match):
             trainer.fit(net, problem, sampler, **kwargs)
     fused = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False, derivatives="fused")
     with pytest.raises(ValueError, match="derivatives='fused' needs a field .* got _Affine"):
         fused.fit(net, problem, sampler)
-    res = trainer.fit(net.float(), problem, sampler, dtype=torch.float32)
+    with pytest.raises(TypeError, match="sampler must be a Sampler, got str"):
+        trainer.fit(net, problem, "sobol")
+    with pytest.raises(TypeError, match="problem must be a neuralpde Problem, got dict"):
+        trainer.fit(net, {}, sampler)
+    # refused before any step: the parameters are untouched
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+    res = trainer.fit(net.float(), problem, sampler, dtype=torch.float32, device="cpu:0")
     assert res.steps == 2 and res.derivatives == "autograd"
+    # buffers count too: InputScaling keeps its bounds in float64 until the wrapper is cast
+    scaled = InputScaling(_Affine().float(), [0.0, 0.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"net's buffers include torch.float64 on cpu"):
+        trainer.fit(scaled, problem, sampler, dtype=torch.float32)
+    assert trainer.fit(scaled.float(), problem, sampler, dtype=torch.float32).steps == 2
+
+
+def test_derivative_plan_checks_columns_and_records_no_engine_without_derivatives():
+    x = torch.rand(4, 2, dtype=torch.float64)
+    for bad in (True, 1.0, 2):
+        with pytest.raises(ValueError, match="time_index must be None or a column of x"):
+            derivative_plan(lambda u, x: u.value, x, "xt", bad)
+    with pytest.raises(ValueError, match="names must name each of x's columns"):
+        derivative_plan(lambda u, x: u.value, x, "xyz")
+    algebraic = npde.Problem(
+        domain=npde.Rectangle((0, 0), (1, 1)),
+        equation=npde.Custom(lambda u, x: u - 1.0),
+        conditions=[npde.Dirichlet(1.0)],
+    )
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    assert trainer.fit(_net(Siren(width=8, depth=1), SQ), algebraic, sampler).derivatives == "none"
 
 
 def test_linear_forms_must_be_square_and_symmetric():

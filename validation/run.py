@@ -28,7 +28,7 @@ import torch
 
 import neuralpde as npde
 from neuralpde import metrics
-from neuralpde.cli import load_problem_file
+from neuralpde.cli import int_at_least, load_problem_file
 from neuralpde.reference import (
     convergence_study,
     load_reference,
@@ -116,7 +116,7 @@ def fmt(v: float | None) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", metavar="ID", help="case ids or names (default: all)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int_at_least(0), default=0)
     ap.add_argument("--reuse", action="store_true", help="keep existing solution files")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -125,8 +125,6 @@ def main() -> int:
     unknown = [o for o in args.only or () if o not in known]
     if unknown:
         ap.error(f"--only: unknown case {', '.join(map(repr, unknown))}; the cases are {known}")
-    if args.seed < 0:
-        ap.error(f"--seed must be a non-negative integer, got {args.seed}")
     cases = [c for c in CASES if not args.only or c.id in args.only or c.name in args.only]
     rows = []
     for case in cases:

@@ -20,7 +20,7 @@ import logging
 import os
 import sys
 
-__all__ = ["retain_freed_memory"]
+__all__ = ["malloc_setting", "retain_freed_memory"]
 
 log = logging.getLogger("neuralpde.training")
 
@@ -29,6 +29,15 @@ _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD = 1 << 30  # blocks up to 1 GiB come from the heap
 _TRIM_THRESHOLD = 2**31 - 1  # free memory at the top of the heap stays, up to 2 GiB
 _applied: bool | None = None
+
+
+def malloc_setting() -> str:
+    """The memory setting asked for by the environment: ``"retain"`` (the default, also for an
+    empty ``NEURALPDE_MALLOC``) or ``"system"``; any other value is a ``ValueError``."""
+    choice = os.environ.get("NEURALPDE_MALLOC", "").strip().lower()
+    if choice not in ("", "retain", "system"):
+        raise ValueError(f"NEURALPDE_MALLOC must be 'retain' or 'system', got {choice!r}")
+    return choice or "retain"
 
 
 def retain_freed_memory() -> bool:
@@ -41,9 +50,7 @@ def retain_freed_memory() -> bool:
     global _applied
     if _applied is not None:
         return _applied
-    choice = os.environ.get("NEURALPDE_MALLOC", "").strip().lower()
-    if choice not in ("", "retain", "system"):  # checked before the answer is kept
-        raise ValueError(f"NEURALPDE_MALLOC must be 'retain' or 'system', got {choice!r}")
+    choice = malloc_setting()  # checked before the answer is kept
     _applied = False
     if choice == "system" or not sys.platform.startswith("linux"):
         return False

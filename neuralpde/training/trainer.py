@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -43,7 +44,9 @@ class TrainResult:
     steps: int
     history: dict[str, list] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    derivatives: str = ""  # the engine that computed the residual: "fused" or "autograd"
+    # the engine that took the residual's derivatives: "fused", "autograd" or "none" (it takes
+    # none)
+    derivatives: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Trainer:
         ):
             raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
         frac = self.adam_fraction
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 < frac <= 1:
+        if isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 < frac <= 1:
             raise ValueError(f"adam_fraction must be a number in (0, 1], got {frac!r}")
         if not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol) and self.tol >= 0):
             raise ValueError(f"tol must be a finite non-negative number, got {self.tol!r}")
@@ -150,10 +153,18 @@ class Trainer:
 
         ``monitor(net)`` (e.g. the error against an exact solution) is recorded with the history.
         ``net`` may be any ``nn.Module`` mapping ``(N, d)`` points to ``(N, 1)`` values; its
-        parameters must already have ``dtype`` and live on ``device`` (``net.to(...)``).
+        parameters and buffers must already have ``dtype`` and live on ``device``
+        (``net.to(...)``). Unlike :func:`neuralpde.solve`, this does not run
+        :func:`neuralpde.checks.check_problem`; call it first for a new problem.
         On a CPU, freed memory is kept for reuse between steps (see
         :func:`neuralpde.training.retain_freed_memory`).
         """
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
+        if not isinstance(sampler, Sampler):
+            raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
+        if not isinstance(net, nn.Module):
+            raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
         seed = check_seed(seed)
         dtype = check_dtype(dtype)
         device = check_device(device)
@@ -222,7 +233,10 @@ class Trainer:
             dynamic_ncols=True,
         )
         plan = None if engine == "autograd" else residual_plan(problem)
-        used = "fused" if plan is not None and not plan.empty and supports_jet(net) else "autograd"
+        if plan is not None and plan.empty:
+            used = "none"  # the residual takes no derivatives
+        else:
+            used = "fused" if plan is not None and supports_jet(net) else "autograd"
         log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
 
         def compute_loss() -> torch.Tensor:
