@@ -35,8 +35,6 @@ def check_device(device: torch.device | str, name: str = "device") -> torch.devi
                 f"{name} {device!r} asked for, but only {torch.cuda.device_count()} CUDA "
                 "GPU(s) are visible"
             )
-        if dev.index is None:  # the current GPU, as tensors created on "cuda" go there
-            dev = torch.device("cuda", torch.cuda.current_device())
     elif dev.type != "cpu":
         raise ValueError(f"{name} must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     elif dev.index not in (None, 0):
@@ -56,9 +54,13 @@ def check_seed(seed: object, name: str = "seed") -> int:
 def check_module_placement(net: torch.nn.Module, dtype: torch.dtype, device: torch.device) -> None:
     """Check that ``net``'s parameters and buffers live on ``device`` (a :func:`check_device`
     result) and that the floating-point ones have ``dtype``."""
+    index = device.index
+    if device.type == "cuda" and index is None:  # tensors made on "cuda" go to the current GPU
+        index = torch.cuda.current_device()
     for kind, tensors in (("parameters", net.parameters()), ("buffers", net.buffers())):
         for t in tensors:
-            if t.device != device or (t.is_floating_point() and t.dtype != dtype):
+            here = t.device.type == device.type and t.device.index == index
+            if not here or (t.is_floating_point() and t.dtype != dtype):
                 raise ValueError(
                     f"net's {kind} include {t.dtype} on {t.device}, but training was asked in "
                     f"{dtype} on {device}: call net.to(dtype={dtype}, device={str(device)!r}) "
