@@ -1,8 +1,9 @@
 """Training-step time: fused forward derivatives against nested reverse-mode autograd.
 
 For each built-in equation (the catalog problems B1-B4: Poisson, Helmholtz, heat, wave), a SIREN
-(or, with ``--field mlp``, a tanh MLP) of depth 4 and width 128, 8192 interior collocation points
-(plus 1024 boundary and 1024 initial points), in float32 and float64, one training step is
+(or, with ``--field mlp``, a tanh MLP) of depth 4 and width 128 (``--depth``, ``--width``), 8192
+interior collocation points (plus 1024 boundary and 1024 initial points), in float32 and float64,
+one training step is
 ``zero_grad`` + loss + ``backward`` + an Adam step. Each configuration runs in its own process (so
 that its peak memory is its own), 3 warm-up steps then 15 timed steps; the engines alternate, each
 in ``--repeats`` processes (default 2), and a configuration's time is the median of all its timed
@@ -19,6 +20,7 @@ point counts is timed the same way, as the peers' reference (``--peer none`` lea
     python benchmarks/step_time.py --field mlp        # a tanh MLP 4x128 (section "step_time_mlp")
     python benchmarks/step_time.py --only B3 --dtypes float32  # one case: printed, not written
     python benchmarks/step_time.py --peer none        # without the DeepXDE column
+    python benchmarks/step_time.py --width 64 --depth 3   # another network size (its own section)
 """
 
 from __future__ import annotations
@@ -89,7 +91,14 @@ FIELDS = ("siren", "mlp")
 
 
 def run_one(
-    name: str, dtype_name: str, engine: str, device: str, points: int, field_name: str = "siren"
+    name: str,
+    dtype_name: str,
+    engine: str,
+    device: str,
+    points: int,
+    field_name: str = "siren",
+    width: int = WIDTH,
+    depth: int = DEPTH,
 ) -> dict:
     """Time one configuration in this process."""
     import torch
@@ -106,7 +115,7 @@ def run_one(
     lo, hi = problem.domain.bounds
     torch.manual_seed(0)
     spec = npde.Siren if field_name == "siren" else npde.MLP
-    field = spec(width=WIDTH, depth=DEPTH)
+    field = spec(width=width, depth=depth)
     net = InputScaling(field.build(problem.domain.dim), lo.tolist(), hi.tolist())
     net = net.to(dtype=dtype, device=device)
     sampler = npde.SobolSampler(n_interior=points, n_boundary=N_BOUNDARY, n_initial=N_INITIAL)
@@ -177,7 +186,13 @@ def peer_available() -> bool:
 
 
 def run_deepxde(
-    name: str, dtype_name: str, device: str, points: int, field_name: str = "siren"
+    name: str,
+    dtype_name: str,
+    device: str,
+    points: int,
+    field_name: str = "siren",
+    width: int = WIDTH,
+    depth: int = DEPTH,
 ) -> dict:
     """Time DeepXDE's own training step on the same network and point counts, in this process.
 
@@ -209,7 +224,7 @@ def run_deepxde(
         counts = {"num_domain": points, "num_boundary": N_BOUNDARY, "num_initial": N_INITIAL}
         data, test_x, _ = cases.build_data(dde, case, counts)
         activation = "sin" if field_name == "siren" else "tanh"
-        layers = [test_x.shape[1], *[WIDTH] * DEPTH, 1]
+        layers = [test_x.shape[1], *[width] * depth, 1]
         model = dde.Model(data, dde.nn.FNN(layers, activation, "Glorot uniform"))
         model.compile("adam", lr=1e-4)
         state = model.train_state
@@ -280,6 +295,12 @@ def main() -> int:
     ap.add_argument(
         "--field", choices=FIELDS, default="siren", help="the network: siren (default) or mlp"
     )
+    ap.add_argument(
+        "--width", type=int_at_least(1), default=WIDTH, help=f"features per layer (default {WIDTH})"
+    )
+    ap.add_argument(
+        "--depth", type=int_at_least(1), default=DEPTH, help=f"hidden layers (default {DEPTH})"
+    )
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # internal: name dtype engine
     ap.add_argument("--matmul", help=argparse.SUPPRESS)  # internal: dtype
     ap.add_argument(
@@ -310,10 +331,11 @@ def main() -> int:
     args.dtypes = list(dict.fromkeys(args.dtypes))
     if args.one:
         name, dtype_name, engine = args.one
+        size = {"width": args.width, "depth": args.depth}
         if engine == "deepxde":
-            result = run_deepxde(name, dtype_name, args.device, args.points, args.field)
+            result = run_deepxde(name, dtype_name, args.device, args.points, args.field, **size)
         else:
-            result = run_one(name, dtype_name, engine, args.device, args.points, args.field)
+            result = run_one(name, dtype_name, engine, args.device, args.points, args.field, **size)
         print(json.dumps(result))
         return 0
     explicit_none = args.peer == "none"
@@ -337,6 +359,10 @@ def main() -> int:
                 str(args.points),
                 "--field",
                 args.field,
+                "--width",
+                str(args.width),
+                "--depth",
+                str(args.depth),
                 *extra,
             ]
         )
@@ -380,13 +406,15 @@ def main() -> int:
         f"{'' if args.device == 'cpu' else ' --device ' + args.device}"
         f"{'' if args.points == N_INTERIOR else f' --points {args.points}'}"
         f"{'' if args.field == 'siren' else ' --field ' + args.field}"
+        f"{'' if args.width == WIDTH else f' --width {args.width}'}"
+        f"{'' if args.depth == DEPTH else f' --depth {args.depth}'}"
         f"{'' if args.dtypes == list(DTYPES) else ' --dtypes ' + ' '.join(args.dtypes)}"
         f"{'' if args.repeats == 2 else f' --repeats {args.repeats}'}"
         f"{' --peer none' if explicit_none else ''}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine(args.device)}",
         "",
-        f"{'SIREN' if args.field == 'siren' else 'tanh MLP'} {DEPTH}x{WIDTH}, "
+        f"{'SIREN' if args.field == 'siren' else 'tanh MLP'} {args.depth}x{args.width}, "
         f"{args.points} interior points (+ {N_BOUNDARY} boundary, "
         f"{N_INITIAL} initial), one step = loss + backward + Adam; median of {STEPS} steps in each "
         f"of {args.repeats} processes per engine and configuration, the engines alternating; "
@@ -440,6 +468,8 @@ def main() -> int:
         key += f"_{args.points}"
     if args.field != "siren":
         key += f"_{args.field}"
+    if (args.width, args.depth) != (WIDTH, DEPTH):
+        key += f"_{args.depth}x{args.width}"
     if asked_system and args.device == "cpu":
         key += "_system_malloc"
     partial = len(cases) < len(CASES) or sorted(args.dtypes) != list(DTYPES)
