@@ -33,6 +33,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -90,15 +91,17 @@ def matmul_gflops(dtype_name: str, device: str, n: int = 4096, repeats: int = 10
 FIELDS = ("siren", "mlp")
 
 
+@dataclass(frozen=True)
+class Network:
+    """The network timed: ``field`` (``siren`` or ``mlp``), ``depth`` hidden layers of ``width``."""
+
+    field: str = "siren"
+    width: int = WIDTH
+    depth: int = DEPTH
+
+
 def run_one(
-    name: str,
-    dtype_name: str,
-    engine: str,
-    device: str,
-    points: int,
-    field_name: str = "siren",
-    width: int = WIDTH,
-    depth: int = DEPTH,
+    name: str, dtype_name: str, engine: str, device: str, points: int, network: Network
 ) -> dict:
     """Time one configuration in this process."""
     import torch
@@ -114,8 +117,8 @@ def run_one(
     problem = load_problem_file(str(ROOT / "problems" / f"{name}.py"))["problem"]
     lo, hi = problem.domain.bounds
     torch.manual_seed(0)
-    spec = npde.Siren if field_name == "siren" else npde.MLP
-    field = spec(width=width, depth=depth)
+    spec = npde.Siren if network.field == "siren" else npde.MLP
+    field = spec(width=network.width, depth=network.depth)
     net = InputScaling(field.build(problem.domain.dim), lo.tolist(), hi.tolist())
     net = net.to(dtype=dtype, device=device)
     sampler = npde.SobolSampler(n_interior=points, n_boundary=N_BOUNDARY, n_initial=N_INITIAL)
@@ -185,15 +188,7 @@ def peer_available() -> bool:
     return importlib.util.find_spec("deepxde") is not None
 
 
-def run_deepxde(
-    name: str,
-    dtype_name: str,
-    device: str,
-    points: int,
-    field_name: str = "siren",
-    width: int = WIDTH,
-    depth: int = DEPTH,
-) -> dict:
+def run_deepxde(name: str, dtype_name: str, device: str, points: int, network: Network) -> dict:
     """Time DeepXDE's own training step on the same network and point counts, in this process.
 
     The network is DeepXDE's ``FNN`` with the same layer sizes and activation (``sin`` for the
@@ -223,8 +218,8 @@ def run_deepxde(
         dde.config.set_random_seed(0)
         counts = {"num_domain": points, "num_boundary": N_BOUNDARY, "num_initial": N_INITIAL}
         data, test_x, _ = cases.build_data(dde, case, counts)
-        activation = "sin" if field_name == "siren" else "tanh"
-        layers = [test_x.shape[1], *[width] * depth, 1]
+        activation = "sin" if network.field == "siren" else "tanh"
+        layers = [test_x.shape[1], *[network.width] * network.depth, 1]
         model = dde.Model(data, dde.nn.FNN(layers, activation, "Glorot uniform"))
         model.compile("adam", lr=1e-4)
         state = model.train_state
@@ -331,11 +326,11 @@ def main() -> int:
     args.dtypes = list(dict.fromkeys(args.dtypes))
     if args.one:
         name, dtype_name, engine = args.one
-        size = {"width": args.width, "depth": args.depth}
+        network = Network(args.field, args.width, args.depth)
         if engine == "deepxde":
-            result = run_deepxde(name, dtype_name, args.device, args.points, args.field, **size)
+            result = run_deepxde(name, dtype_name, args.device, args.points, network)
         else:
-            result = run_one(name, dtype_name, engine, args.device, args.points, args.field, **size)
+            result = run_one(name, dtype_name, engine, args.device, args.points, network)
         print(json.dumps(result))
         return 0
     explicit_none = args.peer == "none"
