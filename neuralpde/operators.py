@@ -45,6 +45,7 @@ __all__ = [
     "FieldValues",
     "DerivativePlan",
     "derivative_plan",
+    "engine_for",
     "field_values",
     "ENGINES",
     "grad",
@@ -504,6 +505,28 @@ def derivative_plan(
     return DerivativePlan(gradient=u.asked_gradient, second=second)
 
 
+def engine_for(
+    net: nn.Module, plan: DerivativePlan | None, engine: str = "auto", name: str = "engine"
+) -> str:
+    """The engine that takes ``plan``'s derivatives of ``net`` when ``engine`` is asked for:
+    ``"fused"``, ``"autograd"`` (also with ``plan=None``: derivatives on demand) or ``"none"``
+    (an empty plan: only values). ``"fused"`` for a field that cannot carry derivatives forward
+    is an error; ``name`` is the argument's name in the messages."""
+    if engine not in ENGINES:
+        raise ValueError(f"{name} must be one of {ENGINES}, got {engine!r}")
+    fused = supports_jet(net)
+    if engine == "fused" and not fused:
+        raise ValueError(
+            f"{name}='fused' needs a field that propagates derivatives forward (SIREN, MLP, "
+            f"InputScaling), got {type(net).__name__}; use {name}='auto' or 'autograd'"
+        )
+    if engine == "autograd" or plan is None:
+        return "autograd"
+    if plan.empty:
+        return "none"
+    return "fused" if fused else "autograd"
+
+
 def field_values(
     net: nn.Module,
     x: torch.Tensor,
@@ -519,16 +542,8 @@ def field_values(
     engine, derivatives are taken on demand by autograd; ``x`` must then require gradients.
     ``names`` names ``x``'s columns; ``time_index`` is the column of time, if any.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     check_columns(x, names, time_index)
-    fused = supports_jet(net)
-    if engine == "fused" and not fused:
-        raise ValueError(
-            f"engine='fused' needs a field that propagates derivatives forward (SIREN, MLP, "
-            f"InputScaling), got {type(net).__name__}; use engine='auto' or 'autograd'"
-        )
-    if engine == "autograd" or not fused or plan is None or plan.empty:
+    if engine_for(net, plan, engine) != "fused":
         return FieldValues(net(x), x, names, time_index)
     n = x.shape[1]
     forms = plan.forms(n, time_index)

@@ -21,8 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._arguments import check_device, check_dtype, check_module_placement, check_seed
-from ..fields.jet import supports_jet
-from ..operators import ENGINES
+from ..operators import ENGINES, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
 from .loss import Batch, loss_terms, make_batch, residual_plan
@@ -172,11 +171,9 @@ class Trainer:
         if not any(p.requires_grad for p in net.parameters()):
             raise ValueError(f"net has no trainable parameters ({type(net).__name__})")
         engine = self.derivatives
-        if engine == "fused" and not supports_jet(net):
-            raise ValueError(
-                f"derivatives='fused' needs a field that propagates derivatives forward (SIREN, "
-                f"MLP, InputScaling), got {type(net).__name__}; use 'auto' or 'autograd'"
-            )
+        plan = None if engine == "autograd" else residual_plan(problem)
+        used = engine_for(net, plan, engine, "derivatives")  # refuses 'fused' it cannot do
+        log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
         if device.type == "cpu":
             retain_freed_memory()
         start = time.perf_counter()
@@ -232,12 +229,6 @@ class Trainer:
             leave=False,
             dynamic_ncols=True,
         )
-        plan = None if engine == "autograd" else residual_plan(problem)
-        if plan is not None and plan.empty:
-            used = "none"  # the residual takes no derivatives
-        else:
-            used = "fused" if plan is not None and supports_jet(net) else "autograd"
-        log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
 
         def compute_loss() -> torch.Tensor:
             return loss_terms(net, problem, batch, engine=engine, plan=plan)[0]
