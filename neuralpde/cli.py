@@ -191,7 +191,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=("float32", "float64"),
         help="precision of training (default: the problem file's dtype, else float64)",
     )
-    precision.add_argument("--float32", action="store_true", help="the same as --dtype float32")
+    precision.add_argument(
+        "--float32",
+        dest="dtype",
+        action="store_const",
+        const="float32",
+        help="the same as --dtype float32",
+    )
     s.add_argument(
         "--derivatives",
         choices=ENGINES,
@@ -304,8 +310,6 @@ def _solve(args: argparse.Namespace) -> int:
         trainer = trainer.with_budget(steps=args.steps, seconds=args.seconds)
     if args.derivatives:
         trainer = dataclasses.replace(trainer, derivatives=args.derivatives)
-    if args.float32:
-        args.dtype = "float32"
     dtype = getattr(torch, args.dtype) if args.dtype else (spec["dtype"] or torch.float64)
     if not args.quiet:
         print(
