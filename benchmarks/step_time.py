@@ -89,6 +89,7 @@ def matmul_gflops(dtype_name: str, device: str, n: int = 4096, repeats: int = 10
 
 
 FIELDS = ("siren", "mlp")
+ACTIVATION = {"siren": "sin", "mlp": "tanh"}  # of the same network in DeepXDE's FNN
 
 
 @dataclass(frozen=True)
@@ -218,9 +219,9 @@ def run_deepxde(name: str, dtype_name: str, device: str, points: int, network: N
         dde.config.set_random_seed(0)
         counts = {"num_domain": points, "num_boundary": N_BOUNDARY, "num_initial": N_INITIAL}
         data, test_x, _ = cases.build_data(dde, case, counts)
-        activation = "sin" if network.field == "siren" else "tanh"
         layers = [test_x.shape[1], *[network.width] * network.depth, 1]
-        model = dde.Model(data, dde.nn.FNN(layers, activation, "Glorot uniform"))
+        fnn = dde.nn.FNN(layers, ACTIVATION[network.field], "Glorot uniform")
+        model = dde.Model(data, fnn)
         model.compile("adam", lr=1e-4)
         state = model.train_state
         state.set_data_train(*data.train_next_batch(None))
@@ -244,14 +245,13 @@ def run_deepxde(name: str, dtype_name: str, device: str, points: int, network: N
 
 def _peer_note(peers: list[dict], field_name: str) -> str:
     """The paragraph that says how DeepXDE's step was measured."""
-    activation = "sin" if field_name == "siren" else "tanh"
     return (
         f" DeepXDE {peers[0]['deepxde_version']} (PyTorch backend), timed like the two engines: "
-        f"`dde.nn.FNN` with the same layer sizes and a {activation} activation, the same point "
-        "counts, one step = its `Model.train_step` (losses with nested-autograd derivatives, "
-        "backward, Adam). DeepXDE evaluates the residual at all its training points, boundary "
-        "and initial points included (and those of each condition once more for the condition), "
-        "as the last column counts; neuralpde evaluates it at the interior points only."
+        f"`dde.nn.FNN` with the same layer sizes and a {ACTIVATION[field_name]} activation, the "
+        "same point counts, one step = its `Model.train_step` (losses with nested-autograd "
+        "derivatives, backward, Adam). DeepXDE evaluates the residual at all its training points, "
+        "boundary and initial points included (and those of each condition once more for the "
+        "condition), as the last column counts; neuralpde evaluates it at the interior points only."
     )
 
 
