@@ -69,8 +69,13 @@ def check_module_placement(net: torch.nn.Module, dtype: torch.dtype, device: tor
 
 
 def check_columns(x: torch.Tensor, names: Sequence[str], time_index: object) -> None:
-    """Check that ``names`` names each column of the points ``x`` (``(N, d)``) and that
-    ``time_index`` is ``None`` or one of those columns."""
+    """Check that ``x`` is a floating-point tensor of points (``(N, d)``), that ``names`` names
+    each of its columns and that ``time_index`` is ``None`` or one of those columns."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(
+            "x must be a floating-point torch.Tensor of points, shape (N, d), got "
+            + (f"a {x.dtype} tensor" if isinstance(x, torch.Tensor) else type(x).__name__)
+        )
     if x.ndim != 2 or len(names) != x.shape[1]:
         raise ValueError(
             f"names must name each of x's columns: x has shape {tuple(x.shape)}, names "

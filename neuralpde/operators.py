@@ -23,6 +23,8 @@ Two engines compute them, with the same answers to round-off:
 * **autograd** (reverse, nested): the general fallback. Each first derivative is computed once and
   reused; a derivative the fused pass did not provide (a third derivative, a user operator, or a
   residual that asks for more than it did when probed) is taken this way from the same values.
+  A residual that differentiates ``u`` or an operator's result itself (``torch.autograd.grad``)
+  gets this engine throughout: the fused derivatives cannot be differentiated again in ``x``.
 
 :func:`field_values` picks the engine (``"auto"`` takes the fused one when the field supports it).
 """
@@ -39,13 +41,14 @@ import torch
 from torch import nn
 
 from ._arguments import check_columns
-from .fields.jet import forward_jet, supports_jet
+from .fields.jet import forward_jet, jet_obstacle
 
 __all__ = [
     "FieldValues",
     "DerivativePlan",
     "derivative_plan",
     "engine_for",
+    "check_fused",
     "field_values",
     "ENGINES",
     "grad",
@@ -419,18 +422,49 @@ class DerivativePlan:
 
     ``gradient`` is whether it reads first derivatives itself. ``second`` holds ``"lap"`` for the
     space Laplacian, ``(i, j)`` (``i <= j``) for :math:`\partial^2 u / \partial x_i \partial
-    x_j`, and a :class:`LinearForm` for each :func:`combination`.
+    x_j`, and a :class:`LinearForm` for each :func:`combination`. ``differentiated`` is whether
+    the residual differentiates ``u`` or an operator's result itself (``torch.autograd.grad``),
+    which only the autograd engine's derivatives allow.
     """
 
     gradient: bool = False
     second: tuple[SecondKey, ...] = ()
+    differentiated: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("gradient", "differentiated"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"DerivativePlan.{name} must be True or False, got {getattr(self, name)!r}"
+                )
+        if not isinstance(self.second, tuple):
+            raise TypeError(
+                f"DerivativePlan.second must be a tuple, got {type(self.second).__name__}"
+            )
+        for key in self.second:
+            pair = (
+                isinstance(key, tuple)
+                and len(key) == 2
+                and all(isinstance(i, int) and not isinstance(i, bool) for i in key)
+                and 0 <= key[0] <= key[1]
+            )
+            if not (key == "lap" or isinstance(key, LinearForm) or pair):
+                raise ValueError(
+                    "DerivativePlan.second entries are 'lap', a pair of columns (i, j) with "
+                    f"0 <= i <= j, or a LinearForm; got {key!r}"
+                )
 
     @property
     def empty(self) -> bool:
-        return not self.gradient and not self.second
+        """Whether the residual takes no derivatives at all (values only)."""
+        return not self.gradient and not self.second and not self.differentiated
 
     def forms(self, dim: int, time_index: int | None) -> torch.Tensor:
         """The channels' quadratic forms, shape ``(len(second), dim, dim)``, float64."""
+        for key in self.second:
+            size = len(key.first) if isinstance(key, LinearForm) else None
+            if (size is not None and size != dim) or (isinstance(key, tuple) and key[1] >= dim):
+                raise ValueError(f"DerivativePlan.second entry {key!r} does not fit {dim} columns")
         return _forms(self.second, dim, time_index).clone()
 
     def first(self, dim: int) -> torch.Tensor | None:
@@ -458,33 +492,51 @@ def _forms(second: tuple[SecondKey, ...], dim: int, time_index: int | None) -> t
     return out
 
 
+class _Watch(torch.autograd.Function):
+    """The identity, noting in ``seen`` when something differentiates through it."""
+
+    @staticmethod
+    def forward(ctx, t, seen):  # noqa: D102
+        ctx.seen = seen
+        return t.view_as(t)
+
+    @staticmethod
+    def backward(ctx, g):  # noqa: D102
+        ctx.seen.append(True)
+        return g, None
+
+
 class _Recorder(FieldValues):
-    """Field values that note which derivatives are asked for (autograd underneath)."""
+    """Field values that note which derivatives are asked for (autograd underneath), and
+    whether the residual differentiates the values or derivatives it is given."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.asked_gradient = False
         self.asked: list[SecondKey] = []
+        self.seen: list[bool] = []
+        self._plain_value = self.value  # own derivatives from the unwatched values
+        self.value = _Watch.apply(self.value, self.seen)
 
     def full_gradient(self) -> torch.Tensor:
         self.asked_gradient = True
-        return super().full_gradient()
+        return _Watch.apply(super().full_gradient(), self.seen)
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
         key = _pair(i, j)
         if key not in self.asked:
             self.asked.append(key)
-        return super().mixed(i, j)
+        return _Watch.apply(super().mixed(i, j), self.seen)
 
     def laplacian(self) -> torch.Tensor:
         if "lap" not in self.asked:
             self.asked.append("lap")
-        return super().laplacian()
+        return _Watch.apply(super().laplacian(), self.seen)
 
     def linear_form(self, form: LinearForm) -> torch.Tensor:
         if form not in self.asked:
             self.asked.append(form)
-        return super().linear_form(form)
+        return _Watch.apply(super().linear_form(form), self.seen)
 
 
 def derivative_plan(
@@ -494,7 +546,7 @@ def derivative_plan(
     time_index: int | None = None,
 ) -> DerivativePlan:
     """Run ``residual`` on probe points ``x`` (a few points inside the domain) and record the
-    operators it applies to ``u``."""
+    operators it applies to ``u``, and whether it differentiates what they return."""
     check_columns(x, names, time_index)
     xp = x.detach().to(torch.float64).clone().requires_grad_(True)
     # a probe field whose derivatives of every order are non-zero
@@ -502,7 +554,7 @@ def derivative_plan(
     u = _Recorder(probe, xp, names, time_index)
     residual(u, xp)
     second = tuple(u.asked)
-    return DerivativePlan(gradient=u.asked_gradient, second=second)
+    return DerivativePlan(gradient=u.asked_gradient, second=second, differentiated=bool(u.seen))
 
 
 def engine_for(
@@ -514,17 +566,25 @@ def engine_for(
     is an error; ``name`` is the argument's name in the messages."""
     if engine not in ENGINES:
         raise ValueError(f"{name} must be one of {ENGINES}, got {engine!r}")
-    fused = supports_jet(net)
-    if engine == "fused" and not fused:
+    if plan is not None and not isinstance(plan, DerivativePlan):
+        raise TypeError(f"plan must be a DerivativePlan or None, got {type(plan).__name__}")
+    obstacle = jet_obstacle(net)
+    if engine == "fused" and obstacle is not None:
         raise ValueError(
             f"{name}='fused' needs a field that propagates derivatives forward (SIREN, MLP, "
-            f"InputScaling), got {type(net).__name__}; use {name}='auto' or 'autograd'"
+            f"InputScaling): {obstacle}; use {name}='auto' or 'autograd'"
         )
-    if engine == "autograd" or plan is None:
-        return "autograd"
-    if plan.empty:
+    if engine == "fused" and plan is not None and plan.differentiated:
+        raise ValueError(
+            f"{name}='fused' cannot serve a residual that differentiates u or an operator's "
+            "result itself (torch.autograd.grad): fused derivatives cannot be differentiated "
+            f"again. Use {name}='auto' or 'autograd', or partial(u, ...) for a higher derivative"
+        )
+    if plan is not None and plan.empty:
         return "none"
-    return "fused" if fused else "autograd"
+    if engine == "autograd" or plan is None or plan.differentiated:
+        return "autograd"
+    return "fused" if obstacle is None else "autograd"
 
 
 def field_values(
@@ -543,6 +603,12 @@ def field_values(
     ``names`` names ``x``'s columns; ``time_index`` is the column of time, if any.
     """
     check_columns(x, names, time_index)
+    param = next((p for p in net.parameters() if p.is_floating_point()), None)
+    if param is not None and param.dtype != x.dtype:
+        raise ValueError(
+            f"x is {x.dtype} but net's parameters are {param.dtype}: convert one of them, e.g. "
+            f"x.to({param.dtype})"
+        )
     if engine_for(net, plan, engine) != "fused":
         return FieldValues(net(x), x, names, time_index)
     n = x.shape[1]
@@ -550,3 +616,46 @@ def field_values(
     u, g, q = forward_jet(net, x, forms, plan.first(n), gradient=plan.gradient)
     second = {key: q[:, c] for c, key in enumerate(plan.second)}
     return FieldValues(u, x, names, time_index, gradient=g, second=second, plain=lambda: net(x))
+
+
+def check_fused(
+    net: nn.Module,
+    plan: DerivativePlan,
+    x: torch.Tensor,
+    names: Sequence[str],
+    time_index: int | None = None,
+) -> None:
+    r"""Check on a few points ``x`` that ``net``'s fused pass gives the values and the ``plan``'s
+    derivatives that autograd gives from its ``forward``; a :class:`ValueError` if not.
+
+    Each quantity must agree to :math:`\sqrt{\varepsilon}` of its own size (3e-4 in float32,
+    1.5e-8 in float64). The library's fields pass by construction; this guards a module's own
+    ``jet`` and anything that makes ``forward`` compute another function.
+    """
+    fused = field_values(net, x, names, time_index, plan, "fused")
+    xa = x.detach().clone().requires_grad_(True)
+    ref = field_values(net, xa, names, time_index, plan, "autograd")
+    pairs = [("value", fused.value, ref.value)]
+    if plan.gradient:
+        pairs.append(("gradient", fused.full_gradient(), ref.full_gradient()))
+    for key in plan.second:
+        name = f"second derivative {key!r}"
+        if key == "lap":
+            pairs.append(("Laplacian", fused.laplacian(), ref.laplacian()))
+        elif isinstance(key, LinearForm):
+            pairs.append((name, fused.linear_form(key), ref.linear_form(key)))
+        else:
+            pairs.append((name, fused.mixed(*key), ref.mixed(*key)))
+    tol = torch.finfo(x.dtype).eps ** 0.5
+    tiny = torch.finfo(x.dtype).tiny
+    for name, a, b in pairs:
+        a, b = a.detach(), b.detach()
+        diff = float((a - b).abs().max())
+        size = max(float(a.abs().max()), float(b.abs().max()), tiny)
+        if not diff <= tol * size:
+            raise ValueError(
+                f"{type(net).__name__}'s fused pass disagrees with autograd on its forward at "
+                f"probe points: {name} differs by {diff:.3g} (values of size {size:.3g}). Its "
+                "jet() does not compute the function forward() does; fix it, or train with "
+                "derivatives='autograd'"
+            )

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import neuralpde as npde
-from neuralpde.fields import MLP, InputScaling, Siren
+from neuralpde.fields import MLP, InputScaling, Siren, SirenNet
 from neuralpde.fields.jet import _ActivationJet, forward_jet, input_jet, supports_jet
 from neuralpde.operators import (
     DerivativePlan,
@@ -404,7 +404,9 @@ def test_fit_checks_its_arguments_before_training():
         with pytest.raises(ValueError, match=match):
             trainer.fit(net, problem, sampler, **kwargs)
     fused = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False, derivatives="fused")
-    with pytest.raises(ValueError, match="derivatives='fused' needs a field .* got _Affine"):
+    with pytest.raises(
+        ValueError, match="derivatives='fused' needs a field .*: _Affine does not propagate"
+    ):
         fused.fit(net, problem, sampler)
     with pytest.raises(TypeError, match="sampler must be a Sampler, got str"):
         trainer.fit(net, problem, "sobol")
@@ -467,3 +469,173 @@ def test_time_operators_on_a_steady_field_say_so():
     hint = r"term 'xx': unknown coordinate 'xx'.*such as \('x', 'x'\)"
     with pytest.raises(ValueError, match=hint):
         combination(u, {"xx": 1.0})
+
+
+class _BuiltInZero(SirenNet):
+    """A SIREN whose forward multiplies by x(1-x)y(2-y), vanishing on SQ's boundary."""
+
+    def forward(self, x):
+        bubble = x[:, 0] * (1 - x[:, 0]) * x[:, 1] * (2 - x[:, 1])
+        return bubble[:, None] * super().forward(x)
+
+
+def test_a_field_whose_forward_its_jet_does_not_follow_gets_autograd():
+    x = torch.rand(12, 2, dtype=torch.float64, requires_grad=True)
+    plan = DerivativePlan(False, ("lap",))
+    torch.manual_seed(0)
+    sub = _BuiltInZero(2, 16, 2, [2.0, 1.0]).double()
+    hooked = Siren(width=16, depth=2).build(2).double()
+    hooked.register_forward_hook(lambda m, i, out: 2.0 * out)
+    replaced = Siren(width=16, depth=2).build(2).double()
+    replaced.forward = lambda x: x[:, :1] ** 2
+    reasons = {
+        sub: "_BuiltInZero overrides forward but inherits jet from SirenNet",
+        hooked: "SirenNet has forward hooks",
+        replaced: "SirenNet has its forward replaced on the instance",
+    }
+    for net, reason in reasons.items():
+        assert not supports_jet(net) and not supports_jet(InputScaling(net, [0, 0], [1, 2]))
+        auto = field_values(net, x, "xy", None, plan, "auto")
+        ref = field_values(net, x, "xy", None, plan, "autograd")
+        assert torch.equal(auto.value, ref.value)
+        assert torch.allclose(laplacian(auto), laplacian(ref), rtol=0, atol=0)
+        with pytest.raises(ValueError, match=f"engine='fused' needs a field .*: {reason}"):
+            field_values(net, x, "xy", None, plan, "fused")
+    # the auto engine trains what forward computes: the loss is that of the autograd engine
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=64, n_boundary=16)
+    losses = {}
+    for engine in ("auto", "autograd"):
+        torch.manual_seed(1)
+        net = _BuiltInZero(2, 16, 2, [2.0, 1.0]).double()
+        trainer = npde.Trainer(adam_steps=5, lbfgs_steps=0, derivatives=engine, progress=False)
+        res = trainer.fit(net, problem, sampler)
+        assert res.derivatives == "autograd"
+        losses[engine] = res.history["loss"]
+    assert losses["auto"] == losses["autograd"]
+    # a wrapper names what it wraps
+    wrapped = InputScaling(
+        nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)), [0, 0], [1, 2]
+    )
+    with pytest.raises(ValueError, match="InputScaling wraps a module that cannot: Sequential"):
+        field_values(wrapped.double(), x, "xy", None, plan, "fused")
+
+
+class _WrongJet(nn.Module):
+    """A module whose jet computes another function than its forward (twice the value)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = Siren(width=8, depth=1).build(2)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def supports_jet(self):
+        return True
+
+    def jet(self, j):
+        out = self.net.jet(j)
+        return type(out)(2 * out.value, 2 * out.deriv, out.forms, out.weights, out.keep_grad)
+
+
+def test_fit_refuses_a_jet_that_disagrees_with_forward():
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    net = _WrongJet().double()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with pytest.raises(ValueError, match="_WrongJet's fused pass disagrees with autograd .* value"):
+        trainer.fit(net, problem, sampler)
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+    res = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False, derivatives="autograd").fit(
+        net, problem, sampler
+    )
+    assert res.steps == 2
+    # the library's fields pass the check in float32 too
+    f32 = trainer.fit(
+        _net(Siren(width=16, depth=2), SQ, torch.float32), problem, sampler, dtype=torch.float32
+    )
+    assert f32.derivatives == "fused"
+
+
+def _differentiating(u, x):
+    """u_xxx by differentiating the Laplacian's result with torch.autograd itself."""
+    lap = laplacian(u)
+    (g,) = torch.autograd.grad(lap, x, torch.ones_like(lap), create_graph=True)
+    return g[:, 0] + u
+
+
+def test_a_residual_that_differentiates_operator_results_trains_with_autograd():
+    x = torch.rand(6, 2, dtype=torch.float64)
+    plan = derivative_plan(_differentiating, x, "xy")
+    assert plan.differentiated and plan.second == ("lap",)
+    assert not derivative_plan(
+        lambda u, x: laplacian(u) + partial(u, "x", "x", "y"), x, "xy"
+    ).differentiated  # the library's own third derivatives do not count
+    problem = npde.Problem(SQ, _differentiating, [npde.Dirichlet(0.0)])
+    sampler = npde.SobolSampler(n_interior=32, n_boundary=8)
+    res = npde.Trainer(adam_steps=3, lbfgs_steps=0, progress=False).fit(
+        _net(Siren(width=8, depth=2), SQ), problem, sampler
+    )
+    assert res.steps == 3 and res.derivatives == "autograd"
+    fused = npde.Trainer(adam_steps=3, lbfgs_steps=0, progress=False, derivatives="fused")
+    with pytest.raises(ValueError, match="derivatives='fused' cannot serve a residual that diff"):
+        fused.fit(_net(Siren(width=8, depth=2), SQ), problem, sampler)
+
+
+def test_no_derivatives_is_reported_whichever_engine_is_asked():
+    algebraic = npde.Problem(SQ, npde.Custom(lambda u, x: u - x[:, 0]), [npde.Dirichlet(0.0)])
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    for engine in ("auto", "fused", "autograd"):
+        trainer = npde.Trainer(adam_steps=1, lbfgs_steps=0, progress=False, derivatives=engine)
+        res = trainer.fit(_net(Siren(width=8, depth=1), SQ), algebraic, sampler)
+        assert res.derivatives == "none"
+
+
+class _Flat(nn.Module):
+    """A module returning one value per point as a 1-D tensor, shape (N,)."""
+
+    def __init__(self, n_in=2):
+        super().__init__()
+        self.layer = nn.Linear(n_in, 1)
+
+    def forward(self, x):
+        return self.layer(x)[:, 0]
+
+
+def test_fit_checks_what_the_net_takes_and_returns():
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    assert trainer.fit(_Flat().double(), problem, sampler).steps == 2  # (N,) is one value a point
+    with pytest.raises(ValueError, match=r"net could not be evaluated on points of shape \(8, 2\)"):
+        trainer.fit(_Flat(3).double(), problem, sampler)
+    two = nn.Linear(2, 2).double()
+    with pytest.raises(ValueError, match=r"net must map points of shape \(8, 2\) to values of "):
+        trainer.fit(two, problem, sampler)
+
+
+def test_engine_functions_check_their_arguments():
+    net = _net(Siren(width=8, depth=1), SQ)
+    x = torch.rand(5, 2, dtype=torch.float64, requires_grad=True)
+    plan = DerivativePlan(False, ("lap",))
+    with pytest.raises(TypeError, match="x must be a floating-point torch.Tensor .* got list"):
+        field_values(net, [[0.1, 0.2]], "xy", None, plan)
+    with pytest.raises(TypeError, match="plan must be a DerivativePlan or None, got str"):
+        field_values(net, x, "xy", None, "lap")
+    with pytest.raises(ValueError, match="x is torch.float32 but net's parameters are torch.f"):
+        field_values(net, x.float(), "xy", None, plan)
+    with pytest.raises(ValueError, match="DerivativePlan.second entries are 'lap', a pair"):
+        DerivativePlan(second=("laplace",))
+    with pytest.raises(TypeError, match="DerivativePlan.gradient must be True or False"):
+        DerivativePlan(gradient="yes")
+    with pytest.raises(ValueError, match=r"entry \(0, 5\) does not fit 2 columns"):
+        field_values(net, x, "xy", None, DerivativePlan(second=((0, 5),)))
+    with pytest.raises(ValueError, match=r"x must be a floating-point tensor of shape \(N, n\)"):
+        forward_jet(net, x[0], torch.eye(2)[None])
+    # forms as nested lists; no points at all, in the float64 layout too
+    _, _, q = forward_jet(net, x, [[[1.0, 0.0], [0.0, 1.0]]])
+    assert torch.allclose(q[:, 0], laplacian(field_values(net, x, "xy", None, plan, "autograd")))
+    empty = field_values(net, x[:0].detach(), "xy", None, plan, "fused")
+    assert laplacian(empty).shape == (0,)

@@ -50,6 +50,7 @@ __all__ = [
     "feature_major_layout",
     "forward_jet",
     "input_jet",
+    "jet_obstacle",
     "linear_weight_t",
     "plain_forward",
     "supports_jet",
@@ -258,7 +259,7 @@ def _blocks_through(blocks: torch.Tensor, weight: torch.Tensor, fm: bool) -> tor
     with ``B`` the blocks stored ``(F, r N)`` (a view when they are stored feature by feature,
     else a copy), the result stored feature by feature; rows shared by all points (``N = 1``,
     a few numbers) are multiplied as they are."""
-    if not fm or blocks.shape[1] == 1:
+    if not fm or blocks.shape[1] <= 1:  # rows shared by all points, or no points
         return blocks @ linear_weight_t(weight)
     r, n, f = blocks.shape
     flat = blocks.permute(2, 0, 1).reshape(f, r * n)
@@ -452,9 +453,60 @@ def _support(C: list) -> list[int]:
 
 
 def supports_jet(module: nn.Module) -> bool:
-    """Whether ``module`` (and every module it wraps) propagates jets."""
+    """Whether ``module`` (and every module it wraps) propagates jets that describe its
+    ``forward`` (see :func:`jet_obstacle`)."""
+    return jet_obstacle(module) is None
+
+
+def jet_obstacle(module: nn.Module) -> str | None:
+    """Why ``module`` cannot propagate jets, or ``None`` when it can.
+
+    A module takes part when its ``supports_jet()`` says so and its ``jet`` still computes the
+    function its ``forward`` does. That is not the case, and the module is refused, when
+    ``forward`` is replaced on the instance, when forward hooks are registered (on the module or
+    globally), or when a subclass overrides ``forward`` without overriding ``jet``.
+    """
+    name = type(module).__name__
     check = getattr(module, "supports_jet", None)
-    return bool(check()) if callable(check) else False
+    if not callable(check):
+        return f"{name} does not propagate derivatives forward"
+    if "forward" in vars(module):
+        return f"{name} has its forward replaced on the instance, which its jet does not follow"
+    hooks = (
+        module._forward_pre_hooks,
+        module._forward_hooks,
+        getattr(torch.nn.modules.module, "_global_forward_pre_hooks", {}),
+        getattr(torch.nn.modules.module, "_global_forward_hooks", {}),
+    )
+    if any(len(h) for h in hooks):
+        return f"{name} has forward hooks, which its jet does not run"
+    forward_owner, jet_owner = (
+        _defined_by(type(module), "forward"),
+        _defined_by(type(module), "jet"),
+    )
+    if (
+        jet_owner is not None
+        and forward_owner is not None
+        and forward_owner is not jet_owner
+        and issubclass(forward_owner, jet_owner)
+    ):
+        where = "" if forward_owner is type(module) else f" (in {forward_owner.__qualname__})"
+        return (
+            f"{name} overrides forward{where} but inherits jet from {jet_owner.__qualname__}, "
+            "which computes the parent's function"
+        )
+    if check():
+        return None
+    for child in module.children():  # a wrapper: name the module it cannot carry through
+        reason = jet_obstacle(child)
+        if reason is not None:
+            return f"{name} wraps a module that cannot: {reason}"
+    return f"{name} does not propagate derivatives forward"
+
+
+def _defined_by(cls: type, attr: str) -> type | None:
+    """The first class in ``cls``'s method resolution order that defines ``attr``."""
+    return next((k for k in cls.__mro__ if attr in vars(k)), None)
 
 
 def forward_jet(
@@ -473,8 +525,16 @@ def forward_jet(
     ``grad`` is ``None`` and first derivatives are carried only along the columns the forms
     involve: a time derivative that enters through ``first`` alone then costs no extra rows.
     """
-    if not supports_jet(module):
-        raise TypeError(f"{type(module).__name__} does not propagate derivatives forward")
+    reason = jet_obstacle(module)
+    if reason is not None:
+        raise TypeError(f"forward_jet needs a field that propagates derivatives forward: {reason}")
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or not x.is_floating_point():
+        got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a floating-point tensor of shape (N, n), got {got}")
+    if not isinstance(forms, torch.Tensor):  # nested lists or an array: read in float64
+        forms = torch.as_tensor(forms, dtype=torch.float64)
+    if first is not None and not isinstance(first, torch.Tensor):
+        first = torch.as_tensor(first, dtype=torch.float64)
     coords = None
     if not gradient and forms.ndim == 3:
         coords = tuple(_support(forms.detach().tolist()))

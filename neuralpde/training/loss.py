@@ -26,7 +26,15 @@ from ..operators import DerivativePlan, LinearForm, derivative_plan, field_value
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
-__all__ = ["Batch", "make_batch", "loss_terms", "residual_plan"]
+__all__ = [
+    "Batch",
+    "as_column",
+    "field_column",
+    "make_batch",
+    "loss_terms",
+    "probe_points",
+    "residual_plan",
+]
 
 _GRADIENT = DerivativePlan(gradient=True)
 _PROBE_POINTS = 8
@@ -75,11 +83,38 @@ def make_batch(
     return Batch(tensor(points.interior).requires_grad_(True), cpts, targets, normals)
 
 
+def probe_points(
+    problem: Problem, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """A few fixed points inside ``problem``'s domain, shape ``(8, d)``, for checks."""
+    unit = np.random.default_rng(0).random((_PROBE_POINTS, problem.domain.dim))
+    return torch.as_tensor(problem.domain.interior(unit), dtype=dtype, device=device)
+
+
 def residual_plan(problem: Problem) -> DerivativePlan:
     """The derivatives ``problem``'s residual uses, found on a few probe points in its domain."""
-    unit = np.random.default_rng(0).random((_PROBE_POINTS, problem.domain.dim))
-    x = torch.as_tensor(problem.domain.interior(unit), dtype=torch.float64)
+    x = probe_points(problem)
     return derivative_plan(problem.residual, x, problem.domain.names, problem.time_index)
+
+
+def field_column(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)`` as one value per point, shape ``(N,)`` (see :func:`as_column`)."""
+    return as_column(net(x), x)
+
+
+def as_column(y: object, x: torch.Tensor) -> torch.Tensor:
+    """A field's output ``y`` at points ``x`` as one value per point, shape ``(N,)``, from a
+    tensor of shape ``(N, 1)`` or ``(N,)``; a :class:`ValueError` for anything else."""
+    n = x.shape[0]
+    if isinstance(y, torch.Tensor):
+        if y.ndim == 2 and y.shape == (n, 1):
+            return y[:, 0]
+        if y.shape == (n,):
+            return y
+    got = f"shape {tuple(y.shape)}" if isinstance(y, torch.Tensor) else type(y).__name__
+    raise ValueError(
+        f"net must map points of shape ({n}, {x.shape[1]}) to values of shape ({n}, 1), got {got}"
+    )
 
 
 def _condition_defect(
@@ -111,7 +146,7 @@ def _condition_defect(
         a = evaluate(cond.a, x, "Robin.a")
         b = evaluate(cond.b, x, "Robin.b")
         return a * u.value + b * dn - target
-    return net(x)[:, 0] - target
+    return field_column(net, x) - target
 
 
 def loss_terms(

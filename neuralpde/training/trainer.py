@@ -21,10 +21,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._arguments import check_device, check_dtype, check_module_placement, check_seed
-from ..operators import ENGINES, engine_for
+from ..operators import ENGINES, check_fused, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
-from .loss import Batch, loss_terms, make_batch, residual_plan
+from .loss import Batch, as_column, loss_terms, make_batch, probe_points, residual_plan
 from .memory import retain_freed_memory
 
 __all__ = ["Trainer", "TrainResult"]
@@ -151,9 +151,11 @@ class Trainer:
         """Train ``net`` in place on ``problem``; returns the history and stopping reason.
 
         ``monitor(net)`` (e.g. the error against an exact solution) is recorded with the history.
-        ``net`` may be any ``nn.Module`` mapping ``(N, d)`` points to ``(N, 1)`` values; its
-        parameters and buffers must already have ``dtype`` and live on ``device``
-        (``net.to(...)``). Unlike :func:`neuralpde.solve`, this does not run
+        ``net`` may be any ``nn.Module`` mapping ``(N, d)`` points to ``(N, 1)`` (or ``(N,)``)
+        values; its parameters and buffers must already have ``dtype`` and live on ``device``
+        (``net.to(...)``). Before any step, ``net`` is tried on a few points and, when the fused
+        engine is to run, its derivatives are compared with autograd's there
+        (:func:`neuralpde.operators.check_fused`). Unlike :func:`neuralpde.solve`, this does not run
         :func:`neuralpde.checks.check_problem`; call it first for a new problem.
         On a CPU, freed memory is kept for reuse between steps (see
         :func:`neuralpde.training.retain_freed_memory`).
@@ -171,8 +173,12 @@ class Trainer:
         if not any(p.requires_grad for p in net.parameters()):
             raise ValueError(f"net has no trainable parameters ({type(net).__name__})")
         engine = self.derivatives
-        plan = None if engine == "autograd" else residual_plan(problem)
+        _check_net_on(net, problem, dtype, device)
+        plan = residual_plan(problem)
         used = engine_for(net, plan, engine, "derivatives")  # refuses 'fused' it cannot do
+        if used == "fused":  # a module's own jet must compute what its forward does
+            names, ti = problem.domain.names, problem.time_index
+            check_fused(net, plan, probe_points(problem, dtype, device), names, ti)
         log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
         if device.type == "cpu":
             retain_freed_memory()
@@ -336,6 +342,23 @@ class Trainer:
         if status in ("diverged", "stalled"):
             log.warning(message)
         return TrainResult(status, message, state["step"], hist, timings, used)
+
+
+def _check_net_on(
+    net: nn.Module, problem: Problem, dtype: torch.dtype, device: torch.device
+) -> None:
+    """Check that ``net`` maps a few of ``problem``'s points to one value each."""
+    x = probe_points(problem, dtype, device)
+    shape, names = tuple(x.shape), ", ".join(problem.domain.names)
+    try:
+        with torch.no_grad():
+            y = net(x)
+    except Exception as e:  # the module's own error, said in its terms
+        raise ValueError(
+            f"net could not be evaluated on points of shape {shape} (coordinates {names}): "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    as_column(y, x)
 
 
 _MESSAGES = {
