@@ -183,8 +183,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="OUT.h5", help="solution file to write")
     s.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
     budget = s.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=int_at_least(1), help="total optimizer steps")
-    budget.add_argument("--seconds", type=positive_number, help="wall-time budget in seconds")
+    budget.add_argument(
+        "--steps",
+        type=int_at_least(1),
+        help="total optimizer steps, in place of the problem file's budget (no time limit)",
+    )
+    budget.add_argument(
+        "--seconds",
+        type=positive_number,
+        help="wall-time budget in seconds, in place of the problem file's budget (no step limit)",
+    )
     precision = s.add_mutually_exclusive_group()
     precision.add_argument(
         "--dtype",

@@ -77,10 +77,13 @@ def test_time_budget_stops(b1):
 
 
 def test_with_budget_splits_steps_and_lifts_lbfgs_limit_for_time():
-    t = npde.Trainer(adam_steps=300, lbfgs_steps=900)
+    t = npde.Trainer(adam_steps=300, lbfgs_steps=900, seconds=60.0)
     s = t.with_budget(steps=100)
-    assert (s.adam_steps, s.lbfgs_steps) == (25, 75)
-    assert t.with_budget(seconds=10).lbfgs_steps >= 10**9
+    assert (s.adam_steps, s.lbfgs_steps, s.seconds) == (25, 75, None)  # steps alone: no clock
+    timed = t.with_budget(seconds=10)
+    assert timed.lbfgs_steps >= 10**9 and timed.seconds == 10
+    both = t.with_budget(steps=100, seconds=5)
+    assert (both.adam_steps, both.lbfgs_steps, both.seconds) == (25, 75, 5)
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         t.with_budget(steps=0)
 
@@ -132,6 +135,7 @@ def test_bad_solve_arguments(b1, kwargs, exc, match):
         ({"adam_steps": 0, "lbfgs_steps": 0}, "nothing to train"),
         ({"lr": 0}, "lr must be a positive number"),
         ({"seconds": -2}, "seconds must be a positive number"),
+        ({"seconds": True}, "seconds must be a positive number or None, got True"),
         ({"adam_fraction": 1.5}, "adam_fraction must be a number in"),
         ({"adam_fraction": "a"}, "adam_fraction must be a number in .* got 'a'"),
         ({"tol": -1}, "tol must be a finite non-negative"),

@@ -99,7 +99,9 @@ class Trainer:
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
         if self.seconds is not None and not (
-            isinstance(self.seconds, (int, float)) and self.seconds > 0
+            isinstance(self.seconds, (int, float))
+            and not isinstance(self.seconds, bool)
+            and self.seconds > 0
         ):
             raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
         frac = self.adam_fraction
@@ -116,7 +118,8 @@ class Trainer:
 
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
         """A copy with a new budget: ``steps`` in total (split as the phases are now) and/or
-        ``seconds`` of wall time (with no step limit on L-BFGS unless ``steps`` is given)."""
+        ``seconds`` of wall time. Either one alone replaces the whole budget: ``steps`` alone
+        lifts the wall-time limit, ``seconds`` alone lifts L-BFGS's step limit."""
         kw = asdict(self)
         if steps is not None:
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
@@ -124,6 +127,8 @@ class Trainer:
             total = self.adam_steps + self.lbfgs_steps
             kw["adam_steps"] = round(steps * self.adam_steps / total)
             kw["lbfgs_steps"] = steps - kw["adam_steps"]
+            if seconds is None:
+                kw["seconds"] = None
         if seconds is not None:
             kw["seconds"] = seconds
             if steps is None:
