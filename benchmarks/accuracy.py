@@ -103,9 +103,12 @@ def machine(device: str = "cpu") -> str:
     )
 
 
-def select_cases(ap: argparse.ArgumentParser, only: list[str] | None, cases: list) -> list:
+def select_cases(
+    ap: argparse.ArgumentParser, only: list[str] | None, cases: list, hint: str = ""
+) -> list:
     """The cases that ``--only`` names, by id (``B1``) or catalog name (``poisson2d_sine``); all
-    of them when it names none. An unknown name is a usage error that lists the known ones."""
+    of them when it names none. An unknown name is a usage error that lists the known ones,
+    followed by ``hint`` (where the other cases are, say)."""
     if not only:
         return list(cases)
     known = [s for case in cases for s in case[:2]]
@@ -113,9 +116,14 @@ def select_cases(ap: argparse.ArgumentParser, only: list[str] | None, cases: lis
     if unknown:
         ap.error(
             f"--only: unknown case {', '.join(map(repr, unknown))}; expected ids or catalog names "
-            f"among {', '.join(known)}"
+            f"among {', '.join(known)}{hint}"
         )
     return [case for case in cases if case[0] in only or case[1] in only]
+
+
+def only_option(only: list[str] | None) -> str:
+    """``--only``'s part of a printed command line: empty when it named no case."""
+    return f" --only {' '.join(only)}" if only else ""
 
 
 def run_json(cmd: list[str]) -> dict:
@@ -162,7 +170,9 @@ def main() -> int:
         return 0
 
     suite = CASES if args.suite == "accuracy" else GEOMETRY_CASES
-    cases = select_cases(ap, args.only, suite)
+    other = "geometry" if args.suite == "accuracy" else "accuracy"
+    ids = ", ".join(c[0] for c in (GEOMETRY_CASES if other == "geometry" else CASES))
+    cases = select_cases(ap, args.only, suite, f" (--suite {other} has {ids})")
     rows, ok = [], True
     for cid, name, tol, limit in cases:
         print(f"{cid} {name} ...", flush=True)
@@ -180,6 +190,7 @@ def main() -> int:
     cmd = "python benchmarks/accuracy.py" + (f" --seed {args.seed}" if args.seed else "")
     if args.suite != "accuracy":
         cmd += f" --suite {args.suite}"
+    cmd += only_option(args.only)
     title = {
         "accuracy": "catalog problems with default settings",
         "geometry": "other domains and boundary conditions, manufactured solutions",

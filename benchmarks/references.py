@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from accuracy import machine, select_cases, write_section  # noqa: E402
+from accuracy import machine, only_option, select_cases, write_section  # noqa: E402
 
 from neuralpde.cli import load_problem_file  # noqa: E402
 from neuralpde.reference import convergence_study, solve_fd  # noqa: E402
@@ -83,7 +83,7 @@ def main() -> int:
     lines = [
         "## references: finite-difference references and their own error",
         "",
-        "Command: `python benchmarks/references.py`  ",
+        f"Command: `python benchmarks/references.py{only_option(args.only)}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine()}",
         "",

@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import (  # noqa: E402
     ROOT,
     machine,
+    only_option,
     run_json,
     select_cases,
     write_section,
@@ -272,7 +273,13 @@ def _parts(r: dict) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="+", help="case ids or catalog names to run (default: B1-B4)")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        help="case ids or catalog names to run: "
+        + ", ".join(f"{cid} ({name})" for cid, name, _ in CASES)
+        + " (default: all); printed, not written",
+    )
     ap.add_argument(
         "--dtypes",
         nargs="+",
@@ -322,7 +329,7 @@ def main() -> int:
         asked_system = malloc_setting() == "system"
     except ValueError as exc:
         ap.error(str(exc))
-    cases = select_cases(ap, args.only, CASES)
+    cases = select_cases(ap, args.only, CASES, " (one case for each built-in equation)")
     args.dtypes = list(dict.fromkeys(args.dtypes))
     if args.one:
         name, dtype_name, engine = args.one
@@ -405,7 +412,7 @@ def main() -> int:
         f"{'' if args.depth == DEPTH else f' --depth {args.depth}'}"
         f"{'' if args.dtypes == list(DTYPES) else ' --dtypes ' + ' '.join(args.dtypes)}"
         f"{'' if args.repeats == 2 else f' --repeats {args.repeats}'}"
-        f"{' --peer none' if explicit_none else ''}`  ",
+        f"{' --peer none' if explicit_none else ''}{only_option(args.only)}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine(args.device)}",
         "",

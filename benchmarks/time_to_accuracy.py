@@ -35,6 +35,7 @@ from accuracy import CASES as ACCURACY_CASES  # noqa: E402
 from accuracy import (  # noqa: E402
     ROOT,
     machine,
+    only_option,
     run_json,
     select_cases,
     write_section,
@@ -170,12 +171,12 @@ def main() -> int:
     lines = [
         "## time_to_accuracy: neuralpde defaults vs DeepXDE 1.15, same run",
         "",
-        f"Command: `python benchmarks/time_to_accuracy.py`"
+        "Command: `python benchmarks/time_to_accuracy.py"
         f"{'' if args.seconds == 300 else f' --seconds {args.seconds:g}'}"
-        f"{'' if args.seed == 0 else f' --seed {args.seed}'}  ",
+        f"{'' if args.seed == 0 else f' --seed {args.seed}'}{only_option(args.only)}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
-        f"Machine: {machine()}  ",
-        "Plot: [time_to_accuracy.png](time_to_accuracy.png)",
+        f"Machine: {machine()}" + ("  " if write else ""),
+        *(["Plot: [time_to_accuracy.png](time_to_accuracy.png)"] if write else []),
         "",
         f"Budget {args.seconds:g} s of training per solver and problem (neuralpde stops earlier "
         "when its own catalog budget is smaller). Times exclude error measurement. E is "

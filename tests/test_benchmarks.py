@@ -39,12 +39,19 @@ def test_cases_are_selected_by_id_or_catalog_name():
     assert [c[0] for c in picked] == ["B1", "B3"]  # in the suite's order
     with pytest.raises(ValueError, match=r"--only: unknown case 'B9', 'heat'; expected ids"):
         accuracy.select_cases(_parser(), ["B1", "B9", "heat"], cases)
+    with pytest.raises(ValueError, match=r"among B1, poisson2d_sine, .* \(elsewhere\)$"):
+        accuracy.select_cases(_parser(), ["G1"], cases, " (elsewhere)")
+    # a printed command line repeats --only, so that it reproduces the run
+    assert accuracy.only_option(["B1", "heat2d"]) == " --only B1 heat2d"
+    assert accuracy.only_option(None) == accuracy.only_option([]) == ""
 
 
 @pytest.mark.parametrize(
     ("script", "args", "message"),
     [
-        ("step_time.py", ["--only", "B9"], "--only: unknown case 'B9'"),
+        ("step_time.py", ["--only", "B6"], "(one case for each built-in equation)"),
+        ("accuracy.py", ["--only", "G1"], "(--suite geometry has G1, G2, G3, G4, G5, G6)"),
+        ("accuracy.py", ["--suite", "geometry", "--only", "B1"], "(--suite accuracy has B1,"),
         ("step_time.py", ["--dtypes", "fp32"], "invalid choice: 'fp32'"),
         ("step_time.py", ["--device", "gpu"], "--device must be 'cpu', 'cuda' or 'cuda:N'"),
         ("time_to_accuracy.py", ["--seconds", "nan"], "expected a positive number, got 'nan'"),
