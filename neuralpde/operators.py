@@ -146,7 +146,7 @@ class FieldValues:
 
     def autograd_mixed(self, i: int, j: int) -> torch.Tensor:
         """The second derivative along columns ``i`` and ``j`` by nested autograd."""
-        key = _pair(i, j)
+        key = self._key(i, j)
         if key not in self._second:
             self._second[key] = _derivative(self.autograd_gradient()[:, key[0]], self.x)[:, key[1]]
         return self._second[key]
@@ -161,8 +161,19 @@ class FieldValues:
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
         """The second derivative along columns ``i`` and ``j``, shape ``(N,)``."""
-        key = _pair(i, j)
-        return self._fused[key] if key in self._fused else self.autograd_mixed(i, j)
+        key = self._key(i, j)
+        return self._fused[key] if key in self._fused else self.autograd_mixed(*key)
+
+    def _key(self, i: int, j: int) -> tuple[int, int]:
+        """The key ``(i, j)``, ``i <= j``, of a second derivative along columns ``i`` and ``j``
+        (negative indices count from the last column)."""
+        n = len(self.names)
+        cols = []
+        for c in (i, j):
+            if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not -n <= c < n:
+                raise IndexError(f"column {c!r} is not one of the {n} columns {self.names}")
+            cols.append(int(c) % n)
+        return _pair(*cols)
 
     def laplacian(self) -> torch.Tensor:
         """The sum of the pure second derivatives over the space columns, shape ``(N,)``."""
@@ -493,16 +504,18 @@ def _forms(second: tuple[SecondKey, ...], dim: int, time_index: int | None) -> t
 
 
 class _Watch(torch.autograd.Function):
-    """The identity, noting in ``seen`` when something differentiates through it."""
+    """The identity, noting in ``seen`` when something differentiates through it with
+    ``create_graph=True`` (so that the derivative can be differentiated again)."""
 
     @staticmethod
     def forward(ctx, t, seen):  # noqa: D102
         ctx.seen = seen
-        return t.view_as(t)
+        return t.clone()  # not a view: a residual may modify what it is given in place
 
     @staticmethod
     def backward(ctx, g):  # noqa: D102
-        ctx.seen.append(True)
+        if torch.is_grad_enabled():  # create_graph=True: the result is to be differentiated
+            ctx.seen.append(True)
         return g, None
 
 
@@ -523,7 +536,7 @@ class _Recorder(FieldValues):
         return _Watch.apply(super().full_gradient(), self.seen)
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
-        key = _pair(i, j)
+        key = self._key(i, j)
         if key not in self.asked:
             self.asked.append(key)
         return _Watch.apply(super().mixed(i, j), self.seen)
@@ -545,12 +558,14 @@ def derivative_plan(
     names: Sequence[str],
     time_index: int | None = None,
 ) -> DerivativePlan:
-    """Run ``residual`` on probe points ``x`` (a few points inside the domain) and record the
-    operators it applies to ``u``, and whether it differentiates what they return."""
+    """Run ``residual`` on probe points ``x`` (a few points inside the domain, in the precision
+    and on the device of training) and record the operators it applies to ``u``, and whether it
+    differentiates what they return."""
     check_columns(x, names, time_index)
-    xp = x.detach().to(torch.float64).clone().requires_grad_(True)
+    xp = x.detach().clone().requires_grad_(True)
     # a probe field whose derivatives of every order are non-zero
-    probe = torch.sin(xp @ torch.linspace(0.3, 0.9, xp.shape[1], dtype=xp.dtype) + 0.1)
+    slopes = torch.linspace(0.3, 0.9, xp.shape[1], dtype=xp.dtype, device=xp.device)
+    probe = torch.sin(xp @ slopes + 0.1)
     u = _Recorder(probe, xp, names, time_index)
     residual(u, xp)
     second = tuple(u.asked)

@@ -20,6 +20,7 @@ from .fields import build_field
 from .io import read_solution, write_solution
 from .problem import Problem
 from .training import TrainResult
+from .training.loss import as_column
 
 __all__ = ["NeuralField", "SavedField", "Solution", "grid_points", "load", "versions"]
 
@@ -83,7 +84,8 @@ class NeuralField:
         out = []
         with torch.no_grad():
             for i in range(0, x.shape[0], _CHUNK):
-                out.append(self.net(x[i : i + _CHUNK])[:, 0].cpu())
+                xi = x[i : i + _CHUNK]
+                out.append(as_column(self.net(xi), xi).cpu())
         if not out:
             return np.zeros(0)
         return torch.cat(out).numpy().astype(np.float64)

@@ -1,7 +1,9 @@
 """The fused (forward) derivative engine against nested autograd."""
 
+import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -632,10 +634,210 @@ def test_engine_functions_check_their_arguments():
         DerivativePlan(gradient="yes")
     with pytest.raises(ValueError, match=r"entry \(0, 5\) does not fit 2 columns"):
         field_values(net, x, "xy", None, DerivativePlan(second=((0, 5),)))
-    with pytest.raises(ValueError, match=r"x must be a floating-point tensor of shape \(N, n\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(N, n\), got \(2,\)"):
         forward_jet(net, x[0], torch.eye(2)[None])
+    with pytest.raises(TypeError, match="x must be a floating-point torch.Tensor, got a torch.int"):
+        forward_jet(net, torch.ones(3, 2, dtype=torch.int64), torch.eye(2)[None])
     # forms as nested lists; no points at all, in the float64 layout too
     _, _, q = forward_jet(net, x, [[[1.0, 0.0], [0.0, 1.0]]])
     assert torch.allclose(q[:, 0], laplacian(field_values(net, x, "xy", None, plan, "autograd")))
     empty = field_values(net, x[:0].detach(), "xy", None, plan, "fused")
     assert laplacian(empty).shape == (0,)
+
+
+class _FwdMixin:
+    def forward(self, x):
+        return 2.0 * SirenNet.forward(self, x)
+
+
+class _MixedIn(_FwdMixin, SirenNet):
+    """forward comes from a mixin ahead of SirenNet, jet from SirenNet."""
+
+
+class _OwnJet(nn.Module):
+    """A correct module of one's own: it carries jets by delegating to the SIREN it wraps."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x)
+
+    def supports_jet(self):
+        return True
+
+    def jet(self, j):
+        return self.net.jet(j)
+
+
+class _WrongSecond(_OwnJet):
+    """Right values and first derivatives, second-order channels doubled."""
+
+    def jet(self, j):
+        out = self.net.jet(j)
+        deriv = out.deriv.clone()
+        deriv[out.dim :] *= 2.0
+        return type(out)(out.value, deriv, out.forms, out.weights, out.keep_grad)
+
+
+def test_obstacles_hooks_mixins_and_compiled_modules():
+    siren = Siren(width=8, depth=2).build(2).double()
+    torch.manual_seed(0)
+    assert "_MixedIn overrides forward (in _FwdMixin) but inherits jet from SirenNet" in (
+        npde.fields.jet.jet_obstacle(_MixedIn(2, 8, 2, [2.0, 1.0]))
+    )
+    handle = siren.register_forward_pre_hook(lambda m, args: None)
+    assert "SirenNet has forward hooks" in npde.fields.jet.jet_obstacle(siren)
+    handle.remove()
+    assert supports_jet(siren)
+    from torch.nn.modules.module import register_module_forward_hook
+
+    handle = register_module_forward_hook(lambda m, i, out: out)
+    try:
+        assert not supports_jet(siren)
+    finally:
+        handle.remove()
+    assert supports_jet(siren)
+    # torch.compile wraps the module (compiling lazily): judged by the module it compiles
+    assert supports_jet(torch.compile(siren))
+    assert not supports_jet(torch.compile(_MixedIn(2, 8, 2, [2.0, 1.0])))
+    # the library's fields need no check at run time; a jet of one's own does
+    lib = npde.fields.jet.library_jets_only
+    assert lib(_net(Siren(width=8, depth=1), SQ)) and lib(_net(MLP(width=8, depth=1), SQ))
+    assert not lib(_OwnJet(siren)) and not lib(InputScaling(_OwnJet(siren), [0, 0], [1, 2]))
+
+
+def test_fit_checks_a_jet_of_ones_own_in_every_derivative():
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    torch.manual_seed(0)
+    good = _OwnJet(Siren(width=8, depth=2).build(2)).double()
+    assert trainer.fit(good, problem, sampler).derivatives == "fused"
+    # wrong second derivatives only, and a residual that asks for none: the conditions or another
+    # residual could take them fused, so they are checked all the same
+    algebraic = npde.Problem(SQ, npde.Custom(lambda u, x: u - x[:, 0]), [npde.Dirichlet(0.0)])
+    for prob in (problem, algebraic):
+        with pytest.raises(ValueError, match="_WrongSecond's fused pass disagrees"):
+            trainer.fit(_WrongSecond(Siren(width=8, depth=2).build(2)).double(), prob, sampler)
+
+
+def test_a_field_whose_operator_cancels_is_not_refused():
+    """u = sum_k c_k sin(a_k (x - 2t) + b_k) solves u_tt = 4 u_xx exactly: its wave operator is
+    round-off of terms of ordinary size, and the check must judge it on those terms."""
+    torch.manual_seed(0)
+    siren = Siren(width=16, depth=1, w0=1.0).build(2).double()
+    with torch.no_grad():
+        a = torch.linspace(0.5, 3.0, 16, dtype=torch.float64)
+        siren.hidden[0].weight.copy_(torch.stack([a, -2.0 * a], dim=1))
+    problem = npde.Problem(
+        LINE_T,
+        npde.Wave(c=2.0),
+        [npde.Dirichlet(0.0), npde.Initial(0.0), npde.InitialVelocity(0.0)],
+    )
+    x = torch.rand(8, 2, dtype=torch.float64, requires_grad=True)
+    u = field_values(siren, x, "xt", 1, residual_plan(problem), "autograd")
+    assert float(problem.residual(u, x).detach().abs().max()) < 1e-12  # the operator cancels
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8, n_initial=8)
+    trainer = npde.Trainer(adam_steps=1, lbfgs_steps=0, progress=False)
+    for dtype in (torch.float64, torch.float32):
+        net = _OwnJet(copy.deepcopy(siren)).to(dtype)
+        assert trainer.fit(net, problem, sampler, dtype=dtype).derivatives == "fused"
+
+
+def test_what_the_probe_calls_differentiating():
+    x = torch.rand(6, 2, dtype=torch.float64)
+
+    def grad_of(f):
+        def residual(u, x):
+            t = f(u)
+            (g,) = torch.autograd.grad(t.sum(), x, create_graph=True)
+            return g[:, 0] + u
+
+        return residual
+
+    for f in (lambda u: u.value, lambda u: grad(u)[:, 1], laplacian):
+        assert derivative_plan(grad_of(f), x, "xy").differentiated
+
+    def weights_only(u, x):  # a detached first derivative (no create_graph): not differentiated
+        lap = laplacian(u)
+        (w,) = torch.autograd.grad(lap.sum(), x, retain_graph=True)
+        return w[:, 0].detach() * lap
+
+    def in_place(u, x):
+        r = laplacian(u)
+        r += torch.sin(x[:, 0])
+        return r
+
+    plan = derivative_plan(weights_only, x, "xy")
+    assert not plan.differentiated and plan.second == ("lap",)
+    assert derivative_plan(in_place, x, "xy").second == ("lap",)
+    # negative column indices count from the last column, as in Python
+    plan = derivative_plan(lambda u, x: u.second(-1) + u.mixed(0, -1), x, "xy")
+    assert plan.second == ((1, 1), (0, 1))
+    with pytest.raises(IndexError, match=r"column 2 is not one of the 2 columns \('x', 'y'\)"):
+        derivative_plan(lambda u, x: u.second(2), x, "xy")
+    # both residuals train with the default engine
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    for residual in (weights_only, in_place):
+        problem = npde.Problem(SQ, residual, [npde.Dirichlet(0.0)])
+        assert trainer.fit(_net(Siren(width=8, depth=1), SQ), problem, sampler).steps == 2
+
+
+def test_a_residual_is_probed_in_the_precision_of_training():
+    a = torch.tensor([[1.0], [2.0]], dtype=torch.float32)  # a float32 constant in the residual
+    problem = npde.Problem(SQ, lambda u, x: (grad(u) @ a)[:, 0] - 1.0, [npde.Dirichlet(0.0)])
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    net = _net(Siren(width=8, depth=1), SQ, torch.float32)
+    res = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False).fit(
+        net, problem, sampler, dtype=torch.float32
+    )
+    assert res.steps == 2 and res.derivatives == "fused"
+
+
+def test_differentiating_only_away_from_the_probe_points_says_what_to_do():
+    def residual(u, x):
+        lap = laplacian(u)
+        if bool((x[:, 0] > 0.9).any()) and not bool((x[:, 0] > 0.9).all()):
+            (g,) = torch.autograd.grad(lap.sum(), x, create_graph=True)
+            return lap + g[:, 0]
+        return lap
+
+    problem = npde.Problem(npde.Rectangle((0.0, 0.0), (1.0, 1.0)), residual, [npde.Dirichlet(0.0)])
+    assert not residual_plan(problem).differentiated  # no probe point has x > 0.9
+    sampler = npde.SobolSampler(n_interior=64, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    net = _net(Siren(width=8, depth=1), npde.Rectangle((0.0, 0.0), (1.0, 1.0)))
+    with pytest.raises(RuntimeError, match="train with derivatives='autograd'"):
+        trainer.fit(net, problem, sampler)
+    autograd = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False, derivatives="autograd")
+    assert autograd.fit(net, problem, sampler).steps == 2
+
+
+class _Potential(nn.Module):
+    """A field defined as a derivative of a potential: its forward calls torch.autograd."""
+
+    def __init__(self):
+        super().__init__()
+        self.phi = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    def forward(self, x):
+        if not x.requires_grad:
+            x = x.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(self.phi(x).sum(), x, create_graph=True)
+        return g[:, :1]
+
+
+def test_fit_and_a_field_take_nets_of_ones_own():
+    problem = _problems()["poisson"]
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=8)
+    trainer = npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False)
+    assert trainer.fit(_Potential().double(), problem, sampler).steps == 2
+    flat = _Flat().double()
+    trainer.fit(flat, problem, sampler)
+    field = npde.NeuralField(flat, ("x", "y"), {})
+    pts = [[0.2, 0.3], [0.5, 1.5]]
+    expected = flat(torch.tensor(pts, dtype=torch.float64)).detach().numpy()
+    assert np.array_equal(field(pts), expected)

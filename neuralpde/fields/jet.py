@@ -51,6 +51,7 @@ __all__ = [
     "forward_jet",
     "input_jet",
     "jet_obstacle",
+    "library_jets_only",
     "linear_weight_t",
     "plain_forward",
     "supports_jet",
@@ -464,9 +465,14 @@ def jet_obstacle(module: nn.Module) -> str | None:
     A module takes part when its ``supports_jet()`` says so and its ``jet`` still computes the
     function its ``forward`` does. That is not the case, and the module is refused, when
     ``forward`` is replaced on the instance, when forward hooks are registered (on the module or
-    globally), or when a subclass overrides ``forward`` without overriding ``jet``.
+    globally), or when a class ahead of the one that defines ``jet`` in the method resolution
+    order (a subclass, a mixin) defines ``forward``. A ``torch.compile`` wrapper is judged by the
+    module it compiles.
     """
     name = type(module).__name__
+    original = getattr(module, "_orig_mod", None)  # torch.compile's OptimizedModule
+    if isinstance(original, nn.Module) and original is not module:
+        return jet_obstacle(original)
     check = getattr(module, "supports_jet", None)
     if not callable(check):
         return f"{name} does not propagate derivatives forward"
@@ -480,20 +486,18 @@ def jet_obstacle(module: nn.Module) -> str | None:
     )
     if any(len(h) for h in hooks):
         return f"{name} has forward hooks, which its jet does not run"
-    forward_owner, jet_owner = (
-        _defined_by(type(module), "forward"),
-        _defined_by(type(module), "jet"),
-    )
-    if (
+    mro = type(module).__mro__
+    forward_owner, jet_owner = _defined_by(mro, "forward"), _defined_by(mro, "jet")
+    overridden = (
         jet_owner is not None
         and forward_owner is not None
-        and forward_owner is not jet_owner
-        and issubclass(forward_owner, jet_owner)
-    ):
+        and mro.index(forward_owner) < mro.index(jet_owner)
+    )
+    if overridden:
         where = "" if forward_owner is type(module) else f" (in {forward_owner.__qualname__})"
         return (
             f"{name} overrides forward{where} but inherits jet from {jet_owner.__qualname__}, "
-            "which computes the parent's function"
+            "which computes another function"
         )
     if check():
         return None
@@ -504,9 +508,19 @@ def jet_obstacle(module: nn.Module) -> str | None:
     return f"{name} does not propagate derivatives forward"
 
 
-def _defined_by(cls: type, attr: str) -> type | None:
-    """The first class in ``cls``'s method resolution order that defines ``attr``."""
-    return next((k for k in cls.__mro__ if attr in vars(k)), None)
+def library_jets_only(module: nn.Module) -> bool:
+    """Whether every module in ``module`` that has a ``jet`` is one of the library's own field
+    classes (not a subclass), whose jets the test suite checks against autograd."""
+    for m in module.modules():
+        m = getattr(m, "_orig_mod", m)
+        if callable(getattr(m, "jet", None)) and not vars(type(m)).get("_jet_checked", False):
+            return False
+    return True
+
+
+def _defined_by(mro: tuple[type, ...], attr: str) -> type | None:
+    """The first class in the method resolution order ``mro`` that defines ``attr``."""
+    return next((k for k in mro if attr in vars(k)), None)
 
 
 def forward_jet(
@@ -528,9 +542,11 @@ def forward_jet(
     reason = jet_obstacle(module)
     if reason is not None:
         raise TypeError(f"forward_jet needs a field that propagates derivatives forward: {reason}")
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or not x.is_floating_point():
-        got = f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a floating-point tensor of shape (N, n), got {got}")
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        got = f"a {x.dtype} tensor" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {got}")
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (N, n), got {tuple(x.shape)}")
     if not isinstance(forms, torch.Tensor):  # nested lists or an array: read in float64
         forms = torch.as_tensor(forms, dtype=torch.float64)
     if first is not None and not isinstance(first, torch.Tensor):

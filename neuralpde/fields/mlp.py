@@ -34,6 +34,8 @@ class MLPNet(nn.Module):
         layers = ((layer.weight, layer.bias) for layer in self.hidden)
         return plain_forward(x, layers, torch.tanh, self.out)
 
+    _jet_checked = True  # its jet is tested against autograd (subclasses are not)
+
     def supports_jet(self) -> bool:
         return True
 

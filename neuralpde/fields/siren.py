@@ -50,6 +50,8 @@ class SirenNet(nn.Module):
         layers = ((w0 * layer.weight, w0 * layer.bias) for w0, layer in hidden)
         return plain_forward(x, layers, torch.sin, self.out)
 
+    _jet_checked = True  # its jet is tested against autograd (subclasses are not)
+
     def supports_jet(self) -> bool:
         return True
 

@@ -33,6 +33,8 @@ class InputScaling(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0)
 
+    _jet_checked = True  # its jet is tested against autograd (subclasses are not)
+
     def supports_jet(self) -> bool:
         return supports_jet(self.net)
 

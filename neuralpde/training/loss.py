@@ -91,9 +91,12 @@ def probe_points(
     return torch.as_tensor(problem.domain.interior(unit), dtype=dtype, device=device)
 
 
-def residual_plan(problem: Problem) -> DerivativePlan:
-    """The derivatives ``problem``'s residual uses, found on a few probe points in its domain."""
-    x = probe_points(problem)
+def residual_plan(
+    problem: Problem, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+) -> DerivativePlan:
+    """The derivatives ``problem``'s residual uses, found on a few probe points in its domain
+    (in the precision and on the device of training)."""
+    x = probe_points(problem, dtype, device)
     return derivative_plan(problem.residual, x, problem.domain.names, problem.time_index)
 
 
@@ -164,7 +167,7 @@ def loss_terms(
     """
     x = batch.interior
     if plan is None and engine != "autograd":
-        plan = residual_plan(problem)
+        plan = residual_plan(problem, x.dtype, x.device)
     u = field_values(net, x, problem.domain.names, problem.time_index, plan, engine)
     r = problem.residual(u, x)
     if r.shape != (x.shape[0],):

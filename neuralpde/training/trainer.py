@@ -21,7 +21,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._arguments import check_device, check_dtype, check_module_placement, check_seed
-from ..operators import ENGINES, check_fused, engine_for
+from ..fields.jet import jet_obstacle, library_jets_only
+from ..operators import ENGINES, DerivativePlan, check_fused, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
 from .loss import Batch, as_column, loss_terms, make_batch, probe_points, residual_plan
@@ -158,10 +159,11 @@ class Trainer:
         ``monitor(net)`` (e.g. the error against an exact solution) is recorded with the history.
         ``net`` may be any ``nn.Module`` mapping ``(N, d)`` points to ``(N, 1)`` (or ``(N,)``)
         values; its parameters and buffers must already have ``dtype`` and live on ``device``
-        (``net.to(...)``). Before any step, ``net`` is tried on a few points and, when the fused
-        engine is to run, its derivatives are compared with autograd's there
-        (:func:`neuralpde.operators.check_fused`). Unlike :func:`neuralpde.solve`, this does not run
-        :func:`neuralpde.checks.check_problem`; call it first for a new problem.
+        (``net.to(...)``). Before any step, ``net`` is tried on a few points and, when it carries
+        derivatives forward with a ``jet`` of its own, its derivatives are compared with
+        autograd's there (:func:`neuralpde.operators.check_fused`). Unlike
+        :func:`neuralpde.solve`, this does not run :func:`neuralpde.checks.check_problem`; call
+        it first for a new problem.
         On a CPU, freed memory is kept for reuse between steps (see
         :func:`neuralpde.training.retain_freed_memory`).
         """
@@ -179,12 +181,14 @@ class Trainer:
             raise ValueError(f"net has no trainable parameters ({type(net).__name__})")
         engine = self.derivatives
         _check_net_on(net, problem, dtype, device)
-        plan = residual_plan(problem)
+        plan = residual_plan(problem, dtype, device)
         used = engine_for(net, plan, engine, "derivatives")  # refuses 'fused' it cannot do
-        if used == "fused":  # a module's own jet must compute what its forward does
-            names, ti = problem.domain.names, problem.time_index
-            check_fused(net, plan, probe_points(problem, dtype, device), names, ti)
+        obstacle = jet_obstacle(net)
+        if engine != "autograd" and obstacle is None and not library_jets_only(net):
+            _check_own_jet(net, problem, plan, dtype, device)
         log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
+        if engine == "auto" and used == "autograd" and obstacle is not None:
+            log.info("the fused engine does not apply: %s", obstacle)
         if device.type == "cpu":
             retain_freed_memory()
         start = time.perf_counter()
@@ -264,7 +268,7 @@ class Trainer:
                 loss_value = float(loss.detach())
                 if not finite(loss_value):
                     break
-                loss.backward()
+                _backward(loss)
                 opt.step()
                 sched.step()
                 state["step"] += 1
@@ -296,7 +300,7 @@ class Trainer:
             def closure() -> torch.Tensor:
                 opt.zero_grad(set_to_none=True)
                 loss = compute_loss()
-                loss.backward()
+                _backward(loss)
                 return loss.detach()
 
             done = 0
@@ -349,6 +353,57 @@ class Trainer:
         return TrainResult(status, message, state["step"], hist, timings, used)
 
 
+def _backward(loss: torch.Tensor) -> None:
+    """``loss.backward()``, with the fused engine's refusal to be differentiated twice said in
+    the terms of the cause."""
+    try:
+        loss.backward()
+    except RuntimeError as e:
+        if "once_differentiable" not in str(e):
+            raise
+        raise RuntimeError(
+            "the residual differentiates u or an operator's result itself (torch.autograd.grad) "
+            "at these points, though it did not at the probe points where its derivatives were "
+            "planned, and the fused engine's derivatives cannot be differentiated again: train "
+            "with derivatives='autograd'"
+        ) from e
+
+
+def _check_own_jet(
+    net: nn.Module,
+    problem: Problem,
+    plan: DerivativePlan,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> None:
+    """Compare a module's own ``jet`` with autograd on probe points: the residual's derivatives
+    (when the fused engine takes them), and the gradient and every second derivative (which the
+    conditions and other residuals may take fused).
+
+    The parameters are those of a copy of ``net`` scaled by random factors in [0.9, 1.1]: a
+    trained field whose residual nearly vanishes makes the residual's operator a difference of
+    large terms, exact to round-off only relative to those terms, and the factors undo that.
+    """
+    try:
+        probe = copy.deepcopy(net)
+    except Exception:  # a module that cannot be copied is checked as it is
+        probe = net
+    else:
+        gen = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for p in probe.parameters():
+                factor = 1.0 + 0.1 * (2.0 * torch.rand(p.shape, generator=gen) - 1.0)
+                p.mul_(factor.to(dtype=p.dtype, device=p.device))
+    dim, names, ti = problem.domain.dim, problem.domain.names, problem.time_index
+    x = probe_points(problem, dtype, device)
+    pairs = tuple((i, j) for i in range(dim) for j in range(i, dim))
+    plans = [DerivativePlan(gradient=True, second=pairs)]
+    if not plan.empty and not plan.differentiated:
+        plans.insert(0, plan)
+    for p in plans:
+        check_fused(probe, p, x, names, ti)
+
+
 def _check_net_on(
     net: nn.Module, problem: Problem, dtype: torch.dtype, device: torch.device
 ) -> None:
@@ -356,8 +411,7 @@ def _check_net_on(
     x = probe_points(problem, dtype, device)
     shape, names = tuple(x.shape), ", ".join(problem.domain.names)
     try:
-        with torch.no_grad():
-            y = net(x)
+        y = net(x)
     except Exception as e:  # the module's own error, said in its terms
         raise ValueError(
             f"net could not be evaluated on points of shape {shape} (coordinates {names}): "
