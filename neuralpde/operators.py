@@ -644,8 +644,10 @@ def check_fused(
     derivatives that autograd gives from its ``forward``; a :class:`ValueError` if not.
 
     Each quantity must agree to :math:`\sqrt{\varepsilon}` of its own size (3e-4 in float32,
-    1.5e-8 in float64). The library's fields pass by construction; this guards a module's own
-    ``jet`` and anything that makes ``forward`` compute another function.
+    1.5e-8 in float64). This guards a module's own ``jet``. A quantity that nearly cancels at
+    ``x`` (the operator of a field that nearly solves its equation) is exact only relative to its
+    terms and can fail the test; :meth:`neuralpde.Trainer.fit` therefore checks a copy of the
+    field with perturbed parameters.
     """
     fused = field_values(net, x, names, time_index, plan, "fused")
     xa = x.detach().clone().requires_grad_(True)
