@@ -294,6 +294,11 @@ def _output_and_problem(args: argparse.Namespace) -> dict[str, Any]:
         check_writable(args.output)
     except OSError as exc:
         raise UsageError(str(exc)) from None
+    out, source = Path(args.output), Path(args.problem_file)
+    if out.exists() and source.exists() and out.resolve() == source.resolve():
+        raise UsageError(
+            f"-o/--output {args.output!r} is the problem file itself; choose another path"
+        )
     return load_problem_file(args.problem_file)
 
 
@@ -336,7 +341,8 @@ def _solve(args: argparse.Namespace) -> int:
         device=device,
     )
     wall = time.perf_counter() - t0
-    path = sol.save(args.output)
+    kept = sol.status == "diverged" and Path(args.output).exists()
+    path = None if kept else sol.save(args.output)
     loss = sol.history["loss"][-1]
     print(
         f"{problem.name}: {sol.result.steps} steps in {wall:.1f} s, loss {loss:.3e}, "
@@ -348,7 +354,10 @@ def _solve(args: argparse.Namespace) -> int:
             f"relative L2 error vs exact: {errs['relative_l2']:.3e} "
             f"(relative max {errs['relative_max']:.3e})"
         )
-    print(f"wrote {path}")
+    if kept:  # a failed run does not replace a file that may hold a good solution
+        print(f"not written: training diverged and {args.output} exists; it is left as it was")
+    else:
+        print(f"wrote {path}")
     return 0 if sol.status != "diverged" else 1
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +213,29 @@ def test_bad_dtype_in_problem_file_is_a_usage_error(tmp_path, capsys, value):
     line = _err(capsys)
     assert f"problem file {str(f)!r}: dtype must be torch.float32 or torch.float64" in line
     assert "float32'" in line or "float16" in line
+
+
+def test_output_may_not_be_the_problem_file(tmp_path, capsys, small_b1):
+    before = Path(small_b1).read_text()
+    for command in ("solve", "reference"):
+        assert main([command, small_b1, "-o", small_b1]) == 2
+        assert "is the problem file itself" in capsys.readouterr().err
+    assert Path(small_b1).read_text() == before
+
+
+def test_a_diverged_run_does_not_replace_an_existing_file(tmp_path, capsys, small_b1):
+    out = tmp_path / "p.h5"
+    assert main(["solve", small_b1, "-o", str(out), "--steps", "10", "--quiet"]) == 0
+    good = out.read_bytes()
+    diverging = tmp_path / "diverging.py"
+    diverging.write_text(
+        Path(small_b1).read_text()
+        + "\ntrainer = npde.Trainer(adam_steps=30, lbfgs_steps=0, lr=1e30)\n"
+    )
+    capsys.readouterr()
+    assert main(["solve", str(diverging), "-o", str(out), "--quiet"]) == 1
+    assert "not written: training diverged" in capsys.readouterr().out
+    assert out.read_bytes() == good
+    fresh = tmp_path / "fresh.h5"  # with nothing to replace, the diverged run is written
+    assert main(["solve", str(diverging), "-o", str(fresh), "--quiet"]) == 1
+    assert npde.load(fresh).record["training"]["status"] == "diverged"

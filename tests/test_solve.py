@@ -10,6 +10,8 @@ import torch
 
 import neuralpde as npde
 from neuralpde.cli import load_problem_file
+from neuralpde.training import make_batch
+from neuralpde.training.loss import loss_terms
 
 from .conftest import ROOT
 
@@ -65,7 +67,7 @@ def test_problem_is_not_modified(b1):
 
 def test_loss_tolerance_stops_early(b1):
     sol = npde.solve(b1, **SMALL, trainer=npde.Trainer(adam_steps=50, lbfgs_steps=50, tol=1e9))
-    assert sol.status == "converged" and sol.result.steps == 1
+    assert sol.status == "converged" and sol.result.steps == 0  # the first loss is below tol
 
 
 def test_time_budget_stops(b1):
@@ -101,6 +103,29 @@ def test_nonfinite_loss_restores_last_good_parameters():
     assert sol.status == "diverged"
     assert "non-finite" in sol.message
     assert np.all(np.isfinite(sol(np.random.default_rng(0).random((10, 2)))))
+
+
+def test_a_divergence_keeps_the_parameters_of_the_last_finite_loss():
+    """A learning rate of 1e30 blows the parameters up; the field kept must be the one whose
+    loss was last recorded finite, and the final loss the one of that field."""
+    b1 = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        npde.Poisson(f=lambda x: torch.sin(math.pi * x[:, 0])),
+        [npde.Dirichlet(0.0)],
+    )
+    trainer = npde.Trainer(adam_steps=50, lbfgs_steps=0, lr=1e30, log_every=3)
+    sol = npde.solve(b1, **SMALL, trainer=trainer)
+    assert sol.status == "diverged"
+    loss = sol.history["loss"]
+    assert math.isfinite(loss[-1]) and loss[-1] in loss[:-1]  # a recorded finite loss
+    batch = make_batch(b1, SMALL["sampler"].draw(b1, 0, 0), torch.float64, "cpu")
+    again, _ = loss_terms(sol.net, b1, batch)
+    assert float(again.detach()) == pytest.approx(loss[-1], rel=1e-9)
+    # Adam alone: the last record is the loss of the final parameters, not of those before
+    sol = npde.solve(b1, **SMALL, trainer=npde.Trainer(adam_steps=7, lbfgs_steps=0, log_every=5))
+    again, _ = loss_terms(sol.net, b1, batch)
+    assert sol.history["step"][-1] == 7
+    assert float(again.detach()) == pytest.approx(sol.history["loss"][-1], rel=1e-9)
 
 
 def test_residual_of_wrong_shape_is_reported():

@@ -206,7 +206,13 @@ class Trainer:
             "monitor": [],
         }
         timings = {"sampling": 0.0, "adam": 0.0, "lbfgs": 0.0, "monitor": 0.0}
-        state = {"step": 0, "good": copy.deepcopy(net.state_dict()), "status": None}
+        # "good": the last parameters whose loss was finite, and that loss ("good_loss")
+        state = {
+            "step": 0,
+            "good": copy.deepcopy(net.state_dict()),
+            "good_loss": math.inf,
+            "status": None,
+        }
 
         def draw(round_: int) -> Batch:
             t = time.perf_counter()
@@ -250,7 +256,7 @@ class Trainer:
 
         batch = draw(0)
         params = [p for p in net.parameters() if p.requires_grad]
-        loss_value = math.inf
+        loss_value, fresh = math.inf, False
 
         # ---- Adam ----------------------------------------------------------------------------
         if self.adam_steps > 0:
@@ -266,20 +272,22 @@ class Trainer:
                 opt.zero_grad(set_to_none=True)
                 loss = compute_loss()
                 loss_value = float(loss.detach())
+                fresh = True  # loss_value is the loss of the parameters as they are
                 if not finite(loss_value):
                     break
-                _backward(loss)
-                opt.step()
-                sched.step()
-                state["step"] += 1
-                bar.update(1)
-                if k % self.log_every == 0 or k == self.adam_steps - 1:
-                    state["good"] = copy.deepcopy(net.state_dict())
+                if k % self.log_every == 0:  # recorded with the parameters that gave it
+                    state["good"], state["good_loss"] = copy.deepcopy(net.state_dict()), loss_value
                     bar.set_postfix(loss=f"{loss_value:.2e}")
                     record(loss_value, "adam")
                 if loss_value <= self.tol:
                     state["status"] = "converged"
                     break
+                _backward(loss)
+                opt.step()
+                sched.step()
+                fresh = False
+                state["step"] += 1
+                bar.update(1)
                 if time.perf_counter() >= adam_deadline:
                     break
             timings["adam"] = time.perf_counter() - t0
@@ -325,8 +333,8 @@ class Trainer:
                 current = float(compute_loss().detach())
                 if not finite(current):
                     break
-                loss_value = current
-                state["good"] = copy.deepcopy(net.state_dict())
+                loss_value, fresh = current, True
+                state["good"], state["good_loss"] = copy.deepcopy(net.state_dict()), current
                 if done >= next_log:
                     bar.set_postfix(loss=f"{loss_value:.2e}")
                     record(loss_value, "lbfgs")
@@ -340,7 +348,12 @@ class Trainer:
             timings["lbfgs"] = time.perf_counter() - t0
         bar.close()
 
-        if not hist["step"] or hist["step"][-1] != state["step"]:
+        if state["status"] != "diverged" and not fresh:  # the loss of the final parameters
+            loss_value = float(compute_loss().detach())
+            finite(loss_value)
+        if state["status"] == "diverged":  # the parameters are those of the last finite loss
+            loss_value = state["good_loss"]
+        if not hist["step"] or hist["step"][-1] != state["step"] or hist["loss"][-1] != loss_value:
             record(loss_value, "final")
         timings["total"] = time.perf_counter() - start
         status = state["status"]
