@@ -24,7 +24,7 @@ from scipy.stats import qmc
 from .coefficients import evaluate
 from .conditions import BoundaryCondition, Neumann, Observations, Periodic
 from .domains import SpaceTime
-from .equations import Poisson
+from .equations import Heat, Poisson
 from .operators import FieldValues
 from .problem import Problem
 
@@ -87,6 +87,17 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             "the residual is NaN or infinite at probe points inside the domain: check the "
             "equation's coefficients and source"
         )
+
+    # A diffusivity that varies must stay positive: the forward heat equation is ill-posed
+    # wherever it is negative.
+    eq = problem.equation
+    if isinstance(eq, Heat) and callable(eq.kappa):
+        k = evaluate(eq.kappa, x_in, "Heat.kappa")
+        if not bool((k > 0).all()):
+            raise ValueError(
+                f"problem {problem.name!r}: Heat.kappa must be positive in the domain, got "
+                f"{float(k.min()):.4g} at probe points (the equation is ill-posed where it is not)"
+            )
 
     # Pure-Neumann Poisson: compatibility and the free constant.
     kinds = set().union(*covered.values()) if covered else set()

@@ -259,10 +259,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--extrapolate",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
         help="store the Richardson extrapolation of the two finest grids (needs 4 levels; "
-        "default: reference['extrapolate'], else off)",
+        "default: the problem file's reference['extrapolate'], else off)",
     )
     r.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
@@ -384,7 +384,11 @@ def _reference(args: argparse.Namespace) -> int:
             f"time samples and dt apply to evolution problems only; {problem.name!r} is steady"
         )
     if extrapolate and levels < 4:
-        raise UsageError(f"--extrapolate needs at least 4 levels, got {levels}")
+        source = "--extrapolate" if args.extrapolate else "the problem file's reference settings"
+        raise UsageError(
+            f"extrapolation (asked by {source}) needs at least 4 levels, got {levels}; give "
+            "--levels 4 or more, or --no-extrapolate"
+        )
     if not args.quiet:
         print(
             f"reference for {problem.name} ({type(problem.equation).__name__}, "
@@ -403,6 +407,15 @@ def _reference(args: argparse.Namespace) -> int:
         ) from None
     info = ref.describe()
     print("\n".join(_convergence_lines(info)))
+    if not math.isfinite(ref.estimated_error):
+        print(
+            f"error: the finite-difference solutions of {problem.name!r} do not converge as the "
+            "grid is refined (the differences between levels do not shrink), so the reference's "
+            "error is unknown; nothing was written. Check that the problem is well posed, or "
+            "refine (--n, --levels)",
+            file=sys.stderr,
+        )
+        return 1
     path = save_reference(ref, args.output, problem=problem, settings=settings)
     checksum = reference_checksum(problem, **settings)
     print(f"wrote {path} (checksum {checksum[:16]})")
@@ -448,6 +461,9 @@ def _convergence_lines(conv: dict[str, Any]) -> list[str]:
             prev = diff
     p, used = conv["observed_order"], conv["order_used"]
     how = f"observed order {p:.2f}" if p == used else f"formal order {used:g} (observed {p:.3g})"
+    if not math.isfinite(conv["estimated_error"]):
+        lines.append(f"estimated error of {what}: unknown (the levels do not converge; {how})")
+        return lines
     lines.append(
         f"estimated error of {what}: {conv['estimated_error']:.3e} relative L2 "
         f"(Richardson, {how}; GCI {conv['gci']:.3e})"
@@ -502,7 +518,7 @@ def _info(args: argparse.Namespace) -> int:
         rec["coords"] = {
             k: [float(v.min()), float(v.max()), len(v)] for k, v in rec["coords"].items()
         }
-        print(json.dumps(rec, indent=2, default=_plain))
+        print(_json(rec))
         return 0
     prob, tr, arch = rec["problem"], rec["training"], rec["architecture"]
     lines = [
@@ -543,7 +559,7 @@ def _info_reference(args: argparse.Namespace) -> int:
         rec["coords"] = {
             k: [float(v.min()), float(v.max()), len(v)] for k, v in rec["coords"].items()
         }
-        print(json.dumps(rec, indent=2, default=_plain))
+        print(_json(rec))
         return 0
     prob, conv = rec["problem"], rec["convergence"]
     eq = prob.get("equation", {})
@@ -573,6 +589,23 @@ def _field_text(f: dict) -> str:
     if "w0" in f:
         text += f" w0={f['w0']}"
     return text
+
+
+def _json(record: dict) -> str:
+    """``record`` as strict JSON: NaN and infinities (a history without a monitor, an unknown
+    error estimate) become ``null``, which every JSON reader accepts."""
+
+    def strict(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: strict(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [strict(x) for x in v]
+        return v
+
+    loose = json.loads(json.dumps(record, default=_plain))  # numbers as Python floats
+    return json.dumps(strict(loose), indent=2, allow_nan=False)
 
 
 def _plain(v: Any) -> Any:

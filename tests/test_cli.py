@@ -239,3 +239,28 @@ def test_a_diverged_run_does_not_replace_an_existing_file(tmp_path, capsys, smal
     fresh = tmp_path / "fresh.h5"  # with nothing to replace, the diverged run is written
     assert main(["solve", str(diverging), "-o", str(fresh), "--quiet"]) == 1
     assert npde.load(fresh).record["training"]["status"] == "diverged"
+
+
+def test_info_json_is_strict_json(tmp_path, capsys, small_b1):
+    """Without a monitor the history holds NaN, which strict JSON readers refuse: null."""
+    import json
+
+    spec = npde.cli.load_problem_file(small_b1)
+    sol = npde.solve(
+        spec["problem"],
+        spec["field"],
+        spec["sampler"],
+        npde.Trainer(adam_steps=3, lbfgs_steps=0, progress=False),
+        monitor=False,
+    )
+    path = sol.save(tmp_path / "p.h5", n=9)
+    capsys.readouterr()
+    assert main(["info", str(path), "--json"]) == 0
+
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    record = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert record["training"]["history"]["monitor"] == [None] * len(
+        record["training"]["history"]["step"]
+    )

@@ -710,3 +710,27 @@ def test_unsupported_problems_raise():
     variable = helmholtz_problem(smooth(1), UNIT[1], lambda x: 1 + x[:, 0])
     with pytest.raises(ValueError, match="constant coefficients"):
         solve_fd(variable, 8, method="dst")
+
+
+def test_levels_that_do_not_converge_have_no_error_estimate():
+    from neuralpde.reference.api import _estimate
+
+    p, used, estimate = _estimate([1e-3, 1e-1], 2, 2, "growing", "")
+    assert p < 0 and estimate == math.inf
+    assert _estimate([0.0, 0.0], 2, 2, "exact", "")[2] == 0.0  # exact on every grid
+    p, used, estimate = _estimate([4e-2, 1e-2], 2, 2, "converging", "")
+    assert p == pytest.approx(2.0) and estimate == pytest.approx(1e-2 / 3)
+
+
+def test_heat_diffusivity_must_be_positive():
+    for kappa in (-0.05, 0.0):
+        with pytest.raises(ValueError, match="Heat.kappa must be positive"):
+            npde.Heat(kappa=kappa)
+    st = npde.SpaceTime(npde.Rectangle((0, 0), (1, 1)), t_span=(0.0, 1.0))
+    bad = npde.Problem(
+        st,
+        npde.Heat(kappa=lambda x: 0.1 - x[:, 0]),
+        [npde.Dirichlet(0.0), npde.Initial(0.0)],
+    )
+    with pytest.raises(ValueError, match="Heat.kappa must be positive in the domain, got -0.8"):
+        npde.checks.check_problem(bad)

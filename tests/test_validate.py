@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import textwrap
 
@@ -61,6 +62,21 @@ def test_against_exact(files):
     assert validate(field, exact=True).metrics == res.metrics
     mem = validate(files["solution"], exact=True)
     assert mem.metrics["relative_l2"] == pytest.approx(files["solution"].error(), rel=1e-10)
+
+
+def test_against_exact_on_a_disk_leaves_out_the_points_outside(tmp_path):
+    problem = load_problem_file(str(ROOT / "problems" / "poisson_disk.py"))["problem"]
+    sol = npde.solve(
+        problem,
+        npde.Siren(width=16, depth=2, w0=1.0),
+        npde.SobolSampler(n_interior=128, n_boundary=64),
+        npde.Trainer(adam_steps=10, lbfgs_steps=0, progress=False),
+    )
+    mem = validate(sol, exact=True)
+    assert mem.metrics["relative_l2"] == pytest.approx(sol.error(), rel=1e-10)
+    saved = validate(str(sol.save(tmp_path / "disk.h5")), exact=True)
+    assert saved.metrics["relative_l2"] == pytest.approx(sol.error(), rel=1e-10)
+    assert all("the domain is not a box" in " ".join(r.notes) for r in (mem, saved))
 
 
 def test_against_reference(files):
@@ -229,7 +245,31 @@ def test_cli_reference_usage_errors(tmp_path, capsys):
     assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--time-samples", "3"]) == 2
     assert "evolution problems only" in _err(capsys)
     assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--extrapolate"]) == 2
-    assert "needs at least 4 levels" in _err(capsys)
+    assert "extrapolation (asked by --extrapolate) needs at least 4 levels" in _err(capsys)
+    # asked by the file: the message says so, and --no-extrapolate overrides it
+    f.write_text(head + "reference = {'extrapolate': True, 'n': 4}\n")
+    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5"), "--levels", "3"]) == 2
+    assert "asked by the problem file's reference settings" in _err(capsys)
+    out = tmp_path / "r.h5"
+    assert main(["reference", str(f), "-o", str(out), "--levels", "3", "--no-extrapolate"]) == 0
+    assert not load_reference(out).extrapolated
+
+
+def test_cli_reference_refuses_levels_that_do_not_converge(tmp_path, capsys, monkeypatch):
+    import neuralpde.reference as reference
+
+    real = reference.convergence_study
+
+    def diverging(*args, **kwargs):  # as if the differences between levels grew
+        ref = real(*args, **kwargs)
+        return dataclasses.replace(ref, estimated_error=math.inf, gci=math.inf)
+
+    monkeypatch.setattr(reference, "convergence_study", diverging)
+    out = tmp_path / "r.h5"
+    assert main(["reference", B1, "-o", str(out), "--n", "4", "-q"]) == 1
+    cap = capsys.readouterr()
+    assert "estimated error of the finest grid: unknown" in cap.out
+    assert "do not converge" in cap.err and not out.exists()
 
 
 def test_cli_validate_exit_codes(files, tmp_path, capsys):

@@ -52,6 +52,11 @@ class Heat(Equation):
             object.__setattr__(self, "kappa", tuple(map(tuple, K.tolist())))
         else:
             check_coefficient(self.kappa, "Heat.kappa")
+            if not callable(self.kappa) and not float(self.kappa) > 0:
+                raise ValueError(
+                    "Heat.kappa must be positive (with kappa < 0 the equation runs backward in "
+                    f"time and is ill-posed; with 0 it is no diffusion), got {self.kappa!r}"
+                )
         check_coefficient(self.f, "Heat.f")
         if not isinstance(self.divergence_form, bool):
             raise TypeError(

@@ -255,12 +255,26 @@ def _estimate(
     rel: list[float], ratio: int, formal: float, name: str, what: str
 ) -> tuple[float, float, float]:
     """``(observed order, order used, Richardson estimate)`` from the last two relative
-    differences ``rel`` of a sequence whose formal order is ``formal``."""
+    differences ``rel`` of a sequence whose formal order is ``formal``. When the differences do
+    not shrink (no positive observed order) and the last is not zero, the levels do not
+    converge and the estimate is infinite: the finest grid's error is unknown."""
     with np.errstate(divide="ignore", invalid="ignore"):
         p = float(np.log(np.float64(rel[-2]) / rel[-1]) / np.log(ratio))
     used = p
     if not (np.isfinite(p) and p > 0):
         used = float(formal)
+        if rel[-1] > 0:
+            log.warning(
+                "%s: the relative differences%s between the last levels are %.3g and %.3g "
+                "(observed order %s): the levels do not converge, and the finest grid's error "
+                "is unknown",
+                name,
+                what,
+                rel[-2],
+                rel[-1],
+                p,
+            )
+            return p, used, math.inf
         log.warning(
             "%s: observed order %s%s is not usable; the formal order %g is used for the "
             "error estimate",
