@@ -214,9 +214,25 @@ class FieldValues:
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):  # noqa: D105
         kwargs = kwargs or {}
-        args = tuple(a.value if isinstance(a, FieldValues) else a for a in args)
-        kwargs = {k: (v.value if isinstance(v, FieldValues) else v) for k, v in kwargs.items()}
+        args = tuple(_unwrap_all(a) for a in args)  # also inside lists: torch.stack([u, u])
+        kwargs = {k: _unwrap_all(v) for k, v in kwargs.items()}
         return func(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        """Tensor methods and attributes (``u.exp()``, ``u.dtype``) act on the values."""
+        if name.startswith("_") or name in ("value", "x", "names", "time_index"):
+            raise AttributeError(name)  # not set yet (during construction) or private
+        if name == "grad":  # a tensor's .grad is not the field's gradient
+            raise AttributeError(
+                "u.grad is not the field's gradient: use neuralpde.operators.grad(u)"
+            )
+        try:
+            return getattr(self.value, name)
+        except AttributeError:
+            raise AttributeError(
+                f"'FieldValues' object (the field u) has no attribute {name!r}, and its values "
+                "(a torch.Tensor) have none either"
+            ) from None
 
     def __add__(self, other):
         return self.value + _unwrap(other)
@@ -290,6 +306,14 @@ def _as_column(value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def _unwrap(a):
     return a.value if isinstance(a, FieldValues) else a
+
+
+def _unwrap_all(a):
+    """``a`` with every :class:`FieldValues` in it, at any depth of lists and tuples, replaced
+    by its values."""
+    if isinstance(a, (list, tuple)):
+        return type(a)(_unwrap_all(v) for v in a)
+    return _unwrap(a)
 
 
 def _check(u: object, op: str) -> FieldValues:

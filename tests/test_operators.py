@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import neuralpde as npde
 from neuralpde.fields import Siren
 from neuralpde.operators import FieldValues, dt, dtt, grad, laplacian, partial, value
 
@@ -304,3 +305,31 @@ def test_laplacian_of_affine_field_is_zero():
     x = _points(10, 2)
     u = FieldValues(2 * x[:, 0] + x[:, 1] + 1, x, ("x", "y"))
     _close(laplacian(u), torch.zeros(10, dtype=torch.float64))
+
+
+def test_field_values_behave_like_their_tensor():
+    x = torch.rand(5, 2, dtype=torch.float64, requires_grad=True)
+    u = FieldValues((x**2).sum(1), x, ("x", "y"))
+    v = u.value
+    assert torch.equal(torch.stack([u, u], dim=1), torch.stack([v, v], dim=1))
+    assert torch.equal(torch.cat((u, 2 * v)), torch.cat((v, 2 * v)))
+    assert torch.equal(u.exp(), v.exp()) and u.dtype == torch.float64 and u.ndim == 1
+    with pytest.raises(
+        AttributeError, match=r"u.grad is not the field's gradient: use .*grad\(u\)"
+    ):
+        u.grad  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
+        u.nonsense  # noqa: B018
+    # a residual written with them trains
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        lambda u, x: torch.stack([laplacian(u), u.exp() - 1.0]).sum(0),
+        [npde.Dirichlet(0.0)],
+    )
+    sol = npde.solve(
+        problem,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(n_interior=32, n_boundary=16),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    assert sol.result.steps == 2
