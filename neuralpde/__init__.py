@@ -36,7 +36,7 @@ from .geometry import (  # noqa: E402
 from .griddata import GridData  # noqa: E402
 from .problem import Problem  # noqa: E402
 from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler  # noqa: E402
-from .solution import NeuralField, Solution, load  # noqa: E402
+from .solution import ExtrapolationWarning, NeuralField, Solution, load  # noqa: E402
 from .training import Trainer  # noqa: E402
 
 logging.getLogger("neuralpde").addHandler(logging.NullHandler())
@@ -50,6 +50,7 @@ __all__ = [
     "Problem",
     "Solution",
     "NeuralField",
+    "ExtrapolationWarning",
     "Box",
     "Interval",
     "Rectangle",

@@ -6,6 +6,7 @@ import datetime as _dt
 import os
 import platform
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,20 @@ from torch import nn
 from . import metrics
 from .domains import SpaceTime
 from .fields import build_field
-from .io import read_solution, write_solution
+from .io import FormatError, read_solution, write_solution
 from .problem import Problem
 from .training import TrainResult
 from .training.loss import as_column
 
-__all__ = ["NeuralField", "SavedField", "Solution", "grid_points", "load", "versions"]
+__all__ = [
+    "ExtrapolationWarning",
+    "NeuralField",
+    "SavedField",
+    "Solution",
+    "grid_points",
+    "load",
+    "versions",
+]
 
 _CHUNK = 65536
 
@@ -50,11 +59,17 @@ def grid_points(axes: Sequence[np.ndarray]) -> np.ndarray:
     return np.column_stack([m.ravel() for m in mesh])
 
 
+class ExtrapolationWarning(UserWarning):
+    """Points outside the box the field was trained on: its values there are extrapolated."""
+
+
 class NeuralField:
     """A trained network as a function of the coordinates.
 
     ``field(points)`` takes an ``(N, d)`` array (columns in the order of :attr:`names`: space
-    first, then time) and returns the ``N`` values as a float64 array.
+    first, then time) and returns the ``N`` values as a float64 array. Points outside the
+    domain's bounding box (stored with the network's input scaling) are evaluated too, with an
+    :class:`ExtrapolationWarning`: no equation constrained the field there.
     """
 
     def __init__(self, net: nn.Module, names: Sequence[str], architecture: Mapping) -> None:
@@ -77,7 +92,27 @@ class NeuralField:
             )
         if not np.all(np.isfinite(arr)):
             raise ValueError("points contain NaN or inf")
+        self._warn_outside(arr)
         return torch.as_tensor(arr, dtype=self._param.dtype, device=self._param.device)
+
+    def _warn_outside(self, arr: np.ndarray) -> None:
+        scaling = self.architecture.get("input_scaling")
+        if not scaling:
+            return
+        lo, hi = np.asarray(scaling["lower"], float), np.asarray(scaling["upper"], float)
+        slack = 1e-9 * (hi - lo)
+        outside = ((arr < lo - slack) | (arr > hi + slack)).any(axis=1)
+        if outside.any():
+            box = ", ".join(
+                f"{n} in [{a:g}, {b:g}]" for n, a, b in zip(self.names, lo, hi, strict=True)
+            )
+            warnings.warn(
+                f"{int(outside.sum())} of {len(arr)} points lie outside the domain's bounding "
+                f"box ({box}): the field is extrapolated there, where training did not "
+                "constrain it",
+                ExtrapolationWarning,
+                stacklevel=4,
+            )
 
     def __call__(self, points: np.ndarray | Sequence) -> np.ndarray:
         x = self._points(points)
@@ -126,11 +161,16 @@ def load(path: str | os.PathLike) -> SavedField:
     Needs no problem code: the network is rebuilt from the architecture stored in the file.
     """
     rec = read_solution(path)
-    net = build_field(rec["architecture"])
-    dtype = getattr(torch, rec["dtype"].replace("torch.", ""))
-    net = net.to(dtype)
-    state = {k: torch.as_tensor(v) for k, v in rec["parameters"].items()}
-    net.load_state_dict(state, strict=True)
+    try:
+        net = build_field(rec["architecture"])
+        dtype = getattr(torch, rec["dtype"].replace("torch.", ""))
+        net = net.to(dtype)
+        state = {k: torch.as_tensor(v) for k, v in rec["parameters"].items()}
+        net.load_state_dict(state, strict=True)
+    except (KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        raise FormatError(
+            f"{str(path)!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
+        ) from None
     return SavedField(net, rec)
 
 

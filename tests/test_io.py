@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import h5py
@@ -156,3 +157,63 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
         np.testing.assert_allclose(ds["t"].values, np.linspace(0, 0.5, 7))
         point = ds["u"].sel(x=1.0, y=2.0, t=0.5).item()
     assert point == pytest.approx(float(heat_solution([[1.0, 2.0, 0.5]])[0]), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message", "info_status"),
+    [
+        (lambda f: f.__delitem__("u"), "damaged neuralpde solution file: KeyError", 2),
+        (
+            lambda f: f["model"].attrs.__setitem__("architecture", "{not json"),
+            "damaged neuralpde solution file: JSONDecodeError",
+            2,
+        ),
+        (  # info does not rebuild the network: it still describes the file
+            lambda f: f["model/parameters"].__delitem__(next(iter(f["model/parameters"]))),
+            "the stored network cannot be rebuilt",
+            0,
+        ),
+    ],
+)
+def test_a_damaged_file_is_a_format_error(
+    heat_solution, tmp_path, capsys, damage, message, info_status
+):
+    from neuralpde.cli import main
+
+    path = heat_solution.save(tmp_path / "s.h5", n=5)
+    with h5py.File(path, "r+") as f:
+        damage(f)
+    with pytest.raises(FormatError, match=message):
+        npde.load(path)
+    assert main(["info", str(path)]) == info_status
+    err = capsys.readouterr().err
+    assert ("Traceback" not in err) and (info_status == 0 or message.split(":")[0] in err)
+
+
+def test_points_outside_the_trained_box_are_flagged(heat_solution, tmp_path):
+    field = npde.load(heat_solution.save(tmp_path / "s.h5", n=5))
+    inside = [[0.5, 0.5, 0.5]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        field(inside)
+        field([[0.0, 1.0, 0.0]])  # on the faces of the box: no warning
+    with pytest.warns(npde.ExtrapolationWarning, match=r"1 of 2 points lie outside .* t in \["):
+        values = field([[0.5, 0.5, 0.5], [0.5, 0.5, 5.0]])  # t beyond t_span
+    assert np.isfinite(values).all()  # evaluated all the same
+    with pytest.warns(npde.ExtrapolationWarning):
+        field.gradient([[5.0, 0.5, 0.5]])
+
+
+def test_a_reference_says_nothing_outside_its_grid():
+    from neuralpde.reference import convergence_study
+
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        npde.Poisson(
+            f=lambda x: 2 * np.pi**2 * torch.sin(np.pi * x[:, 0]) * torch.sin(np.pi * x[:, 1])
+        ),
+        [npde.Dirichlet(0.0)],
+    )
+    ref = convergence_study(problem, 8, levels=3, order=2)
+    values = ref.interpolate([[0.5, 0.5], [1.0, 1.0 + 1e-12], [5.0, 5.0], [-0.1, 0.5]])
+    assert np.isfinite(values[:2]).all() and np.isnan(values[2:]).all()

@@ -42,6 +42,7 @@ truncated file behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -264,6 +265,20 @@ def file_kind(path: str | os.PathLike) -> str:
     return kind
 
 
+@contextlib.contextmanager
+def _damaged(path: str | os.PathLike, kind: str):
+    """Turn a missing or unreadable part of an opened neuralpde file into a :class:`FormatError`
+    that names the file (a dataset deleted, an attribute that is not JSON, ...)."""
+    try:
+        yield
+    except FormatError:
+        raise
+    except (KeyError, ValueError, TypeError, OSError) as exc:
+        raise FormatError(
+            f"{str(path)!r} is a damaged neuralpde {kind} file: {type(exc).__name__}: {exc}"
+        ) from None
+
+
 def _read_common(f: h5py.File, version: int) -> dict[str, Any]:
     """What solution and reference files share: header, grid coordinates, problem, provenance."""
     names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
@@ -287,7 +302,7 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
     a neuralpde solution of a readable version (a reference file included).
     """
     f, _, version = _open(path, "solution")
-    with f:
+    with f, _damaged(path, "solution"):
         out = _read_common(f, version)
         out.update(
             architecture=json.loads(_attr_str(f["model"].attrs["architecture"])),
@@ -433,7 +448,7 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     a neuralpde reference of a readable version (a solution file included).
     """
     f, _, version = _open(path, "reference")
-    with f:
+    with f, _damaged(path, "reference"):
         cg = f["convergence"]
         table = _rows(cg, _LEVEL_KEYS)
         convergence: dict[str, Any] = {k: float(cg.attrs[k]) for k in _CONVERGENCE_ATTRS}

@@ -37,7 +37,8 @@ class FDSolution:
         return np.stack([m.ravel() for m in mesh], axis=1)
 
     def interpolate(self, points: np.ndarray, method: str = "cubic") -> np.ndarray:
-        """Values at arbitrary ``(N, d)`` points of the domain; points are clipped to the grid.
+        """Values at arbitrary ``(N, d)`` points of the grid's box; NaN at points outside it
+        (beyond round-off), where the reference says nothing.
 
         ``"cubic"``: the tensor-product cubic spline (not-a-knot) through the nodes, error
         ``O(h^4)``; ``"linear"``: multilinear, ``O(h^2)``.
@@ -49,15 +50,19 @@ class FDSolution:
             raise ValueError(f"method must be 'cubic' or 'linear', got {method!r}")
         lo = np.array([a[0] for a in self.axes])
         hi = np.array([a[-1] for a in self.axes])
-        points = np.clip(points, lo, hi)
+        slack = 1e-9 * (hi - lo)
+        outside = ((points < lo - slack) | (points > hi + slack)).any(axis=1)
+        points = np.clip(points, lo, hi)  # round-off outside the box: onto its faces
         if method == "linear" or min(len(a) for a in self.axes) < 4:
-            return RegularGridInterpolator(self.axes, self.values, method="linear")(points)
-        coef, knots = self.values, []
-        for i, ax in enumerate(self.axes):
-            spline = make_interp_spline(ax, coef, k=3, axis=i)
-            coef = np.moveaxis(spline.c, 0, i)
-            knots.append(spline.t)
-        return NdBSpline(tuple(knots), coef, 3)(points)
+            values = RegularGridInterpolator(self.axes, self.values, method="linear")(points)
+        else:
+            coef, knots = self.values, []
+            for i, ax in enumerate(self.axes):
+                spline = make_interp_spline(ax, coef, k=3, axis=i)
+                coef = np.moveaxis(spline.c, 0, i)
+                knots.append(spline.t)
+            values = NdBSpline(tuple(knots), coef, 3)(points)
+        return np.where(outside, np.nan, values)
 
     def describe(self) -> dict:
         """A JSON-serialisable summary (no arrays)."""
