@@ -112,6 +112,9 @@ class Robin(BoundaryCondition):
         super().__post_init__()
         check_coefficient(self.a, "Robin.a")
         check_coefficient(self.b, "Robin.b")
+        zero = [isinstance(c, (int, float)) and c == 0 for c in (self.a, self.b)]
+        if all(zero):
+            raise ValueError("Robin needs a or b non-zero: with a = b = 0 it imposes 0 = value")
 
     def describe(self) -> dict:
         out = super().describe()

@@ -22,6 +22,19 @@ UnitSource = Callable[[int, int], np.ndarray]
 _DEFAULT_NAMES = ("x", "y", "z")
 
 
+def grid_counts(n: object, dim: int) -> list[int]:
+    """``n`` (one count, or one per axis) as ``dim`` integer point counts, each at least 2."""
+    counts = [n] * dim if np.isscalar(n) else list(n)  # type: ignore[arg-type]
+    ok = len(counts) == dim and all(
+        isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 2 for c in counts
+    )
+    if not ok:
+        raise ValueError(
+            f"n must give at least 2 points per axis (integers) for {dim} axes, got {n!r}"
+        )
+    return [int(c) for c in counts]
+
+
 @dataclass(frozen=True)
 class BoundarySample:
     """Points on a boundary, their outward unit normals and the index of the part they lie on.
@@ -197,11 +210,9 @@ class Box(Domain):
 
     def grid(self, n: int | Sequence[int]) -> tuple[np.ndarray, ...]:
         """Uniform 1-D coordinate arrays (end points included), one per axis."""
-        counts = [n] * self.dim if np.isscalar(n) else list(n)
-        if len(counts) != self.dim or any(int(c) < 2 for c in counts):
-            raise ValueError(f"n must give at least 2 points per axis for {self.dim} axes, got {n}")
+        counts = grid_counts(n, self.dim)
         return tuple(
-            np.linspace(a, b, int(c)) for a, b, c in zip(self._lo, self._hi, counts, strict=True)
+            np.linspace(a, b, c) for a, b, c in zip(self._lo, self._hi, counts, strict=True)
         )
 
     def __repr__(self) -> str:
@@ -315,12 +326,10 @@ class SpaceTime(Domain):
 
     def grid(self, n: int | Sequence[int]) -> tuple[np.ndarray, ...]:
         """Uniform coordinate arrays: the space's grid, then time."""
-        counts = [n] * self.dim if np.isscalar(n) else list(n)
-        if len(counts) != self.dim:
-            raise ValueError(f"n must give {self.dim} counts, got {n}")
+        counts = grid_counts(n, self.dim)
         if not hasattr(self.space, "grid"):
             raise ValueError(f"{type(self.space).__name__} has no regular grid")
-        return (*self.space.grid(counts[:-1]), np.linspace(self.t0, self.t1, int(counts[-1])))
+        return (*self.space.grid(counts[:-1]), np.linspace(self.t0, self.t1, counts[-1]))
 
     def describe(self) -> dict:
         out = super().describe()

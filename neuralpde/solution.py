@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from . import metrics
-from .domains import SpaceTime
+from .domains import SpaceTime, grid_counts
 from .fields import build_field
 from .io import FormatError, read_solution, write_solution
 from .problem import Problem
@@ -83,6 +83,10 @@ class NeuralField:
         return len(self.names)
 
     def _points(self, points: np.ndarray | Sequence) -> torch.Tensor:
+        if isinstance(points, torch.Tensor):
+            points = points.detach().cpu().numpy()
+        if np.iscomplexobj(points):
+            raise TypeError("points must be real coordinates, got complex numbers")
         arr = np.asarray(points, dtype=np.float64)
         if arr.ndim == 1 and arr.shape[0] == self.dim:
             arr = arr[None, :]
@@ -128,6 +132,8 @@ class NeuralField:
     def gradient(self, points: np.ndarray | Sequence) -> np.ndarray:
         """First derivatives along every coordinate, shape ``(N, d)``."""
         x = self._points(points)
+        if x.shape[0] == 0:
+            return np.zeros((0, self.dim))
         out = []
         for i in range(0, x.shape[0], _CHUNK):
             xi = x[i : i + _CHUNK].clone().requires_grad_(True)
@@ -139,6 +145,9 @@ class NeuralField:
         """Values on the tensor grid of 1-D ``axes`` (one per coordinate), shape (n1, n2, ...)."""
         if len(axes) != self.dim:
             raise ValueError(f"need {self.dim} axes, got {len(axes)}")
+        axes = [np.asarray(a, dtype=np.float64) for a in axes]
+        if any(a.ndim != 1 for a in axes):
+            raise ValueError(f"axes must be 1-D arrays, got shapes {[a.shape for a in axes]}")
         return self(grid_points(axes)).reshape(tuple(len(a) for a in axes))
 
 
@@ -212,13 +221,9 @@ class Solution(NeuralField):
         space = domain.space if isinstance(domain, SpaceTime) else domain
         if hasattr(space, "grid"):
             return domain.grid(n)
-        counts = [n] * domain.dim if np.isscalar(n) else list(n)
-        if len(counts) != domain.dim or any(int(c) < 2 for c in counts):
-            raise ValueError(
-                f"n must give at least 2 points per axis for {domain.dim} axes, got {n}"
-            )
+        counts = grid_counts(n, domain.dim)
         lo, hi = domain.bounds
-        return tuple(np.linspace(a, b, int(c)) for a, b, c in zip(lo, hi, counts, strict=True))
+        return tuple(np.linspace(a, b, c) for a, b, c in zip(lo, hi, counts, strict=True))
 
     def on_domain_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
         """Values on the grid of ``axes``, NaN at grid points outside the domain."""

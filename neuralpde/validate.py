@@ -274,17 +274,19 @@ def validate(
         notes += _check_grid(sol, reference.names, reference.axes, ref_label)
         ref_desc = getattr(reference, "description", None)
         if reference.problem != sol.problem:
-            notes.append(
-                f"the reference was computed for problem {reference.problem!r}, the solution "
-                f"solves {sol.problem!r}"
+            raise ValueError(
+                f"{ref_label} was computed for problem {reference.problem!r}, but the solution "
+                f"solves {sol.problem!r}: a comparison of the two would judge nothing; compute "
+                "a reference of the solution's problem"
             )
-        elif ref_desc and "equation" in ref_desc and "equation" in sol.description:
+        if ref_desc and "equation" in ref_desc and "equation" in sol.description:
             a, b = _mathematics(ref_desc), _mathematics(sol.description)
             differ = [k for k in a if a[k] != b[k]]
             if differ:
-                notes.append(
-                    "the reference's and the solution's problem descriptions differ in "
-                    + ", ".join(differ)
+                raise ValueError(
+                    f"{ref_label} and the solution are both for problem {sol.problem!r}, but "
+                    f"their problems' {', '.join(differ)} differ (the problem changed between "
+                    "them): compute the reference again from the solution's problem"
                 )
         axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
         ref_values = np.asarray(reference.values, dtype=np.float64)

@@ -217,3 +217,25 @@ def test_a_reference_says_nothing_outside_its_grid():
     ref = convergence_study(problem, 8, levels=3, order=2)
     values = ref.interpolate([[0.5, 0.5], [1.0, 1.0 + 1e-12], [5.0, 5.0], [-0.1, 0.5]])
     assert np.isfinite(values[:2]).all() and np.isnan(values[2:]).all()
+
+
+def test_evaluation_and_output_paths_refuse_what_they_cannot_take(heat_solution, tmp_path):
+    from neuralpde.io import check_writable
+
+    field = heat_solution
+    assert field.gradient(np.zeros((0, 3))).shape == (0, 3)
+    pts = torch.tensor([[0.5, 0.5, 0.5]], dtype=torch.float64, requires_grad=True)
+    assert field(pts) == pytest.approx(field([[0.5, 0.5, 0.5]]))  # a tensor needing grad is read
+    with pytest.raises(TypeError, match="points must be real coordinates, got complex"):
+        field(np.array([[0.5 + 1j, 0.5, 0.5]]))
+    with pytest.raises(ValueError, match=r"axes must be 1-D arrays, got shapes"):
+        field.on_grid([np.zeros((2, 2)), np.zeros(3), np.zeros(3)])
+    with pytest.raises(ValueError, match=r"at least 2 points per axis \(integers\) .* got 5.5"):
+        heat_solution.save(tmp_path / "s.h5", n=5.5)
+    with pytest.raises(IsADirectoryError, match="names a directory"):
+        check_writable(str(tmp_path / "nodir") + "/")
+    (tmp_path / "f.h5").write_text("")
+    with pytest.raises(NotADirectoryError, match="f.h5' is a file"):
+        check_writable(tmp_path / "f.h5" / "x.h5")
+    with pytest.raises(ValueError, match="Robin needs a or b non-zero"):
+        npde.Robin(0.0, a=0, b=0.0)

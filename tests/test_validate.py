@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import shutil
 import textwrap
@@ -77,6 +78,19 @@ def test_against_exact_on_a_disk_leaves_out_the_points_outside(tmp_path):
     saved = validate(str(sol.save(tmp_path / "disk.h5")), exact=True)
     assert saved.metrics["relative_l2"] == pytest.approx(sol.error(), rel=1e-10)
     assert all("the domain is not a box" in " ".join(r.notes) for r in (mem, saved))
+
+
+def test_a_reference_of_another_problem_is_refused(files, tmp_path):
+    other = dataclasses.replace(files["reference"], problem="poisson2d_bumps")
+    with pytest.raises(ValueError, match="was computed for problem 'poisson2d_bumps', but the"):
+        validate(files["sol"], reference=other, tol=1e3)
+    changed = files["problem"].describe()
+    changed["equation"] = {**changed["equation"], "f": "something else"}
+    path = save_reference(files["reference"], tmp_path / "r.h5", problem=files["problem"])
+    with h5py.File(path, "r+") as f:
+        f["problem"].attrs["description"] = json.dumps(changed)
+    with pytest.raises(ValueError, match=r"their problems' equation differ"):
+        validate(files["sol"], reference=str(path))
 
 
 def test_against_reference(files):

@@ -93,8 +93,10 @@ def check_writable(path: str | os.PathLike) -> Path:
     """Raise ``OSError`` with a clear message unless ``path`` can be created or replaced."""
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise IsADirectoryError(f"output path {str(p)!r} is a directory; give a file name")
+    if p.is_dir() or str(path).endswith(("/", os.sep)):
+        raise IsADirectoryError(f"output path {str(path)!r} names a directory; give a file name")
+    if parent.exists() and not parent.is_dir():
+        raise NotADirectoryError(f"output path {str(path)!r}: {str(parent)!r} is a file")
     if not parent.is_dir():
         raise FileNotFoundError(f"output directory {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK):
