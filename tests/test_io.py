@@ -239,3 +239,24 @@ def test_evaluation_and_output_paths_refuse_what_they_cannot_take(heat_solution,
         check_writable(tmp_path / "f.h5" / "x.h5")
     with pytest.raises(ValueError, match="Robin needs a or b non-zero"):
         npde.Robin(0.0, a=0, b=0.0)
+
+
+def test_a_full_disk_is_one_clear_error_and_keeps_the_old_file(
+    heat_solution, tmp_path, monkeypatch
+):
+    import errno
+
+    import neuralpde.io.hdf5 as hdf5
+
+    path = heat_solution.save(tmp_path / "s.h5", n=4)
+    before = path.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(hdf5.os, "fsync", full)
+    with pytest.raises(OSError, match=r"could not write '.*s.h5': No space left on device") as e:
+        heat_solution.save(path, n=4)
+    assert e.value.errno == errno.ENOSPC
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.h5"]

@@ -47,6 +47,7 @@ import hashlib
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,18 +121,32 @@ def _json(obj: Any) -> str:
 
 
 def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) -> Path:
-    """Create an HDF5 file with ``fill`` in a temporary file beside ``path``, then rename it."""
+    """Create an HDF5 file with ``fill`` in memory, write its bytes to a temporary file beside
+    ``path``, then rename it over ``path``.
+
+    The file is built in memory (HDF5's core driver) so that a failing disk (no space left, an
+    I/O error) surfaces as one ``OSError`` from an ordinary write, and the library never holds
+    a half-written file open (HDF5 failing to flush such a file can crash the process).
+    """
     target = check_writable(path)
+    name = f"{target.name}.{uuid.uuid4().hex}"  # a file in memory only, never on disk
+    with h5py.File(name, "w", driver="core", backing_store=False) as f:
+        fill(f)
+        f.flush()
+        image = f.id.get_file_image()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(fd)
     try:
-        with h5py.File(tmp, "w") as f:
-            fill(f)
+        with os.fdopen(fd, "wb") as out:
+            out.write(image)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(tmp, _file_mode(target))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # say which file could not be written
+            raise OSError(exc.errno, f"could not write {str(target)!r}: {exc.strerror}") from exc
         raise
     return target
 
