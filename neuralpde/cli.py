@@ -27,6 +27,7 @@ import os
 import runpy
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,8 @@ def load_problem_file(path: str) -> dict[str, Any]:
         raise UsageError(
             f"problem file {path!r} failed to run: {type(exc).__name__}: {exc}"
         ) from exc
+    except SystemExit as exc:
+        raise UsageError(f"problem file {path!r} called sys.exit({exc.code!r})") from None
     problem = ns.get("problem")
     if problem is None:
         found = [v for v in ns.values() if isinstance(v, Problem)]
@@ -615,6 +618,20 @@ def _plain(v: Any) -> Any:
         return str(v)
 
 
+def _in_problem_file(exc: BaseException, problem_file: str | None) -> str | None:
+    """Where in ``problem_file`` (a user's residual, source or condition data) ``exc`` was
+    raised, as text, or ``None`` when the traceback does not pass through that file."""
+    if not problem_file:
+        return None
+    target = os.path.realpath(problem_file)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename]
+    mine = [f for f in frames if os.path.realpath(f.filename) == target]
+    if not mine:
+        return None
+    f = mine[-1]
+    return f"in {problem_file}, line {f.lineno}, in {f.name}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -653,6 +670,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
         print(f"neuralpde: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        where = _in_problem_file(exc, getattr(args, "problem_file", None))
+        if where is None:
+            raise  # not the problem's own code: the whole traceback, to report
+        print(f"neuralpde: error: {type(exc).__name__}: {exc} ({where})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("neuralpde: interrupted", file=sys.stderr)

@@ -264,3 +264,28 @@ def test_info_json_is_strict_json(tmp_path, capsys, small_b1):
     assert record["training"]["history"]["monitor"] == [None] * len(
         record["training"]["history"]["step"]
     )
+
+
+def test_errors_in_the_problems_own_code_are_one_line_with_their_place(tmp_path, capsys):
+    f = tmp_path / "bad_residual.py"
+    f.write_text(
+        textwrap.dedent("""
+        import neuralpde as npde
+        from neuralpde.operators import laplacian
+
+
+        def residual(u, x):
+            return laplacian(u) + x[:, 2]
+
+
+        problem = npde.Problem(npde.Rectangle((0, 0), (1, 1)), residual, [npde.Dirichlet(0.0)])
+    """)
+    )
+    assert main(["solve", str(f), "-o", str(tmp_path / "o.h5"), "--steps", "2", "-q"]) == 1
+    line = _err(capsys)
+    assert line.startswith("neuralpde: error: IndexError: index 2 is out of bounds")
+    assert line.endswith(f"(in {f}, line 7, in residual)")
+    exits = tmp_path / "exits.py"
+    exits.write_text("import sys\nsys.exit(3)\n")
+    assert main(["solve", str(exits), "-o", str(tmp_path / "o.h5")]) == 2
+    assert "called sys.exit(3)" in _err(capsys)
