@@ -80,6 +80,32 @@ def test_against_exact_on_a_disk_leaves_out_the_points_outside(tmp_path):
     assert all("the domain is not a box" in " ".join(r.notes) for r in (mem, saved))
 
 
+def test_a_free_constant_is_removed_before_comparing():
+    """Pure Neumann: u is fixed up to a constant, so shifting the field changes nothing."""
+    import torch
+
+    exact = lambda x: torch.cos(np.pi * x[:, 0]) * torch.cos(np.pi * x[:, 1])  # noqa: E731
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        npde.Poisson(f=lambda x: 2 * np.pi**2 * exact(x)),
+        [npde.Neumann(0.0)],
+        exact=exact,
+    )
+    with pytest.warns(npde.checks.ProblemWarning, match="pure Neumann"):
+        sol = npde.solve(
+            problem,
+            npde.Siren(width=8, depth=1),
+            npde.SobolSampler(n_interior=64, n_boundary=32),
+            npde.Trainer(adam_steps=5, lbfgs_steps=0, progress=False),
+        )
+    res = validate(sol, exact=True)
+    assert any("up to an additive constant" in n for n in res.notes)
+    with torch.no_grad():
+        sol.net.net.out.bias += 5.0
+    shifted = validate(sol, exact=True)
+    assert shifted.metrics["relative_l2"] == pytest.approx(res.metrics["relative_l2"], rel=1e-9)
+
+
 def test_a_reference_of_another_problem_is_refused(files, tmp_path):
     other = dataclasses.replace(files["reference"], problem="poisson2d_bumps")
     with pytest.raises(ValueError, match="was computed for problem 'poisson2d_bumps', but the"):
