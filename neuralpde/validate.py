@@ -4,7 +4,8 @@ r"""Validate a solution against a finite-difference reference or against its exa
 
 * a reference (:func:`neuralpde.reference.convergence_study`, or a reference file): the network is
   evaluated exactly at the reference grid's nodes, nothing is interpolated; the reference's own
-  estimated error is reported beside the metrics, since an error below it cannot be resolved;
+  estimated error is reported beside the metrics, since an error below a few times it cannot be
+  resolved;
 * the exact solution stored in the solution file, on the file's grid.
 
 Metrics (:mod:`neuralpde.metrics`): relative :math:`L^2`, relative max, RMSE, and the RMSE by
@@ -184,6 +185,11 @@ def _as_solution(solution: Any) -> tuple[_Sol, Any]:
     )
 
 
+# A measured difference under this multiple of the reference's estimated error is not
+# resolved by the comparison.
+_RESOLVE = 3.0
+
+
 def _free_constant(desc: Mapping, time_axis: int | None) -> bool:
     """Whether the described problem fixes its solution only up to an additive constant: a
     steady Poisson problem whose conditions are all Neumann or periodic."""
@@ -341,11 +347,14 @@ def validate(
             "the domain is not a box: the grid's points outside it are left out of the errors, "
             "and the frequency-band errors (fRMSE), which need the whole grid, are not defined"
         )
-    if against == "reference" and m["relative_l2"] < reference_error:
+    if against == "reference" and m["relative_l2"] < _RESOLVE * reference_error:
+        # a Richardson estimate is itself uncertain (it can run low by a factor near 1): a
+        # measured difference within a few times it may be the reference's own error
         notes.append(
-            f"the solution's relative L2 error {m['relative_l2']:.3e} is below the reference's "
-            f"estimated error {reference_error:.3e}: this comparison cannot resolve it (refine "
-            "the reference)"
+            f"the solution's relative L2 error {m['relative_l2']:.3e} is within "
+            f"{_RESOLVE:g} times the reference's estimated error {reference_error:.3e}: this "
+            "comparison cannot resolve it, as the reference's own error may make up the "
+            "difference (refine the reference)"
         )
     if tol is not None and tol < reference_error:
         notes.append(

@@ -145,6 +145,12 @@ def test_note_when_the_solution_beats_the_reference(files):
     res = validate(files["sol"], reference=coarse)
     assert any("cannot resolve" in n for n in res.notes)
     assert "cannot resolve" in res.summary()
+    # within a factor 3 of the estimate, above it: still not resolved; beyond: resolved
+    err = res.metrics["relative_l2"]
+    near = dataclasses.replace(files["reference"], estimated_error=err / 2)
+    assert any("within 3 times" in n for n in validate(files["sol"], reference=near).notes)
+    far = dataclasses.replace(files["reference"], estimated_error=err / 4)
+    assert not any("cannot resolve" in n for n in validate(files["sol"], reference=far).notes)
 
 
 def test_mismatched_grids_are_refused(files):
