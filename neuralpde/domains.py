@@ -35,6 +35,13 @@ def grid_counts(n: object, dim: int) -> list[int]:
     return [int(c) for c in counts]
 
 
+def outside_box(points: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Which rows of ``points`` (``(N, d)``) lie outside the box ``[lower, upper]`` by more than
+    round-off (1e-9 of each side's length), as a boolean array of shape ``(N,)``."""
+    slack = 1e-9 * (upper - lower)
+    return ((points < lower - slack) | (points > upper + slack)).any(axis=1)
+
+
 @dataclass(frozen=True)
 class BoundarySample:
     """Points on a boundary, their outward unit normals and the index of the part they lie on.

@@ -49,6 +49,7 @@ __all__ = [
     "derivative_plan",
     "engine_for",
     "check_fused",
+    "as_column",
     "field_values",
     "ENGINES",
     "grad",
@@ -108,7 +109,7 @@ class FieldValues:
         second: dict[SecondKey, torch.Tensor] | None = None,
         plain: Callable[[], torch.Tensor] | None = None,
     ) -> None:
-        value = _as_column(value, x)
+        value = as_column(value, x)
         self.value = value
         self.x = x
         self.names = tuple(names)
@@ -131,7 +132,7 @@ class FieldValues:
     def _autograd_value(self) -> torch.Tensor:
         if self._plain_value is None:
             assert self._plain is not None
-            self._plain_value = _as_column(self._plain(), self.x)
+            self._plain_value = as_column(self._plain(), self.x)
         return self._plain_value
 
     def autograd_gradient(self) -> torch.Tensor:
@@ -296,12 +297,20 @@ def _pair(i: int, j: int) -> tuple[int, int]:
     return (min(i, j), max(i, j))
 
 
-def _as_column(value: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    if value.ndim == 2 and value.shape[1] == 1:
-        value = value[:, 0]
-    if value.ndim != 1 or value.shape[0] != x.shape[0]:
-        raise ValueError(f"field values must have shape ({x.shape[0]},), got {tuple(value.shape)}")
-    return value
+def as_column(y: object, x: torch.Tensor) -> torch.Tensor:
+    """A field's output ``y`` at points ``x`` as one value per point, shape ``(N,)``, from a
+    tensor of shape ``(N, 1)`` or ``(N,)``; a :class:`ValueError` for anything else."""
+    n = x.shape[0]
+    if isinstance(y, torch.Tensor):
+        if y.ndim == 2 and y.shape == (n, 1):
+            return y[:, 0]
+        if y.shape == (n,):
+            return y
+    got = f"shape {tuple(y.shape)}" if isinstance(y, torch.Tensor) else type(y).__name__
+    raise ValueError(
+        f"net must map points of shape ({n}, {x.shape[1]}) to values of shape ({n},) or "
+        f"({n}, 1), got {got}"
+    )
 
 
 def _unwrap(a):

@@ -16,12 +16,12 @@ import torch
 from torch import nn
 
 from . import metrics
-from .domains import SpaceTime, grid_counts
+from .domains import SpaceTime, grid_counts, outside_box
 from .fields import build_field
 from .io import FormatError, read_solution, write_solution
+from .operators import as_column
 from .problem import Problem
 from .training import TrainResult
-from .training.loss import as_column
 
 __all__ = [
     "ExtrapolationWarning",
@@ -104,8 +104,7 @@ class NeuralField:
         if not scaling:
             return
         lo, hi = np.asarray(scaling["lower"], float), np.asarray(scaling["upper"], float)
-        slack = 1e-9 * (hi - lo)
-        outside = ((arr < lo - slack) | (arr > hi + slack)).any(axis=1)
+        outside = outside_box(arr, lo, hi)
         if outside.any():
             box = ", ".join(
                 f"{n} in [{a:g}, {b:g}]" for n, a, b in zip(self.names, lo, hi, strict=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import NdBSpline, RegularGridInterpolator, make_interp_spline
 
+from ..domains import outside_box
+
 __all__ = ["FDSolution", "LevelResult", "ExtrapolatedResult", "ReferenceSolution"]
 
 
@@ -50,8 +52,7 @@ class FDSolution:
             raise ValueError(f"method must be 'cubic' or 'linear', got {method!r}")
         lo = np.array([a[0] for a in self.axes])
         hi = np.array([a[-1] for a in self.axes])
-        slack = 1e-9 * (hi - lo)
-        outside = ((points < lo - slack) | (points > hi + slack)).any(axis=1)
+        outside = outside_box(points, lo, hi)
         points = np.clip(points, lo, hi)  # round-off outside the box: onto its faces
         if method == "linear" or min(len(a) for a in self.axes) < 4:
             values = RegularGridInterpolator(self.axes, self.values, method="linear")(points)

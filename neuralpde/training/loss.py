@@ -22,13 +22,19 @@ from torch import nn
 
 from ..coefficients import evaluate
 from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
-from ..operators import DerivativePlan, LinearForm, derivative_plan, field_values, grad
+from ..operators import (
+    DerivativePlan,
+    LinearForm,
+    as_column,
+    derivative_plan,
+    field_values,
+    grad,
+)
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
 __all__ = [
     "Batch",
-    "as_column",
     "field_column",
     "make_batch",
     "loss_terms",
@@ -103,21 +109,6 @@ def residual_plan(
 def field_column(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``net(x)`` as one value per point, shape ``(N,)`` (see :func:`as_column`)."""
     return as_column(net(x), x)
-
-
-def as_column(y: object, x: torch.Tensor) -> torch.Tensor:
-    """A field's output ``y`` at points ``x`` as one value per point, shape ``(N,)``, from a
-    tensor of shape ``(N, 1)`` or ``(N,)``; a :class:`ValueError` for anything else."""
-    n = x.shape[0]
-    if isinstance(y, torch.Tensor):
-        if y.ndim == 2 and y.shape == (n, 1):
-            return y[:, 0]
-        if y.shape == (n,):
-            return y
-    got = f"shape {tuple(y.shape)}" if isinstance(y, torch.Tensor) else type(y).__name__
-    raise ValueError(
-        f"net must map points of shape ({n}, {x.shape[1]}) to values of shape ({n}, 1), got {got}"
-    )
 
 
 def _condition_defect(

@@ -22,10 +22,10 @@ from tqdm.auto import tqdm
 
 from .._arguments import check_device, check_dtype, check_module_placement, check_seed
 from ..fields.jet import jet_obstacle, library_jets_only
-from ..operators import ENGINES, DerivativePlan, check_fused, engine_for
+from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
-from .loss import Batch, as_column, loss_terms, make_batch, probe_points, residual_plan
+from .loss import Batch, loss_terms, make_batch, probe_points, residual_plan
 from .memory import retain_freed_memory
 
 __all__ = ["Trainer", "TrainResult"]
@@ -180,12 +180,13 @@ class Trainer:
         if not any(p.requires_grad for p in net.parameters()):
             raise ValueError(f"net has no trainable parameters ({type(net).__name__})")
         engine = self.derivatives
-        _check_net_on(net, problem, dtype, device)
+        probe = probe_points(problem, dtype, device)
+        _check_net_on(net, problem, probe)
         plan = residual_plan(problem, dtype, device)
         used = engine_for(net, plan, engine, "derivatives")  # refuses 'fused' it cannot do
         obstacle = jet_obstacle(net)
         if engine != "autograd" and obstacle is None and not library_jets_only(net):
-            _check_own_jet(net, problem, plan, dtype, device)
+            _check_own_jet(net, problem, plan, probe)
         log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
         if engine == "auto" and used == "autograd" and obstacle is not None:
             log.info("the fused engine does not apply: %s", obstacle)
@@ -382,16 +383,10 @@ def _backward(loss: torch.Tensor) -> None:
         ) from e
 
 
-def _check_own_jet(
-    net: nn.Module,
-    problem: Problem,
-    plan: DerivativePlan,
-    dtype: torch.dtype,
-    device: torch.device,
-) -> None:
-    """Compare a module's own ``jet`` with autograd on probe points: the residual's derivatives
-    (when the fused engine takes them), and the gradient and every second derivative (which the
-    conditions and other residuals may take fused).
+def _check_own_jet(net: nn.Module, problem: Problem, plan: DerivativePlan, x: torch.Tensor) -> None:
+    """Compare a module's own ``jet`` with autograd on probe points ``x``: the residual's
+    derivatives (when the fused engine takes them), and the gradient and every second derivative
+    (which the conditions and other residuals may take fused).
 
     The parameters are those of a copy of ``net`` scaled by random factors in [0.9, 1.1]: a
     trained field whose residual nearly vanishes makes the residual's operator a difference of
@@ -408,7 +403,6 @@ def _check_own_jet(
                 factor = 1.0 + 0.1 * (2.0 * torch.rand(p.shape, generator=gen) - 1.0)
                 p.mul_(factor.to(dtype=p.dtype, device=p.device))
     dim, names, ti = problem.domain.dim, problem.domain.names, problem.time_index
-    x = probe_points(problem, dtype, device)
     pairs = tuple((i, j) for i in range(dim) for j in range(i, dim))
     plans = [DerivativePlan(gradient=True, second=pairs)]
     if not plan.empty and not plan.differentiated:
@@ -417,11 +411,8 @@ def _check_own_jet(
         check_fused(probe, p, x, names, ti)
 
 
-def _check_net_on(
-    net: nn.Module, problem: Problem, dtype: torch.dtype, device: torch.device
-) -> None:
-    """Check that ``net`` maps a few of ``problem``'s points to one value each."""
-    x = probe_points(problem, dtype, device)
+def _check_net_on(net: nn.Module, problem: Problem, x: torch.Tensor) -> None:
+    """Check that ``net`` maps the probe points ``x`` of ``problem`` to one value each."""
     shape, names = tuple(x.shape), ", ".join(problem.domain.names)
     try:
         y = net(x)
