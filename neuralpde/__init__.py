@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from . import operators, reference  # noqa: E402
 from .api import solve  # noqa: E402
+from .checks import ProblemWarning  # noqa: E402
 from .conditions import (  # noqa: E402
     Dirichlet,
     Initial,
@@ -51,6 +52,7 @@ __all__ = [
     "Solution",
     "NeuralField",
     "ExtrapolationWarning",
+    "ProblemWarning",
     "Box",
     "Interval",
     "Rectangle",

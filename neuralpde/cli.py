@@ -28,6 +28,7 @@ import runpy
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -641,6 +642,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(message)s",
         stream=sys.stderr,
     )
+    with warnings.catch_warnings():  # restores the caller's warning display on return
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as one line on standard error, without the source line behind it."""
+    print(f"neuralpde: warning: {category.__name__}: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command, turning its errors into a message and an exit status."""
     from .io import FormatError
 
     try:

@@ -289,3 +289,31 @@ def test_errors_in_the_problems_own_code_are_one_line_with_their_place(tmp_path,
     exits.write_text("import sys\nsys.exit(3)\n")
     assert main(["solve", str(exits), "-o", str(tmp_path / "o.h5")]) == 2
     assert "called sys.exit(3)" in _err(capsys)
+
+
+def test_warnings_are_one_line_and_the_display_is_restored(tmp_path, capsys, small_b1):
+    import warnings
+
+    f = tmp_path / "bare_part.py"
+    text = (
+        Path(small_b1)
+        .read_text()
+        .replace(
+            "field = ",
+            "import dataclasses\nproblem = dataclasses.replace(problem, conditions=["
+            "npde.Dirichlet(0.0, on=['x_min', 'x_max', 'y_max'], weight=100.0)])\nfield = ",
+            1,
+        )
+    )
+    f.write_text(text)
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", npde.ProblemWarning)
+        code = main(["solve", str(f), "-o", str(tmp_path / "p.h5"), "--steps", "2", "--quiet"])
+    assert code == 0
+    err = _err(capsys)
+    lines = [ln for ln in err.splitlines() if "ProblemWarning" in ln]
+    assert lines and lines[0].startswith("neuralpde: warning: ProblemWarning: problem ")
+    assert "no boundary condition" in lines[0]
+    assert "sol = solve(" not in err and "cli.py" not in err  # no source line, no path
+    assert warnings.showwarning is before
