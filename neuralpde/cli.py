@@ -259,7 +259,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--time-samples",
         type=int_at_least(2),
-        help="store this many evenly spaced time levels (evolution problems; default: all)",
+        help="store this many evenly spaced time levels (evolution problems; default: every time "
+        "level of the coarsest grid, where the error is measured)",
     )
     r.add_argument(
         "--extrapolate",

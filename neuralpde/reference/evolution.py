@@ -76,8 +76,8 @@ class Recorder:
 
     ``requests`` maps a name to ``(steps, stride)``: at each of ``steps`` the nodes
     ``[::stride]`` along every axis are copied into ``values[name][step]``. A convergence study
-    keeps only what it compares (the coarsest grid's nodes at the coarsest grid's time levels)
-    and the full grid at the few stored time samples, not every level's full history.
+    keeps only what it compares and stores (at the coarsest grid's time levels), not every
+    level's full history.
     """
 
     def __init__(

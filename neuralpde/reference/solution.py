@@ -84,9 +84,10 @@ class FDSolution:
 class LevelResult:
     """One grid of a convergence study.
 
-    ``difference`` is the discrete L2 norm of this level's solution minus the previous (coarser)
-    level's, on the nodes common to all levels (the coarsest grid's nodes, space and time),
-    relative to the finest solution's norm on those nodes; ``None`` on the coarsest level.
+    ``difference`` is the discrete L2 norm (trapezoidal rule) of this level's solution minus the
+    previous (coarser) level's, on the previous level's nodes (for evolution problems, at the
+    coarsest level's time levels), relative to the finest solution's norm on the nodes of the
+    finest pair; ``None`` on the coarsest level.
     ``h`` is the largest grid spacing.
     """
 
@@ -103,9 +104,9 @@ class ExtrapolatedResult:
     """One Richardson-extrapolated solution of a convergence study with ``extrapolate=True``.
 
     It combines the levels ``levels = (k, k + 1)`` and lives on level ``k``'s grid (``n``,
-    ``h``, ``dt``, ``steps`` are that grid's). ``difference`` is the discrete L2 norm of it minus
-    the previous extrapolated solution, on the nodes common to all levels, relative to the
-    finest extrapolated solution's norm there; ``None`` for the first.
+    ``h``, ``dt``, ``steps`` are that grid's). ``difference`` is the discrete L2 norm
+    (trapezoidal rule) of it minus the previous extrapolated solution, on the previous one's
+    nodes, relative to the finest extrapolated solution's norm; ``None`` for the first.
     """
 
     n: tuple[int, ...]
