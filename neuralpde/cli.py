@@ -690,7 +690,9 @@ def _run(args: argparse.Namespace) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
-        print(f"neuralpde: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        where = _in_problem_file(exc, getattr(args, "problem_file", None))
+        place = "" if where is None else f" ({where})"
+        print(f"neuralpde: error: {type(exc).__name__}: {exc}{place}", file=sys.stderr)
         return 1
     except Exception as exc:
         where = _in_problem_file(exc, getattr(args, "problem_file", None))

@@ -285,6 +285,17 @@ def test_errors_in_the_problems_own_code_are_one_line_with_their_place(tmp_path,
     line = _err(capsys)
     assert line.startswith("neuralpde: error: IndexError: index 2 is out of bounds")
     assert line.endswith(f"(in {f}, line 7, in residual)")
+    # the common slips raise ValueError/RuntimeError, which get their place too
+    shapes = tmp_path / "bad_shapes.py"
+    shapes.write_text(
+        f.read_text()
+        .replace("x[:, 2]", "torch.ones(3)")
+        .replace("import neuralpde as npde", "import neuralpde as npde\nimport torch")
+    )
+    assert main(["solve", str(shapes), "-o", str(tmp_path / "o.h5"), "--steps", "2", "-q"]) == 1
+    line = _err(capsys)
+    assert line.startswith("neuralpde: error: RuntimeError: The size of tensor a")
+    assert line.endswith(f"(in {shapes}, line 8, in residual)")
     exits = tmp_path / "exits.py"
     exits.write_text("import sys\nsys.exit(3)\n")
     assert main(["solve", str(exits), "-o", str(tmp_path / "o.h5")]) == 2
