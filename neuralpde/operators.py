@@ -271,6 +271,32 @@ class FieldValues:
     def __abs__(self):
         return self.value.abs()
 
+    # Comparisons act on the values, element by element, as a tensor's do (``(u > 0) * t``).
+    # Hashing stays by identity, as for a tensor, so a FieldValues can still be a dict key.
+    def __eq__(self, other):  # type: ignore[override]
+        return self.value == _unwrap(other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self.value != _unwrap(other)
+
+    def __lt__(self, other):
+        return self.value < _unwrap(other)
+
+    def __le__(self, other):
+        return self.value <= _unwrap(other)
+
+    def __gt__(self, other):
+        return self.value > _unwrap(other)
+
+    def __ge__(self, other):
+        return self.value >= _unwrap(other)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        """Indexing acts on the values: ``u[:, None]`` is ``(N, 1)``, ``u[0]`` one value."""
+        return self.value[_unwrap_all(index)]
+
     @property
     def shape(self) -> torch.Size:
         return self.value.shape
