@@ -4,10 +4,10 @@ r"""Checks run before training, each message naming the fix.
   not determined there);
 * user callables (condition data, coefficients, the exact solution) return one finite value per
   point, probed on a few points;
-* a pure-Neumann Poisson problem satisfies the compatibility condition
-  :math:`\int_\Omega f\,dx + \oint_{\partial\Omega} g\,ds = 0` (from
-  :math:`-\oint \partial_n u = \int f`), estimated by quasi-Monte Carlo, and is warned about its
-  free additive constant.
+* a Poisson problem with only Neumann and periodic conditions satisfies the compatibility
+  condition :math:`\int_\Omega f\,dx + \oint_{\partial\Omega} g\,ds = 0` (from
+  :math:`-\oint \partial_n u = \int f`; periodic faces cancel), estimated by quasi-Monte Carlo,
+  and is warned about its free additive constant (unless observations fix it).
 
 Initial conditions against the equation's time order and boundary part names are checked when
 the :class:`~neuralpde.Problem` is built.
@@ -99,10 +99,15 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
                 f"{float(k.min()):.4g} at probe points (the equation is ill-posed where it is not)"
             )
 
-    # Pure-Neumann Poisson: compatibility and the free constant.
+    # Poisson with only Neumann and periodic conditions: compatibility and the free constant.
+    # Periodic faces add no net flux (the outward normal derivatives on the two faces cancel).
     kinds = set().union(*covered.values()) if covered else set()
-    pure_neumann = kinds == {"Neumann"} and not bare
-    if pure_neumann and isinstance(problem.equation, Poisson) and hasattr(domain, "measure"):
+    flux_only = bool(kinds) and kinds <= {"Neumann", "Periodic"} and not bare
+    if flux_only and isinstance(problem.equation, Poisson) and hasattr(domain, "measure"):
+        what = {
+            frozenset({"Neumann"}): "pure Neumann",
+            frozenset({"Periodic"}): "fully periodic",
+        }.get(frozenset(kinds), "periodic with Neumann elsewhere")
         f = evaluate(problem.equation.f, x_in, "Poisson.f").expand(len(x_in))
         f_int = domain.measure * float(f.mean())
         g = torch.zeros(len(x_b), dtype=torch.float64)
@@ -119,13 +124,15 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
         )
         if abs(f_int + g_int) > 1e-2 * scale + 1e-12:
             raise ValueError(
-                f"problem {problem.name!r} is pure Neumann but incompatible: ∫f dx = {f_int:.4g} "
-                f"and ∮g ds = {g_int:.4g} should sum to 0 (-Δu = f integrates to -∮∂u/∂n = ∫f); "
-                "change f or the Neumann data, or put a Dirichlet condition on some part"
+                f"problem {problem.name!r} is {what} but incompatible: ∫f dx = {f_int:.4g} "
+                f"and ∮g ds = {g_int:.4g} should sum to 0 (-Δu = f integrates to -∮∂u/∂n = ∫f, "
+                "and periodic faces contribute nothing); change f or the Neumann data, or put a "
+                "Dirichlet condition on some part"
             )
-        warnings.warn(
-            f"problem {problem.name!r} is pure Neumann: its solution is determined only up to "
-            "an additive constant; add a Dirichlet condition on some part to fix it",
-            ProblemWarning,
-            stacklevel=3,
-        )
+        if not any(isinstance(c, Observations) for c in problem.conditions):
+            warnings.warn(
+                f"problem {problem.name!r} is {what}: its solution is determined only up to "
+                "an additive constant; add a Dirichlet condition on some part to fix it",
+                ProblemWarning,
+                stacklevel=3,
+            )

@@ -68,3 +68,45 @@ def test_pure_neumann_poisson_compatibility():
     balanced = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Neumann(-0.25)])
     with pytest.warns(ProblemWarning, match="additive constant"):
         check_problem(balanced)
+
+
+def test_periodic_poisson_compatibility_and_free_constant():
+    x_periodic = npde.Periodic("x_min", "x_max")
+    y_periodic = npde.Periodic("y_min", "y_max")
+    y_flux = npde.Neumann(0.0, on=["y_min", "y_max"])
+    # -Δu = 1 has no periodic solution: ∫f = 1, and periodic faces carry no net flux
+    for conds, what in (
+        ([x_periodic, y_periodic], "fully periodic"),
+        ([x_periodic, y_flux], "periodic with Neumann elsewhere"),
+    ):
+        bad = npde.Problem(SQUARE, npde.Poisson(1.0), conds, name="p")
+        with pytest.raises(ValueError, match=f"'p' is {what} but incompatible: ∫f dx = 1 and"):
+            check_problem(bad)
+    # the flux through y_max (-1 on a side of length 1) balances ∫f = 1
+    balanced = npde.Problem(
+        SQUARE,
+        npde.Poisson(1.0),
+        [x_periodic, npde.Neumann(0.0, on="y_min"), npde.Neumann(-1.0, on="y_max")],
+    )
+    with pytest.warns(ProblemWarning, match="determined only up to an additive constant"):
+        check_problem(balanced)
+    # f = sin(2πx) sin(2πy) has mean zero: solvable, up to a constant
+    zero_mean = npde.Problem(
+        SQUARE,
+        npde.Poisson(lambda x: torch.sin(2 * PI * x[:, 0]) * torch.sin(2 * PI * x[:, 1])),
+        [x_periodic, y_periodic],
+        name="zm",
+    )
+    with pytest.warns(ProblemWarning, match="'zm' is fully periodic: its solution is determined"):
+        check_problem(zero_mean)
+    # a Dirichlet part fixes the constant and lifts the condition on f: no warning, no error
+    check_problem(
+        npde.Problem(
+            SQUARE, npde.Poisson(1.0), [x_periodic, npde.Dirichlet(0.0, on=["y_min", "y_max"])]
+        )
+    )
+    # observations fix the constant: the compatibility check stays, the warning goes
+    observed = npde.Observations([[0.5, 0.5]], [1.0])
+    check_problem(npde.Problem(SQUARE, npde.Poisson(0.0), [x_periodic, y_periodic, observed]))
+    with pytest.raises(ValueError, match="fully periodic but incompatible"):
+        check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), [x_periodic, y_periodic, observed]))
