@@ -22,13 +22,13 @@ import torch
 from scipy.stats import qmc
 
 from .coefficients import evaluate
-from .conditions import BoundaryCondition, Neumann, Observations, Periodic
+from .conditions import BoundaryCondition, Initial, InitialVelocity, Neumann, Observations, Periodic
 from .domains import SpaceTime
 from .equations import Heat, Poisson
-from .operators import FieldValues
+from .operators import DerivativePlan, FieldValues, derivative_plan
 from .problem import Problem
 
-__all__ = ["ProblemWarning", "check_problem"]
+__all__ = ["ProblemWarning", "check_problem", "check_time_order"]
 
 
 class ProblemWarning(UserWarning):
@@ -87,6 +87,8 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             "the residual is NaN or infinite at probe points inside the domain: check the "
             "equation's coefficients and source"
         )
+    names, ti = domain.names, problem.time_index
+    check_time_order(problem, derivative_plan(problem.residual, x_in[:8], names, ti))
 
     # A diffusivity that varies must stay positive: the forward heat equation is ill-posed
     # wherever it is negative.
@@ -136,3 +138,47 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
                 ProblemWarning,
                 stacklevel=3,
             )
+
+
+_TIME_DERIVATIVE = {0: "no time derivative", 1: "∂u/∂t (dt)", 2: "∂²u/∂t² (dtt)"}
+
+
+def check_time_order(problem: Problem, plan: DerivativePlan) -> None:
+    """Raise ``ValueError`` when the time derivatives ``problem``'s residual takes (``plan``, from
+    :func:`~neuralpde.operators.derivative_plan`) disagree with its equation's ``time_order``,
+    which decides the initial conditions the problem needs.
+
+    A residual with ∂u/∂t under ``time_order=0`` has no initial data and is not determined (the
+    network settles near zero); one without time derivatives under ``time_order >= 1`` is
+    over-determined by its initial condition. Observations may stand in for initial data, so
+    with them a ``time_order`` below the residual's is accepted. Nothing is checked on a steady
+    domain, or where the plan does not know its time derivatives (``plan.time_order is None``).
+    """
+    used, declared = plan.time_order, problem.equation.time_order
+    if problem.time_index is None or used is None or used == declared:
+        return
+    observed = any(isinstance(c, Observations) for c in problem.conditions)
+    if used > declared and observed:
+        return
+    eq = problem.equation
+    what = _TIME_DERIVATIVE.get(used, f"a time derivative of order {used}")
+    setting = f"{type(eq).__name__}.time_order is {declared}"
+    if used > 2:
+        fix = "time_order can be 0, 1 or 2: write the equation with at most ∂²u/∂t²"
+    elif used < declared:
+        drop = " and ".join(c.__name__ for c in (Initial, InitialVelocity)[used:declared])
+        fix = (
+            f"give it time_order={used} and drop its {drop} condition, or add the time "
+            f"derivative of order {declared} it lacks"
+        )
+    else:
+        have = {type(c) for c in problem.conditions}
+        missing = [c.__name__ for c in (Initial, InitialVelocity)[:used] if c not in have]
+        fix = (
+            f"write it as npde.Custom(fn, time_order={used})"
+            if type(eq).__name__ == "Custom"
+            else f"give the equation time_order={used}"
+        )
+        if missing:
+            fix += " and add " + " and ".join(f"an {m} condition" for m in missing)
+    raise ValueError(f"problem {problem.name!r}: the residual takes {what} but {setting}; {fix}")

@@ -110,3 +110,70 @@ def test_periodic_poisson_compatibility_and_free_constant():
     check_problem(npde.Problem(SQUARE, npde.Poisson(0.0), [x_periodic, y_periodic, observed]))
     with pytest.raises(ValueError, match="fully periodic but incompatible"):
         check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), [x_periodic, y_periodic, observed]))
+
+
+def test_time_derivatives_must_match_time_order():
+    from neuralpde.operators import dt, dtt, laplacian, partial
+
+    slab = npde.SpaceTime(npde.Interval(0, 1), (0, 1))
+    u0 = npde.Initial(lambda x: torch.sin(PI * x[:, 0]))
+
+    def heat(u, x):
+        return dt(u) - laplacian(u)
+
+    # dt(u) with time_order left at 0: no initial data, the network would settle near zero
+    forgot = npde.Problem(slab, npde.Custom(heat), [npde.Dirichlet(0.0)], name="forgot")
+    msg = (
+        r"problem 'forgot': the residual takes ∂u/∂t \(dt\) but Custom.time_order is 0; write "
+        r"it as npde.Custom\(fn, time_order=1\) and add an Initial condition"
+    )
+    with pytest.raises(ValueError, match=msg):
+        check_problem(forgot)
+    with pytest.raises(ValueError, match=msg):  # Trainer.fit, without check_problem, too
+        net = npde.Siren(width=4, depth=1).build(2).double()
+        npde.Trainer(adam_steps=1, lbfgs_steps=0, progress=False).fit(
+            net, forgot, npde.SobolSampler(16, 8, 8)
+        )
+    # a bare function on a SpaceTime domain is a steady Custom
+    bare = npde.Problem(slab, heat, [npde.Dirichlet(0.0)], name="bare")
+    with pytest.raises(ValueError, match="takes ∂u/∂t.*time_order is 0; write it as npde.Custom"):
+        check_problem(bare)
+    # dtt(u) under time_order=1: InitialVelocity is missing
+    wave1 = npde.Problem(
+        slab,
+        npde.Custom(lambda u, x: dtt(u) - laplacian(u), time_order=1),
+        [npde.Dirichlet(0.0), u0],
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"takes ∂²u/∂t² \(dtt\) but Custom.time_order is 1; write it as "
+        r"npde.Custom\(fn, time_order=2\) and add an InitialVelocity condition$",
+    ):
+        check_problem(wave1)
+    # no time derivative under time_order=1: the initial condition over-determines it
+    still = npde.Problem(
+        slab, npde.Custom(lambda u, x: -laplacian(u), time_order=1), [npde.Dirichlet(0.0), u0]
+    )
+    with pytest.raises(
+        ValueError,
+        match="takes no time derivative but Custom.time_order is 1; give it time_order=0 and "
+        "drop its Initial condition",
+    ):
+        check_problem(still)
+    # agreeing problems pass: heat, a mixed ∂t∂x term, the wave equation, a steady t-slab
+    check_problem(npde.Problem(slab, npde.Custom(heat, time_order=1), [npde.Dirichlet(0.0), u0]))
+    sobolev = npde.Custom(lambda u, x: heat(u, x) - partial(u, "x", "x", "t"), time_order=1)
+    check_problem(npde.Problem(slab, sobolev, [npde.Dirichlet(0.0), u0]))
+    wave = npde.Wave(c=1.0)
+    check_problem(npde.Problem(slab, wave, [npde.Dirichlet(0.0), u0, npde.InitialVelocity(0.0)]))
+    check_problem(npde.Problem(slab, lambda u, x: -laplacian(u) - 1.0, [npde.Dirichlet(0.0)]))
+    # observations may stand in for initial data; a residual that differentiates by itself
+    # is not judged
+    seen = npde.Observations([[0.5, 0.0], [0.5, 0.5]], [1.0, 0.6])
+    check_problem(npde.Problem(slab, heat, [npde.Dirichlet(0.0), seen]))
+
+    def by_hand(u, x):
+        (g,) = torch.autograd.grad(u.value.sum(), x, create_graph=True)
+        return g[:, 1] - laplacian(u)
+
+    check_problem(npde.Problem(slab, by_hand, [npde.Dirichlet(0.0)]))
