@@ -1,7 +1,7 @@
 r"""Checks run before training, each message naming the fix.
 
 * every boundary part is covered by a boundary condition (a warning where not: the solution is
-  not determined there);
+  not determined there), and by only one (a warning where two conditions share a part);
 * user callables (condition data, coefficients, the exact solution) return one finite value per
   point, probed on a few points;
 * a Poisson problem with only Neumann and periodic conditions satisfies the compatibility
@@ -22,7 +22,15 @@ import torch
 from scipy.stats import qmc
 
 from .coefficients import evaluate
-from .conditions import BoundaryCondition, Initial, InitialVelocity, Neumann, Observations, Periodic
+from .conditions import (
+    BoundaryCondition,
+    Condition,
+    Initial,
+    InitialVelocity,
+    Neumann,
+    Observations,
+    Periodic,
+)
 from .domains import SpaceTime
 from .equations import Heat, Poisson
 from .operators import DerivativePlan, FieldValues, derivative_plan
@@ -39,19 +47,50 @@ def _unit(n: int, d: int, seed: int) -> np.ndarray:
     return qmc.Sobol(d, scramble=True, seed=seed).random(n)
 
 
+def _label(i: int, c: Condition) -> str:
+    """``conditions[i] Dirichlet(0.0)``, with a function's value shown as ``<function>``."""
+    if isinstance(c, Periodic):
+        return f"conditions[{i}] Periodic({c.part_a!r}, {c.part_b!r})"
+    value = "<function>" if callable(c.value) else repr(float(c.value))
+    return f"conditions[{i}] {type(c).__name__}({value})"
+
+
+def _warn_overlaps(problem: Problem, holders: dict[str, list[int]]) -> None:
+    """Warn once for each pair of conditions that both hold on some boundary part."""
+    shared: dict[tuple[int, int], list[str]] = {}
+    for part, held in holders.items():
+        for k, i in enumerate(held):
+            for j in held[k + 1 :]:
+                if i != j:
+                    shared.setdefault((i, j), []).append(part)
+    for (i, j), where in sorted(shared.items()):
+        a, b = problem.conditions[i], problem.conditions[j]
+        warnings.warn(
+            f"problem {problem.name!r}: boundary part(s) {where} have two conditions, "
+            f"{_label(i, a)} and {_label(j, b)}; training settles on a compromise between them, "
+            "so give each part one condition, e.g. by naming the parts with on=[...]",
+            ProblemWarning,
+            stacklevel=4,
+        )
+
+
 def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
     """Run the checks on ``problem``; raise ``ValueError`` on errors, warn on doubts."""
     domain = problem.domain
     d = domain.dim
     parts = domain.boundary_parts
     covered: dict[str, set[str]] = {p: set() for p in parts}
-    for c in problem.conditions:
+    holders: dict[str, list[int]] = {p: [] for p in parts}  # the conditions on each part
+    for i, c in enumerate(problem.conditions):
         if isinstance(c, BoundaryCondition):
             for p in c.on or parts:
                 covered[p].add(type(c).__name__)
+                holders[p].append(i)
         if isinstance(c, Periodic):
-            covered[c.part_a].add("Periodic")
-            covered[c.part_b].add("Periodic")
+            for p in (c.part_a, c.part_b):
+                covered[p].add("Periodic")
+                holders[p].append(i)
+    _warn_overlaps(problem, holders)
     bare = [p for p, kinds in covered.items() if not kinds]
     if bare:
         warnings.warn(

@@ -177,3 +177,41 @@ def test_time_derivatives_must_match_time_order():
         return g[:, 1] - laplacian(u)
 
     check_problem(npde.Problem(slab, by_hand, [npde.Dirichlet(0.0)]))
+
+
+def test_two_conditions_on_one_part_warn_with_the_part_and_both_conditions():
+    p = npde.Problem(
+        SQUARE, npde.Poisson(1.0), [npde.Dirichlet(0.0), npde.Dirichlet(1.0, on="x_min")], name="o"
+    )
+    with pytest.warns(ProblemWarning) as record:
+        check_problem(p)
+    assert [str(w.message) for w in record] == [
+        "problem 'o': boundary part(s) ['x_min'] have two conditions, conditions[0] "
+        "Dirichlet(0.0) and conditions[1] Dirichlet(1.0); training settles on a compromise "
+        "between them, so give each part one condition, e.g. by naming the parts with on=[...]"
+    ]
+    mixed = [
+        npde.Dirichlet(0.0, on=["x_min", "x_max", "y_min"]),
+        npde.Neumann(lambda x: x[:, 0], on=["y_min", "y_max"]),
+        npde.Robin(0.0, on="x_max"),
+    ]
+    with pytest.warns(ProblemWarning) as record:
+        check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), mixed))
+    got = [str(w.message) for w in record]
+    assert len(got) == 2
+    assert (
+        "['y_min'] have two conditions, conditions[0] Dirichlet(0.0) and conditions[1] " in got[0]
+    )
+    assert "conditions[1] Neumann(<function>)" in got[0]
+    assert (
+        "['x_max'] have two conditions, conditions[0] Dirichlet(0.0) and conditions[2] " in got[1]
+    )
+    periodic = [npde.Periodic("x_min", "x_max"), npde.Dirichlet(0.0)]
+    with pytest.warns(ProblemWarning, match=r"\['x_min', 'x_max'\] have two conditions, "):
+        check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), periodic))
+    # one condition per part, or one condition naming a part twice: silent
+    parts = [
+        npde.Dirichlet(0.0, on=["x_min", "x_min", "y_min"]),
+        npde.Neumann(0.0, on=["x_max", "y_max"]),
+    ]
+    check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), parts))
