@@ -32,7 +32,7 @@ from .conditions import (
     Periodic,
 )
 from .domains import SpaceTime
-from .equations import Heat, Poisson
+from .equations import Custom, Heat, Poisson
 from .operators import DerivativePlan, FieldValues, derivative_plan
 from .problem import Problem
 
@@ -205,17 +205,18 @@ def check_time_order(problem: Problem, plan: DerivativePlan) -> None:
     if used > 2:
         fix = "time_order can be 0, 1 or 2: write the equation with at most ∂²u/∂t²"
     elif used < declared:
-        drop = " and ".join(c.__name__ for c in (Initial, InitialVelocity)[used:declared])
+        drop = [c.__name__ for c in (Initial, InitialVelocity)[used:declared]]
         fix = (
-            f"give it time_order={used} and drop its {drop} condition, or add the time "
-            f"derivative of order {declared} it lacks"
+            f"give it time_order={used} and drop its {' and '.join(drop)} condition"
+            f"{'s' if len(drop) > 1 else ''}, or add the time derivative of order {declared} "
+            "it lacks"
         )
     else:
         have = {type(c) for c in problem.conditions}
         missing = [c.__name__ for c in (Initial, InitialVelocity)[:used] if c not in have]
         fix = (
             f"write it as npde.Custom(fn, time_order={used})"
-            if type(eq).__name__ == "Custom"
+            if isinstance(eq, Custom)
             else f"give the equation time_order={used}"
         )
         if missing:

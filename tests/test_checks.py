@@ -177,6 +177,11 @@ def test_time_derivatives_must_match_time_order():
         return g[:, 1] - laplacian(u)
 
     check_problem(npde.Problem(slab, by_hand, [npde.Dirichlet(0.0)]))
+    # no time derivative under time_order=2
+    flat = npde.Custom(lambda u, x: -laplacian(u), time_order=2)
+    conds = [npde.Dirichlet(0.0), u0, npde.InitialVelocity(0.0)]
+    with pytest.raises(ValueError, match="drop its Initial and InitialVelocity conditions, or"):
+        check_problem(npde.Problem(slab, flat, conds))
 
 
 def test_two_conditions_on_one_part_warn_with_the_part_and_both_conditions():
