@@ -1,13 +1,13 @@
 r"""Checks run before training, each message naming the fix.
 
 * every boundary part is covered by a boundary condition (a warning where not: the solution is
-  not determined there);
+  not determined there), and by only one (a warning where two conditions share a part);
 * user callables (condition data, coefficients, the exact solution) return one finite value per
   point, probed on a few points;
-* a pure-Neumann Poisson problem satisfies the compatibility condition
-  :math:`\int_\Omega f\,dx + \oint_{\partial\Omega} g\,ds = 0` (from
-  :math:`-\oint \partial_n u = \int f`), estimated by quasi-Monte Carlo, and is warned about its
-  free additive constant.
+* a Poisson problem with only Neumann and periodic conditions satisfies the compatibility
+  condition :math:`\int_\Omega f\,dx + \oint_{\partial\Omega} g\,ds = 0` (from
+  :math:`-\oint \partial_n u = \int f`; periodic faces cancel), estimated by quasi-Monte Carlo,
+  and is warned about its free additive constant (unless observations fix it).
 
 Initial conditions against the equation's time order and boundary part names are checked when
 the :class:`~neuralpde.Problem` is built.
@@ -22,13 +22,21 @@ import torch
 from scipy.stats import qmc
 
 from .coefficients import evaluate
-from .conditions import BoundaryCondition, Neumann, Observations, Periodic
+from .conditions import (
+    BoundaryCondition,
+    Condition,
+    Initial,
+    InitialVelocity,
+    Neumann,
+    Observations,
+    Periodic,
+)
 from .domains import SpaceTime
-from .equations import Heat, Poisson
-from .operators import FieldValues
+from .equations import Custom, Heat, Poisson
+from .operators import DerivativePlan, FieldValues, derivative_plan
 from .problem import Problem
 
-__all__ = ["ProblemWarning", "check_problem"]
+__all__ = ["ProblemWarning", "check_problem", "check_time_order"]
 
 
 class ProblemWarning(UserWarning):
@@ -39,19 +47,50 @@ def _unit(n: int, d: int, seed: int) -> np.ndarray:
     return qmc.Sobol(d, scramble=True, seed=seed).random(n)
 
 
+def _label(i: int, c: Condition) -> str:
+    """``conditions[i] Dirichlet(0.0)``, with a function's value shown as ``<function>``."""
+    if isinstance(c, Periodic):
+        return f"conditions[{i}] Periodic({c.part_a!r}, {c.part_b!r})"
+    value = "<function>" if callable(c.value) else repr(float(c.value))
+    return f"conditions[{i}] {type(c).__name__}({value})"
+
+
+def _warn_overlaps(problem: Problem, holders: dict[str, list[int]]) -> None:
+    """Warn once for each pair of conditions that both hold on some boundary part."""
+    shared: dict[tuple[int, int], list[str]] = {}
+    for part, held in holders.items():
+        for k, i in enumerate(held):
+            for j in held[k + 1 :]:
+                if i != j:
+                    shared.setdefault((i, j), []).append(part)
+    for (i, j), where in sorted(shared.items()):
+        a, b = problem.conditions[i], problem.conditions[j]
+        warnings.warn(
+            f"problem {problem.name!r}: boundary part(s) {where} have two conditions, "
+            f"{_label(i, a)} and {_label(j, b)}; training settles on a compromise between them, "
+            "so give each part one condition, e.g. by naming the parts with on=[...]",
+            ProblemWarning,
+            stacklevel=4,
+        )
+
+
 def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
     """Run the checks on ``problem``; raise ``ValueError`` on errors, warn on doubts."""
     domain = problem.domain
     d = domain.dim
     parts = domain.boundary_parts
     covered: dict[str, set[str]] = {p: set() for p in parts}
-    for c in problem.conditions:
+    holders: dict[str, list[int]] = {p: [] for p in parts}  # the conditions on each part
+    for i, c in enumerate(problem.conditions):
         if isinstance(c, BoundaryCondition):
             for p in c.on or parts:
                 covered[p].add(type(c).__name__)
+                holders[p].append(i)
         if isinstance(c, Periodic):
-            covered[c.part_a].add("Periodic")
-            covered[c.part_b].add("Periodic")
+            for p in (c.part_a, c.part_b):
+                covered[p].add("Periodic")
+                holders[p].append(i)
+    _warn_overlaps(problem, holders)
     bare = [p for p, kinds in covered.items() if not kinds]
     if bare:
         warnings.warn(
@@ -87,6 +126,8 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             "the residual is NaN or infinite at probe points inside the domain: check the "
             "equation's coefficients and source"
         )
+    names, ti = domain.names, problem.time_index
+    check_time_order(problem, derivative_plan(problem.residual, x_in[:8], names, ti))
 
     # A diffusivity that varies must stay positive: the forward heat equation is ill-posed
     # wherever it is negative.
@@ -99,10 +140,15 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
                 f"{float(k.min()):.4g} at probe points (the equation is ill-posed where it is not)"
             )
 
-    # Pure-Neumann Poisson: compatibility and the free constant.
+    # Poisson with only Neumann and periodic conditions: compatibility and the free constant.
+    # Periodic faces add no net flux (the outward normal derivatives on the two faces cancel).
     kinds = set().union(*covered.values()) if covered else set()
-    pure_neumann = kinds == {"Neumann"} and not bare
-    if pure_neumann and isinstance(problem.equation, Poisson) and hasattr(domain, "measure"):
+    flux_only = bool(kinds) and kinds <= {"Neumann", "Periodic"} and not bare
+    if flux_only and isinstance(problem.equation, Poisson) and hasattr(domain, "measure"):
+        what = {
+            frozenset({"Neumann"}): "pure Neumann",
+            frozenset({"Periodic"}): "fully periodic",
+        }.get(frozenset(kinds), "periodic with Neumann elsewhere")
         f = evaluate(problem.equation.f, x_in, "Poisson.f").expand(len(x_in))
         f_int = domain.measure * float(f.mean())
         g = torch.zeros(len(x_b), dtype=torch.float64)
@@ -119,13 +165,60 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
         )
         if abs(f_int + g_int) > 1e-2 * scale + 1e-12:
             raise ValueError(
-                f"problem {problem.name!r} is pure Neumann but incompatible: ∫f dx = {f_int:.4g} "
-                f"and ∮g ds = {g_int:.4g} should sum to 0 (-Δu = f integrates to -∮∂u/∂n = ∫f); "
-                "change f or the Neumann data, or put a Dirichlet condition on some part"
+                f"problem {problem.name!r} is {what} but incompatible: ∫f dx = {f_int:.4g} "
+                f"and ∮g ds = {g_int:.4g} should sum to 0 (-Δu = f integrates to -∮∂u/∂n = ∫f, "
+                "and periodic faces contribute nothing); change f or the Neumann data, or put a "
+                "Dirichlet condition on some part"
             )
-        warnings.warn(
-            f"problem {problem.name!r} is pure Neumann: its solution is determined only up to "
-            "an additive constant; add a Dirichlet condition on some part to fix it",
-            ProblemWarning,
-            stacklevel=3,
+        if not any(isinstance(c, Observations) for c in problem.conditions):
+            warnings.warn(
+                f"problem {problem.name!r} is {what}: its solution is determined only up to "
+                "an additive constant; add a Dirichlet condition on some part to fix it",
+                ProblemWarning,
+                stacklevel=3,
+            )
+
+
+_TIME_DERIVATIVE = {0: "no time derivative", 1: "∂u/∂t (dt)", 2: "∂²u/∂t² (dtt)"}
+
+
+def check_time_order(problem: Problem, plan: DerivativePlan) -> None:
+    """Raise ``ValueError`` when the time derivatives ``problem``'s residual takes (``plan``, from
+    :func:`~neuralpde.operators.derivative_plan`) disagree with its equation's ``time_order``,
+    which decides the initial conditions the problem needs.
+
+    A residual with ∂u/∂t under ``time_order=0`` has no initial data and is not determined (the
+    network settles near zero); one without time derivatives under ``time_order >= 1`` is
+    over-determined by its initial condition. Observations may stand in for initial data, so
+    with them a ``time_order`` below the residual's is accepted. Nothing is checked on a steady
+    domain, or where the plan does not know its time derivatives (``plan.time_order is None``).
+    """
+    used, declared = plan.time_order, problem.equation.time_order
+    if problem.time_index is None or used is None or used == declared:
+        return
+    observed = any(isinstance(c, Observations) for c in problem.conditions)
+    if used > declared and observed:
+        return
+    eq = problem.equation
+    what = _TIME_DERIVATIVE.get(used, f"a time derivative of order {used}")
+    setting = f"{type(eq).__name__}.time_order is {declared}"
+    if used > 2:
+        fix = "time_order can be 0, 1 or 2: write the equation with at most ∂²u/∂t²"
+    elif used < declared:
+        drop = [c.__name__ for c in (Initial, InitialVelocity)[used:declared]]
+        fix = (
+            f"give it time_order={used} and drop its {' and '.join(drop)} condition"
+            f"{'s' if len(drop) > 1 else ''}, or add the time derivative of order {declared} "
+            "it lacks"
         )
+    else:
+        have = {type(c) for c in problem.conditions}
+        missing = [c.__name__ for c in (Initial, InitialVelocity)[:used] if c not in have]
+        fix = (
+            f"write it as npde.Custom(fn, time_order={used})"
+            if isinstance(eq, Custom)
+            else f"give the equation time_order={used}"
+        )
+        if missing:
+            fix += " and add " + " and ".join(f"an {m} condition" for m in missing)
+    raise ValueError(f"problem {problem.name!r}: the residual takes {what} but {setting}; {fix}")

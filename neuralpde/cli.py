@@ -531,6 +531,7 @@ def _info(args: argparse.Namespace) -> int:
         f"written by neuralpde {rec['neuralpde_version']} on {rec['created']})",
         f"problem:     {prob['name']}: {prob['equation'].get('latex') or prob['equation']['type']}"
         f" on {prob['domain']['type']}",
+        f"equation:    {_equation_text(prob['equation'])}",
         "grid:        "
         + " x ".join(f"{n}[{v.min():g}, {v.max():g}]:{len(v)}" for n, v in rec["coords"].items())
         + " -> dataset 'u'",
@@ -575,6 +576,7 @@ def _info_reference(args: argparse.Namespace) -> int:
         f"file:        {args.file} (neuralpde reference, format {rec['format_version']}, "
         f"written by neuralpde {rec['neuralpde_version']} on {rec['created']})",
         f"problem:     {prob.get('name', '?')}: {what} on {where}",
+        f"equation:    {_equation_text(eq)}",
         f"scheme:      {conv['scheme']} (formal order {conv['order']})",
         "grid:        "
         + " x ".join(f"{n}[{v.min():g}, {v.max():g}]:{len(v)}" for n, v in rec["coords"].items())
@@ -587,6 +589,19 @@ def _info_reference(args: argparse.Namespace) -> int:
     ]
     print("\n".join(lines))
     return 0
+
+
+def _equation_text(eq: dict) -> str:
+    """The equation's type and parameters, e.g. ``Heat, kappa=[[0.1, 0.0], [0.0, 0.05]], f=0.0``;
+    a function's source is shown as ``(function)``."""
+    parts = [str(eq.get("type", "?"))]
+    for k, v in eq.items():
+        if k in ("type", "latex"):
+            continue
+        if isinstance(v, str) and ("\n" in v or "lambda" in v or len(v) > 40):
+            v = "(function)"
+        parts.append(f"{k}={v}")
+    return ", ".join(parts)
 
 
 def _field_text(f: dict) -> str:

@@ -14,6 +14,8 @@ Each condition contributes a mean-squared term to the training loss, weighted by
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,9 +36,18 @@ __all__ = [
 ]
 
 
-def _check_weight(weight: float) -> None:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
-        raise ValueError(f"weight must be a positive number, got {weight!r}")
+def _check_weight(weight: object, name: str) -> float:
+    """``weight`` as a ``float``, after checking that it is a finite positive real number (a
+    Python or NumPy int or float; not a bool)."""
+    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+        raise TypeError(
+            f"{name} must be a positive finite number (an int or float, NumPy scalars too), got "
+            f"{type(weight).__name__} {weight!r}"
+        )
+    w = float(weight)
+    if not (math.isfinite(w) and w > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {weight!r}")
+    return w
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,9 @@ class Condition:
 
     def __post_init__(self) -> None:
         check_coefficient(self.value, f"{type(self).__name__}.value")
-        _check_weight(self.weight)
+        object.__setattr__(
+            self, "weight", _check_weight(self.weight, f"{type(self).__name__}.weight")
+        )
 
     def describe(self) -> dict:
         return {

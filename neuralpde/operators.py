@@ -35,7 +35,7 @@ import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -156,6 +156,15 @@ class FieldValues:
         """All first derivatives, shape ``(N, d)`` (space and time)."""
         return self._fused_grad if self._fused_grad is not None else self.autograd_gradient()
 
+    def first(self, columns: int | list[int]) -> torch.Tensor:
+        """The first derivatives along ``columns``: shape ``(N,)`` for one column, ``(N, k)``
+        for a list of ``k``."""
+        return self.full_gradient()[:, columns]
+
+    def note_columns(self, columns: Sequence[int]) -> None:
+        """Say that a derivative along ``columns`` (one entry per differentiation) is taken by
+        other means than the methods here; only :func:`derivative_plan`'s recorder notes it."""
+
     def second(self, i: int) -> torch.Tensor:
         """The pure second derivative along column ``i``, shape ``(N,)``."""
         return self.mixed(i, i)
@@ -271,6 +280,32 @@ class FieldValues:
     def __abs__(self):
         return self.value.abs()
 
+    # Comparisons act on the values, element by element, as a tensor's do (``(u > 0) * t``).
+    # Hashing stays by identity, as for a tensor, so a FieldValues can still be a dict key.
+    def __eq__(self, other):  # type: ignore[override]
+        return self.value == _unwrap(other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self.value != _unwrap(other)
+
+    def __lt__(self, other):
+        return self.value < _unwrap(other)
+
+    def __le__(self, other):
+        return self.value <= _unwrap(other)
+
+    def __gt__(self, other):
+        return self.value > _unwrap(other)
+
+    def __ge__(self, other):
+        return self.value >= _unwrap(other)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        """Indexing acts on the values: ``u[:, None]`` is ``(N, 1)``, ``u[0]`` one value."""
+        return self.value[_unwrap_all(index)]
+
     @property
     def shape(self) -> torch.Size:
         return self.value.shape
@@ -342,7 +377,7 @@ def value(u: FieldValues) -> torch.Tensor:
 def grad(u: FieldValues) -> torch.Tensor:
     r"""Spatial gradient :math:`\nabla u`, shape ``(N, n_space)``."""
     u = _check(u, "grad")
-    return u.full_gradient()[:, u.space_indices]
+    return u.first(u.space_indices)
 
 
 def laplacian(u: FieldValues) -> torch.Tensor:
@@ -359,7 +394,7 @@ def _time_index(u: FieldValues, op: str) -> int:
 def dt(u: FieldValues) -> torch.Tensor:
     r""":math:`\partial u / \partial t`, shape ``(N,)``."""
     u = _check(u, "dt")
-    return u.full_gradient()[:, _time_index(u, "dt")]
+    return u.first(_time_index(u, "dt"))
 
 
 def dtt(u: FieldValues) -> torch.Tensor:
@@ -378,9 +413,10 @@ def partial(u: FieldValues, *names: str) -> torch.Tensor:
         raise ValueError("partial() needs at least one coordinate name, e.g. partial(u, 'x')")
     idx = [u.index(n) for n in names]
     if len(idx) == 1:
-        return u.full_gradient()[:, idx[0]]
+        return u.first(idx[0])
     if len(idx) == 2:
         return u.mixed(idx[0], idx[1])
+    u.note_columns(idx)
     out = u.autograd_mixed(idx[0], idx[1])  # differentiated again below: autograd throughout
     for i in idx[2:]:
         out = _derivative(out, u.x)[:, i]
@@ -468,12 +504,17 @@ class DerivativePlan:
     space Laplacian, ``(i, j)`` (``i <= j``) for :math:`\partial^2 u / \partial x_i \partial
     x_j`, and a :class:`LinearForm` for each :func:`combination`. ``differentiated`` is whether
     the residual differentiates ``u`` or an operator's result itself (``torch.autograd.grad``),
-    which only the autograd engine's derivatives allow.
+    which only the autograd engine's derivatives allow. ``time_order`` is the highest number of
+    time differentiations in any derivative it takes (0 for none, 1 for ``dt(u)`` or
+    :math:`\partial_t\partial_x u`, 2 for ``dtt(u)``), or ``None`` where that is unknown (the
+    residual differentiates by itself, or reads ``u.full_gradient()`` directly); it is for
+    checks of the problem and is left out of comparisons of plans.
     """
 
     gradient: bool = False
     second: tuple[SecondKey, ...] = ()
     differentiated: bool = False
+    time_order: int | None = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("gradient", "differentiated"):
@@ -481,6 +522,11 @@ class DerivativePlan:
                 raise TypeError(
                     f"DerivativePlan.{name} must be True or False, got {getattr(self, name)!r}"
                 )
+        t = self.time_order
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 0):
+            raise TypeError(
+                f"DerivativePlan.time_order must be a non-negative int or None, got {t!r}"
+            )
         if not isinstance(self.second, tuple):
             raise TypeError(
                 f"DerivativePlan.second must be a tuple, got {type(self.second).__name__}"
@@ -561,15 +607,30 @@ class _Recorder(FieldValues):
         self.asked_gradient = False
         self.asked: list[SecondKey] = []
         self.seen: list[bool] = []
+        self.time_order: int | None = 0  # None: first derivatives read by unknown columns
         self._plain_value = self.value  # own derivatives from the unwatched values
         self.value = _Watch.apply(self.value, self.seen)
 
-    def full_gradient(self) -> torch.Tensor:
+    def note_columns(self, columns: Sequence[int]) -> None:
+        if self.time_index is not None and self.time_order is not None:
+            order = sum(int(c) % len(self.names) == self.time_index for c in columns)
+            self.time_order = max(self.time_order, order)
+
+    def _gradient(self) -> torch.Tensor:
         self.asked_gradient = True
-        return _Watch.apply(super().full_gradient(), self.seen)
+        return _Watch.apply(FieldValues.full_gradient(self), self.seen)
+
+    def full_gradient(self) -> torch.Tensor:
+        self.time_order = None  # all columns, read by the residual itself
+        return self._gradient()
+
+    def first(self, columns: int | list[int]) -> torch.Tensor:
+        self.note_columns([columns] if isinstance(columns, int) else columns)
+        return self._gradient()[:, columns]
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
         key = self._key(i, j)
+        self.note_columns(key)
         if key not in self.asked:
             self.asked.append(key)
         return _Watch.apply(super().mixed(i, j), self.seen)
@@ -580,6 +641,12 @@ class _Recorder(FieldValues):
         return _Watch.apply(super().laplacian(), self.seen)
 
     def linear_form(self, form: LinearForm) -> torch.Tensor:
+        t = self.time_index
+        if t is not None:
+            if form.second[t][t]:
+                self.note_columns((t, t))
+            elif form.first[t] or any(form.second[t]) or any(row[t] for row in form.second):
+                self.note_columns((t,))
         if form not in self.asked:
             self.asked.append(form)
         return _Watch.apply(super().linear_form(form), self.seen)
@@ -602,7 +669,13 @@ def derivative_plan(
     u = _Recorder(probe, xp, names, time_index)
     residual(u, xp)
     second = tuple(u.asked)
-    return DerivativePlan(gradient=u.asked_gradient, second=second, differentiated=bool(u.seen))
+    differentiated = bool(u.seen)
+    return DerivativePlan(
+        gradient=u.asked_gradient,
+        second=second,
+        differentiated=differentiated,
+        time_order=None if differentiated else u.time_order,
+    )
 
 
 def engine_for(

@@ -328,3 +328,36 @@ def test_warnings_are_one_line_and_the_display_is_restored(tmp_path, capsys, sma
     assert "no boundary condition" in lines[0]
     assert "sol = solve(" not in err and "cli.py" not in err  # no source line, no path
     assert warnings.showwarning is before
+
+
+def test_matrix_diffusivity_solves_saves_and_is_described(tmp_path, capsys):
+    """Heat with a constant tensor K: the file stores K as nested lists, `info` prints it and
+    the finite-difference reference refuses it in one line."""
+    f = tmp_path / "aniso.py"
+    f.write_text(
+        textwrap.dedent("""
+        import math, torch
+        import neuralpde as npde
+        problem = npde.Problem(
+            npde.SpaceTime(npde.Rectangle((0, 0), (1, 1)), (0, 0.5)),
+            npde.Heat(kappa=[0.1, 0.05]),
+            [npde.Dirichlet(0.0),
+             npde.Initial(lambda x: torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1]))],
+            name="aniso",
+        )
+        field = npde.Siren(width=8, depth=1)
+        sampler = npde.SobolSampler(64, 32, 32)
+    """)
+    )
+    out = tmp_path / "a.h5"
+    assert main(["solve", str(f), "-o", str(out), "--steps", "3", "-q"]) == 0
+    eq = npde.load(out).record["problem"]["equation"]
+    assert eq["kappa"] == [[0.1, 0.0], [0.0, 0.05]]
+    assert eq["latex"] == r"u_t = \nabla\cdot(K \nabla u) + f"
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "equation:    Heat, kappa=[[0.1, 0.0], [0.0, 0.05]], f=0.0" in capsys.readouterr().out
+    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
+    err = capsys.readouterr().err
+    assert "does not support an anisotropic (tensor) Heat.kappa" in err
+    assert not (tmp_path / "r.h5").exists()

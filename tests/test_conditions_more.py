@@ -105,3 +105,32 @@ def test_observations_are_matched_and_checked():
     with pytest.raises(ValueError, match="one value per point"):
         npde.Observations([[0.5, 0.5]], [1.0, 2.0])
     assert obs.describe() == {"type": "Observations", "count": 3, "weight": 10.0}
+
+
+def test_weights_are_positive_finite_numbers_numpy_scalars_included():
+    for w, expected in (
+        (np.float32(10), 10.0),
+        (np.int64(3), 3.0),
+        (np.float64(2.5), 2.5),
+        (4, 4.0),
+    ):
+        c = npde.Dirichlet(0.0, weight=w)
+        assert type(c.weight) is float and c.weight == expected
+    assert npde.Periodic("x_min", "x_max", np.int64(3)).weight == 3.0
+    assert npde.Observations([[0.5, 0.5]], [1.0], weight=np.float32(2)).weight == 2.0
+    for w in (float("inf"), -float("inf"), float("nan"), 0, -1.0, np.float32(0)):
+        with pytest.raises(
+            ValueError, match=r"^Neumann.weight must be a positive finite number, got "
+        ):
+            npde.Neumann(0.0, weight=w)
+    with pytest.raises(
+        ValueError, match=r"^Periodic.weight must be a positive finite number, got inf$"
+    ):
+        npde.Periodic("x_min", "x_max", float("inf"))
+    for w, shown in ((True, "bool True"), (np.bool_(True), "bool np.True_"), ("10", "str '10'")):
+        with pytest.raises(
+            TypeError,
+            match=r"^Robin.weight must be a positive finite number \(an int or float, NumPy "
+            rf"scalars too\), got {shown}$",
+        ):
+            npde.Robin(0.0, weight=w)

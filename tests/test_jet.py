@@ -841,3 +841,28 @@ def test_fit_and_a_field_take_nets_of_ones_own():
     pts = [[0.2, 0.3], [0.5, 1.5]]
     expected = flat(torch.tensor(pts, dtype=torch.float64)).detach().numpy()
     assert np.array_equal(field(pts), expected)
+
+
+def test_plans_record_the_time_derivatives_taken():
+    from neuralpde.operators import dt, dtt, grad, laplacian, partial
+
+    p = _problems()
+    assert [residual_plan(p[k]).time_order for k in ("poisson", "heat", "heat_tensor")] == [0, 1, 1]
+    assert residual_plan(p["heat_divergence"]).time_order == 1
+    assert residual_plan(p["wave"]).time_order == 2
+    x = torch.rand(4, 3, dtype=torch.float64)
+    cases = {
+        "grad": (lambda u, x: grad(u).sum(1) + laplacian(u), 0),
+        "dt": (lambda u, x: dt(u), 1),
+        "partial t": (lambda u, x: partial(u, "t"), 1),
+        "mixed x t": (lambda u, x: partial(u, "x", "t"), 1),
+        "third x x t": (lambda u, x: partial(u, "x", "x", "t"), 1),
+        "dtt": (lambda u, x: dtt(u) - laplacian(u), 2),
+        "full gradient read by hand": (lambda u, x: u.full_gradient()[:, 2], None),
+    }
+    for name, (residual, order) in cases.items():
+        assert derivative_plan(residual, x, "xyt", 2).time_order == order, name
+    # the time order is for checks only: plans that compute the same compare equal
+    assert DerivativePlan(True, ("lap",), time_order=1) == DerivativePlan(True, ("lap",))
+    with pytest.raises(TypeError, match="time_order must be a non-negative int or None, got -1"):
+        DerivativePlan(time_order=-1)

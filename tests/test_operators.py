@@ -333,3 +333,37 @@ def test_field_values_behave_like_their_tensor():
         npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
     )
     assert sol.result.steps == 2
+
+
+def test_comparisons_and_indexing_act_on_the_values():
+    x = torch.tensor([[0.0, 0.0], [0.5, 0.0], [1.0, 1.0], [0.0, 2.0]], dtype=torch.float64)
+    x.requires_grad_(True)
+    u = FieldValues(x[:, 0] + x[:, 1], x, ("x", "y"))  # values 0, 0.5, 2, 2
+    assert torch.equal(u == 0, torch.tensor([True, False, False, False]))
+    assert torch.equal(u != 0, torch.tensor([False, True, True, True]))
+    assert torch.equal(u > 0.5, torch.tensor([False, False, True, True]))
+    assert torch.equal(u >= 0.5, torch.tensor([False, True, True, True]))
+    assert torch.equal(u < 2, torch.tensor([True, True, False, False]))
+    assert torch.equal(u <= 0.5, torch.tensor([True, True, False, False]))
+    assert torch.equal(0.5 < u, torch.tensor([False, False, True, True]))  # noqa: SIM300 (reflected)
+    assert torch.equal(u == u, torch.tensor([True] * 4))
+    t = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    assert torch.equal((u == 0) * t, torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64))
+    assert u[:, None].shape == (4, 1) and u[2].item() == 2.0
+    assert torch.equal(u[1:3].detach(), torch.tensor([0.5, 2.0], dtype=torch.float64))
+    assert torch.equal(u[u > 0.5].detach(), torch.tensor([2.0, 2.0], dtype=torch.float64))
+    assert u[:, None].requires_grad  # still differentiable
+    assert {u: 1}[u] == 1 and u in {u}  # hashed by identity, as a tensor is
+    # a residual that switches a source on with a comparison trains and sees the switch
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        lambda u, x: -laplacian(u) - (u >= 0) * 1.0 + u[:, None][:, 0] * 0,
+        [npde.Dirichlet(0.0)],
+    )
+    sol = npde.solve(
+        problem,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(n_interior=32, n_boundary=16),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    assert sol.result.steps == 2

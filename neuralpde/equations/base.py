@@ -32,5 +32,15 @@ class Equation(ABC):
         out: dict = {"type": type(self).__name__, "latex": self.latex}
         for f in fields(self):
             v = getattr(self, f.name)
-            out[f.name] = v if isinstance(v, (str, bool)) else describe_coefficient(v)
+            out[f.name] = _describe_value(v)
         return out
+
+
+def _describe_value(v: object) -> object:
+    """Strings and flags as they are, a constant tensor (a tuple of rows) as nested lists of
+    numbers, and a coefficient as :func:`describe_coefficient` gives it."""
+    if isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, tuple):
+        return [_describe_value(e) if isinstance(e, tuple) else float(e) for e in v]
+    return describe_coefficient(v)  # type: ignore[arg-type]

@@ -65,6 +65,8 @@ class Heat(Equation):
 
     @property
     def latex(self) -> str:  # type: ignore[override]
+        if self.anisotropic:
+            return r"u_t = \nabla\cdot(K \nabla u) + f"
         if self.divergence_form:
             return r"u_t = \nabla\cdot(\kappa \nabla u) + f"
         return r"u_t = \kappa \Delta u + f"

@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._arguments import check_device, check_dtype, check_module_placement, check_seed
+from ..checks import check_time_order
 from ..fields.jet import jet_obstacle, library_jets_only
 from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
 from ..problem import Problem
@@ -163,7 +164,8 @@ class Trainer:
         derivatives forward with a ``jet`` of its own, its derivatives are compared with
         autograd's there (:func:`neuralpde.operators.check_fused`). Unlike
         :func:`neuralpde.solve`, this does not run :func:`neuralpde.checks.check_problem`; call
-        it first for a new problem.
+        it first for a new problem. The time derivatives the residual takes are checked against
+        the equation's ``time_order`` (:func:`neuralpde.checks.check_time_order`).
         On a CPU, freed memory is kept for reuse between steps (see
         :func:`neuralpde.training.retain_freed_memory`).
         """
@@ -183,6 +185,7 @@ class Trainer:
         probe = probe_points(problem, dtype, device)
         _check_net_on(net, problem, probe)
         plan = residual_plan(problem, dtype, device)
+        check_time_order(problem, plan)
         used = engine_for(net, plan, engine, "derivatives")  # refuses 'fused' it cannot do
         obstacle = jet_obstacle(net)
         if engine != "autograd" and obstacle is None and not library_jets_only(net):
