@@ -14,6 +14,7 @@ needs), and works for the neural solver and the finite-difference references ali
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 
@@ -27,7 +28,9 @@ class GridData:
     """Multilinear interpolation of ``values`` (shape ``(n_1, ..., n_k)``) on ``axes``.
 
     ``columns`` are the point columns the axes stand for (default: the first ``k``, i.e. the
-    space coordinates). Points outside the grid raise ``ValueError``.
+    space coordinates). Points outside the grid raise ``ValueError``. The ``repr`` (which a
+    problem's description and reference checksum use) carries a SHA-256 digest of the axes and
+    values, so maps that differ in their data are told apart.
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class GridData:
         self.axes = axes
         self.values = values
         self.name = name
+        self.digest = _digest(axes, values)
 
     @classmethod
     def from_file(
@@ -102,4 +106,16 @@ class GridData:
 
     def __repr__(self) -> str:
         shape = "x".join(str(len(a)) for a in self.axes)
-        return f"GridData({self.name}, {shape} grid, columns {self.columns})"
+        return (
+            f"GridData({self.name}, {shape} grid, columns {self.columns}, "
+            f"sha256 {self.digest[:16]})"
+        )
+
+
+def _digest(axes: Sequence[np.ndarray], values: np.ndarray) -> str:
+    """SHA-256 of the axes and values as little-endian float64 in C order, with their shapes."""
+    h = hashlib.sha256()
+    for a in [*axes, values]:
+        h.update(repr(a.shape).encode())
+        h.update((np.ascontiguousarray(a, dtype="<f8") + 0.0).tobytes())  # -0.0 as 0.0
+    return h.hexdigest()

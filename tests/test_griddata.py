@@ -83,3 +83,42 @@ def test_fd_reference_takes_gridded_coefficients():
     u_grid = solve_fd(problem(grid_kappa), 16).values
     u_fn = solve_fd(problem(lambda x: 0.1 + 0.05 * x[:, 0] + 0.02 * x[:, 1]), 16).values
     np.testing.assert_allclose(u_grid, u_fn, rtol=1e-10, atol=1e-12)
+
+
+def test_maps_with_different_data_describe_different_problems(tmp_path):
+    """The description (and so a reference's checksum) carries a digest of the map's data."""
+    from neuralpde.reference import convergence_study, reference_checksum, save_reference
+    from neuralpde.validate import validate
+
+    ax = [np.linspace(0, 1, 5), np.linspace(0, 1, 5)]
+
+    def problem(values):
+        f = GridData([a.copy() for a in ax], values)
+        return npde.Problem(
+            npde.Rectangle((0, 0), (1, 1)), npde.Poisson(f=f), [npde.Dirichlet(0.0)], name="gd"
+        )
+
+    p1, p1_again, p10 = (
+        problem(np.ones((5, 5))),
+        problem(np.ones((5, 5))),
+        problem(10 * np.ones((5, 5))),
+    )
+    assert p1.describe() == p1_again.describe()
+    assert reference_checksum(p1, n=8) == reference_checksum(p1_again, n=8)
+    assert p1.describe()["equation"]["f"] != p10.describe()["equation"]["f"]
+    assert reference_checksum(p1, n=8) != reference_checksum(p10, n=8)
+    assert "sha256 " in repr(p1.equation.f)
+    # the same values on other axes, or -0.0 for 0.0, are told apart / taken alike
+    moved = GridData([ax[0] * 2, ax[1]], np.ones((5, 5)))
+    assert repr(moved).split("sha256 ")[1] != repr(p1.equation.f).split("sha256 ")[1]
+    assert repr(GridData(ax, np.zeros((5, 5)))) == repr(GridData(ax, -np.zeros((5, 5))))
+    # a reference of the f=1 problem is refused for a solution of the f=10 problem
+    ref = save_reference(convergence_study(p1, 8, levels=3), tmp_path / "r.h5", problem=p1)
+    sol = npde.solve(
+        p10,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(64, 32),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    with pytest.raises(ValueError, match=r"their problems' equation differ"):
+        validate(sol, reference=str(ref))
