@@ -86,6 +86,12 @@ class Domain(ABC):
     def boundary(self, unit: np.ndarray) -> BoundarySample:
         """Map unit-cube points of shape ``(N, d)`` to boundary points with normals and tags."""
 
+    @property
+    def empty_parts(self) -> tuple[str, ...]:
+        """Boundary parts that hold no point of the domain's boundary (e.g. a CSG child's side
+        that lies inside another child); none for most domains."""
+        return ()
+
     def sample_interior(self, n: int, unit: UnitSource) -> np.ndarray:
         """``n`` interior points from the sampler's unit points.
 
@@ -284,6 +290,10 @@ class SpaceTime(Domain):
     @property
     def boundary_parts(self) -> tuple[str, ...]:
         return self.space.boundary_parts
+
+    @property
+    def empty_parts(self) -> tuple[str, ...]:
+        return self.space.empty_parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
         points = np.asarray(points, dtype=float)

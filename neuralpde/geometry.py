@@ -55,6 +55,7 @@ _MC_SEED = 20240611
 _TINY = 2.0**-53  # keeps ndtri finite on unit points 0 and 1
 _REL_TOL = 1e-12  # rounding tolerance of `contains`, relative to the domain's size
 _REL_EPS = 1e-7  # probe offset along normals in CSG boundary classification, relative to size
+_PART_PROBE = 4096  # points drawn on each CSG child's boundary to find the parts that are empty
 
 
 def _default_names(d: int) -> tuple[str, ...]:
@@ -544,6 +545,41 @@ class _CSG(Domain):
         self._bmeasure = self._child_btotal * self._brate
         if self._bmeasure == 0:  # pragma: no cover - a non-empty domain has a boundary
             raise ValueError(f"{kind} of {names} has no boundary")
+        self._empty = self._find_empty_parts()
+
+    # A union member inside the others or a hole that misses the domain is a mistake; an
+    # intersection with a domain that holds the others is a harmless way to write the others.
+    _refuse_idle_children = True
+
+    def _find_empty_parts(self) -> tuple[str, ...]:
+        """Draw :data:`_PART_PROBE` points on each child's boundary; raise ``ValueError`` if none
+        of a child's lies on this domain's boundary (the child changes nothing; not for an
+        :class:`Intersection`), and return the parts that got candidates but kept none."""
+        kind, names = type(self).__name__, self.child_names
+        unit = qmc.Sobol(self.dim, scramble=True, seed=_MC_SEED + 1).random(_PART_PROBE)
+        n_parts = len(self._parts)
+        drawn, kept = np.zeros(n_parts, dtype=np.int64), np.zeros(n_parts, dtype=np.int64)
+        for c in range(len(self.children)):
+            keep, _, _, tags = self._classify(c, unit)
+            if not keep.any() and self._refuse_idle_children:
+                raise ValueError(
+                    f"{kind} of {names}: no point of the boundary of domains[{c}] "
+                    f"({names[c]!r}) lies on the boundary of the result, so it changes nothing "
+                    f"({self._no_boundary_hint(c)}); move it or leave it out"
+                )
+            drawn += np.bincount(tags, minlength=n_parts)
+            kept += np.bincount(tags[keep], minlength=n_parts)
+        return tuple(p for p, m, k in zip(self._parts, drawn, kept, strict=True) if m and not k)
+
+    def _no_boundary_hint(self, c: int) -> str:
+        return "it lies inside the other domains"
+
+    @property
+    def empty_parts(self) -> tuple[str, ...]:
+        """Children's boundary parts with no point on this domain's boundary (found from
+        :data:`_PART_PROBE` points on each child's boundary), e.g. the side of a rectangle that
+        lies along a side of an earlier one."""
+        return self._empty
 
     def _default_child_names(self, n: int) -> tuple[str, ...]:
         return tuple(f"{self._prefix}{i}" for i in range(n))
@@ -603,27 +639,31 @@ class _CSG(Domain):
         pts, normals = np.empty((n, d)), np.empty((n, d))
         tags = np.empty(n, dtype=np.int64)
         ok = np.zeros(n, dtype=bool)
-        e = self._eps
-        for c, child in enumerate(self.children):  # loop over children
+        for c in range(len(self.children)):  # loop over children
             rows = np.nonzero(k == c)[0]
             if rows.size == 0:
                 continue
             u = unit[rows].copy()
             u[:, 0] = np.clip((u[:, 0] - cdf[c]) / (cdf[c + 1] - cdf[c]), 0.0, np.nextafter(1, 0))
-            b = child.boundary(u)
-            p, nrm = b.points, b.normals
-            ahead, behind = p + e * nrm, p - e * nrm
-            in_ahead, in_behind = self.contains(ahead), self.contains(behind)
-            out_side = in_behind & ~in_ahead  # on our boundary, same normal
-            in_side = in_ahead & ~in_behind  # on our boundary, normal flipped
-            keep = out_side | in_side
-            for earlier in self.children[:c]:  # an earlier child already covers this piece
-                keep &= earlier.contains(ahead) == earlier.contains(behind)
-            pts[rows] = p
-            normals[rows] = np.where(in_side[:, None], -nrm, nrm)
-            tags[rows] = self._offsets[c] + b.tags
-            ok[rows] = keep
+            ok[rows], pts[rows], normals[rows], tags[rows] = self._classify(c, u)
         return ok, pts, normals, tags
+
+    def _classify(
+        self, c: int, unit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Points of child ``c``'s boundary from ``unit``: whether each lies on this domain's
+        boundary, the points, this domain's outward normals there and the part tags."""
+        b = self.children[c].boundary(unit)
+        p, nrm, e = b.points, b.normals, self._eps
+        ahead, behind = p + e * nrm, p - e * nrm
+        in_ahead, in_behind = self.contains(ahead), self.contains(behind)
+        out_side = in_behind & ~in_ahead  # on our boundary, same normal
+        in_side = in_ahead & ~in_behind  # on our boundary, normal flipped
+        keep = out_side | in_side
+        for earlier in self.children[:c]:  # an earlier child already covers this piece
+            keep &= earlier.contains(ahead) == earlier.contains(behind)
+        normals = np.where(in_side[:, None], -nrm, nrm)
+        return keep, p, normals, self._offsets[c] + b.tags
 
     def boundary(self, unit: np.ndarray) -> BoundarySample:
         """One boundary point per unit point (rejected rows redrawn from a generator seeded by
@@ -682,6 +722,8 @@ class Intersection(_CSG):
         lows, highs = zip(*(c.bounds for c in self.children), strict=True)
         return np.max(lows, axis=0), np.min(highs, axis=0)
 
+    _refuse_idle_children = False
+
     def contains(self, points: np.ndarray) -> np.ndarray:
         points = _check_points(points, self.dim, "Intersection.contains")
         out = np.ones(len(points), dtype=bool)
@@ -710,6 +752,11 @@ class Difference(_CSG):
 
     def _box(self) -> tuple[np.ndarray, np.ndarray]:
         return self.children[0].bounds
+
+    def _no_boundary_hint(self, c: int) -> str:
+        if c == 0:
+            return "its boundary lies inside the holes"
+        return "a hole outside domains[0], or inside another hole"
 
     def contains(self, points: np.ndarray) -> np.ndarray:
         points = _check_points(points, self.dim, "Difference.contains")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 
 import meshio
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from scipy.stats import qmc
 
 import neuralpde as npde
+from neuralpde.checks import check_problem
 from neuralpde.domains import Rectangle, SpaceTime
 from neuralpde.geometry import (
     Ball,
@@ -575,3 +577,61 @@ def test_solve_poisson_on_the_unit_disk():
     pts = problem.domain.interior(_unit(2048, 2, seed=12))
     u, exact = sol(pts), problem.exact_values(pts)
     assert np.linalg.norm(u - exact) / np.linalg.norm(exact) < 5e-2
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: Rectangle([0, 0], [1, 1]) - Disk([5, 5], 0.1),
+            r"Difference of \('outer', 'hole0'\): no point of the boundary of domains\[1\] "
+            r"\('hole0'\) lies on the boundary of the result.*a hole outside domains\[0\]",
+        ),
+        (
+            lambda: Rectangle([0, 0], [1, 1]) - Disk([0.5, 0.5], 0.3) - Disk([0.5, 0.5], 0.1),
+            r"domains\[2\] \('hole1'\).*inside another hole",
+        ),
+        (
+            lambda: Rectangle([0, 0], [1, 1]) | Disk([0.5, 0.5], 0.1),
+            r"Union of \('part0', 'part1'\).*domains\[1\] \('part1'\).*inside the other domains",
+        ),
+        (
+            lambda: Disk([0.5, 0.5], 0.1) | Rectangle([0, 0], [1, 1]),
+            r"domains\[0\] \('part0'\).*inside the other domains",
+        ),
+    ],
+    ids=["hole outside", "hole in hole", "union member inside", "first inside"],
+)
+def test_csg_child_that_changes_nothing_is_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_csg_parts_with_no_boundary_points_are_named_as_such():
+    """An L of two rectangles: the second's bottom side lies along the first's, so it is empty;
+    a condition there is refused with that reason, and leaving it bare is not warned about."""
+    ell = Rectangle([0, 0], [2, 1]) | Rectangle([0, 0], [1, 2])
+    assert ell.empty_parts == ("part1.y_min",)
+    assert Rectangle([0, 0], [1, 1]).empty_parts == ()
+    # an intersection with a disk that holds the square is the square; the circle is empty
+    square = Rectangle([0, 0], [1, 1]) & Disk([0.5, 0.5], 5.0)
+    assert square.empty_parts == ("part1.boundary",)
+    assert square.measure == pytest.approx(1.0, rel=1e-3)
+    assert npde.SpaceTime(ell, (0, 1)).empty_parts == ("part1.y_min",)
+    rest = [p for p in ell.boundary_parts if p != "part1.y_min"]
+    on_empty = npde.Problem(
+        ell, npde.Poisson(1.0), [npde.Dirichlet(0.0, on=rest), npde.Neumann(0.0, on="part1.y_min")]
+    )
+    with pytest.raises(ValueError, match=r"\['part1.y_min'\] hold no point of the domain's bound"):
+        npde.SobolSampler(64, 256).draw(on_empty, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_problem(npde.Problem(ell, npde.Poisson(1.0), [npde.Dirichlet(0.0, on=rest)]))
+    # a part that is not empty but got no points still asks for more points
+    tiny = npde.Problem(
+        Rectangle([0, 0], [1, 1]) - Disk([0.5, 0.5], 1e-4),
+        npde.Poisson(1.0),
+        [npde.Dirichlet(0.0, on="hole0.boundary")],
+    )
+    with pytest.raises(ValueError, match=r"no boundary points fell on \('hole0.boundary',\); rai"):
+        npde.SobolSampler(64, 16).draw(tiny, seed=0)
