@@ -33,6 +33,7 @@ from scipy.special import gammainc, ndtri
 from scipy.stats import qmc
 
 from .domains import BoundarySample, Box, Domain, SpaceTime, UnitSource, _check_unit
+from .io import check_coordinate_names
 
 if TYPE_CHECKING:
     import meshio
@@ -68,6 +69,7 @@ def _check_names(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
     names = tuple(names)
     if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
         raise ValueError(f"names must be {d} distinct strings, got {names!r}")
+    check_coordinate_names(names)
     return names
 
 
