@@ -825,6 +825,11 @@ class MeshDomain(Domain):
                 mesh = meshio.read(path_or_mesh)
             except Exception as exc:  # meshio raises many kinds
                 raise ValueError(f"path_or_mesh: cannot read {str(path_or_mesh)!r}: {exc}") from exc
+            except SystemExit as exc:  # some meshio readers exit on a malformed file
+                raise ValueError(
+                    f"path_or_mesh: meshio could not read {str(path_or_mesh)!r} (its reader "
+                    f"gave up with exit status {exc.code}); is it a valid mesh file?"
+                ) from None
             self.source = str(path_or_mesh)
         else:
             raise ValueError(

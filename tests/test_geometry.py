@@ -635,3 +635,11 @@ def test_csg_parts_with_no_boundary_points_are_named_as_such():
     )
     with pytest.raises(ValueError, match=r"no boundary points fell on \('hole0.boundary',\); rai"):
         npde.SobolSampler(64, 16).draw(tiny, seed=0)
+
+
+@pytest.mark.parametrize("suffix", [".msh", ".vtk"])
+def test_an_unreadable_mesh_file_is_a_value_error_not_an_exit(tmp_path, suffix):
+    path = tmp_path / f"bad{suffix}"
+    path.write_text("hello\n")
+    with pytest.raises(ValueError, match=r"path_or_mesh: meshio could not read '.*bad\.(msh|vtk)'"):
+        MeshDomain(str(path))
