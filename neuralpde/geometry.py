@@ -788,6 +788,72 @@ def _simplex_point(vertices: np.ndarray, unit: np.ndarray) -> np.ndarray:
     return np.einsum("nk,nkd->nd", w, vertices)
 
 
+def _mesh_cells(mesh: meshio.Mesh, cell_type: str, n_points: int) -> np.ndarray:
+    """The ``cell_type`` connectivity of ``mesh`` as one ``(E, d + 1)`` array, checked: no empty
+    block, indices of existing points."""
+    blocks = [b for b in mesh.cells if b.type == cell_type]
+    width = 3 if cell_type == "triangle" else 4
+    arrays = []
+    for i, b in enumerate(blocks):
+        data = np.asarray(b.data)
+        if data.ndim != 2 or data.shape[1] != width or len(data) == 0:
+            raise ValueError(
+                f"path_or_mesh: {cell_type} block {i} must list cells of {width} point indices, "
+                f"got an array of shape {data.shape}"
+            )
+        arrays.append(data.astype(np.int64))
+    cells = np.concatenate(arrays)
+    bad = (cells < 0) | (cells >= n_points)
+    if bad.any():
+        row = int(np.nonzero(bad.any(axis=1))[0][0])
+        raise ValueError(
+            f"path_or_mesh: cell {row} ({cell_type} {cells[row].tolist()}) refers to a point "
+            f"that does not exist; indices must lie in [0, {n_points}) ({n_points} points)"
+        )
+    return cells
+
+
+def _check_conforming(
+    pts: np.ndarray,
+    key: np.ndarray,
+    opposite: np.ndarray,
+    inverse: np.ndarray,
+    counts: np.ndarray,
+    n_cells: int,
+    cell_type: str,
+) -> None:
+    """Raise ``ValueError`` unless every facet (rows of ``key``, sorted point indices, cell
+    ``row % n_cells``) belongs to one cell (boundary) or to two cells on its two sides."""
+    shared = counts[inverse]
+    if np.any(shared > 2):
+        row = int(np.argmax(shared > 2))
+        owners = sorted(set((np.nonzero(inverse == inverse[row])[0] % n_cells).tolist()))
+        raise ValueError(
+            f"path_or_mesh: the facet with points {key[row].tolist()} belongs to "
+            f"{int(shared[row])} cells {owners}; each facet must belong to one cell (on the "
+            f"boundary) or two (inside): duplicated or overlapping {cell_type} cells?"
+        )
+    rows = np.nonzero(shared == 2)[0]
+    if rows.size == 0:
+        return
+    rows = rows[np.argsort(inverse[rows], kind="stable")].reshape(-1, 2)  # pairs of one facet
+    fv = pts[key[rows[:, 0]]]  # (P, d, d), the same orientation for both cells of a pair
+    if fv.shape[1] == 2:
+        e = fv[:, 1] - fv[:, 0]
+        normal = np.column_stack([e[:, 1], -e[:, 0]])
+    else:
+        normal = np.cross(fv[:, 1] - fv[:, 0], fv[:, 2] - fv[:, 0])
+    side = [np.einsum("pd,pd->p", normal, pts[opposite[rows[:, j]]] - fv[:, 0]) for j in (0, 1)]
+    same = side[0] * side[1] >= 0
+    if np.any(same):
+        a, b = sorted((rows[np.argmax(same)] % n_cells).tolist())
+        raise ValueError(
+            f"path_or_mesh: cells {a} and {b} lie on the same side of their shared facet "
+            f"{key[rows[np.argmax(same), 0]].tolist()}, so they overlap (duplicated or "
+            f"overlapping {cell_type} cells?)"
+        )
+
+
 def _chunks(n_points: int, n_facets: int, budget: int = 2_000_000):
     step = max(1, budget // max(n_facets, 1))
     for start in range(0, n_points, step):
@@ -808,6 +874,10 @@ class MeshDomain(Domain):
     in tag order; untagged boundary facets form the part ``"boundary"``. ``contains`` uses the
     generalized winding number (sum of the angles, or solid angles, the oriented boundary facets
     subtend; 1 inside, 0 outside); ``distance`` is exact (nearest boundary facet, signed).
+
+    The connectivity is checked: point indices in range, no empty cell block, no cell of zero
+    volume, and every facet in one cell (boundary) or two cells on its two sides (inside), so
+    duplicated or folded cells are refused; overlaps between cells that share no facet are not.
     """
 
     def __init__(
@@ -850,17 +920,19 @@ class MeshDomain(Domain):
         pts = pts[:, :d]
         if not np.all(np.isfinite(pts)):
             raise ValueError("path_or_mesh: points must be finite")
-        cells = np.concatenate(
-            [np.asarray(b.data, dtype=np.int64) for b in mesh.cells if b.type == cell_type]
-        )
+        cells = _mesh_cells(mesh, cell_type, len(pts))
         self.names = _check_names(names, d)
         self.points = pts
         self.cells = cells
         corners = pts[cells]  # (E, d + 1, d)
         jac = corners[:, 1:] - corners[:, :1]
         vol = np.abs(np.linalg.det(jac)) / math.factorial(d)
-        if np.any(vol <= 0):
-            raise ValueError(f"path_or_mesh: cell {int(np.argmax(vol <= 0))} has zero volume")
+        flat = vol <= 1e-14 * vol.max()
+        if np.any(flat):
+            raise ValueError(
+                f"path_or_mesh: cell {int(np.argmax(flat))} ({cell_type} "
+                f"{cells[np.argmax(flat)].tolist()}) has zero volume"
+            )
         self._volume = float(vol.sum())
         self._cell_cdf = np.concatenate([[0.0], np.cumsum(vol)]) / self._volume
 
@@ -872,6 +944,7 @@ class MeshDomain(Domain):
         _, first, inverse, counts = np.unique(
             key, axis=0, return_index=True, return_inverse=True, return_counts=True
         )
+        _check_conforming(pts, key, opposite, inverse.ravel(), counts, len(cells), cell_type)
         single = counts[inverse.ravel()] == 1
         facets, opposite, key = facets[single], opposite[single], key[single]
         fv = pts[facets]  # (F, d, d)

@@ -643,3 +643,39 @@ def test_an_unreadable_mesh_file_is_a_value_error_not_an_exit(tmp_path, suffix):
     path.write_text("hello\n")
     with pytest.raises(ValueError, match=r"path_or_mesh: meshio could not read '.*bad\.(msh|vtk)'"):
         MeshDomain(str(path))
+
+
+_SQ = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
+_TRI = np.array([[0, 1, 2], [0, 2, 3]])
+
+
+@pytest.mark.parametrize(
+    ("cells", "match"),
+    [
+        (
+            np.vstack([_TRI, _TRI[:1]]),
+            r"the facet with points \[0, 2\] belongs to 3 cells \[0, 1, 2\]",
+        ),
+        (_TRI[[0, 0]], r"cells 0 and 1 lie on the same side of their shared facet"),
+        (np.array([[0, 1, 2], [0, 2, 3], [1, 2, 3]]), r"cells 0 and 2 lie on the same side"),
+        (np.array([[0, 1, 7]]), r"cell 0 \(triangle \[0, 1, 7\]\) refers to a point that does "),
+        (np.array([[0, 1, 2], [0, 1, -1]]), r"cell 1 \(triangle \[0, 1, -1\]\) refers.*\[0, 4\)"),
+        (np.zeros((0, 3), dtype=int), r"triangle block 0 must list cells of 3 point indices, got"),
+        (np.array([[0, 1, 2], [0, 2, 0]]), r"cell 1 \(triangle \[0, 2, 0\]\) has zero volume"),
+    ],
+    ids=["duplicate", "twice", "overlap", "out of range", "negative", "empty block", "flat"],
+)
+def test_mesh_connectivity_is_checked(cells, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warnings on the way to the error
+        with pytest.raises(ValueError, match=r"path_or_mesh: " + match):
+            MeshDomain(meshio.Mesh(_SQ, [("triangle", cells)]))
+    ok = MeshDomain(meshio.Mesh(_SQ, [("triangle", _TRI)]))
+    assert ok.measure == pytest.approx(1.0) and ok.contains(np.array([[0.5, 0.5]])).all()
+
+
+def test_a_tetrahedral_mesh_with_an_overlapping_cell_is_refused():
+    mesh = _cube_mesh()
+    cells = mesh.cells_dict["tetra"]
+    with pytest.raises(ValueError, match=r"path_or_mesh: .*(belongs to 3 cells|same side)"):
+        MeshDomain(meshio.Mesh(mesh.points, [("tetra", np.vstack([cells, cells[:1]]))]))
