@@ -16,12 +16,14 @@ points with a fixed seed, relative error about 1e-3 or better). Importing this m
 ``a | b`` (union), ``a & b`` (intersection) and ``a - b`` (difference).
 
 ``contains`` counts points within rounding (1e-12 of the domain's size) of the boundary as
-inside. Cost: polygon and mesh queries are vectorised over points and loop over edges (facets),
-O(points x boundary facets).
+inside. Cost: polygon queries and mesh distances are vectorised over points and loop over edges
+(facets), O(points x boundary facets); mesh ``contains`` looks up the cells near each point, about
+O(points x log cells).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import zlib
@@ -29,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.special import gammainc, ndtri
 from scipy.stats import qmc
 
@@ -871,9 +874,10 @@ class MeshDomain(Domain):
 
     Boundary parts come from gmsh physical tags (``cell_data["gmsh:physical"]``) on ``line``
     (2-D) or ``triangle`` (3-D) blocks, named by ``field_data`` (``"tag<id>"`` where unnamed),
-    in tag order; untagged boundary facets form the part ``"boundary"``. ``contains`` uses the
-    generalized winding number (sum of the angles, or solid angles, the oriented boundary facets
-    subtend; 1 inside, 0 outside); ``distance`` is exact (nearest boundary facet, signed).
+    in tag order; untagged boundary facets form the part ``"boundary"``. ``contains`` locates
+    points in cells (KD-trees of the cell centroids, then barycentric coordinates);
+    ``distance`` is exact (nearest boundary facet, signed by the generalized winding number: the
+    sum of the angles, or solid angles, the oriented boundary facets subtend).
 
     The connectivity is checked: point indices in range, no empty cell block, no cell of zero
     volume, and every facet in one cell (boundary) or two cells on its two sides (inside), so
@@ -1004,6 +1008,7 @@ class MeshDomain(Domain):
         used = pts[np.unique(cells)]
         self._lo, self._hi = used.min(axis=0), used.max(axis=0)
         self._tol = _REL_TOL * float(np.linalg.norm(self._hi - self._lo))
+        self._locator: list[tuple[cKDTree, np.ndarray, float]] | None = None  # built when needed
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -1078,10 +1083,52 @@ class MeshDomain(Domain):
         t = np.clip(np.sum((q - a) * e, axis=-1) / np.sum(e * e, axis=-1), 0.0, 1.0)
         return np.linalg.norm(q - a - t[..., None] * e, axis=-1)
 
+    def _build_locator(self) -> list[tuple[cKDTree, np.ndarray, float]]:
+        """KD-trees of cell centroids, one per size class (radii within a factor of 2), with the
+        class's largest centroid-to-vertex radius; and each cell's barycentric map."""
+        corners = self.points[self.cells]  # (E, d + 1, d)
+        centroid = corners.mean(axis=1)
+        radius = np.linalg.norm(corners - centroid[:, None], axis=2).max(axis=1)
+        inv = np.linalg.inv(np.transpose(corners[:, 1:] - corners[:, :1], (0, 2, 1)))
+        grads = np.concatenate([-inv.sum(axis=1, keepdims=True), inv], axis=1)  # (E, d + 1, d)
+        self._bary_inv, self._bary_origin = inv, corners[:, 0]
+        self._bary_scale = 1.0 / np.linalg.norm(grads, axis=2)  # heights of the cell
+        level = np.floor(np.log2(radius.max() / radius)).astype(np.int64)
+        classes = []
+        for k in np.unique(level):
+            ids = np.nonzero(level == k)[0]
+            classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
+        return classes
+
     def contains(self, points: np.ndarray) -> np.ndarray:
-        """Winding number above 1/2, or within rounding (1e-12 of the size) of the boundary."""
+        """Whether each point lies in a cell, or within rounding (1e-12 of the size) of one.
+
+        The cells near a point come from KD-trees of the cell centroids; a point is inside when
+        its signed distance to the facet planes of one of them is at least ``-1e-12`` of the
+        size (the distance to the nearest facet plane bounds the distance to the cell below).
+        """
         p = _check_points(points, self.dim, "MeshDomain.contains")
-        return (self._winding(p) > 0.5) | (self._facet_distance(p) <= self._tol)
+        if self._locator is None:
+            self._locator = self._build_locator()
+        inside = np.zeros(len(p), dtype=bool)
+        for tree, ids, radius in self._locator:
+            for sl in _chunks(len(p), 128):
+                found = tree.query_ball_point(p[sl], radius + self._tol, return_sorted=False)
+                counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+                if counts.sum() == 0:
+                    continue
+                flat = np.fromiter(
+                    itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum()
+                )
+                row = np.repeat(np.arange(sl.start, sl.stop), counts)
+                cell = ids[flat]
+                lam = np.einsum(
+                    "nij,nj->ni", self._bary_inv[cell], p[row] - self._bary_origin[cell]
+                )
+                lam = np.concatenate([1.0 - lam.sum(axis=1, keepdims=True), lam], axis=1)
+                gap = (lam * self._bary_scale[cell]).min(axis=1)  # signed distance to the planes
+                inside[row[gap >= -self._tol]] = True
+        return inside
 
     def distance(self, points: np.ndarray) -> np.ndarray:
         """Exact distance to the nearest boundary facet, positive inside."""

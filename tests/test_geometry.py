@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import time
 import warnings
 
 import meshio
@@ -25,6 +26,7 @@ from neuralpde.geometry import (
     Union,
     distance_to_boundary,
 )
+from neuralpde.solution import grid_points
 
 
 def _unit(n: int, d: int, seed: int = 0) -> np.ndarray:
@@ -679,3 +681,50 @@ def test_a_tetrahedral_mesh_with_an_overlapping_cell_is_refused():
     cells = mesh.cells_dict["tetra"]
     with pytest.raises(ValueError, match=r"path_or_mesh: .*(belongs to 3 cells|same side)"):
         MeshDomain(meshio.Mesh(mesh.points, [("tetra", np.vstack([cells, cells[:1]]))]))
+
+
+def _cube_tetra_mesh(n: int) -> meshio.Mesh:
+    """The unit cube cut into n^3 small cubes of 6 tetrahedra each."""
+    g = np.linspace(0, 1, n + 1)
+    pts = np.array(np.meshgrid(g, g, g, indexing="ij")).reshape(3, -1).T
+    idx = np.arange((n + 1) ** 3).reshape(n + 1, n + 1, n + 1)
+    tets = []
+    for i, j, k in itertools.product(range(n), repeat=3):
+        c = [idx[i + a, j + b, k + e] for a in (0, 1) for b in (0, 1) for e in (0, 1)]
+        for s, t in ((1, 3), (1, 5), (2, 3), (2, 6), (4, 5), (4, 6)):
+            tets.append([c[0], c[s], c[s | t], c[7]])
+    return meshio.Mesh(pts, [("tetra", np.array(tets))])
+
+
+def _winding_contains(dom: MeshDomain, p: np.ndarray) -> np.ndarray:
+    """The former test: winding number above 1/2 or within rounding of a boundary facet."""
+    return (dom._winding(p) > 0.5) | (dom._facet_distance(p) <= dom._tol)
+
+
+@pytest.mark.parametrize("make", [_square_mesh, _cube_mesh, lambda: _cube_tetra_mesh(3)])
+def test_mesh_contains_by_cells_agrees_with_the_winding_number(make):
+    dom = MeshDomain(make())
+    rng = np.random.default_rng(3)
+    lo, hi = dom.bounds
+    b = dom.boundary(rng.random((300, dom.dim)))
+    probes = [
+        lo - 0.2 + rng.random((3000, dom.dim)) * (hi - lo + 0.4),
+        dom.points,  # vertices, on interior facets and on the boundary
+        grid_points([np.linspace(a, z, 13) for a, z in zip(lo, hi, strict=True)]),
+    ]
+    for step in (-1e-6, -0.5 * dom._tol, 0.0, 0.5 * dom._tol, 1e-6):  # across the boundary
+        probes.append(b.points + step * b.normals)
+    p = np.vstack(probes)
+    np.testing.assert_array_equal(dom.contains(p), _winding_contains(dom, p))
+
+
+def test_mesh_contains_on_a_fine_3d_grid_is_fast():
+    """8^3 cubes of 6 tetrahedra (768 boundary facets), a 48^3 grid: the winding number over
+    every facet took about a minute here."""
+    dom = MeshDomain(_cube_tetra_mesh(8))
+    g = np.linspace(0, 1, 48)
+    t0 = time.perf_counter()
+    inside = dom.contains(grid_points([g, g, g]))
+    assert time.perf_counter() - t0 < 15.0
+    assert inside.all()
+    assert not dom.contains(np.array([[1.0 + 1e-9, 0.5, 0.5], [0.5, -1e-9, 0.5]])).any()
