@@ -122,3 +122,42 @@ def test_maps_with_different_data_describe_different_problems(tmp_path):
     )
     with pytest.raises(ValueError, match=r"their problems' equation differ"):
         validate(sol, reference=str(ref))
+
+
+def test_a_solution_on_a_disk_is_refused_with_the_reason(tmp_path):
+    """Its grid spans the bounding box and holds NaN outside the disk."""
+    import h5py
+
+    from neuralpde.io import read_grid
+
+    p = npde.Problem(npde.Disk((0, 0), 1.0), npde.Poisson(1.0), [npde.Dirichlet(0.0)])
+    sol = npde.solve(
+        p,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(64, 32),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    path = sol.save(tmp_path / "disk.h5", n=11)
+    with pytest.raises(
+        ValueError,
+        match=r"disk.h5:u': 40 of 121 grid values are NaN, at grid points outside the domain of "
+        r"this solution .*read them with neuralpde.io.read_grid, fill the NaN points",
+    ):
+        GridData.from_file(path)
+    axes, values = read_grid(path)
+    filled = GridData(axes, np.nan_to_num(values, nan=0.0))  # the user's choice, made explicit
+    assert filled(torch.tensor([[0.0, 0.0]], dtype=torch.float64)).item() == pytest.approx(
+        sol(np.array([[0.0, 0.0]]))[0]
+    )
+    # a file of another origin with NaN gets the plain message, with where the first one is
+    other = tmp_path / "map.h5"
+    with h5py.File(other, "w") as f:
+        for n in ("x", "y"):
+            f.create_dataset(n, data=np.linspace(0, 1, 4)).make_scale(n)
+        data = np.ones((4, 4))
+        data[1, 2] = np.nan
+        ds = f.create_dataset("kappa", data=data)
+        for i, n in enumerate(("x", "y")):
+            ds.dims[i].attach_scale(f[n])
+    with pytest.raises(ValueError, match=r"values must be finite; 1 of 16 are NaN or inf \(the fi"):
+        GridData.from_file(other, "kappa")
