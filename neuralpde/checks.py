@@ -91,7 +91,8 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
                 covered[p].add("Periodic")
                 holders[p].append(i)
     _warn_overlaps(problem, holders)
-    bare = [p for p, kinds in covered.items() if not kinds]
+    empty = set(domain.empty_parts)  # nothing to impose on a part with no boundary points
+    bare = [p for p, kinds in covered.items() if not kinds and p not in empty]
     if bare:
         warnings.warn(
             f"problem {problem.name!r}: boundary part(s) {bare} have no boundary condition, so "

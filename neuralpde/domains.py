@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .io import check_coordinate_names
+
 __all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample", "UnitSource"]
 
 #: ``unit(m, k)`` returns ``m`` points of the unit cube ``[0, 1)^k`` (from a sampler).
@@ -86,6 +88,12 @@ class Domain(ABC):
     def boundary(self, unit: np.ndarray) -> BoundarySample:
         """Map unit-cube points of shape ``(N, d)`` to boundary points with normals and tags."""
 
+    @property
+    def empty_parts(self) -> tuple[str, ...]:
+        """Boundary parts that hold no point of the domain's boundary (e.g. a CSG child's side
+        that lies inside another child); none for most domains."""
+        return ()
+
     def sample_interior(self, n: int, unit: UnitSource) -> np.ndarray:
         """``n`` interior points from the sampler's unit points.
 
@@ -156,6 +164,7 @@ class Box(Domain):
         names = tuple(names)
         if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
             raise ValueError(f"names must be {d} distinct strings, got {names!r}")
+        check_coordinate_names(names)
         self.names = names
         self._lo, self._hi = lo, hi
         # Faces: for coordinate i, the min face then the max face.
@@ -272,6 +281,7 @@ class SpaceTime(Domain):
             raise ValueError(f"t_span must be finite with t1 > t0, got ({t0}, {t1})")
         if time_name in space.names:
             raise ValueError(f"time_name {time_name!r} clashes with a space coordinate name")
+        check_coordinate_names([time_name], "time_name")
         self.space = space
         self.t0, self.t1 = t0, t1
         self.names = (*space.names, time_name)
@@ -284,6 +294,10 @@ class SpaceTime(Domain):
     @property
     def boundary_parts(self) -> tuple[str, ...]:
         return self.space.boundary_parts
+
+    @property
+    def empty_parts(self) -> tuple[str, ...]:
+        return self.space.empty_parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
         points = np.asarray(points, dtype=float)

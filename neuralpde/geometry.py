@@ -16,12 +16,14 @@ points with a fixed seed, relative error about 1e-3 or better). Importing this m
 ``a | b`` (union), ``a & b`` (intersection) and ``a - b`` (difference).
 
 ``contains`` counts points within rounding (1e-12 of the domain's size) of the boundary as
-inside. Cost: polygon and mesh queries are vectorised over points and loop over edges (facets),
-O(points x boundary facets).
+inside. Cost: polygon queries and mesh distances are vectorised over points and loop over edges
+(facets), O(points x boundary facets); mesh ``contains`` looks up the cells near each point, about
+O(points x log cells).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import zlib
@@ -29,10 +31,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.spatial import cKDTree
 from scipy.special import gammainc, ndtri
 from scipy.stats import qmc
 
 from .domains import BoundarySample, Box, Domain, SpaceTime, UnitSource, _check_unit
+from .io import check_coordinate_names
 
 if TYPE_CHECKING:
     import meshio
@@ -55,6 +59,7 @@ _MC_SEED = 20240611
 _TINY = 2.0**-53  # keeps ndtri finite on unit points 0 and 1
 _REL_TOL = 1e-12  # rounding tolerance of `contains`, relative to the domain's size
 _REL_EPS = 1e-7  # probe offset along normals in CSG boundary classification, relative to size
+_PART_PROBE = 4096  # points drawn on each CSG child's boundary to find the parts that are empty
 
 
 def _default_names(d: int) -> tuple[str, ...]:
@@ -67,6 +72,7 @@ def _check_names(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
     names = tuple(names)
     if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
         raise ValueError(f"names must be {d} distinct strings, got {names!r}")
+    check_coordinate_names(names)
     return names
 
 
@@ -544,6 +550,41 @@ class _CSG(Domain):
         self._bmeasure = self._child_btotal * self._brate
         if self._bmeasure == 0:  # pragma: no cover - a non-empty domain has a boundary
             raise ValueError(f"{kind} of {names} has no boundary")
+        self._empty = self._find_empty_parts()
+
+    # A union member inside the others or a hole that misses the domain is a mistake; an
+    # intersection with a domain that holds the others is a harmless way to write the others.
+    _refuse_idle_children = True
+
+    def _find_empty_parts(self) -> tuple[str, ...]:
+        """Draw :data:`_PART_PROBE` points on each child's boundary; raise ``ValueError`` if none
+        of a child's lies on this domain's boundary (the child changes nothing; not for an
+        :class:`Intersection`), and return the parts that got candidates but kept none."""
+        kind, names = type(self).__name__, self.child_names
+        unit = qmc.Sobol(self.dim, scramble=True, seed=_MC_SEED + 1).random(_PART_PROBE)
+        n_parts = len(self._parts)
+        drawn, kept = np.zeros(n_parts, dtype=np.int64), np.zeros(n_parts, dtype=np.int64)
+        for c in range(len(self.children)):
+            keep, _, _, tags = self._classify(c, unit)
+            if not keep.any() and self._refuse_idle_children:
+                raise ValueError(
+                    f"{kind} of {names}: no point of the boundary of domains[{c}] "
+                    f"({names[c]!r}) lies on the boundary of the result, so it changes nothing "
+                    f"({self._no_boundary_hint(c)}); move it or leave it out"
+                )
+            drawn += np.bincount(tags, minlength=n_parts)
+            kept += np.bincount(tags[keep], minlength=n_parts)
+        return tuple(p for p, m, k in zip(self._parts, drawn, kept, strict=True) if m and not k)
+
+    def _no_boundary_hint(self, c: int) -> str:
+        return "it lies inside the other domains"
+
+    @property
+    def empty_parts(self) -> tuple[str, ...]:
+        """Children's boundary parts with no point on this domain's boundary (found from
+        :data:`_PART_PROBE` points on each child's boundary), e.g. the side of a rectangle that
+        lies along a side of an earlier one."""
+        return self._empty
 
     def _default_child_names(self, n: int) -> tuple[str, ...]:
         return tuple(f"{self._prefix}{i}" for i in range(n))
@@ -603,27 +644,31 @@ class _CSG(Domain):
         pts, normals = np.empty((n, d)), np.empty((n, d))
         tags = np.empty(n, dtype=np.int64)
         ok = np.zeros(n, dtype=bool)
-        e = self._eps
-        for c, child in enumerate(self.children):  # loop over children
+        for c in range(len(self.children)):  # loop over children
             rows = np.nonzero(k == c)[0]
             if rows.size == 0:
                 continue
             u = unit[rows].copy()
             u[:, 0] = np.clip((u[:, 0] - cdf[c]) / (cdf[c + 1] - cdf[c]), 0.0, np.nextafter(1, 0))
-            b = child.boundary(u)
-            p, nrm = b.points, b.normals
-            ahead, behind = p + e * nrm, p - e * nrm
-            in_ahead, in_behind = self.contains(ahead), self.contains(behind)
-            out_side = in_behind & ~in_ahead  # on our boundary, same normal
-            in_side = in_ahead & ~in_behind  # on our boundary, normal flipped
-            keep = out_side | in_side
-            for earlier in self.children[:c]:  # an earlier child already covers this piece
-                keep &= earlier.contains(ahead) == earlier.contains(behind)
-            pts[rows] = p
-            normals[rows] = np.where(in_side[:, None], -nrm, nrm)
-            tags[rows] = self._offsets[c] + b.tags
-            ok[rows] = keep
+            ok[rows], pts[rows], normals[rows], tags[rows] = self._classify(c, u)
         return ok, pts, normals, tags
+
+    def _classify(
+        self, c: int, unit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Points of child ``c``'s boundary from ``unit``: whether each lies on this domain's
+        boundary, the points, this domain's outward normals there and the part tags."""
+        b = self.children[c].boundary(unit)
+        p, nrm, e = b.points, b.normals, self._eps
+        ahead, behind = p + e * nrm, p - e * nrm
+        in_ahead, in_behind = self.contains(ahead), self.contains(behind)
+        out_side = in_behind & ~in_ahead  # on our boundary, same normal
+        in_side = in_ahead & ~in_behind  # on our boundary, normal flipped
+        keep = out_side | in_side
+        for earlier in self.children[:c]:  # an earlier child already covers this piece
+            keep &= earlier.contains(ahead) == earlier.contains(behind)
+        normals = np.where(in_side[:, None], -nrm, nrm)
+        return keep, p, normals, self._offsets[c] + b.tags
 
     def boundary(self, unit: np.ndarray) -> BoundarySample:
         """One boundary point per unit point (rejected rows redrawn from a generator seeded by
@@ -682,6 +727,8 @@ class Intersection(_CSG):
         lows, highs = zip(*(c.bounds for c in self.children), strict=True)
         return np.max(lows, axis=0), np.min(highs, axis=0)
 
+    _refuse_idle_children = False
+
     def contains(self, points: np.ndarray) -> np.ndarray:
         points = _check_points(points, self.dim, "Intersection.contains")
         out = np.ones(len(points), dtype=bool)
@@ -711,6 +758,11 @@ class Difference(_CSG):
     def _box(self) -> tuple[np.ndarray, np.ndarray]:
         return self.children[0].bounds
 
+    def _no_boundary_hint(self, c: int) -> str:
+        if c == 0:
+            return "its boundary lies inside the holes"
+        return "a hole outside domains[0], or inside another hole"
+
     def contains(self, points: np.ndarray) -> np.ndarray:
         points = _check_points(points, self.dim, "Difference.contains")
         out = self.children[0].contains(points)
@@ -739,6 +791,72 @@ def _simplex_point(vertices: np.ndarray, unit: np.ndarray) -> np.ndarray:
     return np.einsum("nk,nkd->nd", w, vertices)
 
 
+def _mesh_cells(mesh: meshio.Mesh, cell_type: str, n_points: int) -> np.ndarray:
+    """The ``cell_type`` connectivity of ``mesh`` as one ``(E, d + 1)`` array, checked: no empty
+    block, indices of existing points."""
+    blocks = [b for b in mesh.cells if b.type == cell_type]
+    width = 3 if cell_type == "triangle" else 4
+    arrays = []
+    for i, b in enumerate(blocks):
+        data = np.asarray(b.data)
+        if data.ndim != 2 or data.shape[1] != width or len(data) == 0:
+            raise ValueError(
+                f"path_or_mesh: {cell_type} block {i} must list cells of {width} point indices, "
+                f"got an array of shape {data.shape}"
+            )
+        arrays.append(data.astype(np.int64))
+    cells = np.concatenate(arrays)
+    bad = (cells < 0) | (cells >= n_points)
+    if bad.any():
+        row = int(np.nonzero(bad.any(axis=1))[0][0])
+        raise ValueError(
+            f"path_or_mesh: cell {row} ({cell_type} {cells[row].tolist()}) refers to a point "
+            f"that does not exist; indices must lie in [0, {n_points}) ({n_points} points)"
+        )
+    return cells
+
+
+def _check_conforming(
+    pts: np.ndarray,
+    key: np.ndarray,
+    opposite: np.ndarray,
+    inverse: np.ndarray,
+    counts: np.ndarray,
+    n_cells: int,
+    cell_type: str,
+) -> None:
+    """Raise ``ValueError`` unless every facet (rows of ``key``, sorted point indices, cell
+    ``row % n_cells``) belongs to one cell (boundary) or to two cells on its two sides."""
+    shared = counts[inverse]
+    if np.any(shared > 2):
+        row = int(np.argmax(shared > 2))
+        owners = sorted(set((np.nonzero(inverse == inverse[row])[0] % n_cells).tolist()))
+        raise ValueError(
+            f"path_or_mesh: the facet with points {key[row].tolist()} belongs to "
+            f"{int(shared[row])} cells {owners}; each facet must belong to one cell (on the "
+            f"boundary) or two (inside): duplicated or overlapping {cell_type} cells?"
+        )
+    rows = np.nonzero(shared == 2)[0]
+    if rows.size == 0:
+        return
+    rows = rows[np.argsort(inverse[rows], kind="stable")].reshape(-1, 2)  # pairs of one facet
+    fv = pts[key[rows[:, 0]]]  # (P, d, d), the same orientation for both cells of a pair
+    if fv.shape[1] == 2:
+        e = fv[:, 1] - fv[:, 0]
+        normal = np.column_stack([e[:, 1], -e[:, 0]])
+    else:
+        normal = np.cross(fv[:, 1] - fv[:, 0], fv[:, 2] - fv[:, 0])
+    side = [np.einsum("pd,pd->p", normal, pts[opposite[rows[:, j]]] - fv[:, 0]) for j in (0, 1)]
+    same = side[0] * side[1] >= 0
+    if np.any(same):
+        a, b = sorted((rows[np.argmax(same)] % n_cells).tolist())
+        raise ValueError(
+            f"path_or_mesh: cells {a} and {b} lie on the same side of their shared facet "
+            f"{key[rows[np.argmax(same), 0]].tolist()}, so they overlap (duplicated or "
+            f"overlapping {cell_type} cells?)"
+        )
+
+
 def _chunks(n_points: int, n_facets: int, budget: int = 2_000_000):
     step = max(1, budget // max(n_facets, 1))
     for start in range(0, n_points, step):
@@ -756,9 +874,14 @@ class MeshDomain(Domain):
 
     Boundary parts come from gmsh physical tags (``cell_data["gmsh:physical"]``) on ``line``
     (2-D) or ``triangle`` (3-D) blocks, named by ``field_data`` (``"tag<id>"`` where unnamed),
-    in tag order; untagged boundary facets form the part ``"boundary"``. ``contains`` uses the
-    generalized winding number (sum of the angles, or solid angles, the oriented boundary facets
-    subtend; 1 inside, 0 outside); ``distance`` is exact (nearest boundary facet, signed).
+    in tag order; untagged boundary facets form the part ``"boundary"``. ``contains`` locates
+    points in cells (KD-trees of the cell centroids, then barycentric coordinates);
+    ``distance`` is exact (nearest boundary facet, signed by the generalized winding number: the
+    sum of the angles, or solid angles, the oriented boundary facets subtend).
+
+    The connectivity is checked: point indices in range, no empty cell block, no cell of zero
+    volume, and every facet in one cell (boundary) or two cells on its two sides (inside), so
+    duplicated or folded cells are refused; overlaps between cells that share no facet are not.
     """
 
     def __init__(
@@ -776,6 +899,11 @@ class MeshDomain(Domain):
                 mesh = meshio.read(path_or_mesh)
             except Exception as exc:  # meshio raises many kinds
                 raise ValueError(f"path_or_mesh: cannot read {str(path_or_mesh)!r}: {exc}") from exc
+            except SystemExit as exc:  # some meshio readers exit on a malformed file
+                raise ValueError(
+                    f"path_or_mesh: meshio could not read {str(path_or_mesh)!r} (its reader "
+                    f"gave up with exit status {exc.code}); is it a valid mesh file?"
+                ) from None
             self.source = str(path_or_mesh)
         else:
             raise ValueError(
@@ -796,17 +924,19 @@ class MeshDomain(Domain):
         pts = pts[:, :d]
         if not np.all(np.isfinite(pts)):
             raise ValueError("path_or_mesh: points must be finite")
-        cells = np.concatenate(
-            [np.asarray(b.data, dtype=np.int64) for b in mesh.cells if b.type == cell_type]
-        )
+        cells = _mesh_cells(mesh, cell_type, len(pts))
         self.names = _check_names(names, d)
         self.points = pts
         self.cells = cells
         corners = pts[cells]  # (E, d + 1, d)
         jac = corners[:, 1:] - corners[:, :1]
         vol = np.abs(np.linalg.det(jac)) / math.factorial(d)
-        if np.any(vol <= 0):
-            raise ValueError(f"path_or_mesh: cell {int(np.argmax(vol <= 0))} has zero volume")
+        flat = vol <= 1e-14 * vol.max()
+        if np.any(flat):
+            raise ValueError(
+                f"path_or_mesh: cell {int(np.argmax(flat))} ({cell_type} "
+                f"{cells[np.argmax(flat)].tolist()}) has zero volume"
+            )
         self._volume = float(vol.sum())
         self._cell_cdf = np.concatenate([[0.0], np.cumsum(vol)]) / self._volume
 
@@ -818,6 +948,7 @@ class MeshDomain(Domain):
         _, first, inverse, counts = np.unique(
             key, axis=0, return_index=True, return_inverse=True, return_counts=True
         )
+        _check_conforming(pts, key, opposite, inverse.ravel(), counts, len(cells), cell_type)
         single = counts[inverse.ravel()] == 1
         facets, opposite, key = facets[single], opposite[single], key[single]
         fv = pts[facets]  # (F, d, d)
@@ -877,6 +1008,7 @@ class MeshDomain(Domain):
         used = pts[np.unique(cells)]
         self._lo, self._hi = used.min(axis=0), used.max(axis=0)
         self._tol = _REL_TOL * float(np.linalg.norm(self._hi - self._lo))
+        self._locator: list[tuple[cKDTree, np.ndarray, float]] | None = None  # built when needed
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -951,10 +1083,52 @@ class MeshDomain(Domain):
         t = np.clip(np.sum((q - a) * e, axis=-1) / np.sum(e * e, axis=-1), 0.0, 1.0)
         return np.linalg.norm(q - a - t[..., None] * e, axis=-1)
 
+    def _build_locator(self) -> list[tuple[cKDTree, np.ndarray, float]]:
+        """KD-trees of cell centroids, one per size class (radii within a factor of 2), with the
+        class's largest centroid-to-vertex radius; and each cell's barycentric map."""
+        corners = self.points[self.cells]  # (E, d + 1, d)
+        centroid = corners.mean(axis=1)
+        radius = np.linalg.norm(corners - centroid[:, None], axis=2).max(axis=1)
+        inv = np.linalg.inv(np.transpose(corners[:, 1:] - corners[:, :1], (0, 2, 1)))
+        grads = np.concatenate([-inv.sum(axis=1, keepdims=True), inv], axis=1)  # (E, d + 1, d)
+        self._bary_inv, self._bary_origin = inv, corners[:, 0]
+        self._bary_scale = 1.0 / np.linalg.norm(grads, axis=2)  # heights of the cell
+        level = np.floor(np.log2(radius.max() / radius)).astype(np.int64)
+        classes = []
+        for k in np.unique(level):
+            ids = np.nonzero(level == k)[0]
+            classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
+        return classes
+
     def contains(self, points: np.ndarray) -> np.ndarray:
-        """Winding number above 1/2, or within rounding (1e-12 of the size) of the boundary."""
+        """Whether each point lies in a cell, or within rounding (1e-12 of the size) of one.
+
+        The cells near a point come from KD-trees of the cell centroids; a point is inside when
+        its signed distance to the facet planes of one of them is at least ``-1e-12`` of the
+        size (the distance to the nearest facet plane bounds the distance to the cell below).
+        """
         p = _check_points(points, self.dim, "MeshDomain.contains")
-        return (self._winding(p) > 0.5) | (self._facet_distance(p) <= self._tol)
+        if self._locator is None:
+            self._locator = self._build_locator()
+        inside = np.zeros(len(p), dtype=bool)
+        for tree, ids, radius in self._locator:
+            for sl in _chunks(len(p), 128):
+                found = tree.query_ball_point(p[sl], radius + self._tol, return_sorted=False)
+                counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+                if counts.sum() == 0:
+                    continue
+                flat = np.fromiter(
+                    itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum()
+                )
+                row = np.repeat(np.arange(sl.start, sl.stop), counts)
+                cell = ids[flat]
+                lam = np.einsum(
+                    "nij,nj->ni", self._bary_inv[cell], p[row] - self._bary_origin[cell]
+                )
+                lam = np.concatenate([1.0 - lam.sum(axis=1, keepdims=True), lam], axis=1)
+                gap = (lam * self._bary_scale[cell]).min(axis=1)  # signed distance to the planes
+                inside[row[gap >= -self._tol]] = True
+        return inside
 
     def distance(self, points: np.ndarray) -> np.ndarray:
         """Exact distance to the nearest boundary facet, positive inside."""

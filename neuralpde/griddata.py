@@ -14,6 +14,7 @@ needs), and works for the neural solver and the finite-difference references ali
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 
@@ -27,7 +28,9 @@ class GridData:
     """Multilinear interpolation of ``values`` (shape ``(n_1, ..., n_k)``) on ``axes``.
 
     ``columns`` are the point columns the axes stand for (default: the first ``k``, i.e. the
-    space coordinates). Points outside the grid raise ``ValueError``.
+    space coordinates). Points outside the grid raise ``ValueError``. The ``repr`` (which a
+    problem's description and reference checksum use) carries a SHA-256 digest of the axes and
+    values, so maps that differ in their data are told apart.
     """
 
     def __init__(
@@ -50,25 +53,52 @@ class GridData:
                 raise ValueError(
                     f"axes[{i}] has {len(a)} points but values has {values.shape[i]} along it"
                 )
-        if not np.all(np.isfinite(values)):
-            raise ValueError("values must be finite")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"values must be finite; {int(bad.sum())} of {values.size} are NaN or inf "
+                f"(the first at index {first})"
+            )
         self.columns = list(range(len(axes))) if columns is None else [int(c) for c in columns]
         if len(self.columns) != len(axes):
             raise ValueError(f"columns must name {len(axes)} point columns, got {columns!r}")
         self.axes = axes
         self.values = values
         self.name = name
+        self.digest = _digest(axes, values)
 
     @classmethod
     def from_file(
         cls, path: str | os.PathLike, dataset: str = "u", columns: Sequence[int] | None = None
     ) -> GridData:
         """Read a gridded dataset (with its dimension-scale coordinates) from an HDF5 file,
-        e.g. a neuralpde solution or reference file, or any file laid out the same way."""
-        from .io import read_grid
+        e.g. a neuralpde solution or reference file, or any file laid out the same way.
+
+        The values must be finite everywhere on the grid. The file of a solution on a domain
+        that is not a box holds NaN outside the domain (its grid spans the bounding box), so it
+        is refused with that reason: fill those points first (:func:`neuralpde.io.read_grid`
+        gives the axes and values) and pass them to ``GridData(axes, values)``.
+        """
+        from .io import FormatError, file_kind, read_grid
 
         axes, values = read_grid(path, dataset)
-        return cls(axes, values, columns=columns, name=f"{os.fspath(path)}:{dataset}")
+        name = f"{os.fspath(path)}:{dataset}"
+        nan = np.isnan(values)
+        if nan.any():
+            try:
+                kind = file_kind(path)
+            except FormatError:
+                kind = None
+            if kind is not None:
+                raise ValueError(
+                    f"path {name!r}: {int(nan.sum())} of {values.size} grid values are NaN, at "
+                    f"grid points outside the domain of this {kind} (the grid of a domain that "
+                    "is not a box spans its bounding box); GridData needs finite values on the "
+                    "whole grid: read them with neuralpde.io.read_grid, fill the NaN points "
+                    "(e.g. with the nearest values inside) and pass GridData(axes, values)"
+                )
+        return cls(axes, values, columns=columns, name=name)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.as_tensor(x)
@@ -102,4 +132,16 @@ class GridData:
 
     def __repr__(self) -> str:
         shape = "x".join(str(len(a)) for a in self.axes)
-        return f"GridData({self.name}, {shape} grid, columns {self.columns})"
+        return (
+            f"GridData({self.name}, {shape} grid, columns {self.columns}, "
+            f"sha256 {self.digest[:16]})"
+        )
+
+
+def _digest(axes: Sequence[np.ndarray], values: np.ndarray) -> str:
+    """SHA-256 of the axes and values as little-endian float64 in C order, with their shapes."""
+    h = hashlib.sha256()
+    for a in [*axes, values]:
+        h.update(repr(a.shape).encode())
+        h.update((np.ascontiguousarray(a, dtype="<f8") + 0.0).tobytes())  # -0.0 as 0.0
+    return h.hexdigest()

@@ -8,13 +8,14 @@ resampling, so a run with the same seed sees the same points.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import qmc
 
 from .conditions import BoundaryCondition, Initial, InitialVelocity, Observations, Periodic
-from .domains import SpaceTime
+from .domains import Domain, SpaceTime
 from .problem import Problem
 
 __all__ = [
@@ -24,6 +25,19 @@ __all__ = [
     "LatinHypercubeSampler",
     "CollocationPoints",
 ]
+
+
+def _none_fell(domain: Domain, parts: Sequence[str], n_boundary: int) -> str:
+    """Why no boundary point fell on ``parts``: parts with no point on the domain's boundary,
+    or too few points drawn."""
+    empty = [p for p in parts if p in domain.empty_parts]
+    if empty and len(empty) == len(parts):
+        return (
+            f"boundary part(s) {empty} hold no point of the domain's boundary (they lie inside "
+            "or outside the domain, or along another part), so no condition can be imposed "
+            "there; leave them out of on="
+        )
+    return f"no boundary points fell on {tuple(parts)}; raise n_boundary (now {n_boundary})"
 
 
 @dataclass(frozen=True)
@@ -101,10 +115,7 @@ class Sampler:
                     keep = np.isin(boundary.tags, wanted)
                 pts = boundary.points[keep]
                 if len(pts) == 0:
-                    raise ValueError(
-                        f"no boundary points fell on {cond.on}; raise n_boundary "
-                        f"(now {self.n_boundary})"
-                    )
+                    raise ValueError(_none_fell(domain, cond.on or (), self.n_boundary))
                 cond_points.append(pts)
                 cond_normals.append(boundary.normals[keep])
             elif isinstance(cond, Periodic):
@@ -113,10 +124,7 @@ class Sampler:
                 on_a = boundary.tags == domain.boundary_parts.index(cond.part_a)
                 pts = boundary.points[on_a]
                 if len(pts) == 0:
-                    raise ValueError(
-                        f"no boundary points fell on {cond.part_a!r}; raise n_boundary "
-                        f"(now {self.n_boundary})"
-                    )
+                    raise ValueError(_none_fell(domain, (cond.part_a,), self.n_boundary))
                 cond_points.append(np.concatenate([pts, problem.periodic_partner(cond, pts)]))
                 cond_normals.append(boundary.normals[on_a])
             elif isinstance(cond, Observations):

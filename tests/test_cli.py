@@ -37,9 +37,15 @@ def small_b1(tmp_path):
     return str(f)
 
 
-def test_solve_then_info_then_load(tmp_path, capsys, small_b1):
+def test_solve_then_info_then_load(tmp_path, capsys, small_b1, monkeypatch):
     out = tmp_path / "p.h5"
+    tested = []  # the dense grid is tested against the domain once, for the file
+    contains = npde.Rectangle.contains
+    monkeypatch.setattr(
+        npde.Rectangle, "contains", lambda s, p: tested.append(len(p)) or contains(s, p)
+    )
     assert main(["solve", small_b1, "-o", str(out), "--steps", "30", "--seed", "3", "--quiet"]) == 0
+    assert tested.count(200 * 200) == 1
     text = capsys.readouterr().out
     assert "relative L2 error vs exact" in text and f"wrote {out}" in text
     field = npde.load(out)

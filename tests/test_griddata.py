@@ -83,3 +83,81 @@ def test_fd_reference_takes_gridded_coefficients():
     u_grid = solve_fd(problem(grid_kappa), 16).values
     u_fn = solve_fd(problem(lambda x: 0.1 + 0.05 * x[:, 0] + 0.02 * x[:, 1]), 16).values
     np.testing.assert_allclose(u_grid, u_fn, rtol=1e-10, atol=1e-12)
+
+
+def test_maps_with_different_data_describe_different_problems(tmp_path):
+    """The description (and so a reference's checksum) carries a digest of the map's data."""
+    from neuralpde.reference import convergence_study, reference_checksum, save_reference
+    from neuralpde.validate import validate
+
+    ax = [np.linspace(0, 1, 5), np.linspace(0, 1, 5)]
+
+    def problem(values):
+        f = GridData([a.copy() for a in ax], values)
+        return npde.Problem(
+            npde.Rectangle((0, 0), (1, 1)), npde.Poisson(f=f), [npde.Dirichlet(0.0)], name="gd"
+        )
+
+    p1, p1_again, p10 = (
+        problem(np.ones((5, 5))),
+        problem(np.ones((5, 5))),
+        problem(10 * np.ones((5, 5))),
+    )
+    assert p1.describe() == p1_again.describe()
+    assert reference_checksum(p1, n=8) == reference_checksum(p1_again, n=8)
+    assert p1.describe()["equation"]["f"] != p10.describe()["equation"]["f"]
+    assert reference_checksum(p1, n=8) != reference_checksum(p10, n=8)
+    assert "sha256 " in repr(p1.equation.f)
+    # the same values on other axes, or -0.0 for 0.0, are told apart / taken alike
+    moved = GridData([ax[0] * 2, ax[1]], np.ones((5, 5)))
+    assert repr(moved).split("sha256 ")[1] != repr(p1.equation.f).split("sha256 ")[1]
+    assert repr(GridData(ax, np.zeros((5, 5)))) == repr(GridData(ax, -np.zeros((5, 5))))
+    # a reference of the f=1 problem is refused for a solution of the f=10 problem
+    ref = save_reference(convergence_study(p1, 8, levels=3), tmp_path / "r.h5", problem=p1)
+    sol = npde.solve(
+        p10,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(64, 32),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    with pytest.raises(ValueError, match=r"their problems' equation differ"):
+        validate(sol, reference=str(ref))
+
+
+def test_a_solution_on_a_disk_is_refused_with_the_reason(tmp_path):
+    """Its grid spans the bounding box and holds NaN outside the disk."""
+    import h5py
+
+    from neuralpde.io import read_grid
+
+    p = npde.Problem(npde.Disk((0, 0), 1.0), npde.Poisson(1.0), [npde.Dirichlet(0.0)])
+    sol = npde.solve(
+        p,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(64, 32),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    path = sol.save(tmp_path / "disk.h5", n=11)
+    with pytest.raises(
+        ValueError,
+        match=r"disk.h5:u': 40 of 121 grid values are NaN, at grid points outside the domain of "
+        r"this solution .*read them with neuralpde.io.read_grid, fill the NaN points",
+    ):
+        GridData.from_file(path)
+    axes, values = read_grid(path)
+    filled = GridData(axes, np.nan_to_num(values, nan=0.0))  # the user's choice, made explicit
+    assert filled(torch.tensor([[0.0, 0.0]], dtype=torch.float64)).item() == pytest.approx(
+        sol(np.array([[0.0, 0.0]]))[0]
+    )
+    # a file of another origin with NaN gets the plain message, with where the first one is
+    other = tmp_path / "map.h5"
+    with h5py.File(other, "w") as f:
+        for n in ("x", "y"):
+            f.create_dataset(n, data=np.linspace(0, 1, 4)).make_scale(n)
+        data = np.ones((4, 4))
+        data[1, 2] = np.nan
+        ds = f.create_dataset("kappa", data=data)
+        for i, n in enumerate(("x", "y")):
+            ds.dims[i].attach_scale(f[n])
+    with pytest.raises(ValueError, match=r"values must be finite; 1 of 16 are NaN or inf \(the fi"):
+        GridData.from_file(other, "kappa")

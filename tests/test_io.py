@@ -260,3 +260,42 @@ def test_a_full_disk_is_one_clear_error_and_keeps_the_old_file(
     assert e.value.errno == errno.ENOSPC
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.h5"]
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: npde.Rectangle((0, 0), (1, 1), names=("u", "v")), r"names may not use 'u'"),
+        (lambda: npde.Interval(0, 1, name="exact"), r"names may not use 'exact'"),
+        (lambda: npde.Box([0] * 3, [1] * 3, names=("x", "model", "z")), r"use 'model'"),
+        (lambda: npde.Disk((0, 0), 1, names=("x", "training")), r"use 'training'"),
+        (lambda: npde.Polygon([[0, 0], [1, 0], [0, 1]], names=("convergence", "y")), r"'converg"),
+        (
+            lambda: npde.SpaceTime(npde.Interval(0, 1), (0, 1), time_name="problem"),
+            r"time_name may not use 'problem'",
+        ),
+        (lambda: npde.Rectangle((0, 0), (1, 1), names=("a/b", "c")), r"without '/'.*'a/b'"),
+        (lambda: npde.Rectangle((0, 0), (1, 1), names=("", "c")), r"non-empty strings"),
+    ],
+    ids=["u", "exact", "model", "training", "convergence", "time", "slash", "empty"],
+)
+def test_coordinate_names_that_clash_with_the_file_layout_are_refused(make, match):
+    with pytest.raises(ValueError, match=match) as info:
+        make()
+    if "may not use" in str(info.value):
+        assert "reserved names are ['u', 'exact', 'model', 'problem'" in str(info.value)
+
+
+def test_reserved_names_cover_every_root_entry_of_both_files(heat_solution, tmp_path):
+    from neuralpde.io import REFERENCE_ENTRIES, RESERVED_NAMES, SOLUTION_ENTRIES
+    from neuralpde.reference import convergence_study, save_reference
+
+    with h5py.File(heat_solution.save(tmp_path / "s.h5", n=5), "r") as f:
+        assert set(f) - {"x", "y", "t"} == set(SOLUTION_ENTRIES)
+    poisson = npde.Problem(npde.Interval(0, 1), npde.Poisson(1.0), [npde.Dirichlet(0.0)])
+    ref = save_reference(
+        convergence_study(poisson, 4, levels=3), tmp_path / "r.h5", problem=poisson
+    )
+    with h5py.File(ref, "r") as f:
+        assert set(f) - {"x"} == set(REFERENCE_ENTRIES)
+    assert set(RESERVED_NAMES) == set(SOLUTION_ENTRIES) | set(REFERENCE_ENTRIES)

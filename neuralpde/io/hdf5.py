@@ -31,6 +31,10 @@ layout (the coordinate scales and ``/u``), so a tool that reads one reads the ot
     /problem          attrs: description (JSON)
     /provenance       attrs: versions (JSON), created, platform
 
+Coordinates share the root with the other entries, so a coordinate may not be named like one
+of them (:data:`RESERVED_NAMES`) nor contain ``/``; :func:`check_coordinate_names` says so when
+a domain is built, long before a file is written.
+
 ``checksum`` is :func:`reference_checksum` of the problem description and the settings, so a
 reference whose inputs did not change can be reused.
 
@@ -54,6 +58,29 @@ from typing import Any
 
 import h5py
 import numpy as np
+
+#: The root entries of solution and reference files other than the coordinates.
+SOLUTION_ENTRIES = ("u", "exact", "model", "problem", "training", "metrics", "provenance")
+REFERENCE_ENTRIES = ("u", "convergence", "problem", "provenance")
+#: Names a coordinate may not take: they would clash with a root entry of a file.
+RESERVED_NAMES = tuple(dict.fromkeys(SOLUTION_ENTRIES + REFERENCE_ENTRIES))
+
+
+def check_coordinate_names(names: Sequence[object], parameter: str = "names") -> None:
+    """Raise ``ValueError`` naming ``parameter`` unless every name can be a coordinate of a
+    solution or reference file: a non-empty string without ``/``, not ``.``, not reserved."""
+    for name in names:
+        if not isinstance(name, str) or not name or "/" in name or name == ".":
+            raise ValueError(
+                f"{parameter} must be non-empty strings without '/' (they name datasets of the "
+                f"solution file), got {name!r} in {tuple(names)!r}"
+            )
+        if name in RESERVED_NAMES:
+            raise ValueError(
+                f"{parameter} may not use {name!r}: it names an entry of the solution and "
+                f"reference files; reserved names are {list(RESERVED_NAMES)}"
+            )
+
 
 __all__ = [
     "FORMAT",
@@ -153,6 +180,7 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
 
 def _grid_shape(coords: Mapping[str, np.ndarray], values: np.ndarray) -> list[str]:
     names = list(coords)
+    check_coordinate_names(names, "coords")
     shape = tuple(len(coords[n]) for n in names)
     if values.shape != shape:
         raise ValueError(f"values have shape {values.shape}, the coordinates give {shape}")
