@@ -84,6 +84,9 @@ class GridData:
 
         axes, values = read_grid(path, dataset)
         name = f"{os.fspath(path)}:{dataset}"
+        # The description (and so a reference's checksum) names the file, not where it lies:
+        # the same data read from another directory describe the same problem.
+        label = f"{os.path.basename(os.fspath(path))}:{dataset}"
         nan = np.isnan(values)
         if nan.any():
             try:
@@ -98,7 +101,7 @@ class GridData:
                     "whole grid: read them with neuralpde.io.read_grid, fill the NaN points "
                     "(e.g. with the nearest values inside) and pass GridData(axes, values)"
                 )
-        return cls(axes, values, columns=columns, name=name)
+        return cls(axes, values, columns=columns, name=label)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.as_tensor(x)

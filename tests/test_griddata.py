@@ -63,6 +63,11 @@ def test_errors_and_file_round_trip(tmp_path):
     pts = np.array([[0.3, 0.4], [0.0, 1.0]])
     np.testing.assert_allclose(m(torch.as_tensor(pts)).numpy()[1], sol(pts)[1], rtol=1e-12)
     assert "s.h5:u" in repr(m)
+    # the same data read from another directory describe the same coefficient
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    (moved / "s.h5").write_bytes(path.read_bytes())
+    assert repr(GridData.from_file(moved / "s.h5")) == repr(m)
 
 
 def test_fd_reference_takes_gridded_coefficients():
