@@ -6,11 +6,11 @@
 
 For each case: the finite-difference reference is computed with the settings in the problem
 file's ``reference`` dict, or reused when ``validation/references/<name>.h5`` carries the same
-checksum of its inputs; the problem is solved with its default settings; the solution is
-compared with the reference (and, for problems with a closed form, with the exact solution on the
-reference's nodes, where the two relative errors must agree to within the reference's estimated
-error). Per-case reports with figures go to ``validation/reports/<name>/``. Exit status 0 when
-every case passes, 1 otherwise.
+checksum of its inputs and is newer than the finite-difference code; the problem is solved with
+its default settings; the solution is compared with the reference (and, for problems with a
+closed form, with the exact solution on the reference's nodes, where the two relative errors
+must agree to within the reference's estimated error). Per-case reports with figures go to
+``validation/reports/<name>/``. Exit status 0 when every case passes, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def reference_for(case: Case, problem: npde.Problem, settings: dict) -> tuple[Pa
     path = HERE / "references" / f"{case.name}.h5"
     path.parent.mkdir(exist_ok=True)
     want = reference_checksum(problem, **settings)
-    if path.exists():
+    solvers = Path(npde.reference.__file__).parent.glob("*.py")
+    if path.exists() and path.stat().st_mtime > max(p.stat().st_mtime for p in solvers):
         try:
             if load_reference(path).checksum == want:
                 return path, "reused", 0.0
