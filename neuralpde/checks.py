@@ -56,15 +56,20 @@ def _label(i: int, c: Condition) -> str:
 
 
 def _warn_overlaps(problem: Problem, holders: dict[str, list[int]]) -> None:
-    """Warn once for each pair of conditions that both hold on some boundary part."""
+    """Warn once for each pair of conditions that both hold on some boundary part: two of one
+    kind always; two of different kinds (Dirichlet and Neumann, say) unless the equation is a
+    :class:`~neuralpde.equations.Custom` one, whose order may need both (a clamped plate)."""
     shared: dict[tuple[int, int], list[str]] = {}
     for part, held in holders.items():
         for k, i in enumerate(held):
             for j in held[k + 1 :]:
                 if i != j:
                     shared.setdefault((i, j), []).append(part)
+    custom = isinstance(problem.equation, Custom)
     for (i, j), where in sorted(shared.items()):
         a, b = problem.conditions[i], problem.conditions[j]
+        if custom and type(a) is not type(b):
+            continue
         warnings.warn(
             f"problem {problem.name!r}: boundary part(s) {where} have two conditions, "
             f"{_label(i, a)} and {_label(j, b)}; training settles on a compromise between them, "
@@ -172,9 +177,16 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
                 "Dirichlet condition on some part"
             )
         if not any(isinstance(c, Observations) for c in problem.conditions):
+            fix = (
+                "pin it with an Observations condition at a point"
+                if "Neumann" not in kinds
+                else "pin it with an Observations condition at a point, or put a Dirichlet "
+                "condition in place of the Neumann one on some part"
+            )
             warnings.warn(
                 f"problem {problem.name!r} is {what}: its solution is determined only up to "
-                "an additive constant; add a Dirichlet condition on some part to fix it",
+                f"an additive constant; {fix} (validate compares such solutions with their "
+                "means removed)",
                 ProblemWarning,
                 stacklevel=3,
             )

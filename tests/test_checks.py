@@ -9,6 +9,7 @@ import torch
 
 import neuralpde as npde
 from neuralpde.checks import ProblemWarning, check_problem
+from neuralpde.operators import partial
 
 PI = math.pi
 SQUARE = npde.Rectangle((0, 0), (1, 1))
@@ -99,6 +100,13 @@ def test_periodic_poisson_compatibility_and_free_constant():
     )
     with pytest.warns(ProblemWarning, match="'zm' is fully periodic: its solution is determined"):
         check_problem(zero_mean)
+    # the advice is one that raises no other warning: a point of data, not a Dirichlet part
+    with pytest.warns(ProblemWarning) as record:
+        check_problem(zero_mean)
+    assert [str(w.message).split("; ")[1] for w in record] == [
+        "pin it with an Observations condition at a point (validate compares such solutions "
+        "with their means removed)"
+    ]
     # a Dirichlet part fixes the constant and lifts the condition on f: no warning, no error
     check_problem(
         npde.Problem(
@@ -214,6 +222,22 @@ def test_two_conditions_on_one_part_warn_with_the_part_and_both_conditions():
     periodic = [npde.Periodic("x_min", "x_max"), npde.Dirichlet(0.0)]
     with pytest.warns(ProblemWarning, match=r"\['x_min', 'x_max'\] have two conditions, "):
         check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), periodic))
+
+    # a custom equation may need two conditions of different kinds on a part (a clamped
+    # plate, Δ²u = 1 with u = 0 and ∂u/∂n = 0): silent; two of one kind still warn
+    def plate(u, x):
+        return (
+            partial(u, "x", "x", "x", "x")
+            + 2 * partial(u, "x", "x", "y", "y")
+            + partial(u, "y", "y", "y", "y")
+            - 1
+        )
+
+    clamped = [npde.Dirichlet(0.0), npde.Neumann(0.0)]
+    check_problem(npde.Problem(SQUARE, npde.Custom(plate), clamped))
+    twice = [npde.Dirichlet(0.0), npde.Dirichlet(1.0, on="y_max")]
+    with pytest.warns(ProblemWarning, match=r"\['y_max'\] have two conditions"):
+        check_problem(npde.Problem(SQUARE, npde.Custom(plate), twice))
     # one condition per part, or one condition naming a part twice: silent
     parts = [
         npde.Dirichlet(0.0, on=["x_min", "x_min", "y_min"]),
