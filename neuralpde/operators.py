@@ -625,7 +625,9 @@ class _Recorder(FieldValues):
         return self._gradient()
 
     def first(self, columns: int | list[int]) -> torch.Tensor:
-        self.note_columns([columns] if isinstance(columns, int) else columns)
+        # any index the gradient's columns take (an int of any kind, a list, a slice)
+        for c in torch.arange(len(self.names))[columns].reshape(-1).tolist():
+            self.note_columns([c])  # each a first derivative
         return self._gradient()[:, columns]
 
     def mixed(self, i: int, j: int) -> torch.Tensor:
