@@ -59,7 +59,8 @@ _MC_SEED = 20240611
 _TINY = 2.0**-53  # keeps ndtri finite on unit points 0 and 1
 _REL_TOL = 1e-12  # rounding tolerance of `contains`, relative to the domain's size
 _REL_EPS = 1e-7  # probe offset along normals in CSG boundary classification, relative to size
-_PART_PROBE = 4096  # points drawn on each CSG child's boundary to find the parts that are empty
+_PART_PROBE = 1024  # points drawn on each CSG child's boundary to find the parts that are empty
+_PART_RECHECK = 32768  # points drawn again on a child with a part that looks empty
 
 
 def _default_names(d: int) -> tuple[str, ...]:
@@ -557,23 +558,32 @@ class _CSG(Domain):
     _refuse_idle_children = True
 
     def _find_empty_parts(self) -> tuple[str, ...]:
-        """Draw :data:`_PART_PROBE` points on each child's boundary; raise ``ValueError`` if none
+        """Draw :data:`_PART_PROBE` points on each child's boundary (:data:`_PART_RECHECK` on a
+        child with a part that got points but kept none); raise ``ValueError`` if none
         of a child's lies on this domain's boundary (the child changes nothing; not for an
         :class:`Intersection`), and return the parts that got candidates but kept none."""
         kind, names = type(self).__name__, self.child_names
-        unit = qmc.Sobol(self.dim, scramble=True, seed=_MC_SEED + 1).random(_PART_PROBE)
         n_parts = len(self._parts)
+
+        def counts(c: int, n: int) -> tuple[np.ndarray, np.ndarray, bool]:
+            unit = qmc.Sobol(self.dim, scramble=True, seed=_MC_SEED + 1).random(n)
+            keep, _, _, tags = self._classify(c, unit)
+            drawn = np.bincount(tags, minlength=n_parts)
+            return drawn, np.bincount(tags[keep], minlength=n_parts), bool(keep.any())
+
         drawn, kept = np.zeros(n_parts, dtype=np.int64), np.zeros(n_parts, dtype=np.int64)
         for c in range(len(self.children)):
-            keep, _, _, tags = self._classify(c, unit)
-            if not keep.any() and self._refuse_idle_children:
+            d_c, k_c, any_kept = counts(c, _PART_PROBE)
+            if ((d_c > 0) & (k_c == 0)).any():  # look again, closer, before judging a part empty
+                d_c, k_c, any_kept = counts(c, _PART_RECHECK)
+            if not any_kept and self._refuse_idle_children:
                 raise ValueError(
                     f"{kind} of {names}: no point of the boundary of domains[{c}] "
                     f"({names[c]!r}) lies on the boundary of the result, so it changes nothing "
                     f"({self._no_boundary_hint(c)}); move it or leave it out"
                 )
-            drawn += np.bincount(tags, minlength=n_parts)
-            kept += np.bincount(tags[keep], minlength=n_parts)
+            drawn += d_c
+            kept += k_c
         return tuple(p for p, m, k in zip(self._parts, drawn, kept, strict=True) if m and not k)
 
     def _no_boundary_hint(self, c: int) -> str:

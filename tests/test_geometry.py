@@ -609,6 +609,14 @@ def test_csg_child_that_changes_nothing_is_refused(make, match):
         make()
 
 
+def test_csg_child_that_changes_a_sliver_is_kept():
+    """A disk that bites 1e-6 deep into a side (an arc of 6e-4 of its circumference, about
+    0.6 of the first probe points) is found on a closer look: kept, its part not empty."""
+    bitten = Rectangle([0, 0], [1, 1]) - Disk([1.5, 0.5], 0.5 + 1e-6)
+    assert bitten.empty_parts == ()
+    assert "hole0.boundary" in bitten.boundary_parts
+
+
 def test_csg_parts_with_no_boundary_points_are_named_as_such():
     """An L of two rectangles: the second's bottom side lies along the first's, so it is empty;
     a condition there is refused with that reason, and leaving it bare is not warned about."""
