@@ -604,7 +604,7 @@ def _equation_text(eq: dict) -> str:
     for k, v in eq.items():
         if k in ("type", "latex"):
             continue
-        if isinstance(v, str) and ("\n" in v or "lambda" in v or len(v) > 40):
+        if isinstance(v, str) and not v.startswith("GridData(") and ("\n" in v or len(v) > 40):
             v = "(function)"
         parts.append(f"{k}={v}")
     return ", ".join(parts)

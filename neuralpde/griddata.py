@@ -95,11 +95,12 @@ class GridData:
                 kind = None
             if kind is not None:
                 raise ValueError(
-                    f"path {name!r}: {int(nan.sum())} of {values.size} grid values are NaN, at "
-                    f"grid points outside the domain of this {kind} (the grid of a domain that "
-                    "is not a box spans its bounding box); GridData needs finite values on the "
-                    "whole grid: read them with neuralpde.io.read_grid, fill the NaN points "
-                    "(e.g. with the nearest values inside) and pass GridData(axes, values)"
+                    f"path {name!r}: {int(nan.sum())} of {values.size} grid values are NaN; a "
+                    f"{kind} on a domain that is not a box holds NaN outside the domain (its "
+                    "grid spans the bounding box), one on a box should hold none. GridData "
+                    "needs finite values on the whole grid: read them with "
+                    "neuralpde.io.read_grid, fill the NaN points (e.g. with the nearest values "
+                    "inside) and pass GridData(axes, values)"
                 )
         return cls(axes, values, columns=columns, name=label)
 

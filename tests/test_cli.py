@@ -367,3 +367,21 @@ def test_matrix_diffusivity_solves_saves_and_is_described(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "does not support an anisotropic (tensor) Heat.kappa" in err
     assert not (tmp_path / "r.h5").exists()
+
+
+def test_info_names_a_gridded_coefficient_by_its_data(tmp_path, capsys):
+    a = np.linspace(0.0, 1.0, 5)
+    kappa = npde.GridData([a, a], 1.0 + np.add.outer(a, a), name="kappa map")
+    p = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)), npde.Poisson(kappa), [npde.Dirichlet(0.0)], name="g"
+    )
+    sol = npde.solve(
+        p,
+        npde.Siren(width=8, depth=1),
+        npde.SobolSampler(64, 32),
+        npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False),
+    )
+    path = sol.save(tmp_path / "g.h5", n=9)
+    assert main(["info", str(path)]) == 0
+    line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("equation:")][0]
+    assert "f=GridData(kappa map, 5x5 grid, columns [0, 1], sha256 " in line

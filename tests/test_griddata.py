@@ -145,8 +145,8 @@ def test_a_solution_on_a_disk_is_refused_with_the_reason(tmp_path):
     path = sol.save(tmp_path / "disk.h5", n=11)
     with pytest.raises(
         ValueError,
-        match=r"disk.h5:u': 40 of 121 grid values are NaN, at grid points outside the domain of "
-        r"this solution .*read them with neuralpde.io.read_grid, fill the NaN points",
+        match=r"disk.h5:u': 40 of 121 grid values are NaN; a solution on a domain that is not a "
+        r"box holds NaN outside the domain .*read them with neuralpde.io.read_grid, fill the NaN",
     ):
         GridData.from_file(path)
     axes, values = read_grid(path)

@@ -19,7 +19,9 @@ class FDSolution:
     ``axes`` are the 1-D node coordinates, one per entry of ``names`` (the problem's coordinate
     names, space first, time last); ``values[i, j, ...]`` is the solution at
     ``(axes[0][i], axes[1][j], ...)``. For an evolution problem the time axis holds the stored
-    time levels (all steps, or ``time_samples`` of them).
+    time levels: from :func:`~neuralpde.reference.solve_fd`, all steps or ``time_samples`` of
+    them; from :func:`~neuralpde.reference.convergence_study`, the coarsest level's time levels
+    or ``time_samples`` of them.
     """
 
     axes: tuple[np.ndarray, ...]
