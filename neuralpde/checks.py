@@ -1,7 +1,11 @@
 r"""Checks run before training, each message naming the fix.
 
 * every boundary part is covered by a boundary condition (a warning where not: the solution is
-  not determined there), and by only one (a warning where two conditions share a part);
+  not determined there), and by only one (a warning where two conditions share a part; for a
+  :class:`~neuralpde.Custom` equation only where they are of one kind, since a higher-order
+  equation may need u and its normal derivative on one part);
+* the residual's time derivatives agree with its equation's ``time_order`` (a ``ValueError``
+  where not; with observations a lower ``time_order`` is accepted);
 * user callables (condition data, coefficients, the exact solution) return one finite value per
   point, probed on a few points;
 * a Poisson problem with only Neumann and periodic conditions satisfies the compatibility

@@ -259,8 +259,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--time-samples",
         type=int_at_least(2),
-        help="store this many evenly spaced time levels (evolution problems; default: every time "
-        "level of the coarsest grid, where the error is measured)",
+        help="store this many evenly spaced time levels (evolution problems; the coarsest grid's "
+        "step count is rounded up to a multiple of N-1; default: reference['time_samples'], "
+        "else every time level of the coarsest grid, where the error is measured)",
     )
     r.add_argument(
         "--extrapolate",

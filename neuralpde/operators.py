@@ -1,8 +1,8 @@
 r"""Differential operators on a field evaluated at points.
 
 A residual receives ``u``, a :class:`FieldValues`: the field's values at collocation points
-together with the points themselves. It behaves like a tensor of shape ``(N,)`` in arithmetic and
-in ``torch`` functions, and the operators below differentiate it:
+together with the points themselves. It behaves like a tensor of shape ``(N,)`` in arithmetic,
+comparisons, indexing and ``torch`` functions, and the operators below differentiate it:
 
 .. math::
 

@@ -12,6 +12,7 @@ corners), ``Initial`` and ``InitialVelocity`` data.
   (:math:`\int f + \oint g = 0`, checked) and the zero-mean solution is returned. Heat in
   divergence form takes Dirichlet faces only.
 * :func:`convergence_study` solves on three or more nested grids and returns the finest solution
+  (for evolution problems at the coarsest level's time levels, or ``time_samples`` of them)
   with its observed order of convergence, a Richardson estimate of its error and the
   grid-convergence index (:class:`ReferenceSolution`); with ``extrapolate=True`` (four or more
   grids) it returns the Richardson extrapolation of the two finest, with the error estimated

@@ -133,7 +133,8 @@ class ReferenceSolution(FDSolution):
       :math:`1.25\, e_L/(r^p - 1)`.
 
     When :math:`p` is not positive and finite (differences at round-off, or grids far from the
-    asymptotic range) the scheme's formal order is used instead and ``order_used`` says so.
+    asymptotic range) the scheme's formal order is used instead (``order + 1`` for an extrapolated
+    sequence) and ``order_used`` says so.
 
     When ``extrapolated`` (``convergence_study(..., extrapolate=True)``) the values are the
     Richardson extrapolation of the two finest levels, on the coarser one's grid (``n``, ``dt``,
