@@ -137,6 +137,9 @@ class FieldValues:
 
     def autograd_gradient(self) -> torch.Tensor:
         """All first derivatives by reverse-mode autograd, shape ``(N, d)``."""
+        return self._autograd_grad()
+
+    def _autograd_grad(self) -> torch.Tensor:
         if self._grad is None:
             if not self.x.requires_grad:
                 raise RuntimeError("derivatives need points created with requires_grad=True")
@@ -149,12 +152,12 @@ class FieldValues:
         """The second derivative along columns ``i`` and ``j`` by nested autograd."""
         key = self._key(i, j)
         if key not in self._second:
-            self._second[key] = _derivative(self.autograd_gradient()[:, key[0]], self.x)[:, key[1]]
+            self._second[key] = _derivative(self._autograd_grad()[:, key[0]], self.x)[:, key[1]]
         return self._second[key]
 
     def full_gradient(self) -> torch.Tensor:
         """All first derivatives, shape ``(N, d)`` (space and time)."""
-        return self._fused_grad if self._fused_grad is not None else self.autograd_gradient()
+        return self._fused_grad if self._fused_grad is not None else self._autograd_grad()
 
     def first(self, columns: int | list[int]) -> torch.Tensor:
         """The first derivatives along ``columns``: shape ``(N,)`` for one column, ``(N, k)``
@@ -622,6 +625,10 @@ class _Recorder(FieldValues):
 
     def full_gradient(self) -> torch.Tensor:
         self.time_order = None  # all columns, read by the residual itself
+        return self._gradient()
+
+    def autograd_gradient(self) -> torch.Tensor:
+        self.time_order = None  # as full_gradient
         return self._gradient()
 
     def first(self, columns: int | list[int]) -> torch.Tensor:

@@ -859,6 +859,7 @@ def test_plans_record_the_time_derivatives_taken():
         "third x x t": (lambda u, x: partial(u, "x", "x", "t"), 1),
         "dtt": (lambda u, x: dtt(u) - laplacian(u), 2),
         "full gradient read by hand": (lambda u, x: u.full_gradient()[:, 2], None),
+        "autograd gradient read by hand": (lambda u, x: u.autograd_gradient()[:, 2], None),
         "first, NumPy int": (lambda u, x: u.first(np.int64(2)), 1),
         "first, 0-d tensor": (lambda u, x: u.first(torch.tensor(0)), 0),
         "first, slice": (lambda u, x: u.first(slice(1, 3)).sum(1), 1),
