@@ -44,10 +44,15 @@ def check_device(device: torch.device | str, name: str = "device") -> torch.devi
     return dev
 
 
+SEED_LIMIT = 2**63  # seeds and the offsets derived from them stay within torch's 64 bits
+
+
 def check_seed(seed: object, name: str = "seed") -> int:
-    """``seed`` as an ``int``, after checking that it is a non-negative integer."""
+    """``seed`` as an ``int``, after checking that it is an integer in ``[0, 2**63)``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
+    if seed >= SEED_LIMIT:
+        raise ValueError(f"{name} must be a non-negative integer below 2**63, got {seed!r}")
     return int(seed)
 
 

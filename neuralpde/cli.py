@@ -157,16 +157,17 @@ def positive_number(s: str) -> float:
     return v
 
 
-def int_at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``low``."""
+def int_at_least(low: int, below: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low`` (and less than ``below``, if given)."""
+    want = f"an integer >= {low}" if below is None else f"an integer in [{low}, {below})"
 
     def parse(s: str) -> int:
         try:
             v = int(s)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {s!r}") from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {s!r}")
+            raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}") from None
+        if v < low or (below is not None and v >= below):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}")
         return v
 
     return parse
@@ -185,7 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a field for a problem file and write it to HDF5")
     s.add_argument("problem_file", metavar="PROBLEM_FILE", help="Python file defining `problem`")
     s.add_argument("-o", "--output", required=True, metavar="OUT.h5", help="solution file to write")
-    s.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
+    s.add_argument("--seed", type=int_at_least(0, 2**63), default=0, help="random seed (default 0)")
     budget = s.add_mutually_exclusive_group()
     budget.add_argument(
         "--steps",

@@ -106,18 +106,26 @@ def test_nonfinite_loss_restores_last_good_parameters():
 
 
 def test_a_divergence_keeps_the_parameters_of_the_last_finite_loss():
-    """A learning rate of 1e30 blows the parameters up; the field kept must be the one whose
-    loss was last recorded finite, and the final loss the one of that field."""
+    """A learning rate of 1e30 blows the parameters up; the field kept must be the one of the
+    last finite loss, whatever the logging interval, and the final loss the one of that field."""
     b1 = npde.Problem(
         npde.Rectangle((0, 0), (1, 1)),
         npde.Poisson(f=lambda x: torch.sin(math.pi * x[:, 0])),
         [npde.Dirichlet(0.0)],
     )
+    every = npde.solve(
+        b1, **SMALL, trainer=npde.Trainer(adam_steps=50, lbfgs_steps=0, lr=1e30, log_every=1)
+    )
+    steps, losses = every.history["step"], every.history["loss"]
+    finite = [(s, v) for s, v in zip(steps, losses, strict=True) if math.isfinite(v)]
     trainer = npde.Trainer(adam_steps=50, lbfgs_steps=0, lr=1e30, log_every=3)
     sol = npde.solve(b1, **SMALL, trainer=trainer)
-    assert sol.status == "diverged"
+    assert sol.status == "diverged" and every.status == "diverged"
     loss = sol.history["loss"]
-    assert math.isfinite(loss[-1]) and loss[-1] in loss[:-1]  # a recorded finite loss
+    # the last finite loss of the run that recorded every step, at its step
+    assert (sol.history["step"][-1], loss[-1]) == finite[-1]
+    assert sol.result.steps == finite[-1][0]
+    assert finite[-1][0] % 3 != 0  # kept between two logged steps
     batch = make_batch(b1, SMALL["sampler"].draw(b1, 0, 0), torch.float64, "cpu")
     again, _ = loss_terms(sol.net, b1, batch)
     assert float(again.detach()) == pytest.approx(loss[-1], rel=1e-9)
@@ -203,3 +211,51 @@ def test_wave_problem_trains_with_initial_velocity_and_mlp_float32():
 def test_bad_device(b1, device, match):
     with pytest.raises(ValueError, match=match):
         npde.solve(b1, **SMALL, trainer=npde.Trainer(adam_steps=1, lbfgs_steps=0), device=device)
+
+
+def test_adam_cut_by_its_share_of_the_time_is_a_time_budget_stop(b1):
+    """Adam gets a share of `seconds` when L-BFGS follows; stopping there, with most of its steps
+    left, is the time budget's doing even when L-BFGS then ends early."""
+    trainer = npde.Trainer(adam_steps=10**6, lbfgs_steps=1, seconds=2.0)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    assert sol.status == "time_budget" and sol.result.steps < 10**6
+
+
+def test_lbfgs_that_moves_nothing_is_stalled(b1, monkeypatch):
+    """torch's L-BFGS counts an iteration even when its line search finds no descent: a chunk
+    that changes nothing is reported as stalled, not run until the budget is spent."""
+
+    def step_nowhere(self, closure):
+        loss = closure()
+        st = self.state[self._params[0]]
+        st["n_iter"] = st.get("n_iter", 0) + 3
+        return loss
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", step_nowhere)
+    trainer = npde.Trainer(adam_steps=0, lbfgs_steps=500)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    assert sol.status == "stalled" and sol.result.steps == 6  # two chunks, the second unchanged
+
+
+def test_seeds_beyond_64_bits_are_refused_by_name(b1, tmp_path):
+    with pytest.raises(ValueError, match=r"seed must be a non-negative integer below 2\*\*63"):
+        npde.solve(b1, **SMALL, seed=2**63)
+    from neuralpde.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            ["solve", str(ROOT / "problems" / "poisson2d_sine.py"), "-o", "x.h5", "--seed", "1e30"]
+        )
+    assert exit_.value.code == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "solve",
+                str(ROOT / "problems" / "poisson2d_sine.py"),
+                "-o",
+                "x.h5",
+                "--seed",
+                str(2**63),
+            ]
+        )
+    assert exit_.value.code == 2

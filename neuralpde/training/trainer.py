@@ -210,13 +210,19 @@ class Trainer:
             "monitor": [],
         }
         timings = {"sampling": 0.0, "adam": 0.0, "lbfgs": 0.0, "monitor": 0.0}
-        # "good": the last parameters whose loss was finite, and that loss ("good_loss")
+        # "good": the last parameters whose loss was finite, that loss ("good_loss") and the
+        # step they were reached at ("good_step")
         state = {
             "step": 0,
-            "good": copy.deepcopy(net.state_dict()),
+            "good": _snapshot(net),
             "good_loss": math.inf,
+            "good_step": 0,
             "status": None,
         }
+
+        def keep_good(loss: float) -> None:
+            state["good"], state["good_loss"] = _snapshot(net), loss
+            state["good_step"] = state["step"]
 
         def draw(round_: int) -> Batch:
             t = time.perf_counter()
@@ -242,6 +248,7 @@ class Trainer:
             if math.isfinite(loss):
                 return True
             net.load_state_dict(state["good"])
+            state["step"] = state["good_step"]  # the steps after it are undone
             state["status"] = "diverged"
             return False
 
@@ -261,6 +268,7 @@ class Trainer:
         batch = draw(0)
         params = [p for p in net.parameters() if p.requires_grad]
         loss_value, fresh = math.inf, False
+        adam_cut = False
 
         # ---- Adam ----------------------------------------------------------------------------
         if self.adam_steps > 0:
@@ -279,8 +287,8 @@ class Trainer:
                 fresh = True  # loss_value is the loss of the parameters as they are
                 if not finite(loss_value):
                     break
+                keep_good(loss_value)  # a copy of the parameters: small beside a step
                 if k % self.log_every == 0:  # recorded with the parameters that gave it
-                    state["good"], state["good_loss"] = copy.deepcopy(net.state_dict()), loss_value
                     bar.set_postfix(loss=f"{loss_value:.2e}")
                     record(loss_value, "adam")
                 if loss_value <= self.tol:
@@ -293,6 +301,7 @@ class Trainer:
                 state["step"] += 1
                 bar.update(1)
                 if time.perf_counter() >= adam_deadline:
+                    adam_cut = k + 1 < self.adam_steps  # its share of the time, not its steps
                     break
             timings["adam"] = time.perf_counter() - t0
 
@@ -337,8 +346,11 @@ class Trainer:
                 current = float(compute_loss().detach())
                 if not finite(current):
                     break
+                # no change at all over a chunk: torch's L-BFGS counts an iteration even when
+                # its line search finds no descent, so `advanced` alone does not show it
+                stuck = advanced == 0 or current == loss_value
                 loss_value, fresh = current, True
-                state["good"], state["good_loss"] = copy.deepcopy(net.state_dict()), current
+                keep_good(current)
                 if done >= next_log:
                     bar.set_postfix(loss=f"{loss_value:.2e}")
                     record(loss_value, "lbfgs")
@@ -346,7 +358,7 @@ class Trainer:
                 if loss_value <= self.tol:
                     state["status"] = "converged"
                     break
-                if advanced == 0:
+                if stuck:
                     state["status"] = "stalled"
                     break
             timings["lbfgs"] = time.perf_counter() - t0
@@ -362,7 +374,8 @@ class Trainer:
         timings["total"] = time.perf_counter() - start
         status = state["status"]
         if status is None:
-            status = "time_budget" if time.perf_counter() >= deadline else "step_budget"
+            spent = time.perf_counter() >= deadline or adam_cut
+            status = "time_budget" if spent else "step_budget"
         message = _MESSAGES[status]
         log.info("stopped after %d steps (%s): loss %.3e", state["step"], status, hist["loss"][-1])
         if status in ("diverged", "stalled"):
@@ -436,3 +449,8 @@ _MESSAGES = {
     "stalled": "L-BFGS made no progress (often the limit of the precision); use float64 or "
     "change the field",
 }
+
+
+def _snapshot(net: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of ``net``'s parameters and buffers, to restore with ``load_state_dict``."""
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
