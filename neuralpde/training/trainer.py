@@ -2,8 +2,10 @@
 
 Adam explores with a decaying learning rate on (optionally resampled) points; L-BFGS with a
 strong-Wolfe line search then converges on a fixed draw. Training stops at the first of: all steps
-done, the wall-time budget spent, the loss below ``tol``, or a non-finite loss (the last finite
-parameters are restored).
+done (status ``step_budget``), the wall-time budget spent (``time_budget``), the loss below
+``tol`` (``converged``), L-BFGS leaving the loss unchanged over a chunk of iterations
+(``stalled``: at the limit of the precision, where more steps would not help), or a non-finite
+loss (``diverged``; the parameters of the last finite loss are restored).
 """
 
 from __future__ import annotations
@@ -378,8 +380,10 @@ class Trainer:
             status = "time_budget" if spent else "step_budget"
         message = _MESSAGES[status]
         log.info("stopped after %d steps (%s): loss %.3e", state["step"], status, hist["loss"][-1])
-        if status in ("diverged", "stalled"):
+        if status == "diverged":
             log.warning(message)
+        elif status == "stalled":  # an end, not a fault: the limit of this field and precision
+            log.info(message)
         return TrainResult(status, message, state["step"], hist, timings, used)
 
 
@@ -446,7 +450,8 @@ _MESSAGES = {
     "time_budget": "the wall-time budget was spent; raise it for a smaller loss",
     "diverged": "the loss became non-finite; the last finite parameters were kept. Lower the "
     "learning rate or use float64",
-    "stalled": "L-BFGS made no progress (often the limit of the precision); use float64 or "
+    "stalled": "L-BFGS left the loss unchanged over a chunk of iterations, the limit of this "
+    "field in this precision: more steps would not help; for a smaller loss use float64 or "
     "change the field",
 }
 
