@@ -174,11 +174,23 @@ def test_bad_solve_arguments(b1, kwargs, exc, match):
         ({"tol": -1}, "tol must be a finite non-negative"),
         ({"tol": float("inf")}, "tol must be a finite non-negative"),
         ({"log_every": 0}, "log_every must be a positive integer"),
+        ({"lr": True}, "lr must be a positive number, got True"),
+        ({"lr_final": True}, "lr_final must be a positive number, got True"),
+        ({"tol": True}, "tol must be a finite non-negative number, got True"),
+        ({"adam_steps": 2.0}, "adam_steps must be a non-negative integer, got 2.0"),
     ],
 )
 def test_bad_trainer_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         npde.Trainer(**kwargs)
+
+
+def test_trainer_takes_numpy_numbers_and_stores_python_ones():
+    t = npde.Trainer(
+        adam_steps=np.int64(5), lbfgs_steps=np.int32(3), lr=np.float32(0.5), tol=np.float64(0)
+    )
+    assert (t.adam_steps, t.lbfgs_steps, t.lr, t.tol) == (5, 3, 0.5, 0.0)
+    assert type(t.adam_steps) is int and type(t.lr) is float
 
 
 def test_wave_problem_trains_with_initial_velocity_and_mlp_float32():

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -92,33 +93,47 @@ class Trainer:
     derivatives: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("adam_steps", "lbfgs_steps"):
+        def number(name: str, integral: bool) -> numbers.Real | None:
+            """The setting as a Python int or float when it is a number of that kind (NumPy
+            scalars included, bools not), else ``None``."""
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+            kind = numbers.Integral if integral else numbers.Real
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, kind):
+                return None
+            v = int(v) if integral else float(v)
+            object.__setattr__(self, name, v)  # stored as a plain Python number
+            return v
+
+        for name in ("adam_steps", "lbfgs_steps"):
+            v = number(name, True)
+            if v is None or v < 0:
+                raise ValueError(
+                    f"{name} must be a non-negative integer, got {getattr(self, name)!r}"
+                )
         if self.adam_steps + self.lbfgs_steps == 0:
             raise ValueError("adam_steps and lbfgs_steps are both 0: nothing to train")
         for name in ("lr", "lr_final"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
-        if self.seconds is not None and not (
-            isinstance(self.seconds, (int, float))
-            and not isinstance(self.seconds, bool)
-            and self.seconds > 0
-        ):
-            raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
-        frac = self.adam_fraction
-        if isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 < frac <= 1:
-            raise ValueError(f"adam_fraction must be a number in (0, 1], got {frac!r}")
-        if not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol) and self.tol >= 0):
+            v = number(name, False)
+            if v is None or not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {getattr(self, name)!r}")
+        if self.seconds is not None:
+            v = number("seconds", False)
+            if v is None or not v > 0:
+                raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
+        frac = number("adam_fraction", False)
+        if frac is None or not 0 < frac <= 1:
+            raise ValueError(
+                f"adam_fraction must be a number in (0, 1], got {self.adam_fraction!r}"
+            )
+        tol = number("tol", False)
+        if tol is None or not (math.isfinite(tol) and tol >= 0):
             raise ValueError(f"tol must be a finite non-negative number, got {self.tol!r}")
         if self.derivatives not in ENGINES:
             raise ValueError(f"derivatives must be one of {ENGINES}, got {self.derivatives!r}")
         for name in ("lbfgs_history", "log_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            v = number(name, True)
+            if v is None or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
 
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
         """A copy with a new budget: ``steps`` in total (split as the phases are now) and/or
