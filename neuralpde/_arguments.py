@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["check_columns", "check_device", "check_dtype", "check_module_placement", "check_seed"]
+__all__ = [
+    "as_number",
+    "check_columns",
+    "check_device",
+    "check_dtype",
+    "check_module_placement",
+    "check_seed",
+]
 
 _DTYPES = (torch.float32, torch.float64)
 
@@ -44,16 +52,26 @@ def check_device(device: torch.device | str, name: str = "device") -> torch.devi
     return dev
 
 
+def as_number(value: object, integral: bool = False) -> int | float | None:
+    """``value`` as a Python ``int`` (``integral``) or ``float`` when it is a number of that kind,
+    NumPy scalars included and bools not; ``None`` otherwise, for the caller's own message."""
+    kind = numbers.Integral if integral else numbers.Real
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
+        return None
+    return int(value) if integral else float(value)
+
+
 SEED_LIMIT = 2**63  # seeds and the offsets derived from them stay within torch's 64 bits
 
 
 def check_seed(seed: object, name: str = "seed") -> int:
     """``seed`` as an ``int``, after checking that it is an integer in ``[0, 2**63)``."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    v = as_number(seed, integral=True)
+    if v is None or v < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
-    if seed >= SEED_LIMIT:
+    if v >= SEED_LIMIT:
         raise ValueError(f"{name} must be a non-negative integer below 2**63, got {seed!r}")
-    return int(seed)
+    return v
 
 
 def check_module_placement(net: torch.nn.Module, dtype: torch.dtype, device: torch.device) -> None:

@@ -15,12 +15,12 @@ Each condition contributes a mean-squared term to the training loss, weighted by
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._arguments import as_number
 from .coefficients import Coefficient, check_coefficient, describe_coefficient
 
 __all__ = [
@@ -39,12 +39,12 @@ __all__ = [
 def _check_weight(weight: object, name: str) -> float:
     """``weight`` as a ``float``, after checking that it is a finite positive real number (a
     Python or NumPy int or float; not a bool)."""
-    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+    w = as_number(weight)
+    if w is None:
         raise TypeError(
             f"{name} must be a positive finite number (an int or float, NumPy scalars too), got "
             f"{type(weight).__name__} {weight!r}"
         )
-    w = float(weight)
     if not (math.isfinite(w) and w > 0):
         raise ValueError(f"{name} must be a positive finite number, got {weight!r}")
     return w

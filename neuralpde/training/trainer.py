@@ -13,17 +13,15 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import numbers
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._arguments import check_device, check_dtype, check_module_placement, check_seed
+from .._arguments import as_number, check_device, check_dtype, check_module_placement, check_seed
 from ..checks import check_time_order
 from ..fields.jet import jet_obstacle, library_jets_only
 from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
@@ -93,15 +91,11 @@ class Trainer:
     derivatives: str = "auto"
 
     def __post_init__(self) -> None:
-        def number(name: str, integral: bool) -> numbers.Real | None:
-            """The setting as a Python int or float when it is a number of that kind (NumPy
-            scalars included, bools not), else ``None``."""
-            v = getattr(self, name)
-            kind = numbers.Integral if integral else numbers.Real
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, kind):
-                return None
-            v = int(v) if integral else float(v)
-            object.__setattr__(self, name, v)  # stored as a plain Python number
+        def number(name: str, integral: bool) -> int | float | None:
+            """The setting as a Python number (stored so), or ``None`` if it is not one."""
+            v = as_number(getattr(self, name), integral)
+            if v is not None:
+                object.__setattr__(self, name, v)
             return v
 
         for name in ("adam_steps", "lbfgs_steps"):
