@@ -424,9 +424,8 @@ def convergence_study(
     coarse_steps = None
     if spec.timed:
         coarse_steps = _default_steps(spec, Grid(spec.box, base, spec.neumann_faces), dt)
-        if time_samples is not None:
-            q = time_samples - 1
-            coarse_steps = _round_up(coarse_steps, q)
+        if time_samples is not None:  # the samples are time levels of every level
+            coarse_steps = _round_up(coarse_steps, time_samples - 1)
     dim = spec.box.dim
     # The level whose grid carries the returned values; with extrapolation the finest level is
     # kept on that grid's nodes only.
@@ -454,27 +453,26 @@ def convergence_study(
         if spec.timed:
             steps = coarse_steps * s
             common = np.arange(0, steps + 1, s)  # the coarsest level's time levels
-            # every level but the last on its own nodes; the last on the previous one's only
+            # every level but the last on its own nodes; the last on the previous one's only,
+            # and, when it carries the returned values, on all its nodes at the samples
             requests = {"on_previous" if last else "own": (common, ratio if last else 1)}
             if level == top:
                 samples = coarse_samples * s
-                requests["top"] = (samples, 1)
-            elif last:  # extrapolation: the same times, on the top grid's nodes
-                requests["top"] = (samples * ratio, ratio)
+                if last:
+                    requests["top"] = (samples, 1)
             keep = Recorder(grid.shape, requests)
         out, solver = _run(spec, grid, order, steps, keep, method)
-        if spec.timed:
+        if spec.timed:  # the samples are among the stored (coarsest) time levels
             own = None if last else _stack(out["own"], common)
             here = _stack(out["on_previous"], common) if last else own[on_previous]
-            kept = _stack(out["top"], requests["top"][0]) if "top" in out else None
+            if level == top:
+                kept = _stack(out["top"], samples) if last else own[..., coarse_samples]
+            else:  # extrapolation, the last level: on the top grid's nodes
+                kept = here[..., coarse_samples] if last else None
         else:
             own = None if last else out
             here = out[on_previous]
-            kept = None
-            if level == top:
-                kept = out
-            elif last:  # extrapolation: on the top grid's nodes
-                kept = out[on_previous].copy()
+            kept = out if level == top else here.copy() if last else None
         del out
         if level == top:
             top_values, top_grid, top_steps = kept, grid, steps
