@@ -181,7 +181,27 @@ BAD_SIREN = [
     ({"depth": 2, "w0": (30.0, 30.0, 30.0)}, r"Siren\.w0.*2"),
     ({"depth": 3, "w0": (30.0, -1.0, 30.0)}, r"Siren\.w0"),
     ({"depth": 1, "w0": ()}, r"Siren\.w0"),
+    ({"w0": True}, r"Siren\.w0 must be a number"),
+    ({"depth": 1, "w0": "3"}, r"Siren\.w0 must be a number"),
+    ({"w0": None}, r"Siren\.w0 must be a number"),
+    ({"depth": 2, "w0": (1.0, "2")}, r"Siren\.w0 must be a number or a sequence of 2"),
+    ({"depth": 2, "w0": (1.0, False)}, r"Siren\.w0 must be a number or a sequence of 2"),
+    ({"w0_hidden": "1"}, r"Siren\.w0_hidden must be a number"),
+    ({"w0_hidden": True}, r"Siren\.w0_hidden must be a number"),
 ]
+
+
+def test_siren_and_mlp_take_numpy_numbers_as_python_numbers():
+    spec = Siren(width=np.int64(8), depth=np.int32(2), w0=np.float32(2.5), w0_hidden=np.int64(2))
+    assert (spec.width, spec.depth, spec.w0, spec.w0_hidden) == (8, 2, 2.5, 2.0)
+    assert all(type(v) in (int, float) for v in (spec.width, spec.depth, spec.w0, spec.w0_hidden))
+    assert spec.w0_per_layer() == [2.5, 2.0]
+    assert Siren(depth=2, w0=np.array([2.0, 1.5])).w0 == (2.0, 1.5)
+    assert Siren(depth=2, w0=np.array(4.0)).w0_per_layer() == [4.0, 1.0]
+    assert spec.build(2).hidden[1].in_features == 8
+    mlp = MLP(width=np.int64(6), depth=np.int16(2))
+    assert (mlp.width, mlp.depth) == (6, 2) and type(mlp.width) is int
+    assert Siren(width=8, depth=2, w0=3) == Siren(width=8, depth=2, w0=3.0)
 
 
 @pytest.mark.parametrize(("kwargs", "match"), BAD_SIREN)

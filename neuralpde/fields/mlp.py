@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .._arguments import as_number
 from .jet import Jet, plain_forward
 
 __all__ = ["MLP", "MLPNet"]
@@ -57,8 +58,10 @@ class MLP:
     def __post_init__(self) -> None:
         for name in ("width", "depth"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            n = as_number(v, integral=True)
+            if n is None or n < 1:
                 raise ValueError(f"MLP.{name} must be a positive integer, got {v!r}")
+            object.__setattr__(self, name, n)
 
     def build(self, in_features: int, out_features: int = 1) -> MLPNet:
         """The module for ``in_features`` inputs."""

@@ -11,12 +11,14 @@ variance through depth. Biases keep PyTorch's default :math:`U(-1/\sqrt{n}, 1/\s
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
+from .._arguments import as_number
 from .jet import Jet, plain_forward
 
 __all__ = ["Siren", "SirenNet"]
@@ -93,20 +95,40 @@ class Siren:
     def __post_init__(self) -> None:
         for name in ("width", "depth"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            n = as_number(v, integral=True)
+            if n is None or n < 1:
                 raise ValueError(f"Siren.{name} must be a positive integer, got {v!r}")
-        if self.w0_hidden is not None and not isinstance(self.w0, (int, float)):
-            raise ValueError("Siren.w0_hidden applies only when w0 is a single number")
-        w0 = self.w0_per_layer()
-        if len(w0) != self.depth:
-            raise ValueError(f"Siren.w0 must be a number or {self.depth} numbers, got {self.w0!r}")
-        if not all(math.isfinite(w) and w > 0 for w in w0):
+            object.__setattr__(self, name, n)
+        single = as_number(self.w0)
+        if single is None and isinstance(self.w0, np.ndarray) and self.w0.ndim == 0:
+            single = as_number(self.w0.item())
+        if single is not None:
+            object.__setattr__(self, "w0", single)
+        elif isinstance(self.w0, (str, bytes)) or not isinstance(self.w0, Iterable):
+            raise ValueError(
+                f"Siren.w0 must be a number or a sequence of {self.depth} numbers, got {self.w0!r}"
+            )
+        else:
+            values = tuple(self.w0)
+            numbers = [as_number(w) for w in values]
+            if len(values) != self.depth or any(w is None for w in numbers):
+                raise ValueError(
+                    f"Siren.w0 must be a number or a sequence of {self.depth} numbers (one per "
+                    f"layer), got {self.w0!r}"
+                )
+            object.__setattr__(self, "w0", tuple(numbers))
+        if self.w0_hidden is not None:
+            if single is None:
+                raise ValueError("Siren.w0_hidden applies only when w0 is a single number")
+            hidden = as_number(self.w0_hidden)
+            if hidden is None:
+                raise ValueError(f"Siren.w0_hidden must be a number, got {self.w0_hidden!r}")
+            object.__setattr__(self, "w0_hidden", hidden)
+        if not all(math.isfinite(w) and w > 0 for w in self.w0_per_layer()):
             raise ValueError(
                 f"Siren.w0 and w0_hidden must be positive and finite, got {self.w0!r} and "
                 f"{self.w0_hidden!r}"
             )
-        if not isinstance(self.w0, (int, float)):
-            object.__setattr__(self, "w0", tuple(float(w) for w in self.w0))
 
     def w0_per_layer(self) -> list[float]:
         if isinstance(self.w0, (int, float)):
