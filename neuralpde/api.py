@@ -66,6 +66,12 @@ def solve(
         raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
     if not isinstance(trainer, Trainer):
         raise TypeError(f"trainer must be a Trainer, got {type(trainer).__name__}")
+    if not isinstance(monitor, (bool, np.bool_)):
+        raise TypeError(
+            f"monitor must be True or False (record the error against the exact solution), got "
+            f"{type(monitor).__name__}; to record another quantity, call Trainer.fit with "
+            "monitor=function"
+        )
     check_dtype(dtype)
     seed = check_seed(seed)
     device = check_device(device)

@@ -88,6 +88,9 @@ def test_with_budget_splits_steps_and_lifts_lbfgs_limit_for_time():
     assert (both.adam_steps, both.lbfgs_steps, both.seconds) == (25, 75, 5)
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         t.with_budget(steps=0)
+    assert t.with_budget(steps=np.int64(8)).adam_steps == 2
+    adam_only = npde.Trainer(adam_steps=500, lbfgs_steps=0).with_budget(seconds=3)
+    assert (adam_only.adam_steps, adam_only.lbfgs_steps, adam_only.seconds) == (500, 0, 3)
 
 
 def test_nonfinite_loss_restores_last_good_parameters():
@@ -178,11 +181,36 @@ def test_bad_solve_arguments(b1, kwargs, exc, match):
         ({"lr_final": True}, "lr_final must be a positive number, got True"),
         ({"tol": True}, "tol must be a finite non-negative number, got True"),
         ({"adam_steps": 2.0}, "adam_steps must be a non-negative integer, got 2.0"),
+        ({"lr": 1e-3, "lr_final": 1e-2}, r"lr_final must not exceed lr .* lr=0.001 and lr_final"),
+        ({"lr_final": "small"}, "lr_final must be a positive number, got 'small'"),
+        ({"progress": "yes"}, "progress must be True, False or None, got 'yes'"),
+        ({"progress": 1}, "progress must be True, False or None, got 1"),
     ],
 )
 def test_bad_trainer_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         npde.Trainer(**kwargs)
+
+
+def test_lr_final_defaults_to_a_tenth_of_lr():
+    assert npde.Trainer().lr_final == pytest.approx(1e-4)
+    assert npde.Trainer(lr=2e-5).lr_final == pytest.approx(2e-6)
+    assert npde.Trainer(lr=1e-3, lr_final=1e-3).lr_final == 1e-3  # a constant rate
+    assert npde.Trainer(progress=np.bool_(True)).progress is True
+
+
+def test_monitor_must_be_a_function_returning_a_number(b1):
+    net = npde.Siren(width=8, depth=1).build(2).double()
+    trainer = npde.Trainer(adam_steps=1, lbfgs_steps=0)
+    sampler = npde.SobolSampler(n_interior=16, n_boundary=16)
+    with pytest.raises(TypeError, match="monitor must be None or a function net -> number, got"):
+        trainer.fit(net, b1, sampler, monitor=3.0)
+    with pytest.raises(TypeError, match=r"monitor\(net\) must return a number, got str: 'x'"):
+        trainer.fit(net, b1, sampler, monitor=lambda n: "x")
+    result = trainer.fit(net, b1, sampler, monitor=lambda n: torch.tensor([0.5]))
+    assert result.history["monitor"] == [0.5, 0.5]
+    with pytest.raises(TypeError, match="monitor must be True or False .* Trainer.fit"):
+        npde.solve(b1, **SMALL, monitor=lambda n: 0.0)
 
 
 def test_trainer_takes_numpy_numbers_and_stores_python_ones():

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -53,25 +54,29 @@ class TrainResult:
 
 @dataclass(frozen=True)
 class Trainer:
-    """Optimizer settings and budgets.
+    r"""Optimizer settings and budgets.
 
     Parameters
     ----------
     adam_steps, lbfgs_steps:
         Iterations of each phase (either may be 0).
     lr, lr_final:
-        Adam's learning rate decays exponentially from ``lr`` to ``lr_final``.
+        Adam's learning rate decays exponentially from ``lr`` to ``lr_final``,
+        :math:`\eta_k = \eta_0 (\eta_{\rm final}/\eta_0)^{k/K}` over the ``K = adam_steps``;
+        ``lr_final`` defaults to ``lr / 10`` and may not exceed ``lr``.
     seconds:
         Wall-time budget for the whole run (``None``: no limit). Adam gets at most
         ``adam_fraction`` of it when L-BFGS follows.
     tol:
-        Stop when the total loss falls below this.
+        Stop when the total loss falls to this or below: checked after every Adam step and after
+        every chunk of at most 20 L-BFGS iterations.
     lbfgs_history:
         Number of curvature pairs L-BFGS keeps.
     log_every:
         Record (and log) the history every this many steps.
     progress:
-        Show a progress bar; ``None`` shows it only when standard error is a terminal.
+        Show a progress bar (``True`` or ``False``); ``None`` shows it only when standard error
+        is a terminal.
     derivatives:
         How the residual's derivatives are computed: ``"auto"`` (one fused forward pass when
         the field supports it, else autograd), ``"fused"`` or ``"autograd"`` (nested
@@ -81,7 +86,7 @@ class Trainer:
     adam_steps: int = 2000
     lbfgs_steps: int = 2000
     lr: float = 1e-3
-    lr_final: float = 1e-4
+    lr_final: float | None = None
     seconds: float | None = None
     adam_fraction: float = 0.3
     tol: float = 0.0
@@ -106,10 +111,18 @@ class Trainer:
                 )
         if self.adam_steps + self.lbfgs_steps == 0:
             raise ValueError("adam_steps and lbfgs_steps are both 0: nothing to train")
+        if self.lr_final is None:
+            lr = as_number(self.lr)
+            object.__setattr__(self, "lr_final", lr / 10 if lr is not None else None)
         for name in ("lr", "lr_final"):
             v = number(name, False)
             if v is None or not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {getattr(self, name)!r}")
+        if self.lr_final > self.lr:
+            raise ValueError(
+                f"lr_final must not exceed lr (Adam's learning rate decays from lr to lr_final), "
+                f"got lr={self.lr!r} and lr_final={self.lr_final!r}"
+            )
         if self.seconds is not None:
             v = number("seconds", False)
             if v is None or not v > 0:
@@ -128,15 +141,22 @@ class Trainer:
             v = number(name, True)
             if v is None or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.progress is not None:
+            if not isinstance(self.progress, (bool, np.bool_)):
+                raise ValueError(f"progress must be True, False or None, got {self.progress!r}")
+            object.__setattr__(self, "progress", bool(self.progress))
 
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
         """A copy with a new budget: ``steps`` in total (split as the phases are now) and/or
         ``seconds`` of wall time. Either one alone replaces the whole budget: ``steps`` alone
-        lifts the wall-time limit, ``seconds`` alone lifts L-BFGS's step limit."""
+        lifts the wall-time limit, ``seconds`` alone lifts L-BFGS's step limit (a trainer without
+        L-BFGS stays without it, its Adam steps still a limit)."""
         kw = asdict(self)
         if steps is not None:
-            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            n = as_number(steps, integral=True)
+            if n is None or n < 1:
                 raise ValueError(f"steps must be a positive integer, got {steps!r}")
+            steps = n
             total = self.adam_steps + self.lbfgs_steps
             kw["adam_steps"] = round(steps * self.adam_steps / total)
             kw["lbfgs_steps"] = steps - kw["adam_steps"]
@@ -144,7 +164,7 @@ class Trainer:
                 kw["seconds"] = None
         if seconds is not None:
             kw["seconds"] = seconds
-            if steps is None:
+            if steps is None and self.lbfgs_steps > 0:
                 kw["lbfgs_steps"] = max(self.lbfgs_steps, 10**9)
         return Trainer(**kw)
 
@@ -186,6 +206,10 @@ class Trainer:
             raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
         if not isinstance(net, nn.Module):
             raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        if monitor is not None and not callable(monitor):
+            raise TypeError(
+                f"monitor must be None or a function net -> number, got {type(monitor).__name__}"
+            )
         seed = check_seed(seed)
         dtype = check_dtype(dtype)
         device = check_device(device)
@@ -243,7 +267,7 @@ class Trainer:
 
         def record(loss: float, phase: str) -> None:
             t = time.perf_counter()
-            m = float(monitor(net)) if monitor is not None else math.nan
+            m = _monitor_value(monitor, net) if monitor is not None else math.nan
             timings["monitor"] += time.perf_counter() - t
             hist["step"].append(state["step"])
             hist["time"].append(time.perf_counter() - start)
@@ -394,6 +418,17 @@ class Trainer:
         elif status == "stalled":  # an end, not a fault: the limit of this field and precision
             log.info(message)
         return TrainResult(status, message, state["step"], hist, timings, used)
+
+
+def _monitor_value(monitor: Monitor, net: nn.Module) -> float:
+    """``monitor(net)`` as a float, or a TypeError saying what it returned instead."""
+    m = monitor(net)
+    if isinstance(m, torch.Tensor) and m.numel() == 1:
+        m = m.item()
+    v = as_number(m)
+    if v is None:
+        raise TypeError(f"monitor(net) must return a number, got {type(m).__name__}: {m!r}")
+    return v
 
 
 def _backward(loss: torch.Tensor) -> None:
