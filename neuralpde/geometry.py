@@ -1019,6 +1019,7 @@ class MeshDomain(Domain):
         self._lo, self._hi = used.min(axis=0), used.max(axis=0)
         self._tol = _REL_TOL * float(np.linalg.norm(self._hi - self._lo))
         self._locator: list[tuple[cKDTree, np.ndarray, float]] | None = None  # built when needed
+        self._facet_locator: tuple[cKDTree, list] | None = None
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -1038,53 +1039,64 @@ class MeshDomain(Domain):
         """Sum of the boundary facet measures."""
         return self._bmeasure
 
-    def _winding(self, p: np.ndarray) -> np.ndarray:
-        """Generalized winding number of the outward-oriented boundary around ``p``."""
-        out = np.empty(len(p))
-        fv = self.points[self._facets]  # (F, d, d)
-        for sl in _chunks(len(p), len(fv)):
-            r = fv[None, :, :, :] - p[sl, None, None, :]  # (n, F, d, d)
-            if self.dim == 2:
-                a, b = r[:, :, 0], r[:, :, 1]
-                ang = np.arctan2(_cross(a, b), np.sum(a * b, axis=-1))
-                out[sl] = ang.sum(axis=1) / (2 * np.pi)
-            else:
-                a, b, c = r[:, :, 0], r[:, :, 1], r[:, :, 2]
-                la, lb, lc = (np.linalg.norm(v, axis=-1) for v in (a, b, c))
-                det = np.einsum("nfd,nfd->nf", a, np.cross(b, c))
-                dots = (
-                    la * lb * lc
-                    + np.einsum("nfd,nfd->nf", a, b) * lc
-                    + np.einsum("nfd,nfd->nf", a, c) * lb
-                    + np.einsum("nfd,nfd->nf", b, c) * la
-                )
-                out[sl] = (2 * np.arctan2(det, dots)).sum(axis=1) / (4 * np.pi)
-        return out
+    def _pair_distance(self, q: np.ndarray, facet: np.ndarray) -> np.ndarray:
+        """Distance from each point ``q[k]`` (shape ``(M, d)``) to the facet ``facet[k]``."""
+        fv = self.points[self._facets[facet]]  # (M, d, d)
+        if self.dim == 2:
+            return self._segments(q, fv[:, 0], fv[:, 1])
+        a, b, c = fv[:, 0], fv[:, 1], fv[:, 2]
+        nrm = self._normals[facet]
+        h = np.einsum("md,md->m", q - a, nrm)
+        proj = q - h[:, None] * nrm
+        inside = (
+            (np.einsum("md,md->m", np.cross(b - a, proj - a), nrm) >= 0)
+            & (np.einsum("md,md->m", np.cross(c - b, proj - b), nrm) >= 0)
+            & (np.einsum("md,md->m", np.cross(a - c, proj - c), nrm) >= 0)
+        )
+        edges = np.minimum(
+            np.minimum(self._segments(q, a, b), self._segments(q, b, c)), self._segments(q, c, a)
+        )
+        return np.where(inside, np.abs(h), edges)
 
     def _facet_distance(self, p: np.ndarray) -> np.ndarray:
-        """Unsigned distance to the nearest boundary facet."""
+        r"""Unsigned distance to the nearest boundary facet.
+
+        The exact distances to the facets of the few nearest centroids bound the answer
+        :math:`\delta` from above; a facet of centroid :math:`c` and radius :math:`\rho` (largest
+        centroid-to-vertex distance) is no nearer than :math:`|p - c| - \rho`, so only facets
+        with :math:`|p - c| \le \delta + \rho` are measured, found in KD-trees of the centroids
+        (one per size class, radii within a factor of 2).
+        """
+        if self._facet_locator is None:
+            fv = self.points[self._facets]
+            centroid = fv.mean(axis=1)
+            radius = np.linalg.norm(fv - centroid[:, None], axis=2).max(axis=1)
+            level = np.floor(np.log2(radius.max() / np.maximum(radius, 1e-300))).astype(np.int64)
+            classes = []
+            for k in np.unique(level):
+                ids = np.nonzero(level == k)[0]
+                classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
+            self._facet_locator = (cKDTree(centroid), classes)
+        nearest, classes = self._facet_locator
         out = np.empty(len(p))
-        fv = self.points[self._facets]
-        for sl in _chunks(len(p), len(fv)):
-            q = p[sl, None, :]  # (n, 1, d)
-            if self.dim == 2:
-                dist = self._segments(q, fv[None, :, 0], fv[None, :, 1])
-            else:
-                a, b, c = fv[None, :, 0], fv[None, :, 1], fv[None, :, 2]
-                nrm = self._normals[None]
-                h = np.einsum("nfd,nfd->nf", q - a, nrm)
-                proj = q - h[..., None] * nrm
-                inside = (
-                    (np.einsum("nfd,nfd->nf", np.cross(b - a, proj - a), nrm) >= 0)
-                    & (np.einsum("nfd,nfd->nf", np.cross(c - b, proj - b), nrm) >= 0)
-                    & (np.einsum("nfd,nfd->nf", np.cross(a - c, proj - c), nrm) >= 0)
+        k = min(4, len(self._facets))
+        for sl in _chunks(len(p), 64):
+            q = p[sl]
+            _, idx = nearest.query(q, k=k)
+            idx = idx.reshape(len(q), k)
+            bound = self._pair_distance(np.repeat(q, k, axis=0), idx.ravel()).reshape(-1, k)
+            best = bound.min(axis=1)
+            for tree, ids, radius in classes:
+                found = tree.query_ball_point(q, best + radius + self._tol, return_sorted=False)
+                counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+                if counts.sum() == 0:
+                    continue
+                flat = np.fromiter(
+                    itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum()
                 )
-                edges = np.minimum(
-                    np.minimum(self._segments(q, a, b), self._segments(q, b, c)),
-                    self._segments(q, c, a),
-                )
-                dist = np.where(inside, np.abs(h), edges)
-            out[sl] = dist.min(axis=1)
+                row = np.repeat(np.arange(len(q)), counts)
+                np.minimum.at(best, row, self._pair_distance(q[row], ids[flat]))
+            out[sl] = best
         return out
 
     @staticmethod
@@ -1144,7 +1156,7 @@ class MeshDomain(Domain):
         """Exact distance to the nearest boundary facet, positive inside."""
         p = _check_points(points, self.dim, "MeshDomain.distance")
         d = self._facet_distance(p)
-        return np.where(self._winding(p) > 0.5, d, -d)
+        return np.where(self.contains(p), d, -d)
 
     @staticmethod
     def _pick(cdf: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
