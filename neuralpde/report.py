@@ -98,8 +98,9 @@ def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str,
     names, axes, u, ref = result.names, result.axes, result.u, result.ref
     timed = result.time_axis is not None
     n_space = len(names) - timed
-    vlim = (float(min(u.min(), ref.min())), float(max(u.max(), ref.max())))
-    elim = float(np.abs(u - ref).max())
+    # NaN marks grid points outside a domain that is not a box: left out of the colour scales
+    vlim = (float(np.nanmin([u, ref])), float(np.nanmax([u, ref])))
+    elim = float(np.nanmax(np.abs(u - ref)))
     lab_u, lab_ref = _labels(result)
     if n_space == 1 and not timed:
         fig = Figure(figsize=(11, 4), layout="constrained")

@@ -234,6 +234,23 @@ def test_report_figures_for_every_kind_of_grid(tmp_path, names, shape, time_axis
     _png_ok(tmp_path / figure)
 
 
+def test_report_colour_scales_leave_out_the_points_outside_the_domain(tmp_path, monkeypatch):
+    import neuralpde.report as report
+
+    res = _synthetic(("x", "y"), (21, 21), None)
+    x, y = np.meshgrid(*res.axes, indexing="ij")
+    outside = (x - 0.5) ** 2 + (y - 0.5) ** 2 > 0.25  # a disk: NaN at the grid's corners
+    u, ref = np.where(outside, np.nan, res.u), np.where(outside, np.nan, res.ref)
+    res = dataclasses.replace(res, u=u, ref=ref)
+    figures = {}
+    monkeypatch.setattr(report, "_save", lambda fig, path: figures.update({path.name: fig}))
+    write_report(res, tmp_path)
+    sol_ax, ref_ax, err_ax = figures["fields.png"].axes[:3]
+    low, high = np.nanmin([u, ref]), np.nanmax([u, ref])
+    assert sol_ax.images[0].get_clim() == ref_ax.images[0].get_clim() == (low, high)
+    assert err_ax.images[0].get_clim() == (0.0, np.nanmax(np.abs(u - ref)))
+
+
 # -- the command line -------------------------------------------------------------------------
 
 
