@@ -292,6 +292,26 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_directory(directory: str | os.PathLike) -> Path:
+    """Raise ``OSError`` naming ``directory`` unless it is, or can be created as, a writable
+    directory; returns it as a ``Path``."""
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f"report directory {str(d)!r} exists and is not a directory")
+    base = d
+    while not base.exists() and base != base.parent:  # the nearest part of the path that exists
+        base = base.parent
+    if base.exists() and not base.is_dir():
+        raise NotADirectoryError(
+            f"report directory {str(d)!r} cannot be created: {str(base)!r} is a file"
+        )
+    if base.is_dir() and not os.access(base, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"report directory {str(d)!r} cannot be written: {str(base)!r} is not writable"
+        )
+    return d
+
+
 def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG figures into ``directory`` (created if needed).
 
@@ -302,10 +322,13 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
             f"result must be a ValidationResult (from neuralpde.validate), got "
             f"{type(result).__name__}"
         )
-    d = Path(directory)
-    if d.exists() and not d.is_dir():
-        raise NotADirectoryError(f"report directory {str(d)!r} exists and is not a directory")
-    d.mkdir(parents=True, exist_ok=True)
+    d = _check_directory(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(
+            exc.errno, f"could not create report directory {str(d)!r}: {exc.strerror}"
+        ) from exc
     figures = _field_figures(result, d)
     figures.append(_band_figure(result, d))
     path = d / "report.md"

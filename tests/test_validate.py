@@ -370,3 +370,14 @@ def test_cli_validate_exit_codes(files, tmp_path, capsys):
     a_file.write_text("")
     assert main(["validate", sol, "--exact", "--report", str(a_file), "-q"]) == 2
     assert "not a directory" in _err(capsys)
+    # a directory that cannot be created is refused before the comparison, naming the option
+    below_a_file = a_file / "report"
+    assert main(["validate", sol, "--exact", "--report", str(below_a_file), "-q"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert cap.err.strip() == (
+        f"neuralpde: error: --report: report directory {str(below_a_file)!r} cannot be "
+        f"created: {str(a_file)!r} is a file"
+    )
+    with pytest.raises(NotADirectoryError, match="cannot be created"):
+        write_report(validate(sol, exact=True), below_a_file)
