@@ -232,7 +232,8 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
             f"{_order(info.get('observed_order'))} (formal {info.get('order', '?')})",
         ]
     else:
-        lines.append("- compared with: the exact solution stored in the solution file")
+        stored = " stored in the solution file" if result.solution_path else ""
+        lines.append(f"- compared with: the exact solution{stored}")
     lines += [f"- grid: {grid}", f"- result: {verdict}", ""]
     lines += ["| metric | value | relative to the reference's RMS |", "|---|---|---|"]
     lines.append(f"| relative L2 | {m['relative_l2']:.3e} | |")

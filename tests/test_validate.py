@@ -63,6 +63,9 @@ def test_against_exact(files):
     assert validate(field, exact=True).metrics == res.metrics
     mem = validate(files["solution"], exact=True)
     assert mem.metrics["relative_l2"] == pytest.approx(files["solution"].error(), rel=1e-10)
+    # no file is involved in memory, and the output does not claim one
+    assert "stored in the solution file" in res.summary()
+    assert "against:            the exact solution\n" in mem.summary()
 
 
 def test_against_exact_on_a_disk_leaves_out_the_points_outside(tmp_path):
