@@ -148,6 +148,8 @@ def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
         load_reference(text)
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_reference(tmp_path / "missing.h5")
+    with pytest.raises(FormatError, match="is a directory, not a neuralpde file"):
+        load_reference(tmp_path)
     with h5py.File(path, "a") as f:
         f.attrs["format_version"] = REFERENCE_FORMAT_VERSION + 1
     with pytest.raises(FormatError, match="upgrade neuralpde"):
