@@ -270,6 +270,8 @@ def validate(
     tol:
         Pass when the relative :math:`L^2` error is at most ``tol``.
     """
+    if not isinstance(exact, (bool, np.bool_)):
+        raise ValueError(f"exact must be True or False, got {exact!r}")
     if (reference is None) == (not exact):
         raise ValueError(
             "give exactly one of reference=... (a reference file or ReferenceSolution) and "

@@ -175,6 +175,8 @@ def test_bad_arguments(files, tmp_path):
         validate(files["sol"], reference=files["ref"], exact=True)
     with pytest.raises(ValueError, match="tol must be a positive"):
         validate(files["sol"], exact=True, tol=-1)
+    with pytest.raises(ValueError, match="exact must be True or False, got 'no'"):
+        validate(files["sol"], exact="no")
     with pytest.raises(TypeError, match="solution must be"):
         validate(42, exact=True)
     no_exact = tmp_path / "no_exact.h5"
