@@ -12,10 +12,12 @@ plotting state is touched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +34,22 @@ _SNAPSHOTS = 4
 _BAND_LABELS = {"low": "|k| ≤ 4", "mid": "5 ≤ |k| ≤ 12", "high": "|k| ≥ 13"}
 
 
+def _replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through ``write(temporary path)`` beside it, then rename it into place:
+    an interrupted or failed write leaves any earlier file untouched."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def _save(fig: Figure, path: Path) -> None:
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=100)
+    _replace(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
 
 
 def _labels(result: ValidationResult) -> tuple[str, str]:
@@ -316,6 +331,9 @@ def _check_directory(directory: str | os.PathLike) -> Path:
 def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG figures into ``directory`` (created if needed).
 
+    Each file is written beside its target and renamed into place, so a failed write leaves
+    an earlier report's file untouched.
+
     Returns the path of ``report.md``.
     """
     if not isinstance(result, ValidationResult):
@@ -333,6 +351,7 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
     figures = _field_figures(result, d)
     figures.append(_band_figure(result, d))
     path = d / "report.md"
-    path.write_text(_markdown(result, figures), encoding="utf-8")
+    text = _markdown(result, figures)
+    _replace(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     log.info("wrote the validation report %s", path)
     return path

@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 import textwrap
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -202,6 +203,24 @@ def test_report_files(files, tmp_path):
     for name in ("fields.png", "bands.png"):
         assert f"]({name})" in text
         _png_ok(tmp_path / "rep" / name)
+
+
+def test_a_failed_report_write_keeps_the_earlier_report(files, tmp_path, monkeypatch):
+    res = validate(files["sol"], exact=True)
+    md = write_report(res, tmp_path)
+    before = md.read_bytes()
+    names = sorted(p.name for p in tmp_path.iterdir())
+
+    def half(self, text, *args, **kwargs):  # a disk that fills up halfway through
+        with open(self, "w", encoding="utf-8") as f:
+            f.write(text[: len(text) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half)
+    with pytest.raises(OSError, match="No space left"):
+        write_report(dataclasses.replace(res, tol=1.0, passed=True), tmp_path)
+    assert md.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary file left
 
 
 def _synthetic(names, shape, time_axis):
