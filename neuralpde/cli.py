@@ -497,10 +497,13 @@ def _validate(args: argparse.Namespace) -> int:
             tol = None
         if tol is None or not 0 < tol < float("inf"):
             raise UsageError(f"--tol must be a positive number, got {args.tol!r}")
-    if args.report is not None:
-        report = Path(args.report)
-        if report.exists() and not report.is_dir():
-            raise UsageError(f"report directory {args.report!r} exists and is not a directory")
+    if args.report is not None:  # before any work
+        from .report import _check_directory
+
+        try:
+            _check_directory(args.report)
+        except OSError as exc:
+            raise UsageError(f"--report: {exc}") from None
     from .validate import validate
 
     try:

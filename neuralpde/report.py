@@ -12,10 +12,12 @@ plotting state is touched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +34,22 @@ _SNAPSHOTS = 4
 _BAND_LABELS = {"low": "|k| ≤ 4", "mid": "5 ≤ |k| ≤ 12", "high": "|k| ≥ 13"}
 
 
+def _replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through ``write(temporary path)`` beside it, then rename it into place:
+    an interrupted or failed write leaves any earlier file untouched."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def _save(fig: Figure, path: Path) -> None:
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=100)
+    _replace(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
 
 
 def _labels(result: ValidationResult) -> tuple[str, str]:
@@ -98,8 +113,9 @@ def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str,
     names, axes, u, ref = result.names, result.axes, result.u, result.ref
     timed = result.time_axis is not None
     n_space = len(names) - timed
-    vlim = (float(min(u.min(), ref.min())), float(max(u.max(), ref.max())))
-    elim = float(np.abs(u - ref).max())
+    # NaN marks grid points outside a domain that is not a box: left out of the colour scales
+    vlim = (float(np.nanmin([u, ref])), float(np.nanmax([u, ref])))
+    elim = float(np.nanmax(np.abs(u - ref)))
     lab_u, lab_ref = _labels(result)
     if n_space == 1 and not timed:
         fig = Figure(figsize=(11, 4), layout="constrained")
@@ -231,7 +247,8 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
             f"{_order(info.get('observed_order'))} (formal {info.get('order', '?')})",
         ]
     else:
-        lines.append("- compared with: the exact solution stored in the solution file")
+        stored = " stored in the solution file" if result.solution_path else ""
+        lines.append(f"- compared with: the exact solution{stored}")
     lines += [f"- grid: {grid}", f"- result: {verdict}", ""]
     lines += ["| metric | value | relative to the reference's RMS |", "|---|---|---|"]
     lines.append(f"| relative L2 | {m['relative_l2']:.3e} | |")
@@ -291,8 +308,31 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_directory(directory: str | os.PathLike) -> Path:
+    """Raise ``OSError`` naming ``directory`` unless it is, or can be created as, a writable
+    directory; returns it as a ``Path``."""
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f"report directory {str(d)!r} exists and is not a directory")
+    base = d
+    while not base.exists() and base != base.parent:  # the nearest part of the path that exists
+        base = base.parent
+    if base.exists() and not base.is_dir():
+        raise NotADirectoryError(
+            f"report directory {str(d)!r} cannot be created: {str(base)!r} is a file"
+        )
+    if base.is_dir() and not os.access(base, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"report directory {str(d)!r} cannot be written: {str(base)!r} is not writable"
+        )
+    return d
+
+
 def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG figures into ``directory`` (created if needed).
+
+    Each file is written beside its target and renamed into place, so a failed write leaves
+    an earlier report's file untouched.
 
     Returns the path of ``report.md``.
     """
@@ -301,13 +341,17 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
             f"result must be a ValidationResult (from neuralpde.validate), got "
             f"{type(result).__name__}"
         )
-    d = Path(directory)
-    if d.exists() and not d.is_dir():
-        raise NotADirectoryError(f"report directory {str(d)!r} exists and is not a directory")
-    d.mkdir(parents=True, exist_ok=True)
+    d = _check_directory(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(
+            exc.errno, f"could not create report directory {str(d)!r}: {exc.strerror}"
+        ) from exc
     figures = _field_figures(result, d)
     figures.append(_band_figure(result, d))
     path = d / "report.md"
-    path.write_text(_markdown(result, figures), encoding="utf-8")
+    text = _markdown(result, figures)
+    _replace(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     log.info("wrote the validation report %s", path)
     return path

@@ -6,7 +6,8 @@ r"""Validate a solution against a finite-difference reference or against its exa
   evaluated exactly at the reference grid's nodes, nothing is interpolated; the reference's own
   estimated error is reported beside the metrics, since an error below a few times it cannot be
   resolved;
-* the exact solution stored in the solution file, on the file's grid.
+* the exact solution stored in the solution file, on the file's grid (for an in-memory
+  :class:`~neuralpde.Solution`, its problem's exact solution on the dense grid).
 
 Metrics (:mod:`neuralpde.metrics`): relative :math:`L^2`, relative max, RMSE, and the RMSE by
 frequency band (:func:`~neuralpde.metrics.band_errors`), absolute and relative.
@@ -89,7 +90,9 @@ class ValidationResult:
                 f"{_fmt_order(info.get('observed_order'))})"
             )
         else:
-            against = "the exact solution stored in the solution file"
+            # an in-memory Solution is compared with its problem's exact solution, not a file's
+            stored = " stored in the solution file" if self.solution_path else ""
+            against = f"the exact solution{stored}"
         grid = " x ".join(
             f"{nm}[{a.min():g}, {a.max():g}]:{len(a)}"
             for nm, a in zip(self.names, self.axes, strict=True)
@@ -267,6 +270,8 @@ def validate(
     tol:
         Pass when the relative :math:`L^2` error is at most ``tol``.
     """
+    if not isinstance(exact, (bool, np.bool_)):
+        raise ValueError(f"exact must be True or False, got {exact!r}")
     if (reference is None) == (not exact):
         raise ValueError(
             "give exactly one of reference=... (a reference file or ReferenceSolution) and "

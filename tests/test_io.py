@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.io import FORMAT_VERSION, FormatError, read_solution
+from neuralpde.io import FORMAT_VERSION, FormatError, read_grid, read_solution
 
 DATA = Path(__file__).parent / "data"
 
@@ -111,6 +111,10 @@ def test_rejects_foreign_and_future_files(tmp_path, heat_solution):
         npde.load(text)
     with pytest.raises(FileNotFoundError, match="no such file"):
         npde.load(tmp_path / "missing.h5")
+    with pytest.raises(FormatError, match="is a directory, not a neuralpde file"):
+        npde.load(tmp_path)
+    with pytest.raises(FormatError, match="is a directory, not an HDF5 file"):
+        read_grid(tmp_path)
     future = heat_solution.save(tmp_path / "future.h5", n=4)
     with h5py.File(future, "a") as f:
         f.attrs["format_version"] = FORMAT_VERSION + 1

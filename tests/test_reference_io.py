@@ -127,6 +127,19 @@ def test_evolution_round_trip(heat, tmp_path):
     assert [r.dt for r in back.table] == [r.dt for r in ref.table]
     assert [r.steps for r in back.table] == [r.steps for r in ref.table]
     assert back.settings["time_samples"] == 3 and back.settings["n"] == [4]
+    assert back.checksum == reference_checksum(heat, n=4, levels=3, time_samples=3)
+
+
+def test_settings_read_off_an_evolution_study_without_time_samples(heat, tmp_path):
+    """Every time level of the coarsest grid is kept: no time_samples, and the checksum is the
+    one reference_checksum gives for the same inputs."""
+    for levels, extrapolate in ((3, False), (4, True)):
+        ref = convergence_study(heat, 4, levels=levels, extrapolate=extrapolate)
+        assert len(ref.axes[-1]) == ref.table[0].steps + 1 < ref.steps + 1
+        back = load_reference(save_reference(ref, tmp_path / "h.h5", problem=heat))
+        assert back.settings["time_samples"] is None
+        want = reference_checksum(heat, n=4, levels=levels, extrapolate=extrapolate)
+        assert back.checksum == want
 
 
 def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
@@ -148,6 +161,8 @@ def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
         load_reference(text)
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_reference(tmp_path / "missing.h5")
+    with pytest.raises(FormatError, match="is a directory, not a neuralpde file"):
+        load_reference(tmp_path)
     with h5py.File(path, "a") as f:
         f.attrs["format_version"] = REFERENCE_FORMAT_VERSION + 1
     with pytest.raises(FormatError, match="upgrade neuralpde"):

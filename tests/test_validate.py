@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 import textwrap
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -63,6 +64,9 @@ def test_against_exact(files):
     assert validate(field, exact=True).metrics == res.metrics
     mem = validate(files["solution"], exact=True)
     assert mem.metrics["relative_l2"] == pytest.approx(files["solution"].error(), rel=1e-10)
+    # no file is involved in memory, and the output does not claim one
+    assert "stored in the solution file" in res.summary()
+    assert "against:            the exact solution\n" in mem.summary()
 
 
 def test_against_exact_on_a_disk_leaves_out_the_points_outside(tmp_path):
@@ -172,6 +176,8 @@ def test_bad_arguments(files, tmp_path):
         validate(files["sol"], reference=files["ref"], exact=True)
     with pytest.raises(ValueError, match="tol must be a positive"):
         validate(files["sol"], exact=True, tol=-1)
+    with pytest.raises(ValueError, match="exact must be True or False, got 'no'"):
+        validate(files["sol"], exact="no")
     with pytest.raises(TypeError, match="solution must be"):
         validate(42, exact=True)
     no_exact = tmp_path / "no_exact.h5"
@@ -197,6 +203,24 @@ def test_report_files(files, tmp_path):
     for name in ("fields.png", "bands.png"):
         assert f"]({name})" in text
         _png_ok(tmp_path / "rep" / name)
+
+
+def test_a_failed_report_write_keeps_the_earlier_report(files, tmp_path, monkeypatch):
+    res = validate(files["sol"], exact=True)
+    md = write_report(res, tmp_path)
+    before = md.read_bytes()
+    names = sorted(p.name for p in tmp_path.iterdir())
+
+    def half(self, text, *args, **kwargs):  # a disk that fills up halfway through
+        with open(self, "w", encoding="utf-8") as f:
+            f.write(text[: len(text) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half)
+    with pytest.raises(OSError, match="No space left"):
+        write_report(dataclasses.replace(res, tol=1.0, passed=True), tmp_path)
+    assert md.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary file left
 
 
 def _synthetic(names, shape, time_axis):
@@ -232,6 +256,23 @@ def test_report_figures_for_every_kind_of_grid(tmp_path, names, shape, time_axis
     md = write_report(_synthetic(names, shape, time_axis), tmp_path)
     assert f"]({figure})" in md.read_text()
     _png_ok(tmp_path / figure)
+
+
+def test_report_colour_scales_leave_out_the_points_outside_the_domain(tmp_path, monkeypatch):
+    import neuralpde.report as report
+
+    res = _synthetic(("x", "y"), (21, 21), None)
+    x, y = np.meshgrid(*res.axes, indexing="ij")
+    outside = (x - 0.5) ** 2 + (y - 0.5) ** 2 > 0.25  # a disk: NaN at the grid's corners
+    u, ref = np.where(outside, np.nan, res.u), np.where(outside, np.nan, res.ref)
+    res = dataclasses.replace(res, u=u, ref=ref)
+    figures = {}
+    monkeypatch.setattr(report, "_save", lambda fig, path: figures.update({path.name: fig}))
+    write_report(res, tmp_path)
+    sol_ax, ref_ax, err_ax = figures["fields.png"].axes[:3]
+    low, high = np.nanmin([u, ref]), np.nanmax([u, ref])
+    assert sol_ax.images[0].get_clim() == ref_ax.images[0].get_clim() == (low, high)
+    assert err_ax.images[0].get_clim() == (0.0, np.nanmax(np.abs(u - ref)))
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -353,3 +394,14 @@ def test_cli_validate_exit_codes(files, tmp_path, capsys):
     a_file.write_text("")
     assert main(["validate", sol, "--exact", "--report", str(a_file), "-q"]) == 2
     assert "not a directory" in _err(capsys)
+    # a directory that cannot be created is refused before the comparison, naming the option
+    below_a_file = a_file / "report"
+    assert main(["validate", sol, "--exact", "--report", str(below_a_file), "-q"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert cap.err.strip() == (
+        f"neuralpde: error: --report: report directory {str(below_a_file)!r} cannot be "
+        f"created: {str(a_file)!r} is a file"
+    )
+    with pytest.raises(NotADirectoryError, match="cannot be created"):
+        write_report(validate(sol, exact=True), below_a_file)

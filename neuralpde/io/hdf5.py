@@ -270,6 +270,8 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
     Returns the open file, its kind (``"solution"`` or ``"reference"``) and format version.
     """
     p = Path(path)
+    if p.is_dir():
+        raise FormatError(f"{str(p)!r} is a directory, not a neuralpde file")
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(p)!r}")
     try:
@@ -527,6 +529,8 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     files); raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
     """
     p = Path(path)
+    if p.is_dir():
+        raise FormatError(f"{str(p)!r} is a directory, not an HDF5 file")
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(p)!r}")
     try:

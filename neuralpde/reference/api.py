@@ -571,5 +571,6 @@ def convergence_study(
         estimated_error=float(estimate),
         gci=float(1.25 * estimate),
         ratio=int(ratio),
+        time_samples=None if time_samples is None else int(time_samples),
         **extra,
     )

@@ -137,8 +137,9 @@ def reference_checksum(problem: Problem | Mapping, **settings: Any) -> str:
 
 def _inferred_settings(ref: ReferenceSolution) -> dict[str, Any]:
     """Settings read off a study's result; ``dt`` is unknown there and taken as the default."""
-    time_samples = None
-    if ref.steps is not None and len(ref.axes[-1]) != ref.steps + 1:
+    time_samples = ref.time_samples
+    coarsest = ref.table[0].steps  # without time_samples, every one of its time levels is kept
+    if time_samples is None and coarsest is not None and len(ref.axes[-1]) != coarsest + 1:
         time_samples = len(ref.axes[-1])
     return {
         "n": list(ref.table[0].n),
@@ -272,6 +273,7 @@ def load_reference(path: str | os.PathLike) -> SavedReference:
         estimated_error=conv["estimated_error"],
         gci=conv["gci"],
         ratio=conv["ratio"],
+        time_samples=rec["settings"].get("time_samples"),
         description=rec["problem"],
         settings=rec["settings"],
         checksum=rec["checksum"],

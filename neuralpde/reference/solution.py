@@ -142,6 +142,9 @@ class ReferenceSolution(FDSolution):
     solutions, one per pair of successive levels, and ``observed_order``, ``estimated_error``
     and ``gci`` are those of that sequence (the formulas above with its differences);
     ``table`` still lists the levels themselves.
+
+    ``time_samples`` is the study's ``time_samples`` (``None``: every time level of the coarsest
+    grid was kept).
     """
 
     table: tuple[LevelResult, ...]
@@ -152,6 +155,7 @@ class ReferenceSolution(FDSolution):
     ratio: int
     extrapolated: bool = field(default=False, kw_only=True)
     extrapolated_table: tuple[ExtrapolatedResult, ...] = field(default=(), kw_only=True)
+    time_samples: int | None = field(default=None, kw_only=True)
 
     def describe(self) -> dict:
         out = super().describe()
