@@ -257,6 +257,8 @@ def _estimate(
     """``(observed order, order used, Richardson estimate)`` from the last two relative
     differences ``rel`` of a sequence whose formal order is ``formal`` (or lies between
     ``formal`` and ``highest``; the lower, which gives the larger estimate, is the fall-back).
+    An observed order above ``highest`` is capped there: a faster apparent convergence than the
+    scheme's is pre-asymptotic, and trusting it would shrink the estimate.
     When the differences do not shrink (no positive observed order) and the last is not zero,
     the levels do not converge and the estimate is infinite: the finest grid's error is
     unknown."""
@@ -264,7 +266,6 @@ def _estimate(
     expected = f"{formal:g}" if highest == formal else f"{formal:g} to {highest:g}"
     with np.errstate(divide="ignore", invalid="ignore"):
         p = float(np.log(np.float64(rel[-2]) / rel[-1]) / np.log(ratio))
-    used = p
     if not (np.isfinite(p) and p > 0):
         used = float(formal)
         if rel[-1] > 0:
@@ -287,15 +288,19 @@ def _estimate(
             what,
             formal,
         )
-    elif not formal - 0.5 <= p <= highest + 0.5:
-        log.warning(
-            "%s: observed order %.3g%s differs from the formal order %s: the grids may "
-            "not be in the asymptotic range",
-            name,
-            p,
-            what,
-            expected,
-        )
+    else:
+        used = min(p, float(highest))
+        if not formal - 0.5 <= p <= highest + 0.5:
+            capped = f"; the estimate uses order {highest:g}" if p > highest else ""
+            log.warning(
+                "%s: observed order %.3g%s differs from the formal order %s: the grids may "
+                "not be in the asymptotic range%s",
+                name,
+                p,
+                what,
+                expected,
+                capped,
+            )
     return p, used, rel[-1] / (ratio**used - 1)
 
 

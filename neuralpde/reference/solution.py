@@ -134,7 +134,10 @@ class ReferenceSolution(FDSolution):
 
     When :math:`p` is not positive and finite (differences at round-off, or grids far from the
     asymptotic range) the scheme's formal order is used instead (``order + 1`` for an extrapolated
-    sequence) and ``order_used`` says so.
+    sequence), and an observed order above the formal one (``order + 2`` for an extrapolated
+    sequence) is capped there: convergence faster than the scheme's is pre-asymptotic, and would
+    shrink the estimate below the true error. ``order_used`` says which order the estimates
+    used.
 
     When ``extrapolated`` (``convergence_study(..., extrapolate=True)``) the values are the
     Richardson extrapolation of the two finest levels, on the coarser one's grid (``n``, ``dt``,
