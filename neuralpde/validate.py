@@ -299,7 +299,13 @@ def validate(
                 f"solves {sol.problem!r}: a comparison of the two would judge nothing; compute "
                 "a reference of the solution's problem"
             )
-        if ref_desc and "equation" in ref_desc and "equation" in sol.description:
+        if not (ref_desc and "equation" in ref_desc):
+            notes.append(
+                f"{ref_label} records only its problem's name, not the problem itself (it was "
+                f"saved without problem=): it was matched to the solution by the name "
+                f"{sol.problem!r} alone"
+            )
+        elif "equation" in sol.description:
             a, b = _mathematics(ref_desc), _mathematics(sol.description)
             differ = [k for k in a if a[k] != b[k]]
             if differ:

@@ -123,6 +123,27 @@ def test_a_reference_of_another_problem_is_refused(files, tmp_path):
         validate(files["sol"], reference=str(path))
 
 
+def test_an_in_memory_reference_of_a_changed_problem_of_the_same_name_is_refused(files, tmp_path):
+    problem = files["problem"]
+    changed = npde.Problem(
+        problem.domain, npde.Poisson(f=2.0), problem.conditions, name=problem.name
+    )
+    ref = convergence_study(changed, 8, levels=3, order=4)
+    assert ref.description == changed.describe()
+    with pytest.raises(ValueError, match=r"their problems' equation differ"):
+        validate(files["sol"], reference=ref, tol=1e3)
+    # saved without problem=, the file still describes the problem, with the same checksum
+    path = save_reference(files["reference"], tmp_path / "r.h5")
+    saved = load_reference(path)
+    assert saved.description == problem.describe()
+    assert saved.checksum == load_reference(files["ref"]).checksum
+    # a reference that does not describe its problem is matched by name, and says so
+    bare = dataclasses.replace(files["reference"], description={})
+    res = validate(files["sol"], reference=bare, tol=1e3)
+    assert any("matched to the solution by the name 'poisson2d_sine' alone" in n for n in res.notes)
+    assert "by the name 'poisson2d_sine' alone" in res.summary()
+
+
 def test_against_reference(files):
     res = validate(files["sol"], reference=files["ref"], tol=10.0)
     ref = files["reference"]

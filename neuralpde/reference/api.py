@@ -189,6 +189,7 @@ def _package(
         steps=steps,
         wall_time=wall,
         problem=spec.problem.name,
+        description=spec.problem.describe(),
     )
 
 

@@ -48,7 +48,6 @@ class SavedReference(ReferenceSolution):
     :func:`reference_checksum`; ``interpolate(points)`` evaluates the finest grid's cubic spline.
     """
 
-    description: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     checksum: str = ""
     path: str = ""
@@ -162,7 +161,9 @@ def save_reference(
     """Write ``ref`` (from :func:`~neuralpde.reference.convergence_study`) to an HDF5 file.
 
     ``problem`` (the :class:`~neuralpde.Problem` or its description) is stored so the file
-    describes itself; without it only the problem's name is known. ``settings`` are the
+    describes itself; by default the description ``ref`` carries (every reference from
+    :func:`~neuralpde.reference.convergence_study` does), and without either only the problem's
+    name is known. ``settings`` are the
     study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``,
     with ``dt=None``: pass them when the study was given a ``dt``. Written atomically.
     """
@@ -170,7 +171,7 @@ def save_reference(
         raise TypeError(
             f"ref must be a ReferenceSolution (from convergence_study), got {type(ref).__name__}"
         )
-    if problem is None and isinstance(ref, SavedReference):
+    if problem is None and ref.description:
         problem = ref.description
     if problem is None:
         log.warning("save_reference: no problem given; the file records only its name")

@@ -21,7 +21,9 @@ class FDSolution:
     ``(axes[0][i], axes[1][j], ...)``. For an evolution problem the time axis holds the stored
     time levels: from :func:`~neuralpde.reference.solve_fd`, all steps or ``time_samples`` of
     them; from :func:`~neuralpde.reference.convergence_study`, the coarsest level's time levels
-    or ``time_samples`` of them.
+    or ``time_samples`` of them. ``problem`` is the problem's name and ``description`` its
+    :meth:`~neuralpde.Problem.describe`, by which :func:`~neuralpde.validate` tells a reference
+    of another problem of the same name.
     """
 
     axes: tuple[np.ndarray, ...]
@@ -34,6 +36,7 @@ class FDSolution:
     steps: int | None
     wall_time: float
     problem: str
+    description: dict = field(default_factory=dict, kw_only=True, repr=False)
 
     def points(self) -> np.ndarray:
         """All grid nodes as an ``(N, d)`` array, in the order of ``values.ravel()``."""
