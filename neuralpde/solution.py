@@ -129,15 +129,19 @@ class NeuralField:
         return torch.cat(out).numpy().astype(np.float64)
 
     def gradient(self, points: np.ndarray | Sequence) -> np.ndarray:
-        """First derivatives along every coordinate, shape ``(N, d)``."""
+        """First derivatives along every coordinate, shape ``(N, d)``.
+
+        Works inside the caller's ``torch.no_grad()`` or ``torch.inference_mode()`` too.
+        """
         x = self._points(points)
         if x.shape[0] == 0:
             return np.zeros((0, self.dim))
         out = []
-        for i in range(0, x.shape[0], _CHUNK):
-            xi = x[i : i + _CHUNK].clone().requires_grad_(True)
-            (g,) = torch.autograd.grad(self.net(xi).sum(), xi)
-            out.append(g.detach().cpu())
+        with torch.inference_mode(False), torch.enable_grad():
+            for i in range(0, x.shape[0], _CHUNK):
+                xi = x[i : i + _CHUNK].clone().requires_grad_(True)
+                (g,) = torch.autograd.grad(self.net(xi).sum(), xi)
+                out.append(g.detach().cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
     def on_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:

@@ -299,3 +299,13 @@ def test_reserved_names_cover_every_root_entry_of_both_files(heat_solution, tmp_
     with h5py.File(ref, "r") as f:
         assert set(f) - {"x"} == set(REFERENCE_ENTRIES)
     assert set(RESERVED_NAMES) == set(SOLUTION_ENTRIES) | set(REFERENCE_ENTRIES)
+
+
+def test_gradient_ignores_the_callers_autograd_mode(heat_solution):
+    pts = np.random.default_rng(1).random((20, 3)) * [1, 2, 0.5]
+    expected = heat_solution.gradient(pts)
+    assert np.abs(expected).max() > 0
+    with torch.no_grad():
+        np.testing.assert_array_equal(heat_solution.gradient(pts), expected)
+    with torch.inference_mode():
+        np.testing.assert_array_equal(heat_solution.gradient(pts), expected)
