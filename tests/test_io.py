@@ -309,3 +309,25 @@ def test_gradient_ignores_the_callers_autograd_mode(heat_solution):
         np.testing.assert_array_equal(heat_solution.gradient(pts), expected)
     with torch.inference_mode():
         np.testing.assert_array_equal(heat_solution.gradient(pts), expected)
+
+
+def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution):
+    field = heat_solution
+    with pytest.raises(
+        ValueError, match=r"points must be an \(N, 3\) array of numbers .* got list"
+    ):
+        field([[0.5, 0.5], [0.5, 0.5, 0.5]])  # ragged
+    with pytest.raises(ValueError, match=r"points must be an \(N, 3\) array of numbers .* got str"):
+        field.gradient("abc")
+    with pytest.raises(ValueError, match=r"axes must be 3 1-D arrays of numbers.* got NoneType"):
+        field.on_grid(None)
+    with pytest.raises(ValueError, match=r"axes must be 3 1-D arrays of numbers.* got list"):
+        field.on_grid([["a"], [0.5], [0.1]])
+    with pytest.raises(TypeError, match="axes must be real coordinates, got complex"):
+        field.on_grid([np.array([0.5 + 1j]), [0.5], [0.1]])
+    with pytest.raises(ValueError, match="axes contain NaN or inf"):
+        field.on_grid([[0.5], [np.nan], [0.1]])
+    axes = [torch.linspace(0, 1, 3, requires_grad=True), [0.5], [0.1]]
+    np.testing.assert_array_equal(
+        field.on_grid(axes)[:, 0, 0], field([[0.0, 0.5, 0.1], [0.5, 0.5, 0.1], [1.0, 0.5, 0.1]])
+    )
