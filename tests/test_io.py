@@ -168,6 +168,16 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
             "damaged neuralpde solution file: JSONDecodeError",
             2,
         ),
+        (  # a 3-D grid described as 2-D would give a field of the wrong coordinates
+            lambda f: f.attrs.__setitem__("coordinates", '["x", "y"]'),
+            r"damaged neuralpde solution file: ValueError: 'u' has shape \(5, 5, 5\)",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", "one"),
+            "has format_version 'one'; expected an integer",
+            2,
+        ),
         (  # info does not rebuild the network: it still describes the file
             lambda f: f["model/parameters"].__delitem__(next(iter(f["model/parameters"]))),
             "the stored network cannot be rebuilt",

@@ -287,7 +287,13 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
                 f"{str(p)!r} is a neuralpde {found} file, not a {kind} file: read it with "
                 f"{_READERS[found]}"
             )
-        version = int(f.attrs.get("format_version", 0))
+        raw = f.attrs.get("format_version", 0)
+        try:
+            version = int(raw)
+        except (TypeError, ValueError):
+            raise FormatError(
+                f"{str(p)!r} has format_version {raw!r}; expected an integer"
+            ) from None
         if version > readable:
             raise FormatError(
                 f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "
@@ -327,13 +333,22 @@ def _damaged(path: str | os.PathLike, kind: str):
 def _read_common(f: h5py.File, version: int) -> dict[str, Any]:
     """What solution and reference files share: header, grid coordinates, problem, provenance."""
     names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"the attribute 'coordinates' must be a JSON list of names, got {names!r}")
+    coords = {n: f[n][()] for n in names}
+    shape = tuple(f["u"].shape)
+    if tuple(np.shape(c) for c in coords.values()) != tuple((k,) for k in shape):
+        raise ValueError(
+            f"'u' has shape {shape}, but the coordinates {names} have shapes "
+            f"{[np.shape(c) for c in coords.values()]}"
+        )
     return {
         "format_version": version,
         "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
         "created": _attr_str(f.attrs.get("created", "")),
         "coordinates": list(names),
-        "coords": {n: f[n][()] for n in names},
-        "grid_shape": tuple(f["u"].shape),
+        "coords": coords,
+        "grid_shape": shape,
         "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
         "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
         "platform": _attr_str(f["provenance"].attrs["platform"]),
