@@ -552,6 +552,11 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
         if dataset not in f:
             raise KeyError(f"{str(p)!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
         ds = f[dataset]
+        if not isinstance(ds, h5py.Dataset):
+            raise KeyError(
+                f"{str(p)!r}: {dataset!r} is a group, not a dataset; the file's datasets at the "
+                f"root are {sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset))}"
+            )
         axes = []
         for i, dim in enumerate(ds.dims):
             if len(dim) != 1:
