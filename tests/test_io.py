@@ -341,3 +341,32 @@ def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution)
     np.testing.assert_array_equal(
         field.on_grid(axes)[:, 0, 0], field([[0.0, 0.5, 0.1], [0.5, 0.5, 0.1], [1.0, 0.5, 0.1]])
     )
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (
+            lambda f: (
+                f["training"].__delitem__("loss"),
+                f["training"].create_dataset("loss", data=np.zeros(0)),
+            ),
+            "IndexError",
+        ),
+        (lambda f: f["problem"].attrs.__setitem__("description", "{}"), "KeyError: 'name'"),
+        (lambda f: f["training"].attrs.__setitem__("timings", "[]"), "AttributeError"),
+    ],
+    ids=["empty-history", "no-problem-name", "timings-not-a-mapping"],
+)
+def test_info_on_a_file_that_reads_but_cannot_be_described(
+    heat_solution, tmp_path, capsys, damage, reason
+):
+    from neuralpde.cli import main
+
+    path = heat_solution.save(tmp_path / "s.h5", n=4)
+    with h5py.File(path, "r+") as f:
+        damage(f)
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"s.h5' is a damaged neuralpde solution file: {reason}" in err
