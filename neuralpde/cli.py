@@ -520,6 +520,20 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if result.passed is False else 0
 
 
+@contextlib.contextmanager
+def _describing(path: str, kind: str):
+    """Turn a part of a file that reads but cannot be described (an empty history, a description
+    without its keys) into a :class:`~neuralpde.io.FormatError` naming the file."""
+    from .io import FormatError
+
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise FormatError(
+            f"{path!r} is a damaged neuralpde {kind} file: {type(exc).__name__}: {exc}"
+        ) from None
+
+
 def _info(args: argparse.Namespace) -> int:
     from .io import file_kind, read_solution
 
@@ -536,9 +550,17 @@ def _info(args: argparse.Namespace) -> int:
         }
         print(_json(rec))
         return 0
+    with _describing(args.file, "solution"):
+        lines = _solution_lines(args.file, rec)
+    print("\n".join(lines))
+    return 0
+
+
+def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
+    """What ``neuralpde info`` says about the solution file ``path`` read into ``rec``."""
     prob, tr, arch = rec["problem"], rec["training"], rec["architecture"]
     lines = [
-        f"file:        {args.file} (neuralpde solution, format {rec['format_version']}, "
+        f"file:        {path} (neuralpde solution, format {rec['format_version']}, "
         f"written by neuralpde {rec['neuralpde_version']} on {rec['created']})",
         f"problem:     {prob['name']}: {prob['equation'].get('latex') or prob['equation']['type']}"
         f" on {prob['domain']['type']}",
@@ -564,8 +586,7 @@ def _info(args: argparse.Namespace) -> int:
             + " (vs the exact solution, on the stored grid)"
         )
     lines.append("versions:    " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items()))
-    print("\n".join(lines))
-    return 0
+    return lines
 
 
 def _info_reference(args: argparse.Namespace) -> int:
@@ -578,13 +599,21 @@ def _info_reference(args: argparse.Namespace) -> int:
         }
         print(_json(rec))
         return 0
+    with _describing(args.file, "reference"):
+        lines = _reference_lines(args.file, rec)
+    print("\n".join(lines))
+    return 0
+
+
+def _reference_lines(path: str, rec: dict[str, Any]) -> list[str]:
+    """What ``neuralpde info`` says about the reference file ``path`` read into ``rec``."""
     prob, conv = rec["problem"], rec["convergence"]
     eq = prob.get("equation", {})
     what = eq.get("latex") or eq.get("type") or "?"
     where = prob.get("domain", {}).get("type", "?")
     settings = ", ".join(f"{k}={v}" for k, v in rec["settings"].items())
-    lines = [
-        f"file:        {args.file} (neuralpde reference, format {rec['format_version']}, "
+    return [
+        f"file:        {path} (neuralpde reference, format {rec['format_version']}, "
         f"written by neuralpde {rec['neuralpde_version']} on {rec['created']})",
         f"problem:     {prob.get('name', '?')}: {what} on {where}",
         f"equation:    {_equation_text(eq)}",
@@ -598,8 +627,6 @@ def _info_reference(args: argparse.Namespace) -> int:
         *("  " + line for line in _convergence_lines(conv)),
         "versions:    " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items()),
     ]
-    print("\n".join(lines))
-    return 0
 
 
 def _equation_text(eq: dict) -> str:

@@ -85,9 +85,18 @@ class NeuralField:
     def _points(self, points: np.ndarray | Sequence) -> torch.Tensor:
         if isinstance(points, torch.Tensor):
             points = points.detach().cpu().numpy()
-        if np.iscomplexobj(points):
+        try:
+            arr = np.asarray(points)
+            real = not np.iscomplexobj(arr)
+            if real:
+                arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"points must be an (N, {self.dim}) array of numbers with columns {self.names}, "
+                f"got {type(points).__name__} that is not one ({exc})"
+            ) from None
+        if not real:
             raise TypeError("points must be real coordinates, got complex numbers")
-        arr = np.asarray(points, dtype=np.float64)
         if arr.ndim == 1 and arr.shape[0] == self.dim:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.dim:
@@ -129,24 +138,41 @@ class NeuralField:
         return torch.cat(out).numpy().astype(np.float64)
 
     def gradient(self, points: np.ndarray | Sequence) -> np.ndarray:
-        """First derivatives along every coordinate, shape ``(N, d)``."""
+        """First derivatives along every coordinate, shape ``(N, d)``.
+
+        Works inside the caller's ``torch.no_grad()`` or ``torch.inference_mode()`` too.
+        """
         x = self._points(points)
         if x.shape[0] == 0:
             return np.zeros((0, self.dim))
         out = []
-        for i in range(0, x.shape[0], _CHUNK):
-            xi = x[i : i + _CHUNK].clone().requires_grad_(True)
-            (g,) = torch.autograd.grad(self.net(xi).sum(), xi)
-            out.append(g.detach().cpu())
+        with torch.inference_mode(False), torch.enable_grad():
+            for i in range(0, x.shape[0], _CHUNK):
+                xi = x[i : i + _CHUNK].clone().requires_grad_(True)
+                (g,) = torch.autograd.grad(self.net(xi).sum(), xi)
+                out.append(g.detach().cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
     def on_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
         """Values on the tensor grid of 1-D ``axes`` (one per coordinate), shape (n1, n2, ...)."""
+        try:
+            axes = [np.asarray(a.detach().cpu() if torch.is_tensor(a) else a) for a in axes]
+            real = not any(np.iscomplexobj(a) for a in axes)
+            if real:
+                axes = [a.astype(np.float64) for a in axes]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"axes must be {self.dim} 1-D arrays of numbers, one per coordinate of "
+                f"{self.names}, got {type(axes).__name__} that is not ({exc})"
+            ) from None
+        if not real:
+            raise TypeError("axes must be real coordinates, got complex numbers")
         if len(axes) != self.dim:
             raise ValueError(f"need {self.dim} axes, got {len(axes)}")
-        axes = [np.asarray(a, dtype=np.float64) for a in axes]
         if any(a.ndim != 1 for a in axes):
             raise ValueError(f"axes must be 1-D arrays, got shapes {[a.shape for a in axes]}")
+        if not all(np.isfinite(a).all() for a in axes):
+            raise ValueError("axes contain NaN or inf")
         return self(grid_points(axes)).reshape(tuple(len(a) for a in axes))
 
 

@@ -63,6 +63,8 @@ def test_errors_and_file_round_trip(tmp_path):
     pts = np.array([[0.3, 0.4], [0.0, 1.0]])
     np.testing.assert_allclose(m(torch.as_tensor(pts)).numpy()[1], sol(pts)[1], rtol=1e-12)
     assert "s.h5:u" in repr(m)
+    with pytest.raises(KeyError, match=r"'model' is a group, not a dataset; .* \['u', 'x', 'y'\]"):
+        GridData.from_file(path, "model")
     # the same data read from another directory describe the same coefficient
     moved = tmp_path / "elsewhere"
     moved.mkdir()

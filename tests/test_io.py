@@ -172,6 +172,16 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
             "damaged neuralpde solution file: JSONDecodeError",
             2,
         ),
+        (  # a 3-D grid described as 2-D would give a field of the wrong coordinates
+            lambda f: f.attrs.__setitem__("coordinates", '["x", "y"]'),
+            r"damaged neuralpde solution file: ValueError: 'u' has shape \(5, 5, 5\)",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", "one"),
+            "has format_version 'one'; expected an integer",
+            2,
+        ),
         (  # info does not rebuild the network: it still describes the file
             lambda f: f["model/parameters"].__delitem__(next(iter(f["model/parameters"]))),
             "the stored network cannot be rebuilt",
@@ -303,3 +313,64 @@ def test_reserved_names_cover_every_root_entry_of_both_files(heat_solution, tmp_
     with h5py.File(ref, "r") as f:
         assert set(f) - {"x"} == set(REFERENCE_ENTRIES)
     assert set(RESERVED_NAMES) == set(SOLUTION_ENTRIES) | set(REFERENCE_ENTRIES)
+
+
+def test_gradient_ignores_the_callers_autograd_mode(heat_solution):
+    pts = np.random.default_rng(1).random((20, 3)) * [1, 2, 0.5]
+    expected = heat_solution.gradient(pts)
+    assert np.abs(expected).max() > 0
+    with torch.no_grad():
+        np.testing.assert_array_equal(heat_solution.gradient(pts), expected)
+    with torch.inference_mode():
+        np.testing.assert_array_equal(heat_solution.gradient(pts), expected)
+
+
+def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution):
+    field = heat_solution
+    with pytest.raises(
+        ValueError, match=r"points must be an \(N, 3\) array of numbers .* got list"
+    ):
+        field([[0.5, 0.5], [0.5, 0.5, 0.5]])  # ragged
+    with pytest.raises(ValueError, match=r"points must be an \(N, 3\) array of numbers .* got str"):
+        field.gradient("abc")
+    with pytest.raises(ValueError, match=r"axes must be 3 1-D arrays of numbers.* got NoneType"):
+        field.on_grid(None)
+    with pytest.raises(ValueError, match=r"axes must be 3 1-D arrays of numbers.* got list"):
+        field.on_grid([["a"], [0.5], [0.1]])
+    with pytest.raises(TypeError, match="axes must be real coordinates, got complex"):
+        field.on_grid([np.array([0.5 + 1j]), [0.5], [0.1]])
+    with pytest.raises(ValueError, match="axes contain NaN or inf"):
+        field.on_grid([[0.5], [np.nan], [0.1]])
+    axes = [torch.linspace(0, 1, 3, requires_grad=True), [0.5], [0.1]]
+    np.testing.assert_array_equal(
+        field.on_grid(axes)[:, 0, 0], field([[0.0, 0.5, 0.1], [0.5, 0.5, 0.1], [1.0, 0.5, 0.1]])
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (
+            lambda f: (
+                f["training"].__delitem__("loss"),
+                f["training"].create_dataset("loss", data=np.zeros(0)),
+            ),
+            "IndexError",
+        ),
+        (lambda f: f["problem"].attrs.__setitem__("description", "{}"), "KeyError: 'name'"),
+        (lambda f: f["training"].attrs.__setitem__("timings", "[]"), "AttributeError"),
+    ],
+    ids=["empty-history", "no-problem-name", "timings-not-a-mapping"],
+)
+def test_info_on_a_file_that_reads_but_cannot_be_described(
+    heat_solution, tmp_path, capsys, damage, reason
+):
+    from neuralpde.cli import main
+
+    path = heat_solution.save(tmp_path / "s.h5", n=4)
+    with h5py.File(path, "r+") as f:
+        damage(f)
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"s.h5' is a damaged neuralpde solution file: {reason}" in err

@@ -289,7 +289,13 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
                 f"{str(p)!r} is a neuralpde {found} file, not a {kind} file: read it with "
                 f"{_READERS[found]}"
             )
-        version = int(f.attrs.get("format_version", 0))
+        raw = f.attrs.get("format_version", 0)
+        try:
+            version = int(raw)
+        except (TypeError, ValueError):
+            raise FormatError(
+                f"{str(p)!r} has format_version {raw!r}; expected an integer"
+            ) from None
         if version > readable:
             raise FormatError(
                 f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "
@@ -329,13 +335,22 @@ def _damaged(path: str | os.PathLike, kind: str):
 def _read_common(f: h5py.File, version: int) -> dict[str, Any]:
     """What solution and reference files share: header, grid coordinates, problem, provenance."""
     names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"the attribute 'coordinates' must be a JSON list of names, got {names!r}")
+    coords = {n: f[n][()] for n in names}
+    shape = tuple(f["u"].shape)
+    if tuple(np.shape(c) for c in coords.values()) != tuple((k,) for k in shape):
+        raise ValueError(
+            f"'u' has shape {shape}, but the coordinates {names} have shapes "
+            f"{[np.shape(c) for c in coords.values()]}"
+        )
     return {
         "format_version": version,
         "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
         "created": _attr_str(f.attrs.get("created", "")),
         "coordinates": list(names),
-        "coords": {n: f[n][()] for n in names},
-        "grid_shape": tuple(f["u"].shape),
+        "coords": coords,
+        "grid_shape": shape,
         "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
         "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
         "platform": _attr_str(f["provenance"].attrs["platform"]),
@@ -541,6 +556,11 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
         if dataset not in f:
             raise KeyError(f"{str(p)!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
         ds = f[dataset]
+        if not isinstance(ds, h5py.Dataset):
+            raise KeyError(
+                f"{str(p)!r}: {dataset!r} is a group, not a dataset; the file's datasets at the "
+                f"root are {sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset))}"
+            )
         axes = []
         for i, dim in enumerate(ds.dims):
             if len(dim) != 1:
