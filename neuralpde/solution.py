@@ -82,7 +82,10 @@ class NeuralField:
     def dim(self) -> int:
         return len(self.names)
 
-    def _points(self, points: np.ndarray | Sequence) -> torch.Tensor:
+    def _points(self, points: np.ndarray | Sequence, stacklevel: int = 4) -> torch.Tensor:
+        """``points`` as an ``(N, d)`` tensor of the network's kind, after the checks. An
+        :class:`ExtrapolationWarning` is attributed ``stacklevel`` frames above the one that
+        warns: the public method's caller, for a method that calls this directly."""
         if isinstance(points, torch.Tensor):
             points = points.detach().cpu().numpy()
         try:
@@ -105,10 +108,10 @@ class NeuralField:
             )
         if not np.all(np.isfinite(arr)):
             raise ValueError("points contain NaN or inf")
-        self._warn_outside(arr)
+        self._warn_outside(arr, stacklevel)
         return torch.as_tensor(arr, dtype=self._param.dtype, device=self._param.device)
 
-    def _warn_outside(self, arr: np.ndarray) -> None:
+    def _warn_outside(self, arr: np.ndarray, stacklevel: int) -> None:
         scaling = self.architecture.get("input_scaling")
         if not scaling:
             return
@@ -123,11 +126,14 @@ class NeuralField:
                 f"box ({box}): the field is extrapolated there, where training did not "
                 "constrain it",
                 ExtrapolationWarning,
-                stacklevel=4,
+                stacklevel=stacklevel,
             )
 
     def __call__(self, points: np.ndarray | Sequence) -> np.ndarray:
-        x = self._points(points)
+        return self._values(self._points(points))
+
+    def _values(self, x: torch.Tensor) -> np.ndarray:
+        """The field's values at the checked points ``x``, as float64."""
         out = []
         with torch.no_grad():
             for i in range(0, x.shape[0], _CHUNK):
@@ -173,7 +179,8 @@ class NeuralField:
             raise ValueError(f"axes must be 1-D arrays, got shapes {[a.shape for a in axes]}")
         if not all(np.isfinite(a).all() for a in axes):
             raise ValueError("axes contain NaN or inf")
-        return self(grid_points(axes)).reshape(tuple(len(a) for a in axes))
+        x = self._points(grid_points(axes))
+        return self._values(x).reshape(tuple(len(a) for a in axes))
 
 
 class SavedField(NeuralField):

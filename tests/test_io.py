@@ -216,6 +216,15 @@ def test_points_outside_the_trained_box_are_flagged(heat_solution, tmp_path):
     assert np.isfinite(values).all()  # evaluated all the same
     with pytest.warns(npde.ExtrapolationWarning):
         field.gradient([[5.0, 0.5, 0.5]])
+    # each method's warning names the line that called it, the filters' key for showing it once
+    for call in (
+        lambda: field([[5.0, 0.5, 0.5]]),
+        lambda: field.gradient([[5.0, 0.5, 0.5]]),
+        lambda: field.on_grid([[5.0], [0.5], [0.5]]),
+    ):
+        with pytest.warns(npde.ExtrapolationWarning) as record:
+            call()
+        assert record[0].filename == __file__
 
 
 def test_a_reference_says_nothing_outside_its_grid():
