@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -383,3 +384,27 @@ def test_info_on_a_file_that_reads_but_cannot_be_described(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert f"s.h5' is a damaged neuralpde solution file: {reason}" in err
+
+
+def test_saving_through_a_symbolic_link_replaces_the_file_it_points_to(heat_solution, tmp_path):
+    target = heat_solution.save(tmp_path / "target.h5", n=3)
+    link = tmp_path / "latest.h5"
+    link.symlink_to(target)
+    heat_solution.save(link, n=5)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert npde.load(target).grid[1].shape == (5, 5, 5)  # the new contents, in the target
+
+
+def test_a_new_file_gets_the_mode_the_umask_gives(heat_solution, tmp_path):
+    from neuralpde.io.hdf5 import _umask
+
+    old = os.umask(0o027)
+    try:
+        assert _umask() == 0o027
+        path = heat_solution.save(tmp_path / "s.h5", n=3)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640
+    path.chmod(0o600)  # an existing file keeps its own mode
+    heat_solution.save(path, n=3)
+    assert path.stat().st_mode & 0o777 == 0o600

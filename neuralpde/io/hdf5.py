@@ -51,6 +51,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -134,13 +135,31 @@ def check_writable(path: str | os.PathLike) -> Path:
     return p
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask, read from ``/proc`` where it is shown; else set and restored under a
+    lock, through the private 0o077 so that a file another thread creates meanwhile is never
+    more open than it would have been."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        umask = os.umask(0o077)
+        os.umask(umask)
+    return umask
+
+
 def _file_mode(target: Path) -> int:
     """The mode a new file would get (or the existing target's), not mkstemp's private 0600."""
     if target.exists():
         return target.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & ~_umask()
 
 
 def _json(obj: Any) -> str:
@@ -149,13 +168,15 @@ def _json(obj: Any) -> str:
 
 def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) -> Path:
     """Create an HDF5 file with ``fill`` in memory, write its bytes to a temporary file beside
-    ``path``, then rename it over ``path``.
+    ``path``, then rename it over ``path`` (over the file it links to, for a symbolic link).
 
     The file is built in memory (HDF5's core driver) so that a failing disk (no space left, an
     I/O error) surfaces as one ``OSError`` from an ordinary write, and the library never holds
     a half-written file open (HDF5 failing to flush such a file can crash the process).
     """
     target = check_writable(path)
+    if target.is_symlink():  # replace the file the link points to, and keep the link
+        target = check_writable(os.path.realpath(target))
     name = f"{target.name}.{uuid.uuid4().hex}"  # a file in memory only, never on disk
     with h5py.File(name, "w", driver="core", backing_store=False) as f:
         fill(f)
