@@ -32,7 +32,7 @@ def solve(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
-    monitor: bool = True,
+    monitor: bool | None = True,
 ) -> Solution:
     """Solve ``problem`` with a neural field; returns a :class:`~neuralpde.solution.Solution`.
 
@@ -53,7 +53,7 @@ def solve(
         Precision and device of training.
     monitor:
         Record the relative L2 error against the exact solution (when the problem has one) on
-        4096 fixed random points with the training history.
+        4096 fixed random points with the training history (``None``: no, as ``False``).
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
@@ -66,6 +66,8 @@ def solve(
         raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
     if not isinstance(trainer, Trainer):
         raise TypeError(f"trainer must be a Trainer, got {type(trainer).__name__}")
+    if monitor is None:
+        monitor = False
     if not isinstance(monitor, (bool, np.bool_)):
         raise TypeError(
             f"monitor must be True or False (record the error against the exact solution), got "

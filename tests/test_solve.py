@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -193,9 +194,14 @@ def test_bad_trainer_arguments(kwargs, match):
 
 
 def test_lr_final_defaults_to_a_tenth_of_lr():
-    assert npde.Trainer().lr_final == pytest.approx(1e-4)
-    assert npde.Trainer(lr=2e-5).lr_final == pytest.approx(2e-6)
-    assert npde.Trainer(lr=1e-3, lr_final=1e-3).lr_final == 1e-3  # a constant rate
+    assert npde.Trainer().lr_final is None and npde.Trainer().final_lr == pytest.approx(1e-4)
+    assert npde.Trainer(lr=2e-5).final_lr == pytest.approx(2e-6)
+    assert npde.Trainer(lr=1e-3, lr_final=1e-3).final_lr == 1e-3  # a constant rate
+    # the default follows lr through a copy, and describe() records the rate used
+    lowered = dataclasses.replace(npde.Trainer(), lr=1e-5)
+    assert lowered.final_lr == pytest.approx(1e-6)
+    assert lowered.describe()["lr_final"] == pytest.approx(1e-6)
+    assert npde.Trainer(lr=np.float32(0.5)).with_budget(steps=10).final_lr == 0.05
     assert npde.Trainer(progress=np.bool_(True)).progress is True
 
 
@@ -209,8 +215,12 @@ def test_monitor_must_be_a_function_returning_a_number(b1):
         trainer.fit(net, b1, sampler, monitor=lambda n: "x")
     result = trainer.fit(net, b1, sampler, monitor=lambda n: torch.tensor([0.5]))
     assert result.history["monitor"] == [0.5, 0.5]
+    result = trainer.fit(net, b1, sampler, monitor=lambda n: np.array([[0.25]]))
+    assert result.history["monitor"] == [0.25, 0.25]
     with pytest.raises(TypeError, match="monitor must be True or False .* Trainer.fit"):
         npde.solve(b1, **SMALL, monitor=lambda n: 0.0)
+    off = npde.solve(b1, **{**SMALL, "trainer": trainer}, monitor=None)
+    assert np.isnan(off.result.history["monitor"]).all()
 
 
 def test_trainer_takes_numpy_numbers_and_stores_python_ones():

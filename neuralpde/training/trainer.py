@@ -63,7 +63,8 @@ class Trainer:
     lr, lr_final:
         Adam's learning rate decays exponentially from ``lr`` to ``lr_final``,
         :math:`\eta_k = \eta_0 (\eta_{\rm final}/\eta_0)^{k/K}` over the ``K = adam_steps``;
-        ``lr_final`` defaults to ``lr / 10`` and may not exceed ``lr``.
+        ``lr_final=None`` (the default) means ``lr / 10`` (:attr:`final_lr`); a given
+        ``lr_final`` may not exceed ``lr``.
     seconds:
         Wall-time budget for the whole run (``None``: no limit). Adam gets at most
         ``adam_fraction`` of it when L-BFGS follows.
@@ -111,14 +112,13 @@ class Trainer:
                 )
         if self.adam_steps + self.lbfgs_steps == 0:
             raise ValueError("adam_steps and lbfgs_steps are both 0: nothing to train")
-        if self.lr_final is None:
-            lr = as_number(self.lr)
-            object.__setattr__(self, "lr_final", lr / 10 if lr is not None else None)
         for name in ("lr", "lr_final"):
+            if name == "lr_final" and self.lr_final is None:
+                continue
             v = number(name, False)
             if v is None or not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {getattr(self, name)!r}")
-        if self.lr_final > self.lr:
+        if self.lr_final is not None and self.lr_final > self.lr:
             raise ValueError(
                 f"lr_final must not exceed lr (Adam's learning rate decays from lr to lr_final), "
                 f"got lr={self.lr!r} and lr_final={self.lr_final!r}"
@@ -146,6 +146,11 @@ class Trainer:
                 raise ValueError(f"progress must be True, False or None, got {self.progress!r}")
             object.__setattr__(self, "progress", bool(self.progress))
 
+    @property
+    def final_lr(self) -> float:
+        """Adam's learning rate at its last step: ``lr_final``, or ``lr / 10`` when it is None."""
+        return self.lr / 10 if self.lr_final is None else self.lr_final
+
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
         """A copy with a new budget: ``steps`` in total (split as the phases are now) and/or
         ``seconds`` of wall time. Either one alone replaces the whole budget: ``steps`` alone
@@ -170,6 +175,7 @@ class Trainer:
 
     def describe(self) -> dict:
         out = asdict(self)
+        out["lr_final"] = self.final_lr
         if out["lbfgs_steps"] >= 10**9:
             out["lbfgs_steps"] = "until the time budget"
         return out
@@ -309,7 +315,7 @@ class Trainer:
         if self.adam_steps > 0:
             t0 = time.perf_counter()
             opt = torch.optim.Adam(params, lr=self.lr)
-            gamma = (self.lr_final / self.lr) ** (1.0 / max(self.adam_steps, 1))
+            gamma = (self.final_lr / self.lr) ** (1.0 / max(self.adam_steps, 1))
             sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
             round_ = 0
             for k in range(self.adam_steps):
@@ -423,7 +429,10 @@ class Trainer:
 def _monitor_value(monitor: Monitor, net: nn.Module) -> float:
     """``monitor(net)`` as a float, or a TypeError saying what it returned instead."""
     m = monitor(net)
-    if isinstance(m, torch.Tensor) and m.numel() == 1:
+    one = (isinstance(m, torch.Tensor) and m.numel() == 1) or (
+        isinstance(m, np.ndarray) and m.size == 1
+    )
+    if one:  # a one-element tensor or array: its number
         m = m.item()
     v = as_number(m)
     if v is None:
