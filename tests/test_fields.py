@@ -188,6 +188,9 @@ BAD_SIREN = [
     ({"depth": 2, "w0": (1.0, False)}, r"Siren\.w0 must be a number or a sequence of 2"),
     ({"w0_hidden": "1"}, r"Siren\.w0_hidden must be a number"),
     ({"w0_hidden": True}, r"Siren\.w0_hidden must be a number"),
+    ({"w0": np.array(True)}, r"Siren\.w0 must be a number"),
+    ({"depth": 1, "w0": np.array("3")}, r"Siren\.w0 must be a number"),
+    ({"depth": 2, "w0": np.ones((2, 1))}, r"Siren\.w0 must be a number or a sequence of 2"),
 ]
 
 
@@ -198,6 +201,8 @@ def test_siren_and_mlp_take_numpy_numbers_as_python_numbers():
     assert spec.w0_per_layer() == [2.5, 2.0]
     assert Siren(depth=2, w0=np.array([2.0, 1.5])).w0 == (2.0, 1.5)
     assert Siren(depth=2, w0=np.array(4.0)).w0_per_layer() == [4.0, 1.0]
+    assert Siren(depth=2, w0=torch.tensor(4.0), w0_hidden=np.array(2.0)).w0_per_layer() == [4, 2]
+    assert Siren(depth=3, w0=torch.tensor([3.0, 1.0, 1.0])).w0 == (3.0, 1.0, 1.0)
     assert spec.build(2).hidden[1].in_features == 8
     mlp = MLP(width=np.int64(6), depth=np.int16(2))
     assert (mlp.width, mlp.depth) == (6, 2) and type(mlp.width) is int

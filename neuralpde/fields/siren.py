@@ -65,6 +65,16 @@ class SirenNet(nn.Module):
         return j.output(self.out.weight, self.out.bias)
 
 
+def _plain(value: object) -> object:
+    """A NumPy array or torch tensor as the Python number (0-d) or list it holds; anything
+    else as it is."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value.item() if value.ndim == 0 else value.tolist()
+    return value
+
+
 @dataclass(frozen=True)
 class Siren:
     """Specification of a SIREN field.
@@ -99,17 +109,16 @@ class Siren:
             if n is None or n < 1:
                 raise ValueError(f"Siren.{name} must be a positive integer, got {v!r}")
             object.__setattr__(self, name, n)
-        single = as_number(self.w0)
-        if single is None and isinstance(self.w0, np.ndarray) and self.w0.ndim == 0:
-            single = as_number(self.w0.item())
+        w0 = _plain(self.w0)
+        single = as_number(w0)
         if single is not None:
             object.__setattr__(self, "w0", single)
-        elif isinstance(self.w0, (str, bytes)) or not isinstance(self.w0, Iterable):
+        elif isinstance(w0, (str, bytes)) or not isinstance(w0, Iterable):
             raise ValueError(
                 f"Siren.w0 must be a number or a sequence of {self.depth} numbers, got {self.w0!r}"
             )
         else:
-            values = tuple(self.w0)
+            values = tuple(w0)
             numbers = [as_number(w) for w in values]
             if len(values) != self.depth or any(w is None for w in numbers):
                 raise ValueError(
@@ -120,7 +129,7 @@ class Siren:
         if self.w0_hidden is not None:
             if single is None:
                 raise ValueError("Siren.w0_hidden applies only when w0 is a single number")
-            hidden = as_number(self.w0_hidden)
+            hidden = as_number(_plain(self.w0_hidden))
             if hidden is None:
                 raise ValueError(f"Siren.w0_hidden must be a number, got {self.w0_hidden!r}")
             object.__setattr__(self, "w0_hidden", hidden)
