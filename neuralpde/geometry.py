@@ -886,8 +886,9 @@ class MeshDomain(Domain):
     (2-D) or ``triangle`` (3-D) blocks, named by ``field_data`` (``"tag<id>"`` where unnamed),
     in tag order; untagged boundary facets form the part ``"boundary"``. ``contains`` locates
     points in cells (KD-trees of the cell centroids, then barycentric coordinates);
-    ``distance`` is exact (nearest boundary facet, signed by the generalized winding number: the
-    sum of the angles, or solid angles, the oriented boundary facets subtend).
+    ``distance`` is exact (nearest boundary facet, found with KD-trees of the facet centroids,
+    signed by ``contains``). Points with a NaN or infinite coordinate are not contained and have
+    a NaN distance.
 
     The connectivity is checked: point indices in range, no empty cell block, no cell of zero
     volume, and every facet in one cell (boundary) or two cells on its two sides (inside), so
@@ -1078,10 +1079,12 @@ class MeshDomain(Domain):
                 classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
             self._facet_locator = (cKDTree(centroid), classes)
         nearest, classes = self._facet_locator
-        out = np.empty(len(p))
+        out = np.full(len(p), np.nan)
+        finite = np.nonzero(np.isfinite(p).all(axis=1))[0]
         k = min(4, len(self._facets))
-        for sl in _chunks(len(p), 64):
-            q = p[sl]
+        for start in range(0, len(finite), 1024):  # bounded lists of candidates per block
+            rows = finite[start : start + 1024]
+            q = p[rows]
             _, idx = nearest.query(q, k=k)
             idx = idx.reshape(len(q), k)
             bound = self._pair_distance(np.repeat(q, k, axis=0), idx.ravel()).reshape(-1, k)
@@ -1095,8 +1098,10 @@ class MeshDomain(Domain):
                     itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum()
                 )
                 row = np.repeat(np.arange(len(q)), counts)
-                np.minimum.at(best, row, self._pair_distance(q[row], ids[flat]))
-            out[sl] = best
+                for lo in range(0, len(flat), 262144):  # pairs measured a bounded block at a time
+                    sl = slice(lo, lo + 262144)
+                    np.minimum.at(best, row[sl], self._pair_distance(q[row[sl]], ids[flat[sl]]))
+            out[rows] = best
         return out
 
     @staticmethod
@@ -1133,6 +1138,10 @@ class MeshDomain(Domain):
         if self._locator is None:
             self._locator = self._build_locator()
         inside = np.zeros(len(p), dtype=bool)
+        finite = np.isfinite(p).all(axis=1)
+        if not finite.all():  # not contained; the trees take finite points only
+            inside[finite] = self.contains(p[finite])
+            return inside
         for tree, ids, radius in self._locator:
             for sl in _chunks(len(p), 128):
                 found = tree.query_ball_point(p[sl], radius + self._tol, return_sorted=False)

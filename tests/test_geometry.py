@@ -771,6 +771,13 @@ def test_mesh_distance_on_a_graded_mesh_finds_the_nearest_small_facet():
     np.testing.assert_allclose(dom.distance(q), exact, atol=1e-14)
 
 
+def test_mesh_points_with_nan_are_outside_at_nan_distance():
+    dom = MeshDomain(_square_mesh())
+    p = np.array([[np.nan, 0.5], [0.5, 0.25], [np.inf, 0.0]])
+    np.testing.assert_array_equal(dom.contains(p), [False, True, False])
+    np.testing.assert_allclose(dom.distance(p), [np.nan, 0.25, np.nan], atol=1e-15)
+
+
 def test_mesh_contains_and_distance_on_a_fine_3d_grid():
     """8^3 cubes of 6 tetrahedra (768 boundary facets), a 48^3 grid (the size of a solution's
     output grid)."""
