@@ -183,6 +183,11 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
             "has format_version 'one'; expected an integer",
             2,
         ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", 1.5),
+            "has format_version 1.5; expected an integer",
+            2,
+        ),
         (  # info does not rebuild the network: it still describes the file
             lambda f: f["model/parameters"].__delitem__(next(iter(f["model/parameters"]))),
             "the stored network cannot be rebuilt",
@@ -390,7 +395,7 @@ def test_saving_through_a_symbolic_link_replaces_the_file_it_points_to(heat_solu
     target = heat_solution.save(tmp_path / "target.h5", n=3)
     link = tmp_path / "latest.h5"
     link.symlink_to(target)
-    heat_solution.save(link, n=5)
+    assert heat_solution.save(link, n=5) == link  # the path given, as for any save
     assert link.is_symlink() and link.resolve() == target.resolve()
     assert npde.load(target).grid[1].shape == (5, 5, 5)  # the new contents, in the target
 

@@ -167,6 +167,11 @@ def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
         f.attrs["format_version"] = REFERENCE_FORMAT_VERSION + 1
     with pytest.raises(FormatError, match="upgrade neuralpde"):
         load_reference(path)
+    damaged = save_reference(poisson_ref, tmp_path / "d.h5", problem=poisson)
+    with h5py.File(damaged, "a") as f:
+        f["convergence"].attrs["settings"] = "[1, 2]"  # JSON, but not a mapping
+    with pytest.raises(FormatError, match="is a damaged neuralpde reference file: AttributeError"):
+        load_reference(damaged)
 
 
 def test_failed_write_keeps_the_old_file(poisson, poisson_ref, tmp_path, monkeypatch):

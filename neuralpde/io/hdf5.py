@@ -60,6 +60,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .._arguments import as_number
+
 #: The root entries of solution and reference files other than the coordinates.
 SOLUTION_ENTRIES = ("u", "exact", "model", "problem", "training", "metrics", "provenance")
 REFERENCE_ENTRIES = ("u", "convergence", "problem", "provenance")
@@ -174,9 +176,9 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
     I/O error) surfaces as one ``OSError`` from an ordinary write, and the library never holds
     a half-written file open (HDF5 failing to flush such a file can crash the process).
     """
-    target = check_writable(path)
-    if target.is_symlink():  # replace the file the link points to, and keep the link
-        target = check_writable(os.path.realpath(target))
+    given = Path(path)
+    # through a symbolic link, the file it points to is replaced and the link kept
+    target = check_writable(os.path.realpath(given) if given.is_symlink() else given)
     name = f"{target.name}.{uuid.uuid4().hex}"  # a file in memory only, never on disk
     with h5py.File(name, "w", driver="core", backing_store=False) as f:
         fill(f)
@@ -196,7 +198,7 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
         if isinstance(exc, OSError):  # say which file could not be written
             raise OSError(exc.errno, f"could not write {str(target)!r}: {exc.strerror}") from exc
         raise
-    return target
+    return given
 
 
 def _grid_shape(coords: Mapping[str, np.ndarray], values: np.ndarray) -> list[str]:
@@ -311,12 +313,10 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
                 f"{_READERS[found]}"
             )
         raw = f.attrs.get("format_version", 0)
-        try:
-            version = int(raw)
-        except (TypeError, ValueError):
-            raise FormatError(
-                f"{str(p)!r} has format_version {raw!r}; expected an integer"
-            ) from None
+        version = as_number(raw, integral=True)
+        if version is None:
+            shown = raw.item() if isinstance(raw, np.generic) else raw
+            raise FormatError(f"{str(p)!r} has format_version {shown!r}; expected an integer")
         if version > readable:
             raise FormatError(
                 f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "
@@ -347,7 +347,7 @@ def _damaged(path: str | os.PathLike, kind: str):
         yield
     except FormatError:
         raise
-    except (KeyError, ValueError, TypeError, OSError) as exc:
+    except (KeyError, ValueError, TypeError, OSError, AttributeError, IndexError) as exc:
         raise FormatError(
             f"{str(path)!r} is a damaged neuralpde {kind} file: {type(exc).__name__}: {exc}"
         ) from None

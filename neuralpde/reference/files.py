@@ -22,6 +22,7 @@ import numpy as np
 
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
+from ..io.hdf5 import _damaged
 from ..problem import Problem
 from . import solution as _solution
 from .solution import LevelResult, ReferenceSolution
@@ -225,6 +226,12 @@ def load_reference(path: str | os.PathLike) -> SavedReference:
     a file that is not a readable neuralpde reference.
     """
     rec = read_reference(path)
+    with _damaged(path, "reference"):  # parts present but not of the expected kind
+        return _saved_reference(rec, path)
+
+
+def _saved_reference(rec: dict[str, Any], path: str | os.PathLike) -> SavedReference:
+    """The :class:`SavedReference` of a record read by :func:`read_reference`."""
     conv = rec["convergence"]
     table = tuple(
         LevelResult(
