@@ -15,6 +15,7 @@ frequency band (:func:`~neuralpde.metrics.band_errors`), absolute and relative.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -203,9 +204,12 @@ def _free_constant(desc: Mapping, time_axis: int | None) -> bool:
 
 
 def _mathematics(desc: Mapping) -> dict[str, Any]:
-    """The parts of a problem description that define the solution (not the loss weights)."""
+    """The parts of a problem description that define the solution (not the loss weights), as
+    a file stores them (JSON: tuples become lists, other values their text), so that a live
+    description compares equal to the same one read from a file."""
     conds = [{k: v for k, v in c.items() if k != "weight"} for c in desc.get("conditions", [])]
-    return {"domain": desc.get("domain"), "equation": desc.get("equation"), "conditions": conds}
+    parts = {"domain": desc.get("domain"), "equation": desc.get("equation"), "conditions": conds}
+    return json.loads(json.dumps(parts, default=str))
 
 
 def _check_grid(
@@ -301,9 +305,8 @@ def validate(
             )
         if not (ref_desc and "equation" in ref_desc):
             notes.append(
-                f"{ref_label} records only its problem's name, not the problem itself (it was "
-                f"saved without problem=): it was matched to the solution by the name "
-                f"{sol.problem!r} alone"
+                f"{ref_label} records only its problem's name, not the problem itself: it was "
+                f"matched to the solution by the name {sol.problem!r} alone"
             )
         elif "equation" in sol.description:
             a, b = _mathematics(ref_desc), _mathematics(sol.description)

@@ -144,6 +144,21 @@ def test_an_in_memory_reference_of_a_changed_problem_of_the_same_name_is_refused
     assert "by the name 'poisson2d_sine' alone" in res.summary()
 
 
+def test_problem_descriptions_compare_as_a_file_stores_them():
+    from neuralpde.validate import _mathematics
+
+    live = {
+        "domain": {"type": "Rectangle", "lower": (0.0, 0.0), "upper": (1.0, 1.0)},
+        "equation": {"type": "Custom", "time_order": np.int64(1)},
+        "conditions": [{"type": "Dirichlet", "on": ("x_min",), "weight": 100.0}],
+    }
+    stored = json.loads(json.dumps(live, default=str))  # tuples as lists, np.int64 as "1"
+    stored["conditions"][0]["weight"] = 1.0  # loss weights do not define the solution
+    assert _mathematics(live) == _mathematics(stored)
+    stored["equation"]["time_order"] = "2"
+    assert _mathematics(live) != _mathematics(stored)
+
+
 def test_against_reference(files):
     res = validate(files["sol"], reference=files["ref"], tol=10.0)
     ref = files["reference"]
