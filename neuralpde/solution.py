@@ -161,6 +161,10 @@ class NeuralField:
 
     def on_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
         """Values on the tensor grid of 1-D ``axes`` (one per coordinate), shape (n1, n2, ...)."""
+        return self._on_grid(axes, stacklevel=5)
+
+    def _on_grid(self, axes: Sequence[np.ndarray], stacklevel: int) -> np.ndarray:
+        """:meth:`on_grid` for a public method ``stacklevel - 4`` calls below the caller."""
         try:
             axes = [np.asarray(a.detach().cpu() if torch.is_tensor(a) else a) for a in axes]
             real = not any(np.iscomplexobj(a) for a in axes)
@@ -179,7 +183,7 @@ class NeuralField:
             raise ValueError(f"axes must be 1-D arrays, got shapes {[a.shape for a in axes]}")
         if not all(np.isfinite(a).all() for a in axes):
             raise ValueError("axes contain NaN or inf")
-        x = self._points(grid_points(axes))
+        x = self._points(grid_points(axes), stacklevel=stacklevel)
         return self._values(x).reshape(tuple(len(a) for a in axes))
 
 
@@ -259,7 +263,7 @@ class Solution(NeuralField):
 
     def on_domain_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
         """Values on the grid of ``axes``, NaN at grid points outside the domain."""
-        values = self.on_grid(axes)
+        values = self._on_grid(axes, stacklevel=5)
         inside = self.problem.domain.contains(grid_points(axes)).reshape(values.shape)
         return np.where(inside, values, np.nan)
 

@@ -227,6 +227,7 @@ def test_points_outside_the_trained_box_are_flagged(heat_solution, tmp_path):
         lambda: field([[5.0, 0.5, 0.5]]),
         lambda: field.gradient([[5.0, 0.5, 0.5]]),
         lambda: field.on_grid([[5.0], [0.5], [0.5]]),
+        lambda: heat_solution.on_domain_grid([[5.0], [0.5], [0.5]]),
     ):
         with pytest.warns(npde.ExtrapolationWarning) as record:
             call()
