@@ -188,11 +188,15 @@ class NeuralField:
 
 
 class SavedField(NeuralField):
-    """A field loaded from a solution file; :attr:`record` holds everything else the file says."""
+    """A field loaded from a solution file; :attr:`record` holds everything else the file says
+    and :attr:`path` the file it was read from (``None`` when not given)."""
 
-    def __init__(self, net: nn.Module, record: dict[str, Any]) -> None:
+    def __init__(
+        self, net: nn.Module, record: dict[str, Any], path: str | os.PathLike | None = None
+    ) -> None:
         super().__init__(net, record["coordinates"], record["architecture"])
         self.record = record
+        self.path = None if path is None else str(path)
 
     @property
     def grid(self) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
@@ -216,7 +220,7 @@ def load(path: str | os.PathLike) -> SavedField:
         raise FormatError(
             f"{str(path)!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
         ) from None
-    return SavedField(net, rec)
+    return SavedField(net, rec, path)
 
 
 class Solution(NeuralField):

@@ -156,6 +156,7 @@ def _as_solution(solution: Any) -> tuple[_Sol, Any]:
     else:
         path = None
     if isinstance(solution, SavedField):
+        path = path or solution.path  # a field loaded from a file: that file
         rec = solution.record
         desc = rec.get("problem", {})
         dom = desc.get("domain", {})

@@ -61,7 +61,9 @@ def test_against_exact(files):
     assert bands == pytest.approx(np.mean(trimmed**2), rel=1e-10)
     assert "relative L2:" in res.summary() and "not judged" in res.summary()
     # the same from a loaded field and from the in-memory solution
-    assert validate(field, exact=True).metrics == res.metrics
+    loaded = validate(field, exact=True)
+    assert loaded.metrics == res.metrics and loaded.solution_path == files["sol"]
+    assert "stored in the solution file" in loaded.summary()
     mem = validate(files["solution"], exact=True)
     assert mem.metrics["relative_l2"] == pytest.approx(files["solution"].error(), rel=1e-10)
     # no file is involved in memory, and the output does not claim one
