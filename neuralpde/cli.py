@@ -458,7 +458,11 @@ def _convergence_lines(conv: dict[str, Any]) -> list[str]:
     what = "the finest grid"
     if conv.get("extrapolated"):
         what = "the extrapolated solution"
-        lines.append(f"Richardson-extrapolated sequence (formal order {conv.get('order')}):")
+        o = int(conv["order"])
+        lines.append(
+            f"Richardson-extrapolated sequence (extrapolated with the formal order {o}; its own "
+            f"order is expected from {o + 1} to {o + 2}):"
+        )
         lines.append(f"{'levels':>7}  {'on n':>13}  {'difference':>10}  {'order':>5}")
         prev = None
         for row in conv.get("extrapolated_table") or ():
@@ -473,7 +477,12 @@ def _convergence_lines(conv: dict[str, Any]) -> list[str]:
             )
             prev = diff
     p, used = conv["observed_order"], conv["order_used"]
-    how = f"observed order {p:.2f}" if p == used else f"formal order {used:g} (observed {p:.3g})"
+    if p == used:
+        how = f"observed order {p:.2f}"
+    elif math.isfinite(p) and p > used:  # capped at the highest expected order
+        how = f"order {used:g}, the highest expected (observed {p:.3g})"
+    else:
+        how = f"order {used:g} (observed {p:.3g}, not usable)"
     if not math.isfinite(conv["estimated_error"]):
         lines.append(f"estimated error of {what}: unknown (the levels do not converge; {how})")
         return lines

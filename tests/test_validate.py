@@ -343,6 +343,11 @@ def test_cli_reference_then_info(b1_file, tmp_path, capsys):
     ref = load_reference(out)
     assert ref.settings["n"] == [4, 4] and ref.order == 4 and len(ref.table) == 3
     assert f"{ref.estimated_error:.3e}" in text and f"wrote {out}" in text
+    assert f"(Richardson, observed order {ref.observed_order:.2f}; GCI" in text  # 3.95
+    bumps = str(ROOT / "problems" / "poisson2d_bumps.py")
+    assert main(["reference", bumps, "-o", str(tmp_path / "b.h5"), "--n", "8", "-q"]) == 0
+    text = capsys.readouterr().out  # observed 6.29, above the scheme's 4: capped, and said so
+    assert "(Richardson, order 4, the highest expected (observed 6.29); GCI" in text
     assert main(["reference", b1_file, "-o", str(out), "--n", "6", "--order", "2", "-q"]) == 0
     capsys.readouterr()
     assert load_reference(out).settings["n"] == [6, 6] and load_reference(out).order == 2
