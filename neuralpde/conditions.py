@@ -15,7 +15,7 @@ Each condition contributes a mean-squared term to the training loss, weighted by
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,10 +80,20 @@ class BoundaryCondition(Condition):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.on is not None:
-            parts = (self.on,) if isinstance(self.on, str) else tuple(self.on)
+            name = type(self).__name__
+            iterable = isinstance(self.on, Iterable) and not isinstance(self.on, bytes)
+            parts = (self.on,) if isinstance(self.on, str) else tuple(self.on) if iterable else ()
             if not parts or not all(isinstance(p, str) for p in parts):
+                hint = ""
+                if as_number(self.on) is not None:  # a number given as the third argument
+                    hint = (
+                        f"; {name} takes (value, weight, on"
+                        + (", a, b)" if isinstance(self, Robin) else ")")
+                        + ": give the others by keyword, e.g. on='x_min'"
+                    )
                 raise ValueError(
-                    f"on must be a boundary part name or a list of them, got {self.on!r}"
+                    f"{name}.on must be a boundary part name or a list of them, got "
+                    f"{self.on!r}{hint}"
                 )
             object.__setattr__(self, "on", parts)
 
