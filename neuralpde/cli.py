@@ -422,10 +422,10 @@ def _reference(args: argparse.Namespace) -> int:
     print("\n".join(_convergence_lines(info)))
     if not math.isfinite(ref.estimated_error):
         print(
-            f"error: the finite-difference solutions of {problem.name!r} do not converge as the "
-            "grid is refined (the differences between levels do not shrink), so the reference's "
-            "error is unknown; nothing was written. Check that the problem is well posed, or "
-            "refine (--n, --levels)",
+            f"neuralpde: error: the finite-difference solutions of {problem.name!r} do not "
+            "converge as the grid is refined (the differences between levels do not shrink), "
+            "so the reference's error is unknown; nothing was written. Check that the problem "
+            "is well posed, or refine (--n, --levels)",
             file=sys.stderr,
         )
         return 1

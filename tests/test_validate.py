@@ -399,6 +399,7 @@ def test_cli_reference_refuses_levels_that_do_not_converge(tmp_path, capsys, mon
     assert main(["reference", B1, "-o", str(out), "--n", "4", "-q"]) == 1
     cap = capsys.readouterr()
     assert "estimated error of the finest grid: unknown" in cap.out
+    assert cap.err.startswith("neuralpde: error: the finite-difference solutions")
     assert "do not converge" in cap.err and not out.exists()
 
 
