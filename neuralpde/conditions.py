@@ -110,7 +110,8 @@ class Initial(Condition):
 
 @dataclass(frozen=True)
 class InitialVelocity(Condition):
-    """``du/dt(x, t0) = value(x, t0)``; needed, with :class:`Initial`, by second-order equations."""
+    """``du/dt(x, t0) = value(x, t0)``; needed, with :class:`Initial`, by second-order equations
+    and refused by the others (their ``du/dt`` at ``t0`` is not free data)."""
 
 
 @dataclass(frozen=True, init=False)
