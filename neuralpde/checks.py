@@ -34,6 +34,7 @@ from .conditions import (
     Neumann,
     Observations,
     Periodic,
+    Robin,
 )
 from .domains import SpaceTime
 from .equations import Custom, Heat, Poisson
@@ -123,6 +124,9 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             assert isinstance(domain, SpaceTime)
             pts = torch.as_tensor(domain.initial(_unit(64, d - 1, seed + 2)), dtype=torch.float64)
         evaluate(c.value, pts[:64], f"conditions[{i}] ({type(c).__name__}).value")
+        if isinstance(c, Robin):
+            evaluate(c.a, pts[:64], f"conditions[{i}] (Robin).a")
+            evaluate(c.b, pts[:64], f"conditions[{i}] (Robin).b")
     if problem.exact is not None:
         evaluate(problem.exact, x_in[:64], "exact")
     xp = x_in[:64].clone().requires_grad_(True)

@@ -120,16 +120,30 @@ class Initial(Condition):
 
 @dataclass(frozen=True)
 class InitialVelocity(Condition):
-    """``du/dt(x, t0) = value(x, t0)``; needed, with :class:`Initial`, by second-order equations."""
+    """``du/dt(x, t0) = value(x, t0)``; needed, with :class:`Initial`, by second-order equations
+    and refused by the others (their ``du/dt`` at ``t0`` is not free data)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Robin(BoundaryCondition):
     """``a u + b du/dn = value`` on the parts named in ``on``; ``a`` and ``b`` are numbers or
-    callables of the points (``a = 0`` is Neumann, ``b = 0`` Dirichlet)."""
+    callables of the points (``a = 0`` is Neumann, ``b = 0`` Dirichlet). Positional arguments
+    are ``value, a, b, on``."""
 
     a: Coefficient = 1.0
     b: Coefficient = 1.0
+
+    def __init__(
+        self,
+        value: Coefficient = 0.0,
+        a: Coefficient = 1.0,
+        b: Coefficient = 1.0,
+        on: str | Sequence[str] | None = None,
+        weight: float = 1.0,
+    ) -> None:
+        for name, v in (("value", value), ("a", a), ("b", b), ("on", on), ("weight", weight)):
+            object.__setattr__(self, name, v)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -186,8 +186,8 @@ class Box(Domain):
         return self._parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=float)
-        return np.all((points >= self._lo) & (points <= self._hi), axis=-1)
+        points = _check_unit(points, self.dim, f"{type(self).__name__}.contains", "points")
+        return np.all((points >= self._lo) & (points <= self._hi), axis=1)
 
     def interior(self, unit: np.ndarray) -> np.ndarray:
         unit = _check_unit(unit, self.dim, f"{type(self).__name__}.interior")
@@ -300,9 +300,9 @@ class SpaceTime(Domain):
         return self.space.empty_parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=float)
-        t = points[..., -1]
-        return self.space.contains(points[..., :-1]) & (t >= self.t0) & (t <= self.t1)
+        points = _check_unit(points, self.dim, "SpaceTime.contains", "points")
+        t = points[:, -1]
+        return self.space.contains(points[:, :-1]) & (t >= self.t0) & (t <= self.t1)
 
     def _time(self, u: np.ndarray) -> np.ndarray:
         return self.t0 + u * (self.t1 - self.t0)

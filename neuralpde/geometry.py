@@ -157,8 +157,8 @@ class Ball(Domain):
         return self.radius - np.linalg.norm(points - self.center, axis=1)
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=float)
-        r = np.linalg.norm(points - self.center, axis=-1)
+        points = _check_points(points, self.dim, f"{type(self).__name__}.contains")
+        r = np.linalg.norm(points - self.center, axis=1)
         return r <= self.radius * (1.0 + _REL_TOL)
 
     @staticmethod

@@ -100,6 +100,20 @@ class Problem:
                 f"{type(self.equation).__name__} is second order in time: it needs an "
                 "InitialVelocity condition du/dt(x, t0) = v0(x) as well as Initial"
             )
+        # initial data beyond the equation's order over-determine it at t0
+        name = type(self.equation).__name__
+        custom = isinstance(self.equation, Custom)
+        extra = [c for c in (Initial, InitialVelocity)[order:] if c in kinds]
+        if extra:
+            what = "has no time derivative" if order == 0 else "is first order in time"
+            fix = f"drop its {extra[0].__name__} condition"
+            if custom:
+                fix += f", or write it as npde.Custom(fn, time_order={order + 1}) if it takes "
+                fix += "∂u/∂t" if order == 0 else "∂²u/∂t²"
+            raise ValueError(
+                f"{name} {what} (time_order={order}), so an {extra[0].__name__} condition "
+                f"over-determines it: {fix}"
+            )
         parts = set(self.domain.boundary_parts)
         for c in self.conditions:
             if isinstance(c, Periodic):

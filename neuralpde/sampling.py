@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
+from ._arguments import check_seed
 from .conditions import BoundaryCondition, Initial, InitialVelocity, Observations, Periodic
 from .domains import Domain, SpaceTime
 from .problem import Problem
@@ -91,11 +92,13 @@ class Sampler:
         raise NotImplementedError
 
     def draw(self, problem: Problem, seed: int, round: int = 0) -> CollocationPoints:
-        """Draw the interior and condition points of ``problem``."""
+        """Draw the interior and condition points of ``problem``; ``seed`` and ``round`` are
+        non-negative integers."""
         domain = problem.domain
+        seed, round = check_seed(seed), check_seed(round, "round")
 
         def rng(stream: int) -> np.random.Generator:
-            return np.random.default_rng([int(seed), int(round), stream])
+            return np.random.default_rng([seed, round, stream])
 
         def source(stream: int):
             gen = rng(stream)

@@ -35,6 +35,16 @@ def test_fully_covered_problem_passes_silently():
     [
         ([npde.Dirichlet(lambda x: x)], None, r"conditions\[0\] \(Dirichlet\).value returned"),
         ([npde.Dirichlet(0.0)], lambda x: x[:, 0] / 0.0, "exact returned non-finite"),
+        (
+            [npde.Robin(0.0, a=lambda x: x)],
+            None,
+            r"conditions\[0\] \(Robin\).a returned shape \(64, 2\) for 64 points",
+        ),
+        (
+            [npde.Robin(0.0, b=lambda x: 1 / (x[:, 0] * 0))],
+            None,
+            r"conditions\[0\] \(Robin\).b returned non-finite",
+        ),
     ],
 )
 def test_callables_are_probed(conditions, exact, match):

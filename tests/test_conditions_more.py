@@ -64,6 +64,15 @@ def test_robin_term_vanishes_for_the_exact_solution():
     assert tw["robin_0"] == pytest.approx(float(np.mean((0.5 * y) ** 2)), rel=1e-9)
 
 
+def test_robin_takes_value_a_b_on_positionally():
+    # as documented, Robin(value, a, b, on): the second number is a, not the loss weight
+    r = npde.Robin(1.0, 2.0, 0.5, "x_min")
+    assert (r.value, r.a, r.b, r.on, r.weight) == (1.0, 2.0, 0.5, ("x_min",), 1.0)
+    assert npde.Robin(1.0, 3.0) == npde.Robin(1.0, a=3.0, b=1.0)
+    assert npde.Robin(0.0, on="x_max", weight=4.0).weight == 4.0
+    assert npde.Robin(0.0, 1.0, 2.0).describe()["b"] == npde.Robin(0.0, b=2.0).describe()["b"]
+
+
 def test_periodic_pairs_opposite_faces():
     problem = npde.Problem(
         SQUARE,

@@ -12,6 +12,8 @@ def _unit(n: int, d: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((n, d))
 
 
+_SQ_ST = Rectangle([0.0, 0.0], [1.0, 1.0])
+
 BOXES = {
     "interval": lambda: Interval(-2.0, 3.0),
     "rectangle": lambda: Rectangle([0.0, -1.0], [2.0, 0.5]),
@@ -90,6 +92,26 @@ def test_spacetime_contains_checks_time():
     st = SpaceTime(Interval(0.0, 1.0), t_span=(1.0, 2.0))
     pts = np.array([[0.5, 1.5], [0.5, 1.0], [0.5, 2.0], [0.5, 0.999], [0.5, 2.001], [1.1, 1.5]])
     np.testing.assert_array_equal(st.contains(pts), [True, True, True, False, False, False])
+
+
+@pytest.mark.parametrize(
+    ("domain", "points", "match"),
+    [
+        (
+            Rectangle([0, 0], [1, 1]),
+            [[0.5], [2.0]],
+            r"Rectangle.contains .* \(N, 2\), got \(2, 1\)",
+        ),
+        (Rectangle([0, 0], [1, 1]), [0.5, 0.5], r"Rectangle.contains .* \(N, 2\), got \(2,\)"),
+        (Interval(0, 1), [0.5, 2.0], r"Interval.contains .* \(N, 1\), got \(2,\)"),
+        (SpaceTime(_SQ_ST, (0, 1)), [[0.5, 0.5]], r"SpaceTime.contains .* \(N, 3\), got \(1, 2\)"),
+    ],
+)
+def test_contains_refuses_points_of_the_wrong_shape(domain, points, match):
+    # a column too few used to broadcast against the corners: [[0.5], [2.0]] in the unit
+    # square gave [True, False], and a space point in a space-time box gave [True]
+    with pytest.raises(ValueError, match=match):
+        domain.contains(np.array(points))
 
 
 # -- boundary -------------------------------------------------------------------------------------

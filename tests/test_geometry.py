@@ -554,6 +554,10 @@ def test_wrong_shapes_raise_value_error():
         Disk([0, 0], 1.0).interior(np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"points of shape \(N, 2\)"):
         Polygon(L_SHAPE).distance(np.zeros(3))
+    with pytest.raises(ValueError, match=r"Disk.contains expects points of shape \(N, 2\)"):
+        Disk([0, 0], 1.0).contains(np.array([[0.5], [2.0]]))  # once [True, False]
+    with pytest.raises(ValueError, match=r"Ball.contains expects points of shape \(N, 3\)"):
+        Ball([0, 0, 0], 1.0).contains(np.zeros(3))
     with pytest.raises(ValueError, match="child_names"):
         _plate().parts_of("hole9")
 

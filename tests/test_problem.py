@@ -31,6 +31,29 @@ def test_wave_needs_initial_velocity():
     npde.Problem(SLAB, npde.Wave(), [npde.Dirichlet(), npde.Initial(0.0), npde.InitialVelocity()])
 
 
+def test_initial_data_beyond_the_time_order_are_refused():
+    # u_t of the heat equation at t0 follows from u0; a steady equation has no initial data
+    with pytest.raises(
+        ValueError,
+        match=r"^Heat is first order in time \(time_order=1\), so an InitialVelocity condition "
+        r"over-determines it: drop its InitialVelocity condition$",
+    ):
+        npde.Problem(
+            SLAB, npde.Heat(), [npde.Dirichlet(), npde.Initial(0.0), npde.InitialVelocity()]
+        )
+    with pytest.raises(
+        ValueError, match=r"^Poisson has no time derivative \(time_order=0\), so an Initial "
+    ):
+        npde.Problem(SLAB, npde.Poisson(), [npde.Dirichlet(), npde.Initial(0.0)])
+    with pytest.raises(ValueError, match=r"write it as npde.Custom\(fn, time_order=1\) if it"):
+        npde.Problem(SLAB, lambda u, x: -laplacian(u), [npde.Dirichlet(), npde.Initial(0.0)])
+    fn = Custom(lambda u, x: -laplacian(u), time_order=1)
+    with pytest.raises(ValueError, match=r"npde.Custom\(fn, time_order=2\) if it takes ∂²u/∂t²$"):
+        npde.Problem(SLAB, fn, [npde.Dirichlet(), npde.Initial(0.0), npde.InitialVelocity()])
+    npde.Problem(SLAB, npde.Heat(), [npde.Dirichlet(), npde.Initial(0.0)])
+    npde.Problem(SLAB, npde.Poisson(), [npde.Dirichlet()])
+
+
 def test_initial_condition_on_steady_domain():
     with pytest.raises(ValueError, match="Initial conditions need a SpaceTime"):
         npde.Problem(SQUARE, npde.Poisson(), [npde.Initial(0.0)])

@@ -241,3 +241,23 @@ def test_valid_counts_accepted_and_described():
         "n_initial": 8,
         "resample_every": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"seed": 1.5}, r"^seed must be a non-negative integer, got 1.5$"),
+        ({"seed": "3"}, r"^seed must be a non-negative integer, got '3'$"),
+        ({"seed": None}, r"^seed must be a non-negative integer, got None$"),
+        ({"seed": -1}, r"^seed must be a non-negative integer, got -1$"),
+        ({"seed": 0, "round": -1}, r"^round must be a non-negative integer, got -1$"),
+        ({"seed": 0, "round": 2.0}, r"^round must be a non-negative integer, got 2.0$"),
+    ],
+)
+def test_draw_refuses_seeds_and_rounds_that_are_not_non_negative_integers(kwargs, match):
+    # seed=1.5 used to draw the points of seed=1, and seed="3" those of seed=3
+    problem = _poisson_problem()
+    with pytest.raises(ValueError, match=match):
+        UniformSampler(16, 8).draw(problem, **kwargs)
+    same = UniformSampler(16, 8).draw(problem, np.int64(3), np.int32(1)).interior
+    np.testing.assert_array_equal(same, UniformSampler(16, 8).draw(problem, 3, 1).interior)
