@@ -86,11 +86,8 @@ class BoundaryCondition(Condition):
             if not parts or not all(isinstance(p, str) for p in parts):
                 hint = ""
                 if as_number(self.on) is not None:  # a number given as the third argument
-                    hint = (
-                        f"; {name} takes (value, weight, on"
-                        + (", a, b)" if isinstance(self, Robin) else ")")
-                        + ": give the others by keyword, e.g. on='x_min'"
-                    )
+                    order = "value, a, b, on" if isinstance(self, Robin) else "value, weight, on"
+                    hint = f"; {name} takes ({order}): give the others by keyword, e.g. on='x_min'"
                 raise ValueError(
                     f"{name}.on must be a boundary part name or a list of them, got "
                     f"{self.on!r}{hint}"

@@ -98,10 +98,10 @@ def test_bad_problem_arguments(kwargs, exc, match):
         (lambda: npde.Dirichlet(0.0, weight=-1), ValueError, "weight must be a positive"),
         (lambda: npde.Dirichlet(0.0, on=[]), ValueError, "on must be a boundary part"),
         (
-            lambda: npde.Robin(1.0, 2.0, 3.0),
+            lambda: npde.Robin(1.0, 2.0, 3.0, 4.0),
             ValueError,
-            r"Robin.on must be a boundary part name or a list of them, got 3.0; Robin takes "
-            r"\(value, weight, on, a, b\)",
+            r"Robin.on must be a boundary part name or a list of them, got 4.0; Robin takes "
+            r"\(value, a, b, on\)",
         ),
         (lambda: npde.Neumann(0.0, 1.0, 2), ValueError, r"Neumann.on .* got 2; Neumann takes"),
         (lambda: npde.Dirichlet(0.0, on=b"x_min"), ValueError, "Dirichlet.on must be a boundary"),
