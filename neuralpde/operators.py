@@ -224,6 +224,10 @@ class FieldValues:
             ) from None
 
     # -- tensor behaviour -------------------------------------------------------------------
+    # As a tensor's: a NumPy scalar on the left (``np.sqrt(2) * u``) defers to the methods
+    # below instead of converting ``u`` to an array.
+    __array_priority__ = 1000
+
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):  # noqa: D105
         kwargs = kwargs or {}
@@ -271,6 +275,18 @@ class FieldValues:
     def __rtruediv__(self, other):
         return _unwrap(other) / self.value
 
+    def __floordiv__(self, other):
+        return self.value // _unwrap(other)
+
+    def __rfloordiv__(self, other):
+        return _unwrap(other) // self.value
+
+    def __mod__(self, other):
+        return self.value % _unwrap(other)
+
+    def __rmod__(self, other):
+        return _unwrap(other) % self.value
+
     def __pow__(self, other):
         return self.value ** _unwrap(other)
 
@@ -279,6 +295,9 @@ class FieldValues:
 
     def __neg__(self):
         return -self.value
+
+    def __pos__(self):
+        return +self.value
 
     def __abs__(self):
         return self.value.abs()

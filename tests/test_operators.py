@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -224,6 +225,28 @@ def test_arithmetic_matches_tensor():
         assert not isinstance(got, FieldValues), name
         torch.testing.assert_close(got, expected, rtol=0, atol=0, msg=name)
         assert got.requires_grad, name  # still differentiable
+
+
+def test_arithmetic_with_numpy_scalars_and_remaining_operators_matches_tensor():
+    # a NumPy scalar on the left (np.sqrt(2) * u) defers to u as it does to a tensor
+    u, _ = _trig_field()
+    v = u.value
+    cases = {
+        "np.float64 * u": (np.sqrt(2.0) * u, np.sqrt(2.0) * v),
+        "np.float32 + u": (np.float32(0.5) + u, np.float32(0.5) + v),
+        "np.int64 - u": (np.int64(3) - u, np.int64(3) - v),
+        "np.float64 / (u + 3)": (np.float64(2.0) / (u + 3), np.float64(2.0) / (v + 3)),
+        "np.float64 ** u": (np.float64(2.0) ** u, np.float64(2.0) ** v),
+        "+u": (+u, v),
+        "u // 0.25": (u // 0.25, v // 0.25),
+        "3 // (u + 2)": (3 // (u + 2), 3 // (v + 2)),
+        "u % 0.3": (u % 0.3, v % 0.3),
+        "1 % (u + 2)": (1 % (u + 2), 1 % (v + 2)),
+    }
+    for name, (got, expected) in cases.items():
+        assert isinstance(got, torch.Tensor), name
+        torch.testing.assert_close(got, expected, rtol=0, atol=0, msg=name)
+    assert (np.float64(0.1) < u).dtype == torch.bool
 
 
 def test_arithmetic_result_keeps_gradient_to_points():
