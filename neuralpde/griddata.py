@@ -106,6 +106,13 @@ class GridData:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.as_tensor(x)
+        d = x.shape[1] if x.ndim == 2 else None
+        if d is None or not all(-d <= c < d for c in self.columns):
+            raise ValueError(
+                f"{self.name}: a {len(self.axes)}-D grid on point columns {self.columns} needs "
+                f"points of shape (N, d) with those columns, got shape {tuple(x.shape)}; give "
+                "one axis per coordinate it varies along, or name them with columns=[...]"
+            )
         dtype = x.dtype if x.is_floating_point() else torch.float64
         vals = torch.as_tensor(self.values, dtype=dtype, device=x.device)
         weights, index = [], []

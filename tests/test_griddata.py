@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import neuralpde as npde
+from neuralpde.checks import check_problem
 from neuralpde.coefficients import evaluate, gradient
 from neuralpde.griddata import GridData
 
@@ -168,3 +169,25 @@ def test_a_solution_on_a_disk_is_refused_with_the_reason(tmp_path):
             ds.dims[i].attach_scale(f[n])
     with pytest.raises(ValueError, match=r"values must be finite; 1 of 16 are NaN or inf \(the fi"):
         GridData.from_file(other, "kappa")
+
+
+def test_a_grid_with_more_columns_than_the_points_is_refused_by_name():
+    a = np.linspace(0, 1, 3)
+    square = npde.Rectangle((0, 0), (1, 1))
+    cube = GridData([a, a, a], np.ones((3, 3, 3)), name="kappa map")
+    problem = npde.Problem(square, npde.Poisson(cube), [npde.Dirichlet(0.0)])
+    with pytest.raises(
+        ValueError,
+        match=r"kappa map: a 3-D grid on point columns \[0, 1, 2\] needs points of shape "
+        r"\(N, d\) with those columns, got shape \(64, 2\)",
+    ):
+        check_problem(problem)
+    line = GridData([a], a**2, columns=[5])
+    with pytest.raises(ValueError, match=r"columns \[5\] .* got shape \(2, 2\)"):
+        line(torch.zeros(2, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"got shape \(2,\)"):
+        line(torch.zeros(2, dtype=torch.float64))
+    # a column counted from the end is one of the points' columns
+    end = GridData([a], a**2, columns=[-1])
+    x = torch.tensor([[0.0, 0.5]], dtype=torch.float64)
+    torch.testing.assert_close(end(x), torch.tensor([0.25], dtype=torch.float64))
