@@ -38,7 +38,7 @@ from .conditions import (
 )
 from .domains import SpaceTime
 from .equations import Custom, Heat, Poisson
-from .operators import DerivativePlan, FieldValues, derivative_plan
+from .operators import DerivativePlan, FieldValues, derivative_plan, residual_values
 from .problem import Problem
 
 __all__ = ["ProblemWarning", "check_problem", "check_time_order"]
@@ -131,10 +131,7 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
         evaluate(problem.exact, x_in[:64], "exact")
     xp = x_in[:64].clone().requires_grad_(True)
     probe = FieldValues((xp**2).sum(dim=1), xp, domain.names, problem.time_index)
-    r = problem.residual(probe, xp)
-    if not torch.is_tensor(r) or r.shape != (64,):
-        got = tuple(r.shape) if torch.is_tensor(r) else type(r).__name__
-        raise ValueError(f"the residual must return one value per point, (64,), got {got}")
+    r = residual_values(problem.residual(probe, xp), 64)
     if not torch.isfinite(r).all():
         raise ValueError(
             "the residual is NaN or infinite at probe points inside the domain: check the "

@@ -60,6 +60,7 @@ __all__ = [
     "combination",
     "LinearForm",
     "value",
+    "residual_values",
 ]
 
 ENGINES = ("auto", "fused", "autograd")
@@ -367,6 +368,25 @@ def as_column(y: object, x: torch.Tensor) -> torch.Tensor:
     raise ValueError(
         f"net must map points of shape ({n}, {x.shape[1]}) to values of shape ({n},) or "
         f"({n}, 1), got {got}"
+    )
+
+
+def residual_values(r: object, n: int) -> torch.Tensor:
+    """A residual's result ``r`` at ``n`` points as a floating-point tensor of shape ``(n,)``
+    (``u`` itself gives its values); a :class:`ValueError` saying what it is otherwise."""
+    r = _unwrap(r)
+    if isinstance(r, torch.Tensor) and r.shape == (n,) and r.is_floating_point():
+        return r
+    if not isinstance(r, torch.Tensor):
+        got = type(r).__name__
+        if hasattr(r, "__array__"):
+            got += " (write the residual with torch functions, so that it can be differentiated)"
+    elif r.shape != (n,):
+        got = str(tuple(r.shape))
+    else:
+        got = f"a tensor of dtype {r.dtype}"
+    raise ValueError(
+        f"the residual must return one value per point, ({n},), a floating-point tensor, got {got}"
     )
 
 

@@ -151,6 +151,44 @@ def test_residual_of_wrong_shape_is_reported():
 
 
 @pytest.mark.parametrize(
+    ("residual", "got"),
+    [
+        (lambda u, x: None, "got NoneType"),
+        (lambda u, x: 1.0, "got float"),
+        (lambda u, x: (u - 1).detach().numpy(), "got ndarray .write the residual with torch"),
+        (lambda u, x: (u > 0).long(), "got a tensor of dtype torch.int64"),
+        (lambda u, x: u[:, None], r"got \(16, 1\)"),
+    ],
+)
+def test_residual_that_is_not_a_float_tensor_per_point_is_refused_in_the_loss(residual, got):
+    # the loss (what Trainer.fit trains on, without check_problem) says what the residual gave,
+    # instead of failing on r.shape or training on a NumPy array it cannot differentiate
+    square = npde.Rectangle((0, 0), (1, 1))
+    p = npde.Problem(square, residual, [npde.Dirichlet(0.0)])
+    points = npde.SobolSampler(n_interior=16, n_boundary=8).draw(p, 0)
+    batch = make_batch(p, points, torch.float64, "cpu")
+    net = npde.Siren(width=8, depth=1).build(2).double()
+    with pytest.raises(
+        ValueError, match=r"residual must return one value per point, \(16,\), a floating-point "
+    ) as e:
+        loss_terms(net, p, batch)
+    assert e.match(got)
+
+
+def test_residual_that_is_u_itself_is_accepted():
+    # u = 0 in the domain: the residual u is the field's values, as u - 0 is
+    square = npde.Rectangle((0, 0), (1, 1))
+    p = npde.Problem(square, lambda u, x: u, [npde.Dirichlet(0.0)])
+    npde.checks.check_problem(p)
+    points = npde.SobolSampler(n_interior=16, n_boundary=8).draw(p, 0)
+    batch = make_batch(p, points, torch.float64, "cpu")
+    net = npde.Siren(width=8, depth=1).build(2).double()
+    _, terms = loss_terms(net, p, batch)
+    u = net(batch.interior)[:, 0].detach()
+    assert float(terms["residual"].detach()) == pytest.approx(float((u**2).mean()), rel=1e-14)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
         ({"field": "siren"}, TypeError, "field must be a Siren or MLP"),

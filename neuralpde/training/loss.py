@@ -29,6 +29,7 @@ from ..operators import (
     derivative_plan,
     field_values,
     grad,
+    residual_values,
 )
 from ..problem import Problem
 from ..sampling import CollocationPoints
@@ -160,12 +161,7 @@ def loss_terms(
     if plan is None and engine != "autograd":
         plan = residual_plan(problem, x.dtype, x.device)
     u = field_values(net, x, problem.domain.names, problem.time_index, plan, engine)
-    r = problem.residual(u, x)
-    if r.shape != (x.shape[0],):
-        raise ValueError(
-            f"the residual must have shape ({x.shape[0]},), got {tuple(r.shape)}; return one "
-            "value per point"
-        )
+    r = residual_values(problem.residual(u, x), x.shape[0])
     res = (r**2).mean()
     terms = {"residual": res}
     total = res
