@@ -68,6 +68,9 @@ def test_plain_residual_function_becomes_custom():
     p = npde.Problem(SQUARE, lambda u, x: -laplacian(u) - 1.0, [npde.Dirichlet()])
     assert isinstance(p.equation, Custom) and p.equation.time_order == 0
     assert p.describe()["equation"]["type"] == "Custom"
+    # a NumPy integer is taken as the int it is
+    eq = Custom(lambda u, x: -laplacian(u), time_order=np.int64(1))
+    assert type(eq.time_order) is int and eq.time_order == 1
 
 
 @pytest.mark.parametrize(
@@ -107,6 +110,12 @@ def test_bad_problem_arguments(kwargs, exc, match):
         (lambda: npde.Dirichlet(0.0, on=b"x_min"), ValueError, "Dirichlet.on must be a boundary"),
         (lambda: Custom(None), TypeError, "Custom.fn must be a callable"),
         (lambda: Custom(lambda u, x: u, time_order=3), ValueError, "time_order must be 0, 1 or 2"),
+        (
+            lambda: Custom(lambda u, x: u, time_order=1.0),
+            TypeError,
+            r"Custom.time_order must be the int 0, 1 or 2, got float 1.0",
+        ),
+        (lambda: Custom(lambda u, x: u, time_order=True), TypeError, "got bool True"),
     ],
 )
 def test_bad_equation_and_condition_arguments(make, exc, match):

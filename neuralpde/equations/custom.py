@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,8 +32,14 @@ class Custom(Equation):
     def __post_init__(self) -> None:
         if not callable(self.fn):
             raise TypeError(f"Custom.fn must be a callable (u, x) -> residual, got {self.fn!r}")
-        if self.time_order not in (0, 1, 2):
-            raise ValueError(f"Custom.time_order must be 0, 1 or 2, got {self.time_order!r}")
+        order = self.time_order
+        if isinstance(order, bool) or not isinstance(order, numbers.Integral):
+            raise TypeError(
+                f"Custom.time_order must be the int 0, 1 or 2, got {type(order).__name__} {order!r}"
+            )
+        if order not in (0, 1, 2):
+            raise ValueError(f"Custom.time_order must be 0, 1 or 2, got {order!r}")
+        object.__setattr__(self, "time_order", int(order))
 
     def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
         return self.fn(u, x)
