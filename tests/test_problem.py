@@ -96,6 +96,12 @@ def test_bad_problem_arguments(kwargs, exc, match):
         (lambda: npde.Poisson(f="x**2"), TypeError, "Poisson.f must be a number or a callable"),
         (lambda: npde.Helmholtz(k=float("nan")), ValueError, "Helmholtz.k must be finite"),
         (lambda: npde.Heat(kappa=None), TypeError, "Heat.kappa"),
+        (
+            lambda: npde.Heat(kappa=[lambda x: x[:, 0], 1.0]),
+            TypeError,
+            r"Heat.kappa as a tensor must be .* matrix of numbers .*, got \[<function",
+        ),
+        (lambda: npde.Heat(kappa=[[1.0, 0.2], [0.2]]), TypeError, r"got \[\[1.0, 0.2\], \[0.2\]\]"),
         (lambda: npde.Wave(c=True), TypeError, "Wave.c"),
         (lambda: npde.Dirichlet([1, 2]), TypeError, "Dirichlet.value"),
         (lambda: npde.Dirichlet(0.0, weight=-1), ValueError, "weight must be a positive"),

@@ -34,7 +34,13 @@ class Heat(Equation):
 
     def __post_init__(self) -> None:
         if isinstance(self.kappa, (list, tuple, np.ndarray)):
-            K = np.asarray(self.kappa, dtype=float)
+            try:
+                K = np.asarray(self.kappa, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    "Heat.kappa as a tensor must be a list of diagonal entries or a square "
+                    f"matrix of numbers (a callable kappa is a scalar), got {self.kappa!r}"
+                ) from None
             if K.ndim == 1:
                 K = np.diag(K)
             if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] == 0:
