@@ -119,9 +119,13 @@ class FieldValues:
         self._fused_grad = gradient
         self._fused: dict[SecondKey, torch.Tensor] = dict(second or {})
         # the rest by autograd, from the values of a plain forward pass (``plain()``) when the
-        # values came from a fused pass, else from ``value``
+        # values came from a fused pass, else from ``value``; ``self.value`` is then a copy, so
+        # that a residual that modifies it in place (``u.mul_(2)``) leaves the field's
+        # derivatives as they are, as the fused ones are
         self._plain = plain
         self._plain_value: torch.Tensor | None = None if plain is not None else value
+        if plain is None:
+            self.value = value.clone()
         self._grad: torch.Tensor | None = None
         self._second: dict[SecondKey, torch.Tensor] = {}
 

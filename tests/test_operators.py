@@ -64,6 +64,34 @@ def test_laplacian_closed_form():
     _close(lap, -(A**2 + B**2) * p["sx"] * p["cy"] * p["e"])
 
 
+def test_values_modified_in_place_leave_the_derivatives_of_the_field():
+    # u.mul_(2) changes the values the residual reads, not the field the operators differentiate
+    u, p = _trig_field()
+    u.mul_(2)
+    value(u).add_(1)
+    field = p["sx"] * p["cy"] * p["e"]
+    _close(u.value, 2 * field + 1)
+    _close(laplacian(u), -(A**2 + B**2) * field)
+    _close(dt(u), C * field)
+    _close(grad(u)[:, 0], A * p["cx"] * p["cy"] * p["e"])
+    # and the two engines agree on such a residual
+    from neuralpde.operators import derivative_plan, field_values
+
+    def residual(u, x):
+        u.mul_(2)
+        return laplacian(u) + partial(u, "x", "t") + u
+
+    names = ("x", "y", "t")
+    net = Siren(width=8, depth=1).build(3).double()
+    x = _points(16, 3).detach()
+    plan = derivative_plan(residual, x[:8], names, 2)
+    r = {}
+    for engine in ("fused", "autograd"):
+        xe = x.clone().requires_grad_(True)
+        r[engine] = residual(field_values(net, xe, names, 2, plan, engine), xe).detach()
+    torch.testing.assert_close(r["fused"], r["autograd"], rtol=1e-12, atol=1e-12)
+
+
 def test_dt_and_dtt_closed_form():
     u, p = _trig_field()
     _close(dt(u), C * p["sx"] * p["cy"] * p["e"])
