@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -114,6 +115,19 @@ def test_unwritable_output(tmp_path, capsys):
         ro.chmod(0o500)
         assert main(["solve", B1, "-o", str(ro / "o.h5")]) == 2
         assert "not writable" in _err(capsys)
+
+
+def test_outputs_that_cannot_take_a_file_are_refused_before_training(tmp_path, capsys, small_b1):
+    pipe = tmp_path / "pipe.h5"  # like /dev/null: not a file to replace by renaming over it
+    os.mkfifo(pipe)
+    assert main(["solve", small_b1, "-o", str(pipe), "--steps", "2"]) == 2
+    out, err = capsys.readouterr()
+    assert "exists and is not a regular file" in err and "steps in" not in out
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    if Path("/proc/self").is_dir():  # access() lets root write there; creating a file fails
+        assert main(["solve", small_b1, "-o", "/proc/o.h5", "--steps", "2"]) == 2
+        out, err = capsys.readouterr()
+        assert "output directory '/proc' is not writable" in err and "steps in" not in out
 
 
 def test_info_on_a_foreign_file(tmp_path, capsys):

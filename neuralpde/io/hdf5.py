@@ -132,8 +132,20 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise FileNotFoundError(f"output directory {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"output directory {str(parent)!r} is not writable")
+    if p.exists() and not p.is_file():  # a device such as /dev/null, a pipe: never replaced
+        raise OSError(f"output path {str(path)!r} exists and is not a regular file")
     if p.exists() and not os.access(p, os.W_OK):
         raise PermissionError(f"output file {str(p)!r} exists and is not writable")
+    # access() does not see everything (root on a read-only or special file system such as
+    # /proc): create and remove a file there, so that the directory is known to take one
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise PermissionError(
+            f"output directory {str(parent)!r} is not writable: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
     return p
 
 
