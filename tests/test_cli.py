@@ -98,6 +98,24 @@ def test_file_without_problem(tmp_path, capsys):
     assert "defines no problem" in _err(capsys)
 
 
+def test_a_problem_file_that_is_not_one_problem_is_named_for_what_it_is(tmp_path, capsys):
+    out = str(tmp_path / "o.h5")
+    assert main(["solve", str(tmp_path), "-o", out]) == 2
+    assert _err(capsys).endswith("is a directory; give a Python file")
+    f = tmp_path / "number.py"
+    f.write_text("problem = 42\n")
+    assert main(["solve", str(f), "-o", out]) == 2
+    assert _err(capsys).endswith("'problem' must be a neuralpde.Problem, got int")
+    f = tmp_path / "two.py"
+    f.write_text(
+        "import neuralpde as npde\n"
+        "a = npde.Problem(npde.Interval(0, 1), npde.Poisson(1.0), [npde.Dirichlet(0.0)])\n"
+        "b = npde.Problem(npde.Interval(0, 1), npde.Poisson(2.0), [npde.Dirichlet(0.0)])\n"
+    )
+    assert main(["solve", str(f), "-o", out]) == 2
+    assert "defines 2 problems (a, b) and none named 'problem'" in _err(capsys)
+
+
 def test_file_that_fails(tmp_path, capsys):
     f = tmp_path / "bad.py"
     f.write_text("import neuralpde\nproblem = neuralpde.Rectangle((0, 0), (0, 1))\n")
