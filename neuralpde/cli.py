@@ -207,7 +207,8 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument(
         "--seconds",
         type=positive_number,
-        help="wall-time budget in seconds, in place of the problem file's budget (no step limit)",
+        help="wall-time budget in seconds, in place of the problem file's budget (no L-BFGS step "
+        "limit; a trainer without L-BFGS keeps its Adam steps as a limit)",
     )
     precision = s.add_mutually_exclusive_group()
     precision.add_argument(

@@ -177,6 +177,20 @@ def test_bad_budget_is_a_usage_error(tmp_path, args):
     assert e.value.code == 2
 
 
+def test_seconds_help_says_what_an_adam_only_trainer_does(tmp_path, capsys, small_b1):
+    adam_only = tmp_path / "adam_only.py"
+    adam_only.write_text(
+        Path(small_b1).read_text() + "\ntrainer = npde.Trainer(adam_steps=5, lbfgs_steps=0)\n"
+    )
+    out = str(tmp_path / "o.h5")
+    assert main(["solve", str(adam_only), "-o", out, "--seconds", "60", "-q"]) == 0
+    assert npde.load(out).record["training"]["steps"] == 5  # its Adam steps still a limit
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    assert "keeps its Adam steps as a limit" in " ".join(capsys.readouterr().out.split())
+
+
 def test_derivatives_option_picks_the_engine(tmp_path, capsys, small_b1):
     losses = {}
     for engine in ("fused", "autograd"):
