@@ -153,6 +153,14 @@ def test_info_on_a_foreign_file(tmp_path, capsys):
     f.write_text("not hdf5")
     assert main(["info", str(f)]) == 2
     assert "not an HDF5 file" in _err(capsys)
+    pipe = tmp_path / "pipe.h5"  # it exists: not 'no such file'
+    os.mkfifo(pipe)
+    assert main(["info", str(pipe)]) == 2
+    assert _err(capsys).endswith("pipe.h5' is not a regular file, not a neuralpde file")
+    from neuralpde.io import FormatError, read_grid
+
+    with pytest.raises(FormatError, match="is not a regular file, not an HDF5 file"):
+        read_grid(pipe)
 
 
 def test_bad_settings_in_problem_file(tmp_path, capsys):

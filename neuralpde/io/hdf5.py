@@ -307,6 +307,8 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
     p = Path(path)
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not a neuralpde file")
+    if p.exists() and not p.is_file():  # a pipe, a device: h5py reads only regular files
+        raise FormatError(f"{str(p)!r} is not a regular file, not a neuralpde file")
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(p)!r}")
     try:
@@ -579,6 +581,8 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     p = Path(path)
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not an HDF5 file")
+    if p.exists() and not p.is_file():  # a pipe, a device: h5py reads only regular files
+        raise FormatError(f"{str(p)!r} is not a regular file, not an HDF5 file")
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(p)!r}")
     try:
