@@ -54,6 +54,8 @@ def load_problem_file(path: str) -> dict[str, Any]:
     from .training import Trainer
 
     p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"problem file {path!r} is a directory; give a Python file")
     if not p.is_file():
         raise UsageError(f"problem file {path!r} does not exist")
     try:
@@ -65,11 +67,20 @@ def load_problem_file(path: str) -> dict[str, Any]:
     except SystemExit as exc:
         raise UsageError(f"problem file {path!r} called sys.exit({exc.code!r})") from None
     problem = ns.get("problem")
+    if problem is not None and not isinstance(problem, Problem):
+        raise UsageError(
+            f"problem file {path!r}: 'problem' must be a neuralpde.Problem, got "
+            f"{type(problem).__name__}"
+        )
     if problem is None:
-        found = [v for v in ns.values() if isinstance(v, Problem)]
-        if len(found) == 1:
-            problem = found[0]
-    if not isinstance(problem, Problem):
+        found = {k: v for k, v in ns.items() if isinstance(v, Problem)}
+        if len(found) > 1:
+            raise UsageError(
+                f"problem file {path!r} defines {len(found)} problems ({', '.join(found)}) and "
+                "none named 'problem': assign the one to solve to a variable named 'problem'"
+            )
+        problem = next(iter(found.values()), None)
+    if problem is None:
         raise UsageError(
             f"problem file {path!r} defines no problem: assign a neuralpde.Problem to a variable "
             "named 'problem'"
@@ -196,7 +207,8 @@ def _parser() -> argparse.ArgumentParser:
     budget.add_argument(
         "--seconds",
         type=positive_number,
-        help="wall-time budget in seconds, in place of the problem file's budget (no step limit)",
+        help="wall-time budget in seconds, in place of the problem file's budget (no L-BFGS step "
+        "limit; a trainer without L-BFGS keeps its Adam steps as a limit)",
     )
     precision = s.add_mutually_exclusive_group()
     precision.add_argument(

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import math
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -325,6 +326,14 @@ def _check_directory(directory: str | os.PathLike) -> Path:
         raise PermissionError(
             f"report directory {str(d)!r} cannot be written: {str(base)!r} is not writable"
         )
+    if base.is_dir():  # access() does not see everything (root on /proc): try it
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".report.", dir=base))
+        except OSError as exc:
+            raise PermissionError(
+                f"report directory {str(d)!r} cannot be written: {str(base)!r} is not "
+                f"writable ({exc.strerror or exc})"
+            ) from None
     return d
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -97,6 +98,24 @@ def test_file_without_problem(tmp_path, capsys):
     assert "defines no problem" in _err(capsys)
 
 
+def test_a_problem_file_that_is_not_one_problem_is_named_for_what_it_is(tmp_path, capsys):
+    out = str(tmp_path / "o.h5")
+    assert main(["solve", str(tmp_path), "-o", out]) == 2
+    assert _err(capsys).endswith("is a directory; give a Python file")
+    f = tmp_path / "number.py"
+    f.write_text("problem = 42\n")
+    assert main(["solve", str(f), "-o", out]) == 2
+    assert _err(capsys).endswith("'problem' must be a neuralpde.Problem, got int")
+    f = tmp_path / "two.py"
+    f.write_text(
+        "import neuralpde as npde\n"
+        "a = npde.Problem(npde.Interval(0, 1), npde.Poisson(1.0), [npde.Dirichlet(0.0)])\n"
+        "b = npde.Problem(npde.Interval(0, 1), npde.Poisson(2.0), [npde.Dirichlet(0.0)])\n"
+    )
+    assert main(["solve", str(f), "-o", out]) == 2
+    assert "defines 2 problems (a, b) and none named 'problem'" in _err(capsys)
+
+
 def test_file_that_fails(tmp_path, capsys):
     f = tmp_path / "bad.py"
     f.write_text("import neuralpde\nproblem = neuralpde.Rectangle((0, 0), (0, 1))\n")
@@ -116,11 +135,32 @@ def test_unwritable_output(tmp_path, capsys):
         assert "not writable" in _err(capsys)
 
 
+def test_outputs_that_cannot_take_a_file_are_refused_before_training(tmp_path, capsys, small_b1):
+    pipe = tmp_path / "pipe.h5"  # like /dev/null: not a file to replace by renaming over it
+    os.mkfifo(pipe)
+    assert main(["solve", small_b1, "-o", str(pipe), "--steps", "2"]) == 2
+    out, err = capsys.readouterr()
+    assert "exists and is not a regular file" in err and "steps in" not in out
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    if Path("/proc/self").is_dir():  # access() lets root write there; creating a file fails
+        assert main(["solve", small_b1, "-o", "/proc/o.h5", "--steps", "2"]) == 2
+        out, err = capsys.readouterr()
+        assert "output directory '/proc' is not writable" in err and "steps in" not in out
+
+
 def test_info_on_a_foreign_file(tmp_path, capsys):
     f = tmp_path / "x.h5"
     f.write_text("not hdf5")
     assert main(["info", str(f)]) == 2
     assert "not an HDF5 file" in _err(capsys)
+    pipe = tmp_path / "pipe.h5"  # it exists: not 'no such file'
+    os.mkfifo(pipe)
+    assert main(["info", str(pipe)]) == 2
+    assert _err(capsys).endswith("pipe.h5' is not a regular file, not a neuralpde file")
+    from neuralpde.io import FormatError, read_grid
+
+    with pytest.raises(FormatError, match="is not a regular file, not an HDF5 file"):
+        read_grid(pipe)
 
 
 def test_bad_settings_in_problem_file(tmp_path, capsys):
@@ -143,6 +183,20 @@ def test_bad_budget_is_a_usage_error(tmp_path, args):
     with pytest.raises(SystemExit) as e:
         main(["solve", B1, "-o", str(tmp_path / "o.h5"), *args])
     assert e.value.code == 2
+
+
+def test_seconds_help_says_what_an_adam_only_trainer_does(tmp_path, capsys, small_b1):
+    adam_only = tmp_path / "adam_only.py"
+    adam_only.write_text(
+        Path(small_b1).read_text() + "\ntrainer = npde.Trainer(adam_steps=5, lbfgs_steps=0)\n"
+    )
+    out = str(tmp_path / "o.h5")
+    assert main(["solve", str(adam_only), "-o", out, "--seconds", "60", "-q"]) == 0
+    assert npde.load(out).record["training"]["steps"] == 5  # its Adam steps still a limit
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    assert "keeps its Adam steps as a limit" in " ".join(capsys.readouterr().out.split())
 
 
 def test_derivatives_option_picks_the_engine(tmp_path, capsys, small_b1):

@@ -449,3 +449,8 @@ def test_cli_validate_exit_codes(files, tmp_path, capsys):
     )
     with pytest.raises(NotADirectoryError, match="cannot be created"):
         write_report(validate(sol, exact=True), below_a_file)
+    if Path("/proc/self").is_dir():  # access() lets root write there; creating a file fails
+        assert main(["validate", sol, "--exact", "--report", "/proc/report", "-q"]) == 2
+        cap = capsys.readouterr()
+        assert cap.out == ""
+        assert "report directory '/proc/report' cannot be written: '/proc' is not" in cap.err

@@ -132,8 +132,20 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise FileNotFoundError(f"output directory {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"output directory {str(parent)!r} is not writable")
+    if p.exists() and not p.is_file():  # a device such as /dev/null, a pipe: never replaced
+        raise OSError(f"output path {str(path)!r} exists and is not a regular file")
     if p.exists() and not os.access(p, os.W_OK):
         raise PermissionError(f"output file {str(p)!r} exists and is not writable")
+    # access() does not see everything (root on a read-only or special file system such as
+    # /proc): create and remove a file there, so that the directory is known to take one
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise PermissionError(
+            f"output directory {str(parent)!r} is not writable: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
     return p
 
 
@@ -295,6 +307,8 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
     p = Path(path)
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not a neuralpde file")
+    if p.exists() and not p.is_file():  # a pipe, a device: h5py reads only regular files
+        raise FormatError(f"{str(p)!r} is not a regular file, not a neuralpde file")
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(p)!r}")
     try:
@@ -567,6 +581,8 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     p = Path(path)
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not an HDF5 file")
+    if p.exists() and not p.is_file():  # a pipe, a device: h5py reads only regular files
+        raise FormatError(f"{str(p)!r} is not a regular file, not an HDF5 file")
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {str(p)!r}")
     try:
