@@ -58,6 +58,10 @@ def load_problem_file(path: str) -> dict[str, Any]:
         raise UsageError(f"problem file {path!r} is a directory; give a Python file")
     if not p.is_file():
         raise UsageError(f"problem file {path!r} does not exist")
+    # as `python file.py` does, the file's directory comes first on the import path, so that a
+    # problem file can import the modules beside it
+    folder = str(p.resolve().parent)
+    sys.path.insert(0, folder)
     try:
         ns = runpy.run_path(str(p), run_name="__neuralpde_problem__")
     except Exception as exc:  # the user's code: report it in one line
@@ -66,6 +70,9 @@ def load_problem_file(path: str) -> dict[str, Any]:
         ) from exc
     except SystemExit as exc:
         raise UsageError(f"problem file {path!r} called sys.exit({exc.code!r})") from None
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
     problem = ns.get("problem")
     if problem is not None and not isinstance(problem, Problem):
         raise UsageError(

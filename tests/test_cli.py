@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.cli import main
+from neuralpde.cli import load_problem_file, main
 
 from .conftest import ROOT
 
@@ -439,3 +439,18 @@ def test_info_names_a_gridded_coefficient_by_its_data(tmp_path, capsys):
     assert main(["info", str(path)]) == 0
     line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("equation:")][0]
     assert "f=GridData(kappa map, 5x5 grid, columns [0, 1], sha256 " in line
+
+
+def test_a_problem_file_imports_the_modules_beside_it(tmp_path):
+    (tmp_path / "shapes_beside.py").write_text(
+        "import neuralpde as npde\nSQUARE = npde.Rectangle((0, 0), (2, 1))\n"
+    )
+    (tmp_path / "p.py").write_text(
+        "import neuralpde as npde\n"
+        "from shapes_beside import SQUARE\n"
+        "problem = npde.Problem(SQUARE, npde.Poisson(f=1.0), [npde.Dirichlet(0.0)], name='p')\n"
+    )
+    before = list(sys.path)
+    problem = load_problem_file(str(tmp_path / "p.py"))["problem"]
+    assert problem.domain.measure == pytest.approx(2.0)
+    assert sys.path == before  # the file's folder is on the path only while it runs
