@@ -7,9 +7,13 @@ the RMS error by spatial frequency (low, mid and high wavenumbers).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 __all__ = [
+    "determined_up_to_a_constant",
+    "without_means",
     "relative_l2",
     "relative_max",
     "rmse",
@@ -18,6 +22,25 @@ __all__ = [
     "band_errors",
     "BANDS",
 ]
+
+
+def determined_up_to_a_constant(description: Mapping, time_axis: int | None) -> bool:
+    """Whether the described problem (a :meth:`~neuralpde.Problem.describe`) fixes its solution
+    only up to an additive constant: a steady Poisson problem whose conditions are all Neumann
+    or periodic (an ``Observations`` condition pins the constant)."""
+    conds = description.get("conditions", [])
+    kinds = {c.get("type") for c in conds}
+    poisson = description.get("equation", {}).get("type") == "Poisson"
+    return time_axis is None and poisson and bool(conds) and kinds <= {"Neumann", "Periodic"}
+
+
+def without_means(u: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""``u`` and ``ref`` less their means over the points where both are defined (not NaN):
+    :math:`u - \bar u`, :math:`u_\mathrm{ref} - \bar u_\mathrm{ref}`, the comparison for a
+    solution determined up to a constant."""
+    u, ref = np.asarray(u, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    both = ~(np.isnan(u) | np.isnan(ref))
+    return u - u[both].mean(), ref - ref[both].mean()
 
 
 def _pair(u: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -195,15 +195,6 @@ def _as_solution(solution: Any) -> tuple[_Sol, Any]:
 _RESOLVE = 3.0
 
 
-def _free_constant(desc: Mapping, time_axis: int | None) -> bool:
-    """Whether the described problem fixes its solution only up to an additive constant: a
-    steady Poisson problem whose conditions are all Neumann or periodic."""
-    conds = desc.get("conditions", [])
-    kinds = {c.get("type") for c in conds}
-    poisson = desc.get("equation", {}).get("type") == "Poisson"
-    return time_axis is None and poisson and bool(conds) and kinds <= {"Neumann", "Periodic"}
-
-
 def _mathematics(desc: Mapping) -> dict[str, Any]:
     """The parts of a problem description that define the solution (not the loss weights), as
     a file stores them (JSON: tuples become lists, other values their text), so that a live
@@ -349,8 +340,8 @@ def validate(
         ref_values = np.asarray(ref_values, dtype=np.float64)
         reference_error = 0.0
         against = "exact"
-    if _free_constant(sol.description, sol.time_axis):
-        u, ref_values = u - np.nanmean(u), ref_values - np.nanmean(ref_values)
+    if metrics.determined_up_to_a_constant(sol.description, sol.time_axis):
+        u, ref_values = metrics.without_means(u, ref_values)
         notes.append(
             "the problem has only Neumann or periodic conditions: its solution is determined up "
             "to an additive constant, so both fields are compared with their means removed"

@@ -86,7 +86,7 @@ def test_against_exact_on_a_disk_leaves_out_the_points_outside(tmp_path):
     assert all("the domain is not a box" in " ".join(r.notes) for r in (mem, saved))
 
 
-def test_a_free_constant_is_removed_before_comparing():
+def test_a_free_constant_is_removed_before_comparing(tmp_path):
     """Pure Neumann: u is fixed up to a constant, so shifting the field changes nothing."""
     import torch
 
@@ -110,6 +110,12 @@ def test_a_free_constant_is_removed_before_comparing():
         sol.net.net.out.bias += 5.0
     shifted = validate(sol, exact=True)
     assert shifted.metrics["relative_l2"] == pytest.approx(res.metrics["relative_l2"], rel=1e-9)
+    # the solution's own errors, and those stored in its file, are the same comparison
+    assert sol.error() == pytest.approx(res.metrics["relative_l2"], rel=1e-9)
+    path = sol.save(tmp_path / "n.h5")
+    stored = npde.load(path).record["metrics"]["relative_l2"]
+    assert stored == pytest.approx(res.metrics["relative_l2"], rel=1e-9)
+    assert validate(str(path), exact=True).metrics["relative_l2"] == pytest.approx(stored)
 
 
 def test_a_reference_of_another_problem_is_refused(files, tmp_path):
