@@ -79,6 +79,28 @@ def test_time_budget_stops(b1):
     assert 0 < sol.result.steps < 10**6
 
 
+def test_lbfgs_under_a_time_budget_measures_its_pace_on_a_short_first_chunk(b1, monkeypatch):
+    """The first chunk of L-BFGS iterations, before their time is known, is 2 iterations, so a
+    small time budget is not overrun by a whole chunk of 20; the later chunks are 20 when the
+    budget allows. Without a time budget every chunk is 20."""
+    asked = []
+    real = torch.optim.LBFGS.step
+
+    def step(self, closure):
+        asked.append(self.param_groups[0]["max_iter"])
+        return real(self, closure)
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", step)
+    timed = npde.solve(b1, **SMALL, trainer=npde.Trainer(adam_steps=0, lbfgs_steps=42, seconds=1e4))
+    assert asked[:3] == [2, 20, 20]
+    asked.clear()
+    plain = npde.solve(b1, **SMALL, trainer=npde.Trainer(adam_steps=0, lbfgs_steps=42))
+    assert asked[:3] == [20, 20, 2]
+    # L-BFGS keeps its state between chunks: the same iterates either way
+    assert timed.result.steps == plain.result.steps == 42
+    assert timed.history["loss"][-1] == plain.history["loss"][-1]
+
+
 def test_with_budget_splits_steps_and_lifts_lbfgs_limit_for_time():
     t = npde.Trainer(adam_steps=300, lbfgs_steps=900, seconds=60.0)
     s = t.with_budget(steps=100)

@@ -370,9 +370,12 @@ class Trainer:
             per_iter = 0.0  # seconds per L-BFGS iteration, to end near the deadline
             while done < self.lbfgs_steps and time.perf_counter() < deadline:
                 chunk = min(20, self.lbfgs_steps - done)
-                if per_iter > 0 and deadline < math.inf:
-                    left = deadline - time.perf_counter()
-                    chunk = max(1, min(chunk, int(left / per_iter)))
+                if deadline < math.inf:  # chunks that end near the deadline
+                    if per_iter > 0:
+                        left = deadline - time.perf_counter()
+                        chunk = max(1, min(chunk, int(left / per_iter)))
+                    else:  # the time per iteration is not known yet: measure it on 2
+                        chunk = min(chunk, 2)
                 t_chunk = time.perf_counter()
                 opt.param_groups[0]["max_iter"] = chunk
                 before = opt.state[params[0]].get("n_iter", 0)
