@@ -867,6 +867,33 @@ def _check_conforming(
         )
 
 
+def _size_classes(
+    corners: np.ndarray,
+) -> tuple[np.ndarray, list[tuple[cKDTree, np.ndarray, float]]]:
+    """The centroids of simplices ``corners`` (shape ``(E, k, d)``) and KD-trees of them, one
+    per size class (largest centroid-to-vertex radii within a factor of 2), each with the ids of
+    its simplices and the class's largest radius."""
+    centroid = corners.mean(axis=1)
+    radius = np.linalg.norm(corners - centroid[:, None], axis=2).max(axis=1)
+    level = np.floor(np.log2(radius.max() / np.maximum(radius, 1e-300))).astype(np.int64)
+    classes = []
+    for k in np.unique(level):
+        ids = np.nonzero(level == k)[0]
+        classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
+    return centroid, classes
+
+
+def _near_pairs(
+    tree: cKDTree, ids: np.ndarray, q: np.ndarray, r: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (row of ``q``, simplex id) whose centroid in ``tree`` (of the simplices ``ids``)
+    lies within ``r`` (one radius, or one per point) of the point."""
+    found = tree.query_ball_point(q, r, return_sorted=False)
+    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    flat = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum())
+    return np.repeat(np.arange(len(q)), counts), ids[flat]
+
+
 def _chunks(n_points: int, n_facets: int, budget: int = 2_000_000):
     step = max(1, budget // max(n_facets, 1))
     for start in range(0, n_points, step):
@@ -1069,14 +1096,7 @@ class MeshDomain(Domain):
         (one per size class, radii within a factor of 2).
         """
         if self._facet_locator is None:
-            fv = self.points[self._facets]
-            centroid = fv.mean(axis=1)
-            radius = np.linalg.norm(fv - centroid[:, None], axis=2).max(axis=1)
-            level = np.floor(np.log2(radius.max() / np.maximum(radius, 1e-300))).astype(np.int64)
-            classes = []
-            for k in np.unique(level):
-                ids = np.nonzero(level == k)[0]
-                classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
+            centroid, classes = _size_classes(self.points[self._facets])
             self._facet_locator = (cKDTree(centroid), classes)
         nearest, classes = self._facet_locator
         out = np.full(len(p), np.nan)
@@ -1090,17 +1110,10 @@ class MeshDomain(Domain):
             bound = self._pair_distance(np.repeat(q, k, axis=0), idx.ravel()).reshape(-1, k)
             best = bound.min(axis=1)
             for tree, ids, radius in classes:
-                found = tree.query_ball_point(q, best + radius + self._tol, return_sorted=False)
-                counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-                if counts.sum() == 0:
-                    continue
-                flat = np.fromiter(
-                    itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum()
-                )
-                row = np.repeat(np.arange(len(q)), counts)
-                for lo in range(0, len(flat), 262144):  # pairs measured a bounded block at a time
+                row, facet = _near_pairs(tree, ids, q, best + radius + self._tol)
+                for lo in range(0, len(row), 262144):  # pairs measured a bounded block at a time
                     sl = slice(lo, lo + 262144)
-                    np.minimum.at(best, row[sl], self._pair_distance(q[row[sl]], ids[flat[sl]]))
+                    np.minimum.at(best, row[sl], self._pair_distance(q[row[sl]], facet[sl]))
             out[rows] = best
         return out
 
@@ -1114,18 +1127,11 @@ class MeshDomain(Domain):
         """KD-trees of cell centroids, one per size class (radii within a factor of 2), with the
         class's largest centroid-to-vertex radius; and each cell's barycentric map."""
         corners = self.points[self.cells]  # (E, d + 1, d)
-        centroid = corners.mean(axis=1)
-        radius = np.linalg.norm(corners - centroid[:, None], axis=2).max(axis=1)
         inv = np.linalg.inv(np.transpose(corners[:, 1:] - corners[:, :1], (0, 2, 1)))
         grads = np.concatenate([-inv.sum(axis=1, keepdims=True), inv], axis=1)  # (E, d + 1, d)
         self._bary_inv, self._bary_origin = inv, corners[:, 0]
         self._bary_scale = 1.0 / np.linalg.norm(grads, axis=2)  # heights of the cell
-        level = np.floor(np.log2(radius.max() / radius)).astype(np.int64)
-        classes = []
-        for k in np.unique(level):
-            ids = np.nonzero(level == k)[0]
-            classes.append((cKDTree(centroid[ids]), ids, float(radius[ids].max())))
-        return classes
+        return _size_classes(corners)[1]
 
     def contains(self, points: np.ndarray) -> np.ndarray:
         """Whether each point lies in a cell, or within rounding (1e-12 of the size) of one.
@@ -1144,15 +1150,10 @@ class MeshDomain(Domain):
             return inside
         for tree, ids, radius in self._locator:
             for sl in _chunks(len(p), 128):
-                found = tree.query_ball_point(p[sl], radius + self._tol, return_sorted=False)
-                counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-                if counts.sum() == 0:
+                row, cell = _near_pairs(tree, ids, p[sl], radius + self._tol)
+                if not len(row):
                     continue
-                flat = np.fromiter(
-                    itertools.chain.from_iterable(found), dtype=np.int64, count=counts.sum()
-                )
-                row = np.repeat(np.arange(sl.start, sl.stop), counts)
-                cell = ids[flat]
+                row += sl.start
                 lam = np.einsum(
                     "nij,nj->ni", self._bary_inv[cell], p[row] - self._bary_origin[cell]
                 )
