@@ -548,22 +548,9 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if result.passed is False else 0
 
 
-@contextlib.contextmanager
-def _describing(path: str, kind: str):
-    """Turn a part of a file that reads but cannot be described (an empty history, a description
-    without its keys) into a :class:`~neuralpde.io.FormatError` naming the file."""
-    from .io import FormatError
-
-    try:
-        yield
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-        raise FormatError(
-            f"{path!r} is a damaged neuralpde {kind} file: {type(exc).__name__}: {exc}"
-        ) from None
-
-
 def _info(args: argparse.Namespace) -> int:
     from .io import file_kind, read_solution
+    from .io.hdf5 import _damaged
 
     if file_kind(args.file) == "reference":
         return _info_reference(args)
@@ -578,7 +565,7 @@ def _info(args: argparse.Namespace) -> int:
         }
         print(_json(rec))
         return 0
-    with _describing(args.file, "solution"):
+    with _damaged(args.file, "solution"):  # reads, but cannot be described
         lines = _solution_lines(args.file, rec)
     print("\n".join(lines))
     return 0
@@ -619,6 +606,7 @@ def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
 
 def _info_reference(args: argparse.Namespace) -> int:
     from .io import read_reference
+    from .io.hdf5 import _damaged
 
     rec = read_reference(args.file, grid=False)
     if args.json:
@@ -627,7 +615,7 @@ def _info_reference(args: argparse.Namespace) -> int:
         }
         print(_json(rec))
         return 0
-    with _describing(args.file, "reference"):
+    with _damaged(args.file, "reference"):
         lines = _reference_lines(args.file, rec)
     print("\n".join(lines))
     return 0
