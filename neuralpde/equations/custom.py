@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
+from .._arguments import as_number
 from ..coefficients import describe_coefficient
 from ..operators import FieldValues
 from .base import Equation
@@ -32,14 +32,15 @@ class Custom(Equation):
     def __post_init__(self) -> None:
         if not callable(self.fn):
             raise TypeError(f"Custom.fn must be a callable (u, x) -> residual, got {self.fn!r}")
-        order = self.time_order
-        if isinstance(order, bool) or not isinstance(order, numbers.Integral):
+        order = as_number(self.time_order, integral=True)
+        if order is None:
+            got = self.time_order
             raise TypeError(
-                f"Custom.time_order must be the int 0, 1 or 2, got {type(order).__name__} {order!r}"
+                f"Custom.time_order must be the int 0, 1 or 2, got {type(got).__name__} {got!r}"
             )
         if order not in (0, 1, 2):
-            raise ValueError(f"Custom.time_order must be 0, 1 or 2, got {order!r}")
-        object.__setattr__(self, "time_order", int(order))
+            raise ValueError(f"Custom.time_order must be 0, 1 or 2, got {self.time_order!r}")
+        object.__setattr__(self, "time_order", order)
 
     def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
         return self.fn(u, x)
