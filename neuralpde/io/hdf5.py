@@ -299,18 +299,26 @@ def _attr_str(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def _existing_file(path: str | os.PathLike, what: str) -> Path:
+    """``path`` as a ``Path`` after checking that it is a regular file: ``FileNotFoundError``
+    when nothing is there, :class:`FormatError` for a directory, a pipe or a device (h5py reads
+    only regular files), saying it is not ``what``."""
+    p = Path(path)
+    if p.is_dir():
+        raise FormatError(f"{str(p)!r} is a directory, not {what}")
+    if p.exists() and not p.is_file():
+        raise FormatError(f"{str(p)!r} is not a regular file, not {what}")
+    if not p.is_file():
+        raise FileNotFoundError(f"no such file: {str(p)!r}")
+    return p
+
+
 def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, int]:
     """Open a neuralpde file read-only, checking its format (``kind``: expected, or any).
 
     Returns the open file, its kind (``"solution"`` or ``"reference"``) and format version.
     """
-    p = Path(path)
-    if p.is_dir():
-        raise FormatError(f"{str(p)!r} is a directory, not a neuralpde file")
-    if p.exists() and not p.is_file():  # a pipe, a device: h5py reads only regular files
-        raise FormatError(f"{str(p)!r} is not a regular file, not a neuralpde file")
-    if not p.is_file():
-        raise FileNotFoundError(f"no such file: {str(p)!r}")
+    p = _existing_file(path, "a neuralpde file")
     try:
         f = h5py.File(p, "r")
     except OSError as exc:
@@ -578,13 +586,7 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     Each dimension of ``dataset`` must carry one dimension scale (as in solution and reference
     files); raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
     """
-    p = Path(path)
-    if p.is_dir():
-        raise FormatError(f"{str(p)!r} is a directory, not an HDF5 file")
-    if p.exists() and not p.is_file():  # a pipe, a device: h5py reads only regular files
-        raise FormatError(f"{str(p)!r} is not a regular file, not an HDF5 file")
-    if not p.is_file():
-        raise FileNotFoundError(f"no such file: {str(p)!r}")
+    p = _existing_file(path, "an HDF5 file")
     try:
         f = h5py.File(p, "r")
     except OSError as exc:
