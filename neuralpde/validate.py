@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics
+from .io.hdf5 import _json
 from .reference import ReferenceSolution, load_reference
 from .solution import NeuralField, SavedField, Solution, grid_points, load
 
@@ -201,7 +202,7 @@ def _mathematics(desc: Mapping) -> dict[str, Any]:
     description compares equal to the same one read from a file."""
     conds = [{k: v for k, v in c.items() if k != "weight"} for c in desc.get("conditions", [])]
     parts = {"domain": desc.get("domain"), "equation": desc.get("equation"), "conditions": conds}
-    return json.loads(json.dumps(parts, default=str))
+    return json.loads(_json(parts))
 
 
 def _check_grid(
