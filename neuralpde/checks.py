@@ -93,8 +93,9 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
     holders: dict[str, list[int]] = {p: [] for p in parts}  # the conditions on each part
     for i, c in enumerate(problem.conditions):
         if isinstance(c, BoundaryCondition):
+            kind = "Neumann" if isinstance(c, Robin) and c.flux_only else type(c).__name__
             for p in c.on or parts:
-                covered[p].add(type(c).__name__)
+                covered[p].add(kind)
                 holders[p].append(i)
         if isinstance(c, Periodic):
             for p in (c.part_a, c.part_b):
@@ -165,10 +166,13 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
         g = torch.zeros(len(x_b), dtype=torch.float64)
         tags = torch.as_tensor(boundary.tags)
         for c in problem.conditions:
-            if isinstance(c, Neumann):
+            if isinstance(c, Neumann) or (isinstance(c, Robin) and c.flux_only):
                 wanted = [parts.index(p) for p in (c.on or parts)]
                 on = torch.isin(tags, torch.as_tensor(wanted))
-                g = g + on * evaluate(c.value, x_b, "Neumann.value")
+                flux = evaluate(c.value, x_b, f"{type(c).__name__}.value")
+                if isinstance(c, Robin):  # b du/dn = value
+                    flux = flux / evaluate(c.b, x_b, "Robin.b")
+                g = g + on * flux
         g_int = domain.boundary_measure * float(g.mean())
         # relative to the integrals of |f| and |g|, so that cancellation is judged fairly
         scale = domain.measure * float(f.abs().mean()) + domain.boundary_measure * float(

@@ -150,6 +150,12 @@ class Robin(BoundaryCondition):
         if all(zero):
             raise ValueError("Robin needs a or b non-zero: with a = b = 0 it imposes 0 = value")
 
+    @property
+    def flux_only(self) -> bool:
+        r"""Whether ``a`` is the number 0, so that the condition imposes only the flux
+        :math:`\partial u/\partial n = \mathrm{value}/b` (a Neumann condition)."""
+        return not callable(self.a) and float(self.a) == 0
+
     def describe(self) -> dict:
         out = super().describe()
         out["a"] = describe_coefficient(self.a)

@@ -81,6 +81,30 @@ def test_pure_neumann_poisson_compatibility():
         check_problem(balanced)
 
 
+def test_robin_with_a_zero_is_a_neumann_condition():
+    """a u + b du/dn = g with a = 0 fixes u only up to a constant, like Neumann(g / b)."""
+    f = lambda x: 2 * PI**2 * torch.cos(PI * x[:, 0]) * torch.cos(PI * x[:, 1])  # noqa: E731
+    free = npde.Problem(SQUARE, npde.Poisson(f), [npde.Robin(0.0, a=0.0, b=2.0)], name="r")
+    with pytest.warns(ProblemWarning, match="'r' is pure Neumann: its solution is determined"):
+        check_problem(free)
+    assert npde.metrics.determined_up_to_a_constant(free.describe(), None)
+    # f = 1 needs an outflow of 1/4 per side: b du/dn = -1/2 with b = 2 balances it, +1/2 not
+    balanced = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Robin(-0.5, a=0, b=2.0)])
+    with pytest.warns(ProblemWarning, match="additive constant"):
+        check_problem(balanced)
+    bad = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Robin(0.5, a=0, b=2.0)])
+    with pytest.raises(ValueError, match="pure Neumann but incompatible: ∫f dx = 1 and ∮g ds = 1"):
+        check_problem(bad)
+    # a non-zero somewhere (or a callable a) pins the constant: no warning
+    pinned = npde.Problem(SQUARE, npde.Poisson(f), [npde.Robin(0.0, a=1.0, b=2.0)])
+    check_problem(pinned)
+    assert not npde.metrics.determined_up_to_a_constant(pinned.describe(), None)
+    varying = npde.Robin(0.0, a=lambda x: x[:, 0], b=1.0)
+    assert not npde.metrics.determined_up_to_a_constant(
+        npde.Problem(SQUARE, npde.Poisson(f), [varying]).describe(), None
+    )
+
+
 def test_periodic_poisson_compatibility_and_free_constant():
     x_periodic = npde.Periodic("x_min", "x_max")
     y_periodic = npde.Periodic("y_min", "y_max")
