@@ -41,9 +41,18 @@ def _check_weight(weight: object, name: str) -> float:
     Python or NumPy int or float; not a bool)."""
     w = as_number(weight)
     if w is None:
+        names = isinstance(weight, str) or (
+            isinstance(weight, (list, tuple)) and all(isinstance(p, str) for p in weight)
+        )
+        cls = name.split(".")[0]
+        hint = (
+            f"; {cls} takes (value, weight, on): name the boundary parts by keyword, on={weight!r}"
+            if names and weight and cls in ("Dirichlet", "Neumann")
+            else ""
+        )
         raise TypeError(
             f"{name} must be a positive finite number (an int or float, NumPy scalars too), got "
-            f"{type(weight).__name__} {weight!r}"
+            f"{type(weight).__name__} {weight!r}{hint}"
         )
     if not (math.isfinite(w) and w > 0):
         raise ValueError(f"{name} must be a positive finite number, got {weight!r}")

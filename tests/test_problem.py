@@ -114,6 +114,13 @@ def test_bad_problem_arguments(kwargs, exc, match):
         ),
         (lambda: npde.Neumann(0.0, 1.0, 2), ValueError, r"Neumann.on .* got 2; Neumann takes"),
         (lambda: npde.Dirichlet(0.0, on=b"x_min"), ValueError, "Dirichlet.on must be a boundary"),
+        (
+            lambda: npde.Dirichlet(0.0, "x_min"),
+            TypeError,
+            r"Dirichlet.weight .* got str 'x_min'; Dirichlet takes \(value, weight, on\): name the "
+            r"boundary parts by keyword, on='x_min'",
+        ),
+        (lambda: npde.Neumann(1.0, ["x_min"]), TypeError, r"Neumann takes .* on=\['x_min'\]"),
         (lambda: Custom(None), TypeError, "Custom.fn must be a callable"),
         (lambda: Custom(lambda u, x: u, time_order=3), ValueError, "time_order must be 0, 1 or 2"),
         (
