@@ -35,22 +35,37 @@ _SNAPSHOTS = 4
 _BAND_LABELS = {"low": "|k| ≤ 4", "mid": "5 ≤ |k| ≤ 12", "high": "|k| ≥ 13"}
 
 
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` through ``write(temporary path)`` beside it, then rename it into place:
-    an interrupted or failed write leaves any earlier file untouched."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
+class _Staged:
+    """Files of one report, each written to a temporary file beside its target; :meth:`commit`
+    renames them all into place once every one is written, and :meth:`discard` removes what
+    is left, so a failed write leaves an earlier report whole, its text and figures together."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._pending: list[tuple[Path, Path]] = []
+
+    def write(self, name: str, write: Callable[[Path], None]) -> None:
+        """Write the file ``name`` through ``write(temporary path)``."""
+        path = self.directory / name
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        self._pending.append((tmp, path))
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
+    def save(self, fig: Figure, name: str) -> None:
+        """Write ``fig`` as the PNG file ``name``."""
+        FigureCanvasAgg(fig)
+        self.write(name, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
 
-def _save(fig: Figure, path: Path) -> None:
-    FigureCanvasAgg(fig)
-    _replace(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    def commit(self) -> None:
+        while self._pending:
+            tmp, path = self._pending.pop(0)
+            os.replace(tmp, path)
+
+    def discard(self) -> None:
+        for tmp, _ in self._pending:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._pending.clear()
 
 
 def _labels(result: ValidationResult) -> tuple[str, str]:
@@ -109,7 +124,7 @@ def _panels(
         ax.set_ylabel(ylabel)
 
 
-def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str, str]]:
+def _field_figures(result: ValidationResult, staged: _Staged) -> list[tuple[str, str]]:
     """Write the field figures; returns ``(file name, caption)`` pairs."""
     names, axes, u, ref = result.names, result.axes, result.u, result.ref
     timed = result.time_axis is not None
@@ -135,13 +150,13 @@ def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str,
         ax2.set_xlabel(names[0])
         ax2.set_ylabel("|error|")
         ax2.set_title("pointwise |error|", fontsize=10)
-        _save(fig, directory / "fields.png")
+        staged.save(fig, "fields.png")
         return [("fields.png", f"solution and {lab_ref} along {names[0]}, and the error")]
     if n_space == 1:
         fig = Figure(figsize=(15, 4.2), layout="constrained")
         axs = fig.subplots(1, 3)
         _panels(fig, axs, result, u, ref, axes[0], axes[1], names[0], names[1], vlim, elim)
-        _save(fig, directory / "fields_xt.png")
+        staged.save(fig, "fields_xt.png")
         return [("fields_xt.png", f"{names[0]}-{names[1]} images: solution, {lab_ref}, |error|")]
     (u2, ref2), where = _middle_slices(result, [u, ref])
     cut = f" at {where}" if where else ""
@@ -152,7 +167,7 @@ def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str,
         _panels(fig, axs, result, u2, ref2, x, y, names[0], names[1], vlim, elim)
         if where:
             fig.suptitle(f"slice {where}")
-        _save(fig, directory / "fields.png")
+        staged.save(fig, "fields.png")
         return [("fields.png", f"solution, {lab_ref} and |error|{cut}")]
     t = axes[-1]
     steps = sorted({int(round(v)) for v in np.linspace(0, len(t) - 1, min(_SNAPSHOTS, len(t)))})
@@ -173,7 +188,7 @@ def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str,
             elim,
             suffix=f", {names[-1]} = {t[k]:.3g}",
         )
-    _save(fig, directory / "snapshots.png")
+    staged.save(fig, "snapshots.png")
     return [
         (
             "snapshots.png",
@@ -182,7 +197,7 @@ def _field_figures(result: ValidationResult, directory: Path) -> list[tuple[str,
     ]
 
 
-def _band_figure(result: ValidationResult, directory: Path) -> tuple[str, str]:
+def _band_figure(result: ValidationResult, staged: _Staged) -> tuple[str, str]:
     m = result.metrics
     bands = list(_BAND_LABELS)
     fig = Figure(figsize=(6, 3.6), layout="constrained")
@@ -196,7 +211,7 @@ def _band_figure(result: ValidationResult, directory: Path) -> tuple[str, str]:
         ax.legend()
     ax.set_ylabel("fRMSE / RMS(reference)")
     ax.set_title("error by spatial frequency band", fontsize=10)
-    _save(fig, directory / "bands.png")
+    staged.save(fig, "bands.png")
     return "bands.png", "relative RMS error by spatial-frequency band"
 
 
@@ -340,8 +355,8 @@ def _check_directory(directory: str | os.PathLike) -> Path:
 def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG figures into ``directory`` (created if needed).
 
-    Each file is written beside its target and renamed into place, so a failed write leaves
-    an earlier report's file untouched.
+    Every file is first written beside its target, and all are renamed into place only once
+    all are written, so a failed write leaves an earlier report untouched, text and figures.
 
     Returns the path of ``report.md``.
     """
@@ -357,10 +372,15 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
         raise OSError(
             exc.errno, f"could not create report directory {str(d)!r}: {exc.strerror}"
         ) from exc
-    figures = _field_figures(result, d)
-    figures.append(_band_figure(result, d))
+    staged = _Staged(d)
+    try:
+        figures = _field_figures(result, staged)
+        figures.append(_band_figure(result, staged))
+        text = _markdown(result, figures)
+        staged.write("report.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        staged.commit()
+    finally:
+        staged.discard()
     path = d / "report.md"
-    text = _markdown(result, figures)
-    _replace(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     log.info("wrote the validation report %s", path)
     return path
