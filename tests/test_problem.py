@@ -54,6 +54,22 @@ def test_initial_data_beyond_the_time_order_are_refused():
     npde.Problem(SLAB, npde.Poisson(), [npde.Dirichlet()])
 
 
+def test_two_initial_conditions_of_one_kind_are_refused():
+    # u(x, t0) takes one value: two Initial data left training a compromise between them and
+    # the finite-difference reference the last one
+    with pytest.raises(
+        ValueError,
+        match=r"^2 Initial conditions \(conditions\[1\] and conditions\[2\]\) each set u\(x, t0\)",
+    ):
+        npde.Problem(SLAB, npde.Heat(), [npde.Dirichlet(), npde.Initial(0.0), npde.Initial(1.0)])
+    with pytest.raises(ValueError, match=r"^2 InitialVelocity conditions \(conditions\[2\] and "):
+        npde.Problem(
+            SLAB,
+            npde.Wave(),
+            [npde.Dirichlet(), npde.Initial(0.0), npde.InitialVelocity(), npde.InitialVelocity(1)],
+        )
+
+
 def test_initial_condition_on_steady_domain():
     with pytest.raises(ValueError, match="Initial conditions need a SpaceTime"):
         npde.Problem(SQUARE, npde.Poisson(), [npde.Initial(0.0)])
