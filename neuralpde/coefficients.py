@@ -68,9 +68,16 @@ def gradient(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> 
     with torch.enable_grad():
         out = value(xg)
         if not torch.is_tensor(out) or not out.requires_grad:
+            got = (
+                "values that do not depend differentiably on the points (a constant, or "
+                "torch.where between constants)"
+                if torch.is_tensor(out)
+                else f"a {type(out).__name__}, not a torch tensor"
+            )
             raise TypeError(
-                f"the gradient of {name} is needed: write it with torch functions "
-                "(e.g. torch.sin), not NumPy"
+                f"the gradient of {name} is needed, but it returned {got}: write it with "
+                "differentiable torch functions of the points (e.g. torch.sin), not NumPy, and "
+                "give a constant as a number"
             )
         out = out.reshape(-1)
         if out.shape != (x.shape[0],):

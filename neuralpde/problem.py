@@ -114,6 +114,15 @@ class Problem:
                 f"{name} {what} (time_order={order}), so an {extra[0].__name__} condition "
                 f"over-determines it: {fix}"
             )
+        # two initial data of one kind over-determine it as well
+        for kind, what in ((Initial, "u(x, t0)"), (InitialVelocity, "du/dt(x, t0)")):
+            held = [i for i, c in enumerate(self.conditions) if isinstance(c, kind)]
+            if len(held) > 1:
+                where = " and ".join(f"conditions[{i}]" for i in held)
+                raise ValueError(
+                    f"{len(held)} {kind.__name__} conditions ({where}) each set {what} on the "
+                    f"whole initial slice, which takes one value: give one {kind.__name__}"
+                )
         parts = set(self.domain.boundary_parts)
         for c in self.conditions:
             if isinstance(c, Periodic):

@@ -54,6 +54,22 @@ def test_initial_data_beyond_the_time_order_are_refused():
     npde.Problem(SLAB, npde.Poisson(), [npde.Dirichlet()])
 
 
+def test_two_initial_conditions_of_one_kind_are_refused():
+    # u(x, t0) takes one value: two Initial data left training a compromise between them and
+    # the finite-difference reference the last one
+    with pytest.raises(
+        ValueError,
+        match=r"^2 Initial conditions \(conditions\[1\] and conditions\[2\]\) each set u\(x, t0\)",
+    ):
+        npde.Problem(SLAB, npde.Heat(), [npde.Dirichlet(), npde.Initial(0.0), npde.Initial(1.0)])
+    with pytest.raises(ValueError, match=r"^2 InitialVelocity conditions \(conditions\[2\] and "):
+        npde.Problem(
+            SLAB,
+            npde.Wave(),
+            [npde.Dirichlet(), npde.Initial(0.0), npde.InitialVelocity(), npde.InitialVelocity(1)],
+        )
+
+
 def test_initial_condition_on_steady_domain():
     with pytest.raises(ValueError, match="Initial conditions need a SpaceTime"):
         npde.Problem(SQUARE, npde.Poisson(), [npde.Initial(0.0)])
@@ -194,8 +210,16 @@ def test_heat_divergence_form_adds_grad_kappa_dot_grad_u():
     expected = -(0.5 * Y * ux + 0.5 * X * uy)
     torch.testing.assert_close(div - plain, expected.detach(), rtol=1e-12, atol=1e-12)
     assert npde.Heat(divergence_form=True).latex == r"u_t = \nabla\cdot(\kappa \nabla u) + f"
-    with pytest.raises(TypeError, match="gradient of Heat.kappa is needed: write it with torch"):
+    with pytest.raises(
+        TypeError,
+        match=r"gradient of Heat.kappa is needed, but it returned a ndarray, not a torch tensor: "
+        "write it with differentiable torch functions",
+    ):
         npde.Heat(kappa=lambda p: np.ones(len(p)), divergence_form=True).residual(field(), x)
+    # written with torch, but constant in x (piecewise here): no gradient to take, and not NumPy
+    layered = npde.Heat(kappa=lambda p: torch.where(p[:, 0] < 0.5, 1.0, 2.0), divergence_form=True)
+    with pytest.raises(TypeError, match=r"returned values that do not depend differentiably on "):
+        layered.residual(field(), x)
     with pytest.raises(TypeError, match="divergence_form must be True or False"):
         npde.Heat(divergence_form="yes")
 

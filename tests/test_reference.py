@@ -417,6 +417,22 @@ def test_time_samples_are_computed_steps():
     assert solve_fd(problem, 16, dt=1 / 20, time_samples=7).steps == 24
 
 
+def test_dt_may_be_a_numpy_scalar():
+    def exact(x):
+        return smooth(1)(x) * torch.exp(-x[:, 1])
+
+    problem = heat_problem(exact, UNIT[1], 0.5)
+    plain = solve_fd(problem, 8, dt=0.25)
+    for dt in (np.float32(0.25), np.float64(0.25)):
+        sol = solve_fd(problem, 8, dt=dt)
+        assert sol.steps == 4 and sol.dt == 0.25
+        np.testing.assert_array_equal(sol.values, plain.values)
+    assert solve_fd(problem, 8, dt=np.int64(1)).steps == 1
+    for bad in (0.0, np.float32("nan"), True, "0.1"):
+        with pytest.raises(ValueError, match=r"^dt must be a positive finite number .* got "):
+            solve_fd(problem, 8, dt=bad)
+
+
 def test_interpolate_between_nodes():
     problem = poisson_problem(smooth(2), UNIT[2])
     sol = solve_fd(problem, 32, order=4)

@@ -188,6 +188,16 @@ def test_failed_write_keeps_the_old_file(poisson, poisson_ref, tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5"]
 
 
+def test_settings_take_dt_as_a_numpy_scalar(heat):
+    settings = reference_settings(heat, n=4, dt=np.float32(0.25))
+    assert settings["dt"] == 0.25 and type(settings["dt"]) is float
+    assert reference_checksum(heat, n=4, dt=np.float32(0.25)) == reference_checksum(
+        heat, n=4, dt=0.25
+    )
+    with pytest.raises(ValueError, match="dt must be a positive finite number"):
+        reference_settings(heat, n=4, dt=-1.0)
+
+
 def test_bad_arguments_are_named(poisson, poisson_ref, heat, tmp_path):
     with pytest.raises(TypeError, match="ref must be a ReferenceSolution"):
         save_reference(poisson_ref.values, tmp_path / "r.h5")

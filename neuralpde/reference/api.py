@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._arguments import as_number
 from ..problem import Problem
 from ._grid import Grid
 from ._spec import Spec, analyse
@@ -83,8 +84,13 @@ def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
     t0, t1 = spec.t_span
     T = t1 - t0
     if dt is not None:
-        if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not 0 < dt < math.inf:
-            raise ValueError(f"dt must be a positive number, got {dt!r}")
+        step = as_number(dt)
+        if step is None or not 0 < step < math.inf:
+            raise ValueError(
+                "dt must be a positive finite number (an int or float, NumPy scalars too), got "
+                f"{type(dt).__name__} {dt!r}"
+            )
+        dt = step
         if spec.kind == "wave":
             cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h)
             if cfl > 1 + 1e-12:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arguments import as_number
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
 from ..io.hdf5 import _damaged
@@ -105,10 +106,12 @@ def reference_settings(
     counts = [n] * d if np.isscalar(n) else list(n)
     if len(counts) != d:
         raise ValueError(f"n must be an int or {d} ints (one per space axis), got {n!r}")
-    if dt is not None and (
-        isinstance(dt, bool) or not isinstance(dt, (int, float)) or not 0 < dt < math.inf
-    ):
-        raise ValueError(f"dt must be a positive number or None, got {dt!r}")
+    step = None if dt is None else as_number(dt)
+    if dt is not None and (step is None or not 0 < step < math.inf):
+        raise ValueError(
+            "dt must be a positive finite number (an int or float, NumPy scalars too) or None, "
+            f"got {type(dt).__name__} {dt!r}"
+        )
     if order not in (2, 4):
         raise ValueError(f"order must be 2 or 4, got {order!r}")
     if not isinstance(extrapolate, (bool, np.bool_)):
@@ -118,7 +121,7 @@ def reference_settings(
         "levels": _int(levels, "levels", 3),
         "ratio": _int(ratio, "ratio", 2),
         "order": int(order),
-        "dt": None if dt is None else float(dt),
+        "dt": step,
         "time_samples": None if time_samples is None else _int(time_samples, "time_samples", 2),
         "extrapolate": bool(extrapolate),
     }
