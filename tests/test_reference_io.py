@@ -198,6 +198,23 @@ def test_settings_take_dt_as_a_numpy_scalar(heat):
         reference_settings(heat, n=4, dt=-1.0)
 
 
+def test_a_study_saved_without_settings_keeps_its_dt(heat, tmp_path):
+    """The file's settings, and so its checksum, are those of the study that ran: a study
+    given dt is not taken for one with the default dt (they differ in their time steps)."""
+    given = convergence_study(heat, 4, levels=3, dt=0.05)
+    assert given.study_dt == 0.05
+    saved = load_reference(save_reference(given, tmp_path / "g.h5"))
+    assert saved.settings["dt"] == 0.05 and saved.study_dt == 0.05
+    assert saved.checksum == reference_checksum(heat, n=4, levels=3, dt=0.05)
+    assert saved.checksum != reference_checksum(heat, n=4, levels=3)
+    default = convergence_study(heat, 4, levels=3)
+    assert default.study_dt is None and default.table[0].steps != given.table[0].steps
+    again = load_reference(save_reference(default, tmp_path / "d.h5"))
+    assert again.checksum == reference_checksum(heat, n=4, levels=3)
+    # a saved reference saved again keeps them too
+    assert load_reference(save_reference(saved, tmp_path / "s.h5")).checksum == saved.checksum
+
+
 def test_bad_arguments_are_named(poisson, poisson_ref, heat, tmp_path):
     with pytest.raises(TypeError, match="ref must be a ReferenceSolution"):
         save_reference(poisson_ref.values, tmp_path / "r.h5")

@@ -584,5 +584,6 @@ def convergence_study(
         gci=float(1.25 * estimate),
         ratio=int(ratio),
         time_samples=None if time_samples is None else int(time_samples),
+        study_dt=None if dt is None else as_number(dt),
         **extra,
     )

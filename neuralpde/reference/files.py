@@ -139,7 +139,7 @@ def reference_checksum(problem: Problem | Mapping, **settings: Any) -> str:
 
 
 def _inferred_settings(ref: ReferenceSolution) -> dict[str, Any]:
-    """Settings read off a study's result; ``dt`` is unknown there and taken as the default."""
+    """Settings read off a study's result."""
     time_samples = ref.time_samples
     coarsest = ref.table[0].steps  # without time_samples, every one of its time levels is kept
     if time_samples is None and coarsest is not None and len(ref.axes[-1]) != coarsest + 1:
@@ -149,7 +149,7 @@ def _inferred_settings(ref: ReferenceSolution) -> dict[str, Any]:
         "levels": len(ref.table),
         "ratio": ref.ratio,
         "order": ref.order,
-        "dt": None,
+        "dt": getattr(ref, "study_dt", None),
         "time_samples": time_samples,
         "extrapolate": bool(getattr(ref, "extrapolated", False)),
     }
@@ -168,8 +168,8 @@ def save_reference(
     describes itself; by default the description ``ref`` carries (every reference from
     :func:`~neuralpde.reference.convergence_study` does), and without either only the problem's
     name is known. ``settings`` are the
-    study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``,
-    with ``dt=None``: pass them when the study was given a ``dt``. Written atomically.
+    study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``.
+    Written atomically.
     """
     if not isinstance(ref, ReferenceSolution):
         raise TypeError(
@@ -285,6 +285,7 @@ def _saved_reference(rec: dict[str, Any], path: str | os.PathLike) -> SavedRefer
         gci=conv["gci"],
         ratio=conv["ratio"],
         time_samples=rec["settings"].get("time_samples"),
+        study_dt=rec["settings"].get("dt"),
         description=rec["problem"],
         settings=rec["settings"],
         checksum=rec["checksum"],

@@ -150,7 +150,7 @@ class ReferenceSolution(FDSolution):
     ``table`` still lists the levels themselves.
 
     ``time_samples`` is the study's ``time_samples`` (``None``: every time level of the coarsest
-    grid was kept).
+    grid was kept), ``study_dt`` its ``dt`` (``None``: the default choice).
     """
 
     table: tuple[LevelResult, ...]
@@ -162,6 +162,7 @@ class ReferenceSolution(FDSolution):
     extrapolated: bool = field(default=False, kw_only=True)
     extrapolated_table: tuple[ExtrapolatedResult, ...] = field(default=(), kw_only=True)
     time_samples: int | None = field(default=None, kw_only=True)
+    study_dt: float | None = field(default=None, kw_only=True)
 
     def describe(self) -> dict:
         out = super().describe()
