@@ -61,6 +61,21 @@ def as_number(value: object, integral: bool = False) -> int | float | None:
     return int(value) if integral else float(value)
 
 
+def real_array(value: object, name: str) -> np.ndarray:
+    """``value`` (a real number or a nested sequence or array of them) as a float64 array,
+    after checking that every entry is a real number: not a bool, a string or ``None``, which
+    ``np.asarray(value, dtype=float)`` would turn into numbers."""
+    if torch.is_tensor(value):
+        value = value.detach().cpu().numpy()
+    raw = np.asarray(value, dtype=object)
+    for v in raw.reshape(-1):
+        if (isinstance(v, np.ndarray) and v.size == 1) or (torch.is_tensor(v) and v.numel() == 1):
+            v = v.item()  # an entry that is itself a one-element array or tensor
+        if as_number(v) is None:
+            raise TypeError(f"{name} must hold real numbers, got {value!r}")
+    return np.asarray(raw, dtype=float)
+
+
 SEED_LIMIT = 2**63  # seeds and the offsets derived from them stay within torch's 64 bits
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._arguments import as_number, real_array
 from .io import check_coordinate_names
 
 __all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample", "UnitSource"]
@@ -118,7 +119,7 @@ class Domain(ABC):
 
 
 def _as_corner(value: float | Sequence[float], name: str) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    arr = np.atleast_1d(real_array(value, name))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a number or a flat sequence of numbers, got {value!r}")
     if not np.all(np.isfinite(arr)):
@@ -241,7 +242,7 @@ class Interval(Box):
     """The interval ``[a, b]``; boundary parts ``"<name>_min"`` and ``"<name>_max"``."""
 
     def __init__(self, a: float, b: float, name: str = "x") -> None:
-        if not np.isscalar(a) or not np.isscalar(b):
+        if as_number(a) is None or as_number(b) is None:
             raise ValueError(f"Interval takes two numbers a < b, got a={a!r}, b={b!r}")
         super().__init__([a], [b], names=[name])
 
@@ -274,9 +275,9 @@ class SpaceTime(Domain):
         if not isinstance(space, Domain) or isinstance(space, SpaceTime):
             raise ValueError(f"space must be a spatial Domain, got {space!r}")
         try:
-            t0, t1 = (float(v) for v in t_span)
-        except (TypeError, ValueError):
-            raise ValueError(f"t_span must be a pair (t0, t1), got {t_span!r}") from None
+            t0, t1 = (float(v) for v in real_array(t_span, "t_span"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"t_span must be a pair of numbers (t0, t1), got {t_span!r}") from exc
         if not (np.isfinite(t0) and np.isfinite(t1) and t1 > t0):
             raise ValueError(f"t_span must be finite with t1 > t0, got ({t0}, {t1})")
         if time_name in space.names:

@@ -35,6 +35,7 @@ from scipy.spatial import cKDTree
 from scipy.special import gammainc, ndtri
 from scipy.stats import qmc
 
+from ._arguments import real_array
 from .domains import BoundarySample, Box, Domain, SpaceTime, UnitSource, _check_unit
 from .io import check_coordinate_names
 
@@ -130,7 +131,7 @@ class Ball(Domain):
         radius: float,
         names: Sequence[str] | None = None,
     ) -> None:
-        c = np.atleast_1d(np.asarray(center, dtype=float))
+        c = np.atleast_1d(real_array(center, "center"))
         if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)):
             raise ValueError(f"center must be a flat sequence of finite numbers, got {center!r}")
         if (

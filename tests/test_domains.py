@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+import neuralpde as npde
 from neuralpde.domains import BoundarySample, Box, Interval, Rectangle, SpaceTime
 
 
@@ -306,6 +308,10 @@ INVALID = [
     ("t_span triple", lambda: SpaceTime(_SQ, t_span=(0.0, 1.0, 2.0)), r"t_span"),
     ("t_span number", lambda: SpaceTime(_SQ, t_span=1.0), r"t_span"),
     ("t_span text", lambda: SpaceTime(_SQ, t_span=("a", "b")), r"t_span"),
+    ("t_span numeric text", lambda: SpaceTime(_SQ, t_span=("0", "1")), r"pair of numbers"),
+    ("t_span bools", lambda: SpaceTime(_SQ, t_span=(False, True)), r"pair of numbers"),
+    ("interval text", lambda: Interval("0", "1"), r"Interval takes two numbers"),
+    ("interval bools", lambda: Interval(False, True), r"Interval takes two numbers"),
     ("time_name clash", lambda: SpaceTime(_SQ, t_span=(0, 1), time_name="y"), r"time_name"),
     (
         "space is spacetime",
@@ -320,6 +326,24 @@ INVALID = [
 def test_invalid_construction_raises_value_error(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: Box(["0", 0], [1, 1]), r"lower must hold real numbers, got \['0', 0\]"),
+        (lambda: Rectangle((0, 0), (True, 1)), r"upper must hold real numbers"),
+        (lambda: Box([0, None], [1, 1]), r"lower must hold real numbers"),
+        (lambda: npde.Disk(("0", 0), 1.0), r"center must hold real numbers"),
+    ],
+)
+def test_coordinates_that_are_not_numbers_are_refused(make, match):
+    """Strings and bools that NumPy would turn into numbers are refused, by name."""
+    with pytest.raises(TypeError, match=match):
+        make()
+    # numbers of any kind are taken: NumPy scalars and arrays, tensors
+    assert Box(np.array([0, 0]), [np.float32(1), torch.tensor(2.0)]).bounds[1].tolist() == [1, 2]
+    assert SpaceTime(_SQ, (np.int64(0), torch.tensor(0.5))).t1 == 0.5
 
 
 UNIT_SHAPES = [
