@@ -414,3 +414,9 @@ def test_a_new_file_gets_the_mode_the_umask_gives(heat_solution, tmp_path):
     path.chmod(0o600)  # an existing file keeps its own mode
     heat_solution.save(path, n=3)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_path_ending_in_a_slash_is_refused_not_written_as_a_file(heat_solution, tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"'.*results/' names a directory"):
+        heat_solution.save(f"{tmp_path}/results/", n=3)
+    assert list(tmp_path.iterdir()) == []

@@ -189,8 +189,9 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
     a half-written file open (HDF5 failing to flush such a file can crash the process).
     """
     given = Path(path)
-    # through a symbolic link, the file it points to is replaced and the link kept
-    target = check_writable(os.path.realpath(given) if given.is_symlink() else given)
+    # through a symbolic link, the file it points to is replaced and the link kept; otherwise
+    # the path as given, whose trailing '/' (a directory, which Path drops) is refused
+    target = check_writable(os.path.realpath(given) if given.is_symlink() else path)
     name = f"{target.name}.{uuid.uuid4().hex}"  # a file in memory only, never on disk
     with h5py.File(name, "w", driver="core", backing_store=False) as f:
         fill(f)
