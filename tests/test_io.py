@@ -420,3 +420,10 @@ def test_a_path_ending_in_a_slash_is_refused_not_written_as_a_file(heat_solution
     with pytest.raises(IsADirectoryError, match=r"'.*results/' names a directory"):
         heat_solution.save(f"{tmp_path}/results/", n=3)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_as_long_as_the_file_system_allows_is_written(heat_solution, tmp_path):
+    path = tmp_path / ("s" * 240 + ".h5")  # 243 bytes: the name fits, with room for no more
+    heat_solution.save(path, n=3)
+    assert npde.load(path).grid[1].shape == (3, 3, 3)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -120,6 +120,13 @@ class FormatError(ValueError):
     """The file is not a neuralpde file of the expected kind that this version can read."""
 
 
+def _temp_prefix(target: Path) -> str:
+    """The prefix of a temporary file beside ``target``: hidden, named after it, and cut to 32
+    characters so that the temporary name fits wherever the target's name does (a file name may
+    be as long as the file system allows, 255 bytes on most)."""
+    return f".{target.name[:32]}."
+
+
 def check_writable(path: str | os.PathLike) -> Path:
     """Raise ``OSError`` with a clear message unless ``path`` can be created or replaced."""
     p = Path(path)
@@ -139,7 +146,7 @@ def check_writable(path: str | os.PathLike) -> Path:
     # access() does not see everything (root on a read-only or special file system such as
     # /proc): create and remove a file there, so that the directory is known to take one
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(p), suffix=".tmp", dir=parent)
     except OSError as exc:
         raise PermissionError(
             f"output directory {str(parent)!r} is not writable: {exc.strerror or exc}"
@@ -197,7 +204,7 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
         fill(f)
         f.flush()
         image = f.id.get_file_image()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent or ".")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(image)
