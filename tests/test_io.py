@@ -427,3 +427,33 @@ def test_a_file_name_as_long_as_the_file_system_allows_is_written(heat_solution,
     heat_solution.save(path, n=3)
     assert npde.load(path).grid[1].shape == (3, 3, 3)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+@pytest.mark.skipif(
+    os.environ.get("HDF5_USE_FILE_LOCKING", "").upper() == "FALSE", reason="HDF5 locking is off"
+)
+def test_a_file_another_program_is_writing_is_not_called_a_non_hdf5_file(heat_solution, tmp_path):
+    import subprocess
+    import sys
+
+    path = heat_solution.save(tmp_path / "s.h5", n=3)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, h5py; f = h5py.File(sys.argv[1], 'a'); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        for read in (npde.load, read_grid):
+            with pytest.raises(BlockingIOError, match=r"cannot open '.*s.h5'.*open for writing"):
+                read(path)
+    finally:
+        writer.communicate("")
+    assert npde.load(path).grid[1].shape == (3, 3, 3)  # the file was fine all along

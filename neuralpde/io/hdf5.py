@@ -47,6 +47,7 @@ truncated file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -321,16 +322,26 @@ def _existing_file(path: str | os.PathLike, what: str) -> Path:
     return p
 
 
+def _open_hdf5(p: Path) -> h5py.File:
+    """``p`` opened read-only. A file HDF5 cannot read raises :class:`FormatError`; one the
+    system refuses (locked by a program that has it open for writing, no read permission)
+    raises that ``OSError``, naming the file, since its contents may be fine."""
+    try:
+        return h5py.File(p, "r")
+    except OSError as exc:
+        if exc.errno is None:  # HDF5's verdict on the contents
+            raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+        why = "; another program may have it open for writing" if exc.errno == errno.EAGAIN else ""
+        raise type(exc)(exc.errno, f"cannot open {str(p)!r}: {exc.strerror}{why}") from None
+
+
 def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, int]:
     """Open a neuralpde file read-only, checking its format (``kind``: expected, or any).
 
     Returns the open file, its kind (``"solution"`` or ``"reference"``) and format version.
     """
     p = _existing_file(path, "a neuralpde file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+    f = _open_hdf5(p)
     try:
         fmt = _attr_str(f.attrs.get("format", ""))
         if fmt not in _KINDS:
@@ -595,10 +606,7 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     files); raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
     """
     p = _existing_file(path, "an HDF5 file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+    f = _open_hdf5(p)
     with f:
         if dataset not in f:
             raise KeyError(f"{str(p)!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
