@@ -457,3 +457,22 @@ def test_a_file_another_program_is_writing_is_not_called_a_non_hdf5_file(heat_so
     finally:
         writer.communicate("")
     assert npde.load(path).grid[1].shape == (3, 3, 3)  # the file was fine all along
+
+
+def test_a_netcdf_dimension_without_coordinates_is_not_read_as_zeros(tmp_path):
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    x, y = np.linspace(0, 1, 5), np.linspace(0, 2, 7)
+    kappa = 1 + x[:, None] + y[None, :] ** 2
+    path = tmp_path / "map.nc"
+    xr.Dataset({"kappa": (("x", "y"), kappa)}, coords={"x": x, "y": y}).to_netcdf(
+        path, engine="h5netcdf"
+    )
+    axes, values = read_grid(path, "kappa")  # coordinate variables are dimension scales
+    np.testing.assert_array_equal(axes[1], y)
+    np.testing.assert_array_equal(values, kappa)
+    # y without a coordinate variable: netCDF-4 attaches a placeholder scale of zeros
+    xr.Dataset({"kappa": (("x", "y"), kappa)}, coords={"x": x}).to_netcdf(path, engine="h5netcdf")
+    for read in (read_grid, npde.GridData.from_file):
+        with pytest.raises(FormatError, match=r"dimension 1 of 'kappa' .*'/y'.* without coord"):
+            read(path, "kappa")

@@ -599,11 +599,17 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     return out
 
 
+#: The ``NAME`` with which netCDF-4 marks the dimension scale of a dimension that has no
+#: coordinate variable: a placeholder holding zeros, not coordinates.
+_NETCDF_DIMENSION_ONLY = "This is a netCDF dimension but not a netCDF variable"
+
+
 def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndarray], np.ndarray]:
     """A gridded dataset of an HDF5 file and the coordinate arrays attached to its dimensions.
 
-    Each dimension of ``dataset`` must carry one dimension scale (as in solution and reference
-    files); raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
+    Each dimension of ``dataset`` must carry one dimension scale holding its coordinates (as in
+    solution and reference files, and netCDF-4 files for dimensions with a coordinate variable);
+    raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
     """
     p = _existing_file(path, "an HDF5 file")
     f = _open_hdf5(p)
@@ -622,6 +628,12 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
                 raise FormatError(
                     f"dimension {i} of {dataset!r} in {str(p)!r} has {len(dim)} coordinate "
                     "scales; one is needed"
+                )
+            if _attr_str(dim[0].attrs.get("NAME", "")).startswith(_NETCDF_DIMENSION_ONLY):
+                raise FormatError(
+                    f"dimension {i} of {dataset!r} in {str(p)!r} ({dim[0].name!r}) is a netCDF "
+                    "dimension without coordinate values (a placeholder scale of zeros); "
+                    "coordinate values are needed"
                 )
             axes.append(np.asarray(dim[0][()], dtype=np.float64))
         return axes, np.asarray(ds[()], dtype=np.float64)
