@@ -476,3 +476,10 @@ def test_a_netcdf_dimension_without_coordinates_is_not_read_as_zeros(tmp_path):
     for read in (read_grid, npde.GridData.from_file):
         with pytest.raises(FormatError, match=r"dimension 1 of 'kappa' .*'/y'.* without coord"):
             read(path, "kappa")
+
+
+@pytest.mark.parametrize("dataset", [None, 0, ["u"]], ids=["none", "int", "list"])
+def test_a_dataset_name_that_is_not_a_string_is_refused_by_name(heat_solution, tmp_path, dataset):
+    path = heat_solution.save(tmp_path / "s.h5", n=3)
+    with pytest.raises(TypeError, match=r"dataset must be the name of a dataset .* got"):
+        read_grid(path, dataset)

@@ -611,6 +611,11 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     solution and reference files, and netCDF-4 files for dimensions with a coordinate variable);
     raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
     """
+    if not isinstance(dataset, str):
+        raise TypeError(
+            f"dataset must be the name of a dataset in the file (a str), got "
+            f"{type(dataset).__name__} {dataset!r}"
+        )
     p = _existing_file(path, "an HDF5 file")
     f = _open_hdf5(p)
     with f:
