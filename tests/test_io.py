@@ -414,3 +414,72 @@ def test_a_new_file_gets_the_mode_the_umask_gives(heat_solution, tmp_path):
     path.chmod(0o600)  # an existing file keeps its own mode
     heat_solution.save(path, n=3)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_path_ending_in_a_slash_is_refused_not_written_as_a_file(heat_solution, tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"'.*results/' names a directory"):
+        heat_solution.save(f"{tmp_path}/results/", n=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_as_long_as_the_file_system_allows_is_written(heat_solution, tmp_path):
+    path = tmp_path / ("s" * 240 + ".h5")  # 243 bytes: the name fits, with room for no more
+    heat_solution.save(path, n=3)
+    assert npde.load(path).grid[1].shape == (3, 3, 3)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+@pytest.mark.skipif(
+    os.environ.get("HDF5_USE_FILE_LOCKING", "").upper() == "FALSE", reason="HDF5 locking is off"
+)
+def test_a_file_another_program_is_writing_is_not_called_a_non_hdf5_file(heat_solution, tmp_path):
+    import subprocess
+    import sys
+
+    path = heat_solution.save(tmp_path / "s.h5", n=3)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, h5py; f = h5py.File(sys.argv[1], 'a'); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        for read in (npde.load, read_grid):
+            with pytest.raises(BlockingIOError, match=r"cannot open '.*s.h5'.*open for writing"):
+                read(path)
+    finally:
+        writer.communicate("")
+    assert npde.load(path).grid[1].shape == (3, 3, 3)  # the file was fine all along
+
+
+def test_a_netcdf_dimension_without_coordinates_is_not_read_as_zeros(tmp_path):
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    x, y = np.linspace(0, 1, 5), np.linspace(0, 2, 7)
+    kappa = 1 + x[:, None] + y[None, :] ** 2
+    path = tmp_path / "map.nc"
+    xr.Dataset({"kappa": (("x", "y"), kappa)}, coords={"x": x, "y": y}).to_netcdf(
+        path, engine="h5netcdf"
+    )
+    axes, values = read_grid(path, "kappa")  # coordinate variables are dimension scales
+    np.testing.assert_array_equal(axes[1], y)
+    np.testing.assert_array_equal(values, kappa)
+    # y without a coordinate variable: netCDF-4 attaches a placeholder scale of zeros
+    xr.Dataset({"kappa": (("x", "y"), kappa)}, coords={"x": x}).to_netcdf(path, engine="h5netcdf")
+    for read in (read_grid, npde.GridData.from_file):
+        with pytest.raises(FormatError, match=r"dimension 1 of 'kappa' .*'/y'.* without coord"):
+            read(path, "kappa")
+
+
+@pytest.mark.parametrize("dataset", [None, 0, ["u"]], ids=["none", "int", "list"])
+def test_a_dataset_name_that_is_not_a_string_is_refused_by_name(heat_solution, tmp_path, dataset):
+    path = heat_solution.save(tmp_path / "s.h5", n=3)
+    with pytest.raises(TypeError, match=r"dataset must be the name of a dataset .* got"):
+        read_grid(path, dataset)

@@ -47,6 +47,7 @@ truncated file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -120,6 +121,13 @@ class FormatError(ValueError):
     """The file is not a neuralpde file of the expected kind that this version can read."""
 
 
+def _temp_prefix(target: Path) -> str:
+    """The prefix of a temporary file beside ``target``: hidden, named after it, and cut to 32
+    characters so that the temporary name fits wherever the target's name does (a file name may
+    be as long as the file system allows, 255 bytes on most)."""
+    return f".{target.name[:32]}."
+
+
 def check_writable(path: str | os.PathLike) -> Path:
     """Raise ``OSError`` with a clear message unless ``path`` can be created or replaced."""
     p = Path(path)
@@ -139,7 +147,7 @@ def check_writable(path: str | os.PathLike) -> Path:
     # access() does not see everything (root on a read-only or special file system such as
     # /proc): create and remove a file there, so that the directory is known to take one
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(p), suffix=".tmp", dir=parent)
     except OSError as exc:
         raise PermissionError(
             f"output directory {str(parent)!r} is not writable: {exc.strerror or exc}"
@@ -189,14 +197,15 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
     a half-written file open (HDF5 failing to flush such a file can crash the process).
     """
     given = Path(path)
-    # through a symbolic link, the file it points to is replaced and the link kept
-    target = check_writable(os.path.realpath(given) if given.is_symlink() else given)
+    # through a symbolic link, the file it points to is replaced and the link kept; otherwise
+    # the path as given, whose trailing '/' (a directory, which Path drops) is refused
+    target = check_writable(os.path.realpath(given) if given.is_symlink() else path)
     name = f"{target.name}.{uuid.uuid4().hex}"  # a file in memory only, never on disk
     with h5py.File(name, "w", driver="core", backing_store=False) as f:
         fill(f)
         f.flush()
         image = f.id.get_file_image()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent or ".")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(image)
@@ -313,16 +322,26 @@ def _existing_file(path: str | os.PathLike, what: str) -> Path:
     return p
 
 
+def _open_hdf5(p: Path) -> h5py.File:
+    """``p`` opened read-only. A file HDF5 cannot read raises :class:`FormatError`; one the
+    system refuses (locked by a program that has it open for writing, no read permission)
+    raises that ``OSError``, naming the file, since its contents may be fine."""
+    try:
+        return h5py.File(p, "r")
+    except OSError as exc:
+        if exc.errno is None:  # HDF5's verdict on the contents
+            raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+        why = "; another program may have it open for writing" if exc.errno == errno.EAGAIN else ""
+        raise type(exc)(exc.errno, f"cannot open {str(p)!r}: {exc.strerror}{why}") from None
+
+
 def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, int]:
     """Open a neuralpde file read-only, checking its format (``kind``: expected, or any).
 
     Returns the open file, its kind (``"solution"`` or ``"reference"``) and format version.
     """
     p = _existing_file(path, "a neuralpde file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+    f = _open_hdf5(p)
     try:
         fmt = _attr_str(f.attrs.get("format", ""))
         if fmt not in _KINDS:
@@ -580,17 +599,25 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     return out
 
 
+#: The ``NAME`` with which netCDF-4 marks the dimension scale of a dimension that has no
+#: coordinate variable: a placeholder holding zeros, not coordinates.
+_NETCDF_DIMENSION_ONLY = "This is a netCDF dimension but not a netCDF variable"
+
+
 def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndarray], np.ndarray]:
     """A gridded dataset of an HDF5 file and the coordinate arrays attached to its dimensions.
 
-    Each dimension of ``dataset`` must carry one dimension scale (as in solution and reference
-    files); raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
+    Each dimension of ``dataset`` must carry one dimension scale holding its coordinates (as in
+    solution and reference files, and netCDF-4 files for dimensions with a coordinate variable);
+    raises ``FileNotFoundError``, :class:`FormatError` or ``KeyError`` with the reason.
     """
+    if not isinstance(dataset, str):
+        raise TypeError(
+            f"dataset must be the name of a dataset in the file (a str), got "
+            f"{type(dataset).__name__} {dataset!r}"
+        )
     p = _existing_file(path, "an HDF5 file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise FormatError(f"{str(p)!r} is not an HDF5 file ({exc})") from None
+    f = _open_hdf5(p)
     with f:
         if dataset not in f:
             raise KeyError(f"{str(p)!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
@@ -606,6 +633,12 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
                 raise FormatError(
                     f"dimension {i} of {dataset!r} in {str(p)!r} has {len(dim)} coordinate "
                     "scales; one is needed"
+                )
+            if _attr_str(dim[0].attrs.get("NAME", "")).startswith(_NETCDF_DIMENSION_ONLY):
+                raise FormatError(
+                    f"dimension {i} of {dataset!r} in {str(p)!r} ({dim[0].name!r}) is a netCDF "
+                    "dimension without coordinate values (a placeholder scale of zeros); "
+                    "coordinate values are needed"
                 )
             axes.append(np.asarray(dim[0][()], dtype=np.float64))
         return axes, np.asarray(ds[()], dtype=np.float64)
