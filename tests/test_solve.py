@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 import pytest
@@ -329,6 +330,27 @@ def test_adam_cut_by_its_share_of_the_time_is_a_time_budget_stop(b1):
     trainer = npde.Trainer(adam_steps=10**6, lbfgs_steps=1, seconds=2.0)
     sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
     assert sol.status == "time_budget" and sol.result.steps < 10**6
+
+
+def test_building_the_optimizers_is_not_charged_to_the_training_clock(b1, monkeypatch):
+    """The first optimizer built in a process imports torch._dynamo (about 1 s), a one-off cost
+    that is no part of training: it counts neither in the history's times and the timings nor
+    against a time budget. Here each optimizer takes 0.5 s to build."""
+    for cls in (torch.optim.Adam, torch.optim.LBFGS):
+
+        def slow(self, *args, real=cls.__init__, **kwargs):
+            time.sleep(0.5)
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", slow)
+    trainer = npde.Trainer(adam_steps=3, lbfgs_steps=2, log_every=1)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    assert sol.result.steps == 5
+    assert sol.history["time"][0] < 0.5 and sol.timings["total"] < 0.5
+    # a budget of 0.4 s is spent on training, not on building the optimizer
+    trainer = npde.Trainer(adam_steps=10**6, lbfgs_steps=0, seconds=0.4)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    assert sol.status == "time_budget" and sol.result.steps > 1
 
 
 def test_lbfgs_that_moves_nothing_is_stalled(b1, monkeypatch):

@@ -236,6 +236,21 @@ class Trainer:
             log.info("the fused engine does not apply: %s", obstacle)
         if device.type == "cpu":
             retain_freed_memory()
+        # the optimizers are built before the clock starts: the first one built in a process
+        # imports torch._dynamo (about 1 s on a CPU), a one-off cost that is no part of training
+        params = [p for p in net.parameters() if p.requires_grad]
+        adam = torch.optim.Adam(params, lr=self.lr) if self.adam_steps > 0 else None
+        lbfgs = None
+        if self.lbfgs_steps > 0:
+            lbfgs = torch.optim.LBFGS(
+                params,
+                lr=1.0,
+                max_iter=20,
+                history_size=self.lbfgs_history,
+                line_search_fn="strong_wolfe",
+                tolerance_grad=0.0,
+                tolerance_change=0.0,
+            )
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
         adam_deadline = deadline
@@ -307,14 +322,13 @@ class Trainer:
             return loss_terms(net, problem, batch, engine=engine, plan=plan)[0]
 
         batch = draw(0)
-        params = [p for p in net.parameters() if p.requires_grad]
         loss_value, fresh = math.inf, False
         adam_cut = False
 
         # ---- Adam ----------------------------------------------------------------------------
-        if self.adam_steps > 0:
+        if adam is not None:
             t0 = time.perf_counter()
-            opt = torch.optim.Adam(params, lr=self.lr)
+            opt = adam
             gamma = (self.final_lr / self.lr) ** (1.0 / max(self.adam_steps, 1))
             sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
             round_ = 0
@@ -347,17 +361,9 @@ class Trainer:
             timings["adam"] = time.perf_counter() - t0
 
         # ---- L-BFGS --------------------------------------------------------------------------
-        if self.lbfgs_steps > 0 and state["status"] is None and time.perf_counter() < deadline:
+        if lbfgs is not None and state["status"] is None and time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            opt = torch.optim.LBFGS(
-                params,
-                lr=1.0,
-                max_iter=20,
-                history_size=self.lbfgs_history,
-                line_search_fn="strong_wolfe",
-                tolerance_grad=0.0,
-                tolerance_change=0.0,
-            )
+            opt = lbfgs
 
             def closure() -> torch.Tensor:
                 opt.zero_grad(set_to_none=True)
