@@ -163,6 +163,27 @@ def test_a_divergence_keeps_the_parameters_of_the_last_finite_loss():
     assert float(again.detach()) == pytest.approx(sol.history["loss"][-1], rel=1e-9)
 
 
+def test_lbfgs_diverging_at_once_records_the_loss_of_the_restored_starting_field():
+    """L-BFGS alone, non-finite from its first step on: the starting parameters are restored,
+    and the final loss recorded is theirs (finite), not a placeholder infinity."""
+    net = SMALL["field"].build(2).double()
+    start = [p.detach().clone() for p in net.parameters()]
+
+    def residual(u, x):  # finite for the starting parameters only
+        r = -npde.operators.laplacian(u) - 1.0
+        moved = any(not torch.equal(p, q) for p, q in zip(net.parameters(), start, strict=True))
+        return r * math.nan if moved else r
+
+    p = npde.Problem(npde.Rectangle((0, 0), (1, 1)), residual, [npde.Dirichlet(0.0)])
+    result = npde.Trainer(adam_steps=0, lbfgs_steps=20).fit(net, p, SMALL["sampler"])
+    assert result.status == "diverged" and result.steps == 0
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), start, strict=True))
+    batch = make_batch(p, SMALL["sampler"].draw(p, 0, 0), torch.float64, "cpu")
+    again, _ = loss_terms(net, p, batch)
+    assert math.isfinite(result.history["loss"][-1])
+    assert result.history["loss"][-1] == pytest.approx(float(again.detach()), rel=1e-12)
+
+
 def test_residual_of_wrong_shape_is_reported():
     p = npde.Problem(
         npde.Rectangle((0, 0), (1, 1)),

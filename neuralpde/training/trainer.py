@@ -419,6 +419,8 @@ class Trainer:
             finite(loss_value)
         if state["status"] == "diverged":  # the parameters are those of the last finite loss
             loss_value = state["good_loss"]
+            if not math.isfinite(loss_value):  # none was recorded: those are the starting ones
+                loss_value = float(compute_loss().detach())
         if not hist["step"] or hist["step"][-1] != state["step"] or hist["loss"][-1] != loss_value:
             record(loss_value, "final")
         timings["total"] = time.perf_counter() - start
