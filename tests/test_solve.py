@@ -374,6 +374,29 @@ def test_building_the_optimizers_is_not_charged_to_the_training_clock(b1, monkey
     assert sol.status == "time_budget" and sol.result.steps > 1
 
 
+def test_the_monitor_of_a_solution_fixed_up_to_a_constant_compares_without_means():
+    """Pure Neumann: the exact solution is one of a family u + c. The monitored error, as the
+    solution's own errors, compares both fields less their means: the same whatever the constant
+    the exact solution carries, and close to the error on the dense grid."""
+
+    def solve(shift: float) -> npde.Solution:
+        exact = lambda x: torch.cos(math.pi * x[:, 0]) * torch.cos(math.pi * x[:, 1])  # noqa: E731
+        problem = npde.Problem(
+            npde.Rectangle((0, 0), (1, 1)),
+            npde.Poisson(f=lambda x: 2 * math.pi**2 * exact(x)),
+            [npde.Neumann(0.0)],
+            exact=lambda x: exact(x) + shift,
+        )
+        with pytest.warns(npde.checks.ProblemWarning, match="pure Neumann"):
+            return npde.solve(problem, **SMALL, trainer=npde.Trainer(adam_steps=30, lbfgs_steps=0))
+
+    plain, shifted = solve(0.0), solve(5.0)
+    monitor = plain.history["monitor"]
+    np.testing.assert_allclose(shifted.history["monitor"], monitor, rtol=1e-9)
+    assert monitor[-1] == pytest.approx(plain.error(), rel=0.1)
+    assert shifted.error() == pytest.approx(plain.error(), rel=1e-9)
+
+
 def test_lbfgs_that_moves_nothing_is_stalled(b1, monkeypatch):
     """torch's L-BFGS counts an iteration even when its line search finds no descent: a chunk
     that changes nothing is reported as stalled, not run until the budget is spent."""
