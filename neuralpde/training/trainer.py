@@ -62,7 +62,9 @@ class Trainer:
         Iterations of each phase (either may be 0).
     lr, lr_final:
         Adam's learning rate decays exponentially from ``lr`` to ``lr_final``,
-        :math:`\eta_k = \eta_0 (\eta_{\rm final}/\eta_0)^{k/K}` over the ``K = adam_steps``;
+        :math:`\eta_k = \eta_0 (\eta_{\rm final}/\eta_0)^{k/K}` for the steps
+        :math:`k = 0, \dots, K - 1`, ``K = adam_steps`` (the last takes :math:`\eta_{K-1}`, a
+        factor :math:`(\eta_0/\eta_{\rm final})^{1/K}` above ``lr_final``);
         ``lr_final=None`` (the default) means ``lr / 10`` (:attr:`final_lr`); a given
         ``lr_final`` may not exceed ``lr``.
     seconds:
@@ -148,7 +150,8 @@ class Trainer:
 
     @property
     def final_lr(self) -> float:
-        """Adam's learning rate at its last step: ``lr_final``, or ``lr / 10`` when it is None."""
+        """The rate Adam's schedule decays to, reached after its ``adam_steps`` steps (the last
+        step takes the one before): ``lr_final``, or ``lr / 10`` when it is None."""
         return self.lr / 10 if self.lr_final is None else self.lr_final
 
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
