@@ -53,7 +53,9 @@ def solve(
         Precision and device of training.
     monitor:
         Record the relative L2 error against the exact solution (when the problem has one) on
-        4096 fixed random points with the training history (``None``: no, as ``False``).
+        4096 fixed random points with the training history (``None``: no, as ``False``); for a
+        solution fixed only up to a constant (a Poisson problem with only Neumann or periodic
+        conditions), the error of both fields less their means, as :meth:`Solution.errors`.
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
@@ -97,11 +99,13 @@ def solve(
         pts = domain.interior(rng.random((_MONITOR_POINTS, domain.dim)))
         ref = problem.exact_values(pts)
         xm = torch.as_tensor(pts, dtype=dtype, device=device)
+        # a solution fixed only up to a constant is compared less both means, as its errors are
+        free = metrics.determined_up_to_a_constant(problem.describe(), problem.time_index)
 
         def watch(n: torch.nn.Module) -> float:
             with torch.no_grad():
                 u = n(xm)[:, 0].cpu().numpy()
-            return metrics.relative_l2(u, ref)
+            return metrics.relative_l2(*(metrics.without_means(u, ref) if free else (u, ref)))
 
     log.debug("solving %s: %s, %s", problem.name, field, sampler)
     result = trainer.fit(

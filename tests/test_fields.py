@@ -298,10 +298,19 @@ def test_input_scaling_feeds_network_and_saves_bounds():
 
 @pytest.mark.parametrize(
     ("lower", "upper"),
-    [([0.0, 1.0], [1.0, 1.0]), ([1.0], [0.0]), ([0.0, 0.0], [1.0]), (0.0, 1.0)],
+    [
+        ([0.0, 1.0], [1.0, 1.0]),
+        ([1.0], [0.0]),
+        ([0.0, 0.0], [1.0]),
+        (0.0, 1.0),
+        # an infinite width would map every point of that coordinate to -1 (or NaN)
+        ([0.0, 0.0], [1.0, math.inf]),
+        ([-math.inf, 0.0], [1.0, 1.0]),
+        ([0.0, math.nan], [1.0, 1.0]),
+    ],
 )
 def test_input_scaling_rejects_bad_bounds(lower, upper):
-    with pytest.raises(ValueError, match="lower < upper"):
+    with pytest.raises(ValueError, match="finite bounds, one per input coordinate, with lower <"):
         InputScaling(nn.Identity(), lower, upper)
 
 

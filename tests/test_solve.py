@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 import pytest
@@ -160,6 +161,27 @@ def test_a_divergence_keeps_the_parameters_of_the_last_finite_loss():
     again, _ = loss_terms(sol.net, b1, batch)
     assert sol.history["step"][-1] == 7
     assert float(again.detach()) == pytest.approx(sol.history["loss"][-1], rel=1e-9)
+
+
+def test_lbfgs_diverging_at_once_records_the_loss_of_the_restored_starting_field():
+    """L-BFGS alone, non-finite from its first step on: the starting parameters are restored,
+    and the final loss recorded is theirs (finite), not a placeholder infinity."""
+    net = SMALL["field"].build(2).double()
+    start = [p.detach().clone() for p in net.parameters()]
+
+    def residual(u, x):  # finite for the starting parameters only
+        r = -npde.operators.laplacian(u) - 1.0
+        moved = any(not torch.equal(p, q) for p, q in zip(net.parameters(), start, strict=True))
+        return r * math.nan if moved else r
+
+    p = npde.Problem(npde.Rectangle((0, 0), (1, 1)), residual, [npde.Dirichlet(0.0)])
+    result = npde.Trainer(adam_steps=0, lbfgs_steps=20).fit(net, p, SMALL["sampler"])
+    assert result.status == "diverged" and result.steps == 0
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), start, strict=True))
+    batch = make_batch(p, SMALL["sampler"].draw(p, 0, 0), torch.float64, "cpu")
+    again, _ = loss_terms(net, p, batch)
+    assert math.isfinite(result.history["loss"][-1])
+    assert result.history["loss"][-1] == pytest.approx(float(again.detach()), rel=1e-12)
 
 
 def test_residual_of_wrong_shape_is_reported():
@@ -329,6 +351,50 @@ def test_adam_cut_by_its_share_of_the_time_is_a_time_budget_stop(b1):
     trainer = npde.Trainer(adam_steps=10**6, lbfgs_steps=1, seconds=2.0)
     sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
     assert sol.status == "time_budget" and sol.result.steps < 10**6
+
+
+def test_building_the_optimizers_is_not_charged_to_the_training_clock(b1, monkeypatch):
+    """The first optimizer built in a process imports torch._dynamo (about 1 s), a one-off cost
+    that is no part of training: it counts neither in the history's times and the timings nor
+    against a time budget. Here each optimizer takes 0.5 s to build."""
+    for cls in (torch.optim.Adam, torch.optim.LBFGS):
+
+        def slow(self, *args, real=cls.__init__, **kwargs):
+            time.sleep(0.5)
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", slow)
+    trainer = npde.Trainer(adam_steps=3, lbfgs_steps=2, log_every=1)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    assert sol.result.steps == 5
+    assert sol.history["time"][0] < 0.5 and sol.timings["total"] < 0.5
+    # a budget of 0.4 s is spent on training, not on building the optimizer
+    trainer = npde.Trainer(adam_steps=10**6, lbfgs_steps=0, seconds=0.4)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    assert sol.status == "time_budget" and sol.result.steps > 1
+
+
+def test_the_monitor_of_a_solution_fixed_up_to_a_constant_compares_without_means():
+    """Pure Neumann: the exact solution is one of a family u + c. The monitored error, as the
+    solution's own errors, compares both fields less their means: the same whatever the constant
+    the exact solution carries, and close to the error on the dense grid."""
+
+    def solve(shift: float) -> npde.Solution:
+        exact = lambda x: torch.cos(math.pi * x[:, 0]) * torch.cos(math.pi * x[:, 1])  # noqa: E731
+        problem = npde.Problem(
+            npde.Rectangle((0, 0), (1, 1)),
+            npde.Poisson(f=lambda x: 2 * math.pi**2 * exact(x)),
+            [npde.Neumann(0.0)],
+            exact=lambda x: exact(x) + shift,
+        )
+        with pytest.warns(npde.checks.ProblemWarning, match="pure Neumann"):
+            return npde.solve(problem, **SMALL, trainer=npde.Trainer(adam_steps=30, lbfgs_steps=0))
+
+    plain, shifted = solve(0.0), solve(5.0)
+    monitor = plain.history["monitor"]
+    np.testing.assert_allclose(shifted.history["monitor"], monitor, rtol=1e-9)
+    assert monitor[-1] == pytest.approx(plain.error(), rel=0.1)
+    assert shifted.error() == pytest.approx(plain.error(), rel=1e-9)
 
 
 def test_lbfgs_that_moves_nothing_is_stalled(b1, monkeypatch):

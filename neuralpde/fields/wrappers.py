@@ -25,8 +25,12 @@ class InputScaling(nn.Module):
         self.net = net
         lo = torch.as_tensor(lower, dtype=torch.float64)
         hi = torch.as_tensor(upper, dtype=torch.float64)
-        if lo.shape != hi.shape or lo.ndim != 1 or not bool((hi > lo).all()):
-            raise ValueError(f"InputScaling needs lower < upper, got {lower!r} and {upper!r}")
+        finite = bool(torch.isfinite(lo).all()) and bool(torch.isfinite(hi).all())
+        if lo.shape != hi.shape or lo.ndim != 1 or not finite or not bool((hi > lo).all()):
+            raise ValueError(
+                "InputScaling needs finite bounds, one per input coordinate, with lower < upper; "
+                f"got {lower!r} and {upper!r}"
+            )
         self.register_buffer("lower", lo)
         self.register_buffer("upper", hi)
 

@@ -62,7 +62,9 @@ class Trainer:
         Iterations of each phase (either may be 0).
     lr, lr_final:
         Adam's learning rate decays exponentially from ``lr`` to ``lr_final``,
-        :math:`\eta_k = \eta_0 (\eta_{\rm final}/\eta_0)^{k/K}` over the ``K = adam_steps``;
+        :math:`\eta_k = \eta_0 (\eta_{\rm final}/\eta_0)^{k/K}` for the steps
+        :math:`k = 0, \dots, K - 1`, ``K = adam_steps`` (the last takes :math:`\eta_{K-1}`, a
+        factor :math:`(\eta_0/\eta_{\rm final})^{1/K}` above ``lr_final``);
         ``lr_final=None`` (the default) means ``lr / 10`` (:attr:`final_lr`); a given
         ``lr_final`` may not exceed ``lr``.
     seconds:
@@ -148,7 +150,8 @@ class Trainer:
 
     @property
     def final_lr(self) -> float:
-        """Adam's learning rate at its last step: ``lr_final``, or ``lr / 10`` when it is None."""
+        """The rate Adam's schedule decays to, reached after its ``adam_steps`` steps (the last
+        step takes the one before): ``lr_final``, or ``lr / 10`` when it is None."""
         return self.lr / 10 if self.lr_final is None else self.lr_final
 
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
@@ -236,6 +239,21 @@ class Trainer:
             log.info("the fused engine does not apply: %s", obstacle)
         if device.type == "cpu":
             retain_freed_memory()
+        # the optimizers are built before the clock starts: the first one built in a process
+        # imports torch._dynamo (about 1 s on a CPU), a one-off cost that is no part of training
+        params = [p for p in net.parameters() if p.requires_grad]
+        adam = torch.optim.Adam(params, lr=self.lr) if self.adam_steps > 0 else None
+        lbfgs = None
+        if self.lbfgs_steps > 0:
+            lbfgs = torch.optim.LBFGS(
+                params,
+                lr=1.0,
+                max_iter=20,
+                history_size=self.lbfgs_history,
+                line_search_fn="strong_wolfe",
+                tolerance_grad=0.0,
+                tolerance_change=0.0,
+            )
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
         adam_deadline = deadline
@@ -307,14 +325,13 @@ class Trainer:
             return loss_terms(net, problem, batch, engine=engine, plan=plan)[0]
 
         batch = draw(0)
-        params = [p for p in net.parameters() if p.requires_grad]
         loss_value, fresh = math.inf, False
         adam_cut = False
 
         # ---- Adam ----------------------------------------------------------------------------
-        if self.adam_steps > 0:
+        if adam is not None:
             t0 = time.perf_counter()
-            opt = torch.optim.Adam(params, lr=self.lr)
+            opt = adam
             gamma = (self.final_lr / self.lr) ** (1.0 / max(self.adam_steps, 1))
             sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
             round_ = 0
@@ -347,17 +364,9 @@ class Trainer:
             timings["adam"] = time.perf_counter() - t0
 
         # ---- L-BFGS --------------------------------------------------------------------------
-        if self.lbfgs_steps > 0 and state["status"] is None and time.perf_counter() < deadline:
+        if lbfgs is not None and state["status"] is None and time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            opt = torch.optim.LBFGS(
-                params,
-                lr=1.0,
-                max_iter=20,
-                history_size=self.lbfgs_history,
-                line_search_fn="strong_wolfe",
-                tolerance_grad=0.0,
-                tolerance_change=0.0,
-            )
+            opt = lbfgs
 
             def closure() -> torch.Tensor:
                 opt.zero_grad(set_to_none=True)
@@ -413,6 +422,8 @@ class Trainer:
             finite(loss_value)
         if state["status"] == "diverged":  # the parameters are those of the last finite loss
             loss_value = state["good_loss"]
+            if not math.isfinite(loss_value):  # none was recorded: those are the starting ones
+                loss_value = float(compute_loss().detach())
         if not hist["step"] or hist["step"][-1] != state["step"] or hist["loss"][-1] != loss_value:
             record(loss_value, "final")
         timings["total"] = time.perf_counter() - start
