@@ -115,6 +115,11 @@ def test_with_budget_splits_steps_and_lifts_lbfgs_limit_for_time():
     assert t.with_budget(steps=np.int64(8)).adam_steps == 2
     adam_only = npde.Trainer(adam_steps=500, lbfgs_steps=0).with_budget(seconds=3)
     assert (adam_only.adam_steps, adam_only.lbfgs_steps, adam_only.seconds) == (500, 0, 3)
+    # a step budget after a time budget: Adam keeps its steps, L-BFGS (unlimited) the rest
+    chained = timed.with_budget(steps=1000)
+    assert (chained.adam_steps, chained.lbfgs_steps, chained.seconds) == (300, 700, None)
+    short = timed.with_budget(steps=200)
+    assert (short.adam_steps, short.lbfgs_steps) == (200, 0)
 
 
 def test_nonfinite_loss_restores_last_good_parameters():

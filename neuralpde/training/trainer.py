@@ -155,18 +155,22 @@ class Trainer:
         return self.lr / 10 if self.lr_final is None else self.lr_final
 
     def with_budget(self, steps: int | None = None, seconds: float | None = None) -> Trainer:
-        """A copy with a new budget: ``steps`` in total (split as the phases are now) and/or
-        ``seconds`` of wall time. Either one alone replaces the whole budget: ``steps`` alone
-        lifts the wall-time limit, ``seconds`` alone lifts L-BFGS's step limit (a trainer without
-        L-BFGS stays without it, its Adam steps still a limit)."""
+        """A copy with a new budget: ``steps`` in total (split as the phases are now; when
+        L-BFGS has no step limit, after ``seconds`` alone, Adam keeps its steps, up to ``steps``,
+        and L-BFGS takes the rest) and/or ``seconds`` of wall time. Either one alone replaces the
+        whole budget: ``steps`` alone lifts the wall-time limit, ``seconds`` alone lifts L-BFGS's
+        step limit (a trainer without L-BFGS stays without it, its Adam steps still a limit)."""
         kw = asdict(self)
         if steps is not None:
             n = as_number(steps, integral=True)
             if n is None or n < 1:
                 raise ValueError(f"steps must be a positive integer, got {steps!r}")
             steps = n
-            total = self.adam_steps + self.lbfgs_steps
-            kw["adam_steps"] = round(steps * self.adam_steps / total)
+            if self.lbfgs_steps >= 10**9:  # L-BFGS runs until a time budget: no split to keep
+                kw["adam_steps"] = min(self.adam_steps, steps)
+            else:
+                total = self.adam_steps + self.lbfgs_steps
+                kw["adam_steps"] = round(steps * self.adam_steps / total)
             kw["lbfgs_steps"] = steps - kw["adam_steps"]
             if seconds is None:
                 kw["seconds"] = None
