@@ -62,6 +62,18 @@ def test_bad_coefficient_or_residual_is_caught_before_training():
         npde.solve(q)
 
 
+def test_a_residual_defined_only_for_small_u_is_not_refused():
+    """sqrt(1.2 - u) is NaN for the first probe field |x|^2 (which reaches 2 on the unit
+    square), not for the second: the problem is checked, not refused."""
+    from neuralpde.operators import laplacian
+
+    eq = npde.Custom(lambda u, x: laplacian(u) + torch.sqrt(1.2 - u.value), time_order=0)
+    check_problem(npde.Problem(SQUARE, eq, [npde.Dirichlet(0.0)]))
+    never = npde.Custom(lambda u, x: laplacian(u) + torch.sqrt(-1.0 - u.value), time_order=0)
+    with pytest.raises(ValueError, match="NaN or infinite .* for the probe fields"):
+        check_problem(npde.Problem(SQUARE, never, [npde.Dirichlet(0.0)]))
+
+
 def test_pure_neumann_poisson_compatibility():
     # -Δu = 2π² cos(πx) cos(πy) with zero flux is compatible (∫f = 0)
     ok = npde.Problem(
