@@ -402,6 +402,16 @@ def test_the_monitor_of_a_solution_fixed_up_to_a_constant_compares_without_means
     assert shifted.error() == pytest.approx(plain.error(), rel=1e-9)
 
 
+def test_an_lbfgs_only_history_starts_at_the_starting_field(b1):
+    trainer = npde.Trainer(adam_steps=0, lbfgs_steps=40, log_every=20)
+    sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
+    h = sol.result.history
+    assert h["step"][:3] == [0, 20, 40] and h["phase"][0] == "lbfgs"
+    fresh = npde.solve(b1, **{**SMALL, "trainer": npde.Trainer(adam_steps=1, lbfgs_steps=0)})
+    assert h["loss"][0] == pytest.approx(fresh.result.history["loss"][0], rel=1e-12)
+    assert h["loss"][-1] < h["loss"][0] / 10
+
+
 def test_lbfgs_that_moves_nothing_is_stalled(b1, monkeypatch):
     """torch's L-BFGS counts an iteration even when its line search finds no descent: a chunk
     that changes nothing is reported as stalled, not run until the budget is spent."""
@@ -415,7 +425,8 @@ def test_lbfgs_that_moves_nothing_is_stalled(b1, monkeypatch):
     monkeypatch.setattr(torch.optim.LBFGS, "step", step_nowhere)
     trainer = npde.Trainer(adam_steps=0, lbfgs_steps=500)
     sol = npde.solve(b1, **{**SMALL, "trainer": trainer})
-    assert sol.status == "stalled" and sol.result.steps == 6  # two chunks, the second unchanged
+    # the first chunk leaves the starting loss unchanged
+    assert sol.status == "stalled" and sol.result.steps == 3
 
 
 def test_seeds_beyond_64_bits_are_refused_by_name(b1, tmp_path):

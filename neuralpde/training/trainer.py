@@ -381,7 +381,19 @@ class Trainer:
             done = 0
             next_log = 0
             per_iter = 0.0  # seconds per L-BFGS iteration, to end near the deadline
-            while done < self.lbfgs_steps and time.perf_counter() < deadline:
+            if adam is None:  # the history starts from the starting field, as Adam's does
+                loss_value, fresh = float(compute_loss().detach()), True
+                if finite(loss_value):
+                    keep_good(loss_value)
+                    record(loss_value, "lbfgs")
+                    next_log = self.log_every
+                    if loss_value <= self.tol:
+                        state["status"] = "converged"
+            while (
+                state["status"] is None
+                and done < self.lbfgs_steps
+                and time.perf_counter() < deadline
+            ):
                 chunk = min(20, self.lbfgs_steps - done)
                 if deadline < math.inf:  # chunks that end near the deadline
                     if per_iter > 0:
