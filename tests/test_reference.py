@@ -3,6 +3,7 @@ polynomials, the convergence study's error estimate, stability checks and clear 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -550,6 +551,26 @@ def test_neumann_heat_crank_nicolson_order():
     problem = heat_problem(exact, UNIT[2], lambda x: 0.3 + 0.2 * x[:, 0] * x[:, 2])
     problem = with_neumann(problem, ("x_min", "y_min", "y_max"))
     assert observed_order(problem, (8, 16, 32)) == pytest.approx(2, abs=0.15)
+
+
+def test_neumann_heat_in_divergence_form_with_a_constant_kappa():
+    """div(kappa grad u) = kappa laplacian(u) for a number kappa: Neumann faces are taken, with
+    the same solution as the other form; a varying kappa is still refused with them."""
+    exact_space = smooth(2)
+
+    def exact(x):
+        return exact_space(x) * torch.exp(-0.7 * x[:, 2])
+
+    plain = with_neumann(heat_problem(exact, UNIT[2], 0.3), ("x_min",))
+    div = dataclasses.replace(
+        plain, equation=dataclasses.replace(plain.equation, divergence_form=True)
+    )
+    a, b = solve_fd(plain, 8), solve_fd(div, 8)
+    assert np.array_equal(a.values, b.values)
+    kappa = lambda x: 0.3 + 0.1 * x[:, 0]  # noqa: E731
+    varying = dataclasses.replace(plain, equation=dataclasses.replace(div.equation, kappa=kappa))
+    with pytest.raises(NotImplementedError, match="divergence form with a varying kappa"):
+        solve_fd(varying, 8)
 
 
 def test_neumann_wave_leapfrog_order():

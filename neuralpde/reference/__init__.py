@@ -10,7 +10,7 @@ corners), ``Initial`` and ``InitialVelocity`` data.
   for heat; leapfrog for wave. Neumann faces are second order (ghost nodes eliminated by the
   centred normal difference); with every face Neumann, Poisson's data must be compatible
   (:math:`\int f + \oint g = 0`, checked) and the zero-mean solution is returned. Heat in
-  divergence form takes Dirichlet faces only.
+  divergence form with a varying ``kappa`` takes Dirichlet faces only.
 * :func:`convergence_study` solves on three or more nested grids and returns the finest solution
   (for evolution problems at the coarsest level's time levels, or ``time_samples`` of them)
   with its observed order of convergence, a Richardson estimate of its error and the

@@ -42,8 +42,13 @@ class Spec:
     @property
     def divergence_form(self) -> bool:
         """Heat written as ``u_t = div(kappa grad u) + f`` (an equation attribute
-        ``divergence_form = True``) rather than ``kappa * laplacian(u) + f``."""
-        return bool(getattr(self.equation, "divergence_form", False))
+        ``divergence_form = True``) with a ``kappa`` that varies, rather than
+        ``kappa * laplacian(u) + f`` (the same equation when ``kappa`` is a number)."""
+        return _varying_divergence_form(self.equation)
+
+
+def _varying_divergence_form(eq: object) -> bool:
+    return bool(getattr(eq, "divergence_form", False)) and callable(getattr(eq, "kappa", None))
 
 
 def analyse(problem: Problem) -> Spec:
@@ -104,10 +109,10 @@ def analyse(problem: Problem) -> Spec:
             f"the finite-difference reference needs a Dirichlet or Neumann condition on every "
             f"face; none on {missing}"
         )
-    if neumann and kind == "heat" and bool(getattr(eq, "divergence_form", False)):
+    if neumann and kind == "heat" and _varying_divergence_form(eq):
         raise NotImplementedError(
-            "Neumann faces are not available for Heat in divergence form; use the "
-            "non-conservative form kappa * laplacian(u), or Dirichlet faces"
+            "Neumann faces are not available for Heat in divergence form with a varying "
+            "kappa; use the non-conservative form kappa * laplacian(u), or Dirichlet faces"
         )
     if kind == "heat" and initial is None:
         raise ValueError("Heat needs an Initial condition")
