@@ -364,6 +364,58 @@ def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution)
 
 
 @pytest.mark.parametrize(
+    ("points", "exc", "reason"),
+    [
+        (
+            [["0.5", "0.5", "0.5"]],
+            ValueError,
+            r"must be .* got list that is not one \('0.5' is a str",
+        ),
+        (
+            [[True, False, True]],
+            ValueError,
+            r"must be .* got list that is not one \(True is a bool",
+        ),
+        (np.ones((1, 3), dtype=bool), ValueError, r"must be .* got ndarray .*\(True is a bool"),
+        (torch.ones((1, 3), dtype=torch.bool), ValueError, r"must be .* got Tensor .*\(True is"),
+        ([[0.5, None, 0.5]], ValueError, r"must be .* got list .*\(None is a NoneType, not a real"),
+        (
+            np.ma.masked_array([[0.5, 0.5, 0.5], [9.0, 0.5, 0.5]], mask=[[0, 0, 0], [1, 0, 0]]),
+            TypeError,
+            "must not be a masked array, whose mask would be ignored",
+        ),
+    ],
+    ids=["strings", "bools", "bool-array", "bool-tensor", "none", "masked"],
+)
+def test_points_that_are_not_plain_real_numbers_are_refused_by_name(
+    heat_solution, points, exc, reason
+):
+    with pytest.raises(exc, match="^points " + reason):
+        heat_solution(points)
+    with pytest.raises(exc, match="^points " + reason):
+        heat_solution.gradient(points)
+    with pytest.raises(exc, match="^axes " + reason):
+        heat_solution.on_grid([points[0], [0.5], [0.1]])
+
+
+def test_points_beyond_a_float32_fields_range_are_refused_by_name():
+    from neuralpde.fields import build_field
+
+    architecture = {
+        "field": npde.Siren(width=8, depth=1).describe(),
+        "in_features": 2,
+        "input_scaling": {"lower": [0.0, 0.0], "upper": [1.0, 1.0]},
+    }
+    field = npde.NeuralField(build_field(architecture).float(), ("x", "y"), architecture)
+    inside = field([[0.5, 0.5], [0.25, 0.75]])
+    assert inside.dtype == np.float64 and np.isfinite(inside).all()
+    with pytest.raises(ValueError, match=r"points must be finite in the field's precision \(torch"):
+        field([[1e300, 0.0]])
+    with pytest.raises(ValueError, match=r"got 2 of 3 points beyond it, e.g. \[0.5, -1e\+39\]"):
+        field.gradient([[0.5, -1e39], [0.5, 0.5], [1e39, 0.5]])
+
+
+@pytest.mark.parametrize(
     ("damage", "reason"),
     [
         (
