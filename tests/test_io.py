@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.io import FORMAT_VERSION, FormatError, read_grid, read_solution
+from neuralpde.io import FORMAT_VERSION, FormatError, file_kind, read_grid, read_solution
+from neuralpde.reference import load_reference
 
 DATA = Path(__file__).parent / "data"
 
@@ -98,6 +100,26 @@ def test_committed_v1_fixture_loads():
     values = field(np.column_stack([m.ravel() for m in mesh])).reshape(grid.shape)
     np.testing.assert_allclose(values, grid, rtol=1e-12, atol=1e-14)
     assert field.record["problem"]["name"] == "poisson2d_sine"
+
+
+@pytest.mark.parametrize(
+    ("read", "path"),
+    [
+        (npde.load, None),
+        (load_reference, 5),
+        (read_grid, None),
+        (read_solution, 1.5),
+        (file_kind, ["s.h5"]),
+    ],
+    ids=["load", "load_reference", "read_grid", "read_solution", "file_kind"],
+)
+def test_a_path_that_is_not_a_path_is_refused_by_name(read, path):
+    with pytest.raises(
+        TypeError, match=r"^path must be a file path \(a str or os.PathLike\), got "
+    ):
+        read(path)
+    with pytest.raises(TypeError, match=re.escape(f"got {type(path).__name__} {path!r}")):
+        read(path)
 
 
 def test_rejects_foreign_and_future_files(tmp_path, heat_solution):

@@ -311,7 +311,11 @@ def _attr_str(v: Any) -> str:
 def _existing_file(path: str | os.PathLike, what: str) -> Path:
     """``path`` as a ``Path`` after checking that it is a regular file: ``FileNotFoundError``
     when nothing is there, :class:`FormatError` for a directory, a pipe or a device (h5py reads
-    only regular files), saying it is not ``what``."""
+    only regular files), saying it is not ``what``; ``TypeError`` when ``path`` is not a path."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a file path (a str or os.PathLike), got {type(path).__name__} {path!r}"
+        )
     p = Path(path)
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not {what}")
