@@ -210,6 +210,21 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
             "has format_version 1.5; expected an integer",
             2,
         ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", 0),
+            r"s.h5' has format_version 0; expected an integer >= 1",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", np.int32(-1)),
+            r"s.h5' has format_version -1; expected an integer >= 1",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__delitem__("format_version"),
+            r"s.h5' has no format_version; expected an integer >= 1",
+            2,
+        ),
         (  # info does not rebuild the network: it still describes the file
             lambda f: f["model/parameters"].__delitem__(next(iter(f["model/parameters"]))),
             "the stored network cannot be rebuilt",

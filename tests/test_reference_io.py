@@ -167,6 +167,15 @@ def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
         f.attrs["format_version"] = REFERENCE_FORMAT_VERSION + 1
     with pytest.raises(FormatError, match="upgrade neuralpde"):
         load_reference(path)
+    for version in (0, -2, None):
+        with h5py.File(path, "a") as f:
+            if version is None:
+                del f.attrs["format_version"]
+            else:
+                f.attrs["format_version"] = version
+        shown = "no format_version" if version is None else f"format_version {version}"
+        with pytest.raises(FormatError, match=f"r.h5' has {shown}; expected an integer >= 1"):
+            load_reference(path)
     damaged = save_reference(poisson_ref, tmp_path / "d.h5", problem=poisson)
     with h5py.File(damaged, "a") as f:
         f["convergence"].attrs["settings"] = "[1, 2]"  # JSON, but not a mapping

@@ -357,11 +357,13 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
                 f"{str(p)!r} is a neuralpde {found} file, not a {kind} file: read it with "
                 f"{_READERS[found]}"
             )
-        raw = f.attrs.get("format_version", 0)
+        if "format_version" not in f.attrs:
+            raise FormatError(f"{str(p)!r} has no format_version; expected an integer >= 1")
+        raw = f.attrs["format_version"]
         version = as_number(raw, integral=True)
-        if version is None:
+        if version is None or version < 1:
             shown = raw.item() if isinstance(raw, np.generic) else raw
-            raise FormatError(f"{str(p)!r} has format_version {shown!r}; expected an integer")
+            raise FormatError(f"{str(p)!r} has format_version {shown!r}; expected an integer >= 1")
         if version > readable:
             raise FormatError(
                 f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "
