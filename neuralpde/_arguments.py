@@ -14,7 +14,9 @@ __all__ = [
     "check_device",
     "check_dtype",
     "check_module_placement",
+    "check_points",
     "check_seed",
+    "real_coordinates",
 ]
 
 _DTYPES = (torch.float32, torch.float64)
@@ -68,12 +70,71 @@ def real_array(value: object, name: str) -> np.ndarray:
     if torch.is_tensor(value):
         value = value.detach().cpu().numpy()
     raw = np.asarray(value, dtype=object)
-    for v in raw.reshape(-1):
+    if _non_real_index(raw.reshape(-1)) is not None:
+        raise TypeError(f"{name} must hold real numbers, got {value!r}")
+    return np.asarray(raw, dtype=float)
+
+
+def _non_real_index(flat: np.ndarray) -> int | None:
+    """The index of the first entry of the flat object array ``flat`` that is not a real number
+    (a bool, a string, ``None``, ...); ``None`` when every entry is one."""
+    for i, v in enumerate(flat):
         if (isinstance(v, np.ndarray) and v.size == 1) or (torch.is_tensor(v) and v.numel() == 1):
             v = v.item()  # an entry that is itself a one-element array or tensor
         if as_number(v) is None:
-            raise TypeError(f"{name} must hold real numbers, got {value!r}")
-    return np.asarray(raw, dtype=float)
+            return i
+    return None
+
+
+def real_coordinates(value: object, name: str, expected: str) -> np.ndarray:
+    """``value`` (an array, tensor or nested sequence) as a float64 array of any shape.
+
+    Float and integer arrays and tensors are converted as they are; other input is checked
+    entry by entry, as in :func:`real_array`. Raises :class:`TypeError` for a masked array (its
+    mask would be ignored) or complex numbers, and :class:`ValueError` (``"{name} must be
+    {expected}"``) for anything else that is not an array of real numbers: strings, bools,
+    ``None``, ragged sequences.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} must not be a masked array, whose mask would be ignored: pass a plain "
+            "array of only the entries to use"
+        )
+    try:
+        if torch.is_tensor(value):
+            t = value.detach().cpu()
+            arr = (t.double() if t.is_floating_point() else t).numpy()
+        else:
+            arr = np.asarray(value)
+        if arr.dtype.kind in "fiu":
+            return arr.astype(np.float64)
+        if arr.dtype.kind != "c":
+            flat = arr.astype(object).reshape(-1)
+            i = _non_real_index(flat)
+            if i is not None:
+                raise ValueError(f"{flat[i]!r} is a {type(flat[i]).__name__}, not a real number")
+            return arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be {expected}, got {type(value).__name__} that is not one ({exc})"
+        ) from None
+    raise TypeError(f"{name} must be real coordinates, got complex numbers")
+
+
+def check_points(value: object, names: Sequence[str], name: str = "points") -> np.ndarray:
+    """``value`` as a finite float64 ``(N, d)`` array of points with columns ``names`` (see
+    :func:`real_coordinates`); a single point given as a flat sequence of ``d`` numbers becomes
+    a ``(1, d)`` array."""
+    names = tuple(names)
+    d = len(names)
+    arr = real_coordinates(value, name, f"an (N, {d}) array of numbers with columns {names}")
+    if arr.ndim == 1 and arr.shape[0] == d:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != d:
+        raise ValueError(f"{name} must have shape (N, {d}) with columns {names}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contain NaN or inf")
+    return arr
 
 
 SEED_LIMIT = 2**63  # seeds and the offsets derived from them stay within torch's 64 bits

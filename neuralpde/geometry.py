@@ -23,6 +23,7 @@ O(points x log cells).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import os
@@ -921,6 +922,10 @@ class MeshDomain(Domain):
     The connectivity is checked: point indices in range, no empty cell block, no cell of zero
     volume, and every facet in one cell (boundary) or two cells on its two sides (inside), so
     duplicated or folded cells are refused; overlaps between cells that share no facet are not.
+
+    :meth:`describe` names the file by its base name (not where it lies) and carries
+    :attr:`digest` (``"sha256"``), a SHA-256 of the cells' vertex coordinates and of the boundary
+    part of each boundary facet, so that meshes that differ in their contents are told apart.
     """
 
     def __init__(
@@ -1044,6 +1049,7 @@ class MeshDomain(Domain):
         self._facet_tag = np.where(tag_of >= 0, np.searchsorted(ids_arr, tag_of), len(ids)).astype(
             np.int64
         )
+        self.digest = _mesh_digest(pts[cells], self._facet_tag)
         used = pts[np.unique(cells)]
         self._lo, self._hi = used.min(axis=0), used.max(axis=0)
         self._tol = _REL_TOL * float(np.linalg.norm(self._hi - self._lo))
@@ -1188,7 +1194,8 @@ class MeshDomain(Domain):
 
     def describe(self) -> dict:
         out = super().describe()
-        out["source"] = self.source
+        out["source"] = os.path.basename(self.source)
+        out["sha256"] = self.digest
         out["cells"] = int(len(self.cells))
         out["boundary_facets"] = int(len(self._facets))
         out["parts"] = list(self._parts)
@@ -1196,6 +1203,16 @@ class MeshDomain(Domain):
 
     def __repr__(self) -> str:
         return f"MeshDomain({self.source!r}, cells={len(self.cells)})"
+
+
+def _mesh_digest(corners: np.ndarray, tags: np.ndarray) -> str:
+    """SHA-256 of the cells' vertex coordinates ``corners`` (``(E, d + 1, d)``, as little-endian
+    float64) and the boundary facets' part indices ``tags`` (little-endian int64), with shapes."""
+    h = hashlib.sha256()
+    for a, kind in ((corners, "<f8"), (tags, "<i8")):
+        h.update(repr(a.shape).encode())
+        h.update((np.ascontiguousarray(a, dtype=kind) + 0).tobytes())  # -0.0 as 0.0
+    return h.hexdigest()
 
 
 # -- operators on every Domain: a | b, a & b, a - b -----------------------------------------------

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from . import metrics
+from ._arguments import check_points, real_coordinates
 from .domains import SpaceTime, grid_counts, outside_box
 from .fields import build_field
 from .io import FormatError, read_solution, write_solution
@@ -66,10 +67,12 @@ class ExtrapolationWarning(UserWarning):
 class NeuralField:
     """A trained network as a function of the coordinates.
 
-    ``field(points)`` takes an ``(N, d)`` array (columns in the order of :attr:`names`: space
-    first, then time) and returns the ``N`` values as a float64 array. Points outside the
-    domain's bounding box (stored with the network's input scaling) are evaluated too, with an
-    :class:`ExtrapolationWarning`: no equation constrained the field there.
+    ``field(points)`` takes an ``(N, d)`` array of real numbers (columns in the order of
+    :attr:`names`: space first, then time; strings, bools and masked arrays are refused, and so
+    are points not finite in the network's precision) and returns the ``N`` values as a float64
+    array. Points outside the domain's bounding box (stored with the network's input scaling)
+    are evaluated too, with an :class:`ExtrapolationWarning`: no equation constrained the field
+    there.
     """
 
     def __init__(self, net: nn.Module, names: Sequence[str], architecture: Mapping) -> None:
@@ -86,30 +89,18 @@ class NeuralField:
         """``points`` as an ``(N, d)`` tensor of the network's kind, after the checks. An
         :class:`ExtrapolationWarning` is attributed ``stacklevel`` frames above the one that
         warns: the public method's caller, for a method that calls this directly."""
-        if isinstance(points, torch.Tensor):
-            points = points.detach().cpu().numpy()
-        try:
-            arr = np.asarray(points)
-            real = not np.iscomplexobj(arr)
-            if real:
-                arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"points must be an (N, {self.dim}) array of numbers with columns {self.names}, "
-                f"got {type(points).__name__} that is not one ({exc})"
-            ) from None
-        if not real:
-            raise TypeError("points must be real coordinates, got complex numbers")
-        if arr.ndim == 1 and arr.shape[0] == self.dim:
-            arr = arr[None, :]
-        if arr.ndim != 2 or arr.shape[1] != self.dim:
-            raise ValueError(
-                f"points must have shape (N, {self.dim}) with columns {self.names}, got {arr.shape}"
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("points contain NaN or inf")
+        arr = check_points(points, self.names)
+        x = torch.as_tensor(arr, dtype=self._param.dtype, device=self._param.device)
+        if x.dtype != torch.float64:  # finite float64 points can overflow a float32 field
+            rows = np.flatnonzero((~torch.isfinite(x)).any(dim=1).cpu().numpy())
+            if rows.size:
+                raise ValueError(
+                    f"points must be finite in the field's precision ({x.dtype}, magnitudes up "
+                    f"to {torch.finfo(x.dtype).max:.4g}), got {rows.size} of {len(arr)} points "
+                    f"beyond it, e.g. {arr[rows[0]].tolist()}"
+                )
         self._warn_outside(arr, stacklevel)
-        return torch.as_tensor(arr, dtype=self._param.dtype, device=self._param.device)
+        return x
 
     def _warn_outside(self, arr: np.ndarray, stacklevel: int) -> None:
         scaling = self.architecture.get("input_scaling")
@@ -165,18 +156,14 @@ class NeuralField:
 
     def _on_grid(self, axes: Sequence[np.ndarray], stacklevel: int) -> np.ndarray:
         """:meth:`on_grid` for a public method ``stacklevel - 4`` calls below the caller."""
+        expected = f"{self.dim} 1-D arrays of numbers, one per coordinate of {self.names}"
         try:
-            axes = [np.asarray(a.detach().cpu() if torch.is_tensor(a) else a) for a in axes]
-            real = not any(np.iscomplexobj(a) for a in axes)
-            if real:
-                axes = [a.astype(np.float64) for a in axes]
-        except (TypeError, ValueError) as exc:
+            axes = list(axes)
+        except TypeError as exc:
             raise ValueError(
-                f"axes must be {self.dim} 1-D arrays of numbers, one per coordinate of "
-                f"{self.names}, got {type(axes).__name__} that is not ({exc})"
+                f"axes must be {expected}, got {type(axes).__name__} that is not ({exc})"
             ) from None
-        if not real:
-            raise TypeError("axes must be real coordinates, got complex numbers")
+        axes = [real_coordinates(a, "axes", expected) for a in axes]
         if len(axes) != self.dim:
             raise ValueError(f"need {self.dim} axes, got {len(axes)}")
         if any(a.ndim != 1 for a in axes):

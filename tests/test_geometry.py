@@ -427,6 +427,32 @@ def test_mesh_file_round_trip_with_tagged_sides(tmp_path):
     assert desc["parts"] == list(SIDES) and desc["cells"] == 32
 
 
+def test_mesh_description_names_the_file_and_digests_its_contents(tmp_path):
+    def save(mesh, folder):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        meshio.write(tmp_path / folder / "sq.msh", mesh, file_format="gmsh22", binary=False)
+        return MeshDomain(tmp_path / folder / "sq.msh").describe()
+
+    desc = save(_square_mesh(), "a")
+    assert desc == save(_square_mesh(), "b")  # the same mesh elsewhere: the same description
+    assert desc["source"] == "sq.msh" and str(tmp_path) not in json.dumps(desc)
+    assert json.loads(json.dumps(desc)) == desc and len(desc["sha256"]) == 64
+    assert MeshDomain(_square_mesh()).digest == desc["sha256"]  # the contents, not the file
+    moved = _square_mesh()
+    moved.points[6, :2] += 0.01  # an inside vertex: same cells, parts and bounds
+    retagged = _square_mesh()
+    retagged.cell_data["gmsh:physical"][1][:] = 3  # bottom's facets tagged top (and top's
+    retagged.cell_data["gmsh:physical"][3][:] = 1  # bottom): the same part names
+    for other in (moved, retagged):
+        changed = save(other, "a")  # another mesh in the same file
+        assert {k for k in desc if desc[k] != changed[k]} == {"sha256"}
+        problems = [
+            npde.Problem(MeshDomain(m), npde.Poisson(1.0), [npde.Dirichlet(0.0)])
+            for m in (_square_mesh(), other)
+        ]
+        assert problems[0].describe()["domain"] != problems[1].describe()["domain"]
+
+
 def test_mesh_interior_uniform_and_distance_closed_form():
     dom = MeshDomain(_square_mesh(tagged=False))
     assert dom.boundary_parts == ("boundary",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.io import FORMAT_VERSION, FormatError, read_grid, read_solution
+from neuralpde.io import FORMAT_VERSION, FormatError, file_kind, read_grid, read_solution
+from neuralpde.reference import load_reference
 
 DATA = Path(__file__).parent / "data"
 
@@ -98,6 +100,26 @@ def test_committed_v1_fixture_loads():
     values = field(np.column_stack([m.ravel() for m in mesh])).reshape(grid.shape)
     np.testing.assert_allclose(values, grid, rtol=1e-12, atol=1e-14)
     assert field.record["problem"]["name"] == "poisson2d_sine"
+
+
+@pytest.mark.parametrize(
+    ("read", "path"),
+    [
+        (npde.load, None),
+        (load_reference, 5),
+        (read_grid, None),
+        (read_solution, 1.5),
+        (file_kind, ["s.h5"]),
+    ],
+    ids=["load", "load_reference", "read_grid", "read_solution", "file_kind"],
+)
+def test_a_path_that_is_not_a_path_is_refused_by_name(read, path):
+    with pytest.raises(
+        TypeError, match=r"^path must be a file path \(a str or os.PathLike\), got "
+    ):
+        read(path)
+    with pytest.raises(TypeError, match=re.escape(f"got {type(path).__name__} {path!r}")):
+        read(path)
 
 
 def test_rejects_foreign_and_future_files(tmp_path, heat_solution):
@@ -186,6 +208,21 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
         (
             lambda f: f.attrs.__setitem__("format_version", 1.5),
             "has format_version 1.5; expected an integer",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", 0),
+            r"s.h5' has format_version 0; expected an integer >= 1",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__setitem__("format_version", np.int32(-1)),
+            r"s.h5' has format_version -1; expected an integer >= 1",
+            2,
+        ),
+        (
+            lambda f: f.attrs.__delitem__("format_version"),
+            r"s.h5' has no format_version; expected an integer >= 1",
             2,
         ),
         (  # info does not rebuild the network: it still describes the file
@@ -361,6 +398,58 @@ def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution)
     np.testing.assert_array_equal(
         field.on_grid(axes)[:, 0, 0], field([[0.0, 0.5, 0.1], [0.5, 0.5, 0.1], [1.0, 0.5, 0.1]])
     )
+
+
+@pytest.mark.parametrize(
+    ("points", "exc", "reason"),
+    [
+        (
+            [["0.5", "0.5", "0.5"]],
+            ValueError,
+            r"must be .* got list that is not one \('0.5' is a str",
+        ),
+        (
+            [[True, False, True]],
+            ValueError,
+            r"must be .* got list that is not one \(True is a bool",
+        ),
+        (np.ones((1, 3), dtype=bool), ValueError, r"must be .* got ndarray .*\(True is a bool"),
+        (torch.ones((1, 3), dtype=torch.bool), ValueError, r"must be .* got Tensor .*\(True is"),
+        ([[0.5, None, 0.5]], ValueError, r"must be .* got list .*\(None is a NoneType, not a real"),
+        (
+            np.ma.masked_array([[0.5, 0.5, 0.5], [9.0, 0.5, 0.5]], mask=[[0, 0, 0], [1, 0, 0]]),
+            TypeError,
+            "must not be a masked array, whose mask would be ignored",
+        ),
+    ],
+    ids=["strings", "bools", "bool-array", "bool-tensor", "none", "masked"],
+)
+def test_points_that_are_not_plain_real_numbers_are_refused_by_name(
+    heat_solution, points, exc, reason
+):
+    with pytest.raises(exc, match="^points " + reason):
+        heat_solution(points)
+    with pytest.raises(exc, match="^points " + reason):
+        heat_solution.gradient(points)
+    with pytest.raises(exc, match="^axes " + reason):
+        heat_solution.on_grid([points[0], [0.5], [0.1]])
+
+
+def test_points_beyond_a_float32_fields_range_are_refused_by_name():
+    from neuralpde.fields import build_field
+
+    architecture = {
+        "field": npde.Siren(width=8, depth=1).describe(),
+        "in_features": 2,
+        "input_scaling": {"lower": [0.0, 0.0], "upper": [1.0, 1.0]},
+    }
+    field = npde.NeuralField(build_field(architecture).float(), ("x", "y"), architecture)
+    inside = field([[0.5, 0.5], [0.25, 0.75]])
+    assert inside.dtype == np.float64 and np.isfinite(inside).all()
+    with pytest.raises(ValueError, match=r"points must be finite in the field's precision \(torch"):
+        field([[1e300, 0.0]])
+    with pytest.raises(ValueError, match=r"got 2 of 3 points beyond it, e.g. \[0.5, -1e\+39\]"):
+        field.gradient([[0.5, -1e39], [0.5, 0.5], [1e39, 0.5]])
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,15 @@ def test_wrong_kinds_and_versions_are_refused(poisson, poisson_ref, tmp_path):
         f.attrs["format_version"] = REFERENCE_FORMAT_VERSION + 1
     with pytest.raises(FormatError, match="upgrade neuralpde"):
         load_reference(path)
+    for version in (0, -2, None):
+        with h5py.File(path, "a") as f:
+            if version is None:
+                del f.attrs["format_version"]
+            else:
+                f.attrs["format_version"] = version
+        shown = "no format_version" if version is None else f"format_version {version}"
+        with pytest.raises(FormatError, match=f"r.h5' has {shown}; expected an integer >= 1"):
+            load_reference(path)
     damaged = save_reference(poisson_ref, tmp_path / "d.h5", problem=poisson)
     with h5py.File(damaged, "a") as f:
         f["convergence"].attrs["settings"] = "[1, 2]"  # JSON, but not a mapping
@@ -228,6 +237,26 @@ def test_bad_arguments_are_named(poisson, poisson_ref, heat, tmp_path):
         reference_checksum(poisson, n=4, levels=2)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_reference(poisson_ref, tmp_path / "no" / "r.h5", problem=poisson)
+
+
+def test_interpolate_checks_points_as_a_field_does(poisson_ref):
+    from neuralpde.fields import build_field
+
+    architecture = {"field": npde.Siren(width=8, depth=1).describe(), "in_features": 2}
+    field = npde.NeuralField(build_field(architecture).double(), ("x", "y"), architecture)
+    one = poisson_ref.interpolate([0.5, 0.25])  # a single flat point, as a field takes it
+    assert one.shape == field([0.5, 0.25]).shape == (1,)
+    np.testing.assert_array_equal(one, poisson_ref.interpolate([[0.5, 0.25]]))
+    assert np.isfinite(one).all()
+    for call in (poisson_ref.interpolate, field):
+        with pytest.raises(ValueError, match="^points contain NaN or inf"):
+            call([[0.5, np.nan]])
+        with pytest.raises(TypeError, match="^points must be real coordinates, got complex"):
+            call(np.array([[0.5 + 1j, 0.5]]))
+        with pytest.raises(ValueError, match=r"^points must be an \(N, 2\) .*'0.5' is a str"):
+            call([["0.5", "0.5"]])
+        with pytest.raises(ValueError, match=r"^points must have shape \(N, 2\) with columns"):
+            call([0.5, 0.5, 0.5])
 
 
 def test_extrapolated_round_trip(poisson, tmp_path):

@@ -311,7 +311,11 @@ def _attr_str(v: Any) -> str:
 def _existing_file(path: str | os.PathLike, what: str) -> Path:
     """``path`` as a ``Path`` after checking that it is a regular file: ``FileNotFoundError``
     when nothing is there, :class:`FormatError` for a directory, a pipe or a device (h5py reads
-    only regular files), saying it is not ``what``."""
+    only regular files), saying it is not ``what``; ``TypeError`` when ``path`` is not a path."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a file path (a str or os.PathLike), got {type(path).__name__} {path!r}"
+        )
     p = Path(path)
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not {what}")
@@ -353,11 +357,13 @@ def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, in
                 f"{str(p)!r} is a neuralpde {found} file, not a {kind} file: read it with "
                 f"{_READERS[found]}"
             )
-        raw = f.attrs.get("format_version", 0)
+        if "format_version" not in f.attrs:
+            raise FormatError(f"{str(p)!r} has no format_version; expected an integer >= 1")
+        raw = f.attrs["format_version"]
         version = as_number(raw, integral=True)
-        if version is None:
+        if version is None or version < 1:
             shown = raw.item() if isinstance(raw, np.generic) else raw
-            raise FormatError(f"{str(p)!r} has format_version {shown!r}; expected an integer")
+            raise FormatError(f"{str(p)!r} has format_version {shown!r}; expected an integer >= 1")
         if version > readable:
             raise FormatError(
                 f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "

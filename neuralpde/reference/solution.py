@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.interpolate import NdBSpline, RegularGridInterpolator, make_interp_spline
 
+from .._arguments import check_points
 from ..domains import outside_box
 
 __all__ = ["FDSolution", "LevelResult", "ExtrapolatedResult", "ReferenceSolution"]
@@ -43,16 +45,16 @@ class FDSolution:
         mesh = np.meshgrid(*self.axes, indexing="ij")
         return np.stack([m.ravel() for m in mesh], axis=1)
 
-    def interpolate(self, points: np.ndarray, method: str = "cubic") -> np.ndarray:
+    def interpolate(self, points: np.ndarray | Sequence, method: str = "cubic") -> np.ndarray:
         """Values at arbitrary ``(N, d)`` points of the grid's box; NaN at points outside it
-        (beyond round-off), where the reference says nothing.
+        (beyond round-off), where the reference says nothing. Points are checked as a field's
+        are: real and finite, columns in the order of :attr:`names`, a single point possibly
+        flat (``(d,)``, one value back).
 
         ``"cubic"``: the tensor-product cubic spline (not-a-knot) through the nodes, error
         ``O(h^4)``; ``"linear"``: multilinear, ``O(h^2)``.
         """
-        points = np.asarray(points, dtype=np.float64)
-        if points.ndim != 2 or points.shape[1] != len(self.axes):
-            raise ValueError(f"points must have shape (N, {len(self.axes)}), got {points.shape}")
+        points = check_points(points, self.names)
         if method not in ("cubic", "linear"):
             raise ValueError(f"method must be 'cubic' or 'linear', got {method!r}")
         lo = np.array([a[0] for a in self.axes])
