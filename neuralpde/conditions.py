@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arguments import as_number
+from ._arguments import as_number, real_coordinates
 from .coefficients import Coefficient, check_coefficient, describe_coefficient
 
 __all__ = [
@@ -215,8 +215,8 @@ class Observations(Condition):
     values: np.ndarray = None  # type: ignore[assignment]
 
     def __init__(self, points: object, values: object, weight: float = 1.0) -> None:
-        pts = np.asarray(points, dtype=float)
-        vals = np.asarray(values, dtype=float).reshape(-1)
+        pts = real_coordinates(points, "Observations.points", "an (M, d) array of numbers")
+        vals = real_coordinates(values, "Observations.values", "M numbers").reshape(-1)
         if pts.ndim != 2 or len(pts) == 0:
             raise ValueError(f"Observations.points must have shape (M, d), got {pts.shape}")
         if vals.shape != (len(pts),):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arguments import as_number, real_array
+from ._arguments import as_number, real_array, real_coordinates
 from .io import check_coordinate_names
 
 __all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample", "UnitSource"]
@@ -134,6 +134,17 @@ def _check_unit(unit: np.ndarray, width: int, what: str, kind: str = "unit point
     return unit
 
 
+def _check_points(points: object, width: int, what: str) -> np.ndarray:
+    """User ``points`` as a float64 ``(N, width)`` array; strings, bools, ``None`` and masked
+    arrays are refused (see :func:`~neuralpde._arguments.real_coordinates`), NaN and inf kept.
+
+    A plain float64 array (as the domains pass each other) is taken as it is.
+    """
+    if type(points) is not np.ndarray or points.dtype != np.float64:
+        points = real_coordinates(points, "points", f"an (N, {width}) array of numbers")
+    return _check_unit(points, width, what, kind="points")
+
+
 class Box(Domain):
     """The axis-aligned box ``[lo_1, hi_1] x ... x [lo_d, hi_d]``.
 
@@ -187,7 +198,7 @@ class Box(Domain):
         return self._parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = _check_unit(points, self.dim, f"{type(self).__name__}.contains", "points")
+        points = _check_points(points, self.dim, f"{type(self).__name__}.contains")
         return np.all((points >= self._lo) & (points <= self._hi), axis=1)
 
     def interior(self, unit: np.ndarray) -> np.ndarray:
@@ -301,7 +312,7 @@ class SpaceTime(Domain):
         return self.space.empty_parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = _check_unit(points, self.dim, "SpaceTime.contains", "points")
+        points = _check_points(points, self.dim, "SpaceTime.contains")
         t = points[:, -1]
         return self.space.contains(points[:, :-1]) & (t >= self.t0) & (t <= self.t1)
 

@@ -37,7 +37,15 @@ from scipy.special import gammainc, ndtri
 from scipy.stats import qmc
 
 from ._arguments import real_array
-from .domains import BoundarySample, Box, Domain, SpaceTime, UnitSource, _check_unit
+from .domains import (
+    BoundarySample,
+    Box,
+    Domain,
+    SpaceTime,
+    UnitSource,
+    _check_points,
+    _check_unit,
+)
 from .io import check_coordinate_names
 
 if TYPE_CHECKING:
@@ -77,10 +85,6 @@ def _check_names(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
         raise ValueError(f"names must be {d} distinct strings, got {names!r}")
     check_coordinate_names(names)
     return names
-
-
-def _check_points(points: np.ndarray, d: int, what: str) -> np.ndarray:
-    return _check_unit(points, d, what, kind="points")
 
 
 def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

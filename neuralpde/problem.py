@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._arguments import check_points
 from .conditions import (
     BoundaryCondition,
     Condition,
@@ -184,10 +185,11 @@ class Problem:
         return self.equation.residual(u, x)
 
     def exact_values(self, points: np.ndarray) -> np.ndarray:
-        """The exact solution at points ``(N, d)`` as a float64 NumPy array."""
+        """The exact solution at finite points ``(N, d)`` (columns in ``domain.names`` order; one
+        point may be a flat sequence of ``d`` numbers) as a float64 NumPy array."""
         if self.exact is None:
             raise ValueError(f"problem {self.name!r} has no exact solution")
-        x = torch.as_tensor(np.asarray(points, dtype=np.float64))
+        x = torch.as_tensor(check_points(points, self.domain.names))
         with torch.no_grad():
             out = self.exact(x)
         out = out.detach().cpu().numpy() if torch.is_tensor(out) else np.asarray(out)

@@ -113,6 +113,15 @@ def test_observations_are_matched_and_checked():
         npde.Problem(SQUARE, npde.Poisson(), [npde.Observations([[0.5, 0.5, 0.1]], [1.0])])
     with pytest.raises(ValueError, match="one value per point"):
         npde.Observations([[0.5, 0.5]], [1.0, 2.0])
+    # np.asarray(..., dtype=float) once read strings and bools as numbers, masks ignored
+    with pytest.raises(ValueError, match=r"Observations.points must be an \(M, d\) array"):
+        npde.Observations([["0.5", "0.5"]], [1.0])
+    with pytest.raises(ValueError, match=r"Observations.values must be M numbers"):
+        npde.Observations([[0.5, 0.5]], [True])
+    with pytest.raises(TypeError, match="Observations.points must not be a masked array"):
+        npde.Observations(np.ma.masked_array([[0.5, 0.5]], mask=[[0, 1]]), [1.0])
+    with pytest.raises(TypeError, match="Observations.values must not be a masked array"):
+        npde.Observations([[0.5, 0.5]], np.ma.masked_array([1.0], mask=[1]))
     assert obs.describe() == {"type": "Observations", "count": 3, "weight": 10.0}
 
 

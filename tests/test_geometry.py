@@ -10,6 +10,7 @@ import warnings
 import meshio
 import numpy as np
 import pytest
+import torch
 from scipy.stats import qmc
 
 import neuralpde as npde
@@ -817,3 +818,57 @@ def test_mesh_contains_and_distance_on_a_fine_3d_grid():
     assert dom.contains(p).all()
     np.testing.assert_allclose(dom.distance(p), np.minimum(p, 1 - p).min(axis=1), atol=1e-14)
     assert not dom.contains(np.array([[1.0 + 1e-9, 0.5, 0.5], [0.5, -1e-9, 0.5]])).any()
+
+
+_QUERY_DOMAINS = [
+    ("rectangle", lambda: Rectangle((0, 0), (1, 1))),
+    ("space-time", lambda: SpaceTime(npde.Interval(0, 1), (0, 1))),
+    ("disk", lambda: Disk((0.5, 0.5), 0.5)),
+    ("polygon", lambda: Polygon([[0, 0], [1, 0], [1, 1], [0, 1]])),
+    ("union", lambda: Disk((0.25, 0.5), 0.3) | Disk((0.75, 0.5), 0.3)),
+    ("intersection", lambda: Disk((0.4, 0.5), 0.5) & Disk((0.6, 0.5), 0.5)),
+    ("difference", lambda: Rectangle((0, 0), (1, 1)) - Disk((0.8, 0.8), 0.1)),
+    ("mesh", lambda: MeshDomain(_square_mesh())),
+]
+_NOT_POINTS = [
+    ("strings", [["0.5", "0.5"]], ValueError, r"points must be an \(N, 2\) array of numbers"),
+    ("bools", [[True, False]], ValueError, r"points must be .*True is a bool"),
+    ("None", [[None, 0.5]], ValueError, r"points must be .*None is a NoneType"),
+    (
+        "masked",
+        np.ma.masked_array([[0.5, 0.5], [9.0, 9.0]], mask=[[0, 0], [1, 1]]),
+        TypeError,
+        "points must not be a masked array",
+    ),
+]
+
+
+@pytest.mark.parametrize("make", [d[1] for d in _QUERY_DOMAINS], ids=[d[0] for d in _QUERY_DOMAINS])
+@pytest.mark.parametrize(
+    ("points", "exc", "match"), [c[1:] for c in _NOT_POINTS], ids=[c[0] for c in _NOT_POINTS]
+)
+def test_contains_and_distance_refuse_what_is_not_points(make, points, exc, match):
+    # np.asarray(..., dtype=float) once read "0.5" and True as numbers and dropped the mask
+    dom = make()
+    with pytest.raises(exc, match=match):
+        dom.contains(points)
+    if not isinstance(dom, SpaceTime):  # which has no distance
+        with pytest.raises(exc, match=match):
+            distance_to_boundary(dom, points)
+
+
+@pytest.mark.parametrize("make", [d[1] for d in _QUERY_DOMAINS], ids=[d[0] for d in _QUERY_DOMAINS])
+def test_contains_and_distance_take_lists_integers_tensors_and_nan(make):
+    dom = make()
+    p = np.array([[0.5, 0.45], [3.0, 0.5], [np.nan, 0.5]])
+    inside = dom.contains(p)
+    np.testing.assert_array_equal(inside, [True, False, False])
+    for same in (p.tolist(), torch.as_tensor(p, dtype=torch.float32), p.astype(np.float32)):
+        np.testing.assert_array_equal(dom.contains(same), inside)
+    np.testing.assert_array_equal(dom.contains([[3, 0]]), [False])
+    if isinstance(dom, SpaceTime):  # which has no distance
+        return
+    dist = distance_to_boundary(dom, p)
+    assert dist[0] > 0 > dist[1] and np.isnan(dist[2])
+    for same in (p.tolist(), torch.as_tensor(p, dtype=torch.float32), p.astype(np.float32)):
+        np.testing.assert_allclose(distance_to_boundary(dom, same), dist, rtol=1e-6)

@@ -249,3 +249,23 @@ def test_anisotropic_heat_residual_matches_closed_form():
         npde.Heat(kappa=[[1.0, 0.5], [0.0, 1.0]])
     with pytest.raises(ValueError, match="3x3 tensor but the space has 2"):
         npde.Heat(kappa=[1.0, 1.0, 1.0]).residual(u, x)
+
+
+def test_exact_values_checks_its_points():
+    problem = npde.Problem(
+        npde.Rectangle((0, 0), (1, 1)),
+        npde.Poisson(),
+        [npde.Dirichlet(0.0)],
+        exact=lambda x: x[:, 0] + 10 * x[:, 1],
+    )
+    np.testing.assert_array_equal(problem.exact_values([[1, 2], [0.5, 0.25]]), [21.0, 3.0])
+    np.testing.assert_array_equal(problem.exact_values(torch.tensor([0.5, 0.25])), [3.0])
+    # np.asarray(..., dtype=float) once read these as numbers and ignored the mask
+    for points in ([["1", "2"]], [[True, False]], [[None, 0.5]], [[np.nan, 0.5]]):
+        with pytest.raises(ValueError, match=r"points (must|contain NaN)"):
+            problem.exact_values(points)
+    masked = np.ma.masked_array([[0.5, 0.5], [9.0, 9.0]], mask=[[0, 0], [1, 1]])
+    with pytest.raises(TypeError, match="points must not be a masked array"):
+        problem.exact_values(masked)
+    with pytest.raises(ValueError, match=r"points must have shape \(N, 2\) with columns"):
+        problem.exact_values(np.zeros((2, 3)))
