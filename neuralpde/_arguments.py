@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,7 @@ __all__ = [
     "check_device",
     "check_dtype",
     "check_module_placement",
+    "check_path",
     "check_points",
     "check_seed",
     "real_coordinates",
@@ -135,6 +137,16 @@ def check_points(value: object, names: Sequence[str], name: str = "points") -> n
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contain NaN or inf")
     return arr
+
+
+def check_path(path: object, name: str = "path", what: str = "a file path") -> str | os.PathLike:
+    """``path`` after checking that it is a ``str`` or :class:`os.PathLike`; otherwise a
+    ``TypeError`` saying that ``name`` must be ``what`` and what it is."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"{name} must be {what} (a str or os.PathLike), got {type(path).__name__} {path!r}"
+        )
+    return path
 
 
 SEED_LIMIT = 2**63  # seeds and the offsets derived from them stay within torch's 64 bits

@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ._arguments import check_path
 from .validate import ValidationResult
 
 __all__ = ["write_report"]
@@ -326,8 +327,8 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
 
 def _check_directory(directory: str | os.PathLike) -> Path:
     """Raise ``OSError`` naming ``directory`` unless it is, or can be created as, a writable
-    directory; returns it as a ``Path``."""
-    d = Path(directory)
+    directory (``TypeError`` when it is not a path); returns it as a ``Path``."""
+    d = Path(check_path(directory, "directory", "a directory path"))
     if d.exists() and not d.is_dir():
         raise NotADirectoryError(f"report directory {str(d)!r} exists and is not a directory")
     base = d

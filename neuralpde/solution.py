@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from . import metrics
-from ._arguments import check_points, real_coordinates
+from ._arguments import check_path, check_points, real_coordinates
 from .domains import SpaceTime, grid_counts, outside_box
 from .fields import build_field
 from .io import FormatError, read_solution, write_solution
@@ -280,6 +280,7 @@ class Solution(NeuralField):
 
     def save(self, path: str | os.PathLike, n: int | Sequence[int] | None = None) -> Path:
         """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path."""
+        check_path(path)
         axes = self.grid_axes(n)
         values = self.on_domain_grid(axes)
         exact, errs = None, {}

@@ -14,7 +14,14 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.io import FORMAT_VERSION, FormatError, file_kind, read_grid, read_solution
+from neuralpde.io import (
+    FORMAT_VERSION,
+    FormatError,
+    check_writable,
+    file_kind,
+    read_grid,
+    read_solution,
+)
 from neuralpde.reference import load_reference
 
 DATA = Path(__file__).parent / "data"
@@ -120,6 +127,19 @@ def test_a_path_that_is_not_a_path_is_refused_by_name(read, path):
         read(path)
     with pytest.raises(TypeError, match=re.escape(f"got {type(path).__name__} {path!r}")):
         read(path)
+
+
+@pytest.mark.parametrize("path", [None, 5, b"s.h5"], ids=["None", "int", "bytes"])
+def test_a_solution_path_that_is_not_a_path_is_refused_by_name(heat_solution, tmp_path, path):
+    # pathlib's own TypeError named neither the parameter nor the value
+    message = re.escape(
+        f"path must be a file path (a str or os.PathLike), got {type(path).__name__} {path!r}"
+    )
+    with pytest.raises(TypeError, match=f"^{message}$"):
+        heat_solution.save(path, n=3)
+    with pytest.raises(TypeError, match=f"^{message}$"):
+        check_writable(path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_rejects_foreign_and_future_files(tmp_path, heat_solution):

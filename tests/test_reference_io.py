@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import h5py
@@ -57,6 +58,14 @@ def heat():
 @pytest.fixture(scope="module")
 def poisson_ref(poisson):
     return convergence_study(poisson, 4, levels=3, order=4)
+
+
+@pytest.mark.parametrize("path", [None, 5, ["r.h5"]], ids=["None", "int", "list"])
+def test_save_reference_refuses_a_path_that_is_not_a_path_by_name(poisson, poisson_ref, path):
+    # pathlib's own TypeError named neither the parameter nor the value
+    message = f"path must be a file path (a str or os.PathLike), got {type(path).__name__} {path!r}"
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        save_reference(poisson_ref, path, problem=poisson)
 
 
 def test_round_trip(poisson, poisson_ref, tmp_path):

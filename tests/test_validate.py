@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -301,6 +302,17 @@ def test_report_figures_for_every_kind_of_grid(tmp_path, names, shape, time_axis
     md = write_report(_synthetic(names, shape, time_axis), tmp_path)
     assert f"]({figure})" in md.read_text()
     _png_ok(tmp_path / figure)
+
+
+@pytest.mark.parametrize("directory", [None, 5, b"rep"], ids=["None", "int", "bytes"])
+def test_report_directory_that_is_not_a_path_is_refused_by_name(directory):
+    # pathlib's own TypeError named neither the parameter nor the value
+    message = (
+        "directory must be a directory path (a str or os.PathLike), got "
+        f"{type(directory).__name__} {directory!r}"
+    )
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        write_report(_synthetic(("x",), (5,), None), directory)
 
 
 def test_report_colour_scales_leave_out_the_points_outside_the_domain(tmp_path, monkeypatch):

@@ -61,7 +61,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from .._arguments import as_number
+from .._arguments import as_number, check_path
 
 #: The root entries of solution and reference files other than the coordinates.
 SOLUTION_ENTRIES = ("u", "exact", "model", "problem", "training", "metrics", "provenance")
@@ -129,8 +129,9 @@ def _temp_prefix(target: Path) -> str:
 
 
 def check_writable(path: str | os.PathLike) -> Path:
-    """Raise ``OSError`` with a clear message unless ``path`` can be created or replaced."""
-    p = Path(path)
+    """Raise ``OSError`` with a clear message unless ``path`` can be created or replaced
+    (``TypeError`` when ``path`` is not a path)."""
+    p = Path(check_path(path))
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir() or str(path).endswith(("/", os.sep)):
         raise IsADirectoryError(f"output path {str(path)!r} names a directory; give a file name")
@@ -196,7 +197,7 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
     I/O error) surfaces as one ``OSError`` from an ordinary write, and the library never holds
     a half-written file open (HDF5 failing to flush such a file can crash the process).
     """
-    given = Path(path)
+    given = Path(check_path(path))
     # through a symbolic link, the file it points to is replaced and the link kept; otherwise
     # the path as given, whose trailing '/' (a directory, which Path drops) is refused
     target = check_writable(os.path.realpath(given) if given.is_symlink() else path)
@@ -312,11 +313,7 @@ def _existing_file(path: str | os.PathLike, what: str) -> Path:
     """``path`` as a ``Path`` after checking that it is a regular file: ``FileNotFoundError``
     when nothing is there, :class:`FormatError` for a directory, a pipe or a device (h5py reads
     only regular files), saying it is not ``what``; ``TypeError`` when ``path`` is not a path."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            f"path must be a file path (a str or os.PathLike), got {type(path).__name__} {path!r}"
-        )
-    p = Path(path)
+    p = Path(check_path(path))
     if p.is_dir():
         raise FormatError(f"{str(p)!r} is a directory, not {what}")
     if p.exists() and not p.is_file():

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._arguments import as_number
+from .._arguments import as_number, check_path
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
 from ..io.hdf5 import _damaged
@@ -175,6 +175,7 @@ def save_reference(
         raise TypeError(
             f"ref must be a ReferenceSolution (from convergence_study), got {type(ref).__name__}"
         )
+    check_path(path)
     if problem is None and ref.description:
         problem = ref.description
     if problem is None:
