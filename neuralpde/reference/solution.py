@@ -52,7 +52,9 @@ class FDSolution:
         flat (``(d,)``, one value back).
 
         ``"cubic"``: the tensor-product cubic spline (not-a-knot) through the nodes, error
-        ``O(h^4)``; ``"linear"``: multilinear, ``O(h^2)``.
+        ``O(h^4)``; along an axis of fewer than 4 nodes (e.g. ``time_samples=3``), where that
+        spline does not exist, it is linear, ``O(h^2)`` along that axis only. ``"linear"``:
+        multilinear, ``O(h^2)``.
         """
         points = check_points(points, self.names)
         if method not in ("cubic", "linear"):
@@ -61,15 +63,16 @@ class FDSolution:
         hi = np.array([a[-1] for a in self.axes])
         outside = outside_box(points, lo, hi)
         points = np.clip(points, lo, hi)  # round-off outside the box: onto its faces
-        if method == "linear" or min(len(a) for a in self.axes) < 4:
+        if method == "linear":
             values = RegularGridInterpolator(self.axes, self.values, method="linear")(points)
         else:
+            degrees = tuple(3 if len(a) >= 4 else 1 for a in self.axes)
             coef, knots = self.values, []
-            for i, ax in enumerate(self.axes):
-                spline = make_interp_spline(ax, coef, k=3, axis=i)
+            for i, (ax, k) in enumerate(zip(self.axes, degrees, strict=True)):
+                spline = make_interp_spline(ax, coef, k=k, axis=i)
                 coef = np.moveaxis(spline.c, 0, i)
                 knots.append(spline.t)
-            values = NdBSpline(tuple(knots), coef, 3)(points)
+            values = NdBSpline(tuple(knots), coef, degrees)(points)
         return np.where(outside, np.nan, values)
 
     def describe(self) -> dict:
