@@ -392,6 +392,12 @@ def test_cli_reference_usage_errors(tmp_path, capsys):
     f.write_text(head + "reference = {'n': 1}\n")
     assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
     assert "reference['n'] must be an int >= 2" in _err(capsys)
+    f.write_text(head + "reference = {'n': [8, 8, 8]}\n")  # the problem has two space axes
+    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
+    assert _err(capsys) == (
+        f"neuralpde: error: problem file {str(f)!r}: reference settings: n must be an int or 2 "
+        "ints (one per space axis), got [8, 8, 8]"
+    )
     assert main(["reference", HEAT, "-o", str(tmp_path / "r.h5"), "--order", "4", "-q"]) == 2
     assert "cannot solve" in _err(capsys)
     assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--time-samples", "3"]) == 2
