@@ -394,7 +394,12 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from .reference import convergence_study, reference_checksum, save_reference
+    from .reference import (
+        convergence_study,
+        reference_checksum,
+        reference_settings,
+        save_reference,
+    )
 
     spec = _output_and_problem(args)
     problem = spec["problem"]
@@ -421,6 +426,13 @@ def _reference(args: argparse.Namespace) -> int:
             f"extrapolation (asked by {source}) needs at least 4 levels, got {levels}; give "
             "--levels 4 or more, or --no-extrapolate"
         )
+    settings = {"n": n, "levels": levels, "order": order, "dt": dt, "time_samples": samples}
+    if extrapolate:
+        settings["extrapolate"] = True
+    try:  # the options are checked; a problem file's n may not fit its problem's axes
+        reference_settings(problem, **settings)
+    except ValueError as exc:
+        raise UsageError(f"problem file {args.problem_file!r}: reference settings: {exc}") from None
     if not args.quiet:
         print(
             f"reference for {problem.name} ({type(problem.equation).__name__}, "
@@ -428,9 +440,6 @@ def _reference(args: argparse.Namespace) -> int:
             + (", extrapolated" if extrapolate else ""),
             file=sys.stderr,
         )
-    settings = {"n": n, "levels": levels, "order": order, "dt": dt, "time_samples": samples}
-    if extrapolate:
-        settings["extrapolate"] = True
     try:
         ref = convergence_study(problem, **settings)
     except NotImplementedError as exc:

@@ -260,7 +260,8 @@ def validate(
     reference:
         A reference file's path or a :class:`~neuralpde.reference.ReferenceSolution`. The
         solution's network is evaluated at the reference's nodes; the reference's coordinates
-        must be the solution's and its nodes must lie in the solution's domain.
+        must be the solution's, its nodes must lie in the solution's domain and its estimated
+        error must be finite (levels that do not converge judge nothing).
     exact:
         Compare with the exact solution instead: the ``exact`` dataset on a file's grid (the
         problem's exact solution on the dense grid for an in-memory ``Solution``).
@@ -310,10 +311,16 @@ def validate(
                     f"their problems' {', '.join(differ)} differ (the problem changed between "
                     "them): compute the reference again from the solution's problem"
                 )
+        reference_error = float(reference.estimated_error)
+        if not math.isfinite(reference_error):
+            raise ValueError(
+                f"{ref_label} has estimated error {reference_error}: its levels do not "
+                "converge, so its own error is unknown and it cannot judge a solution; compute "
+                "the reference again (refine, or check that the problem is well posed)"
+            )
         axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
         ref_values = np.asarray(reference.values, dtype=np.float64)
         u = sol.field.on_grid(axes)
-        reference_error = float(reference.estimated_error)
         ref_info = reference.describe()
         against = "reference"
     else:

@@ -248,6 +248,23 @@ def test_bad_arguments_are_named(poisson, poisson_ref, heat, tmp_path):
         save_reference(poisson_ref, tmp_path / "no" / "r.h5", problem=poisson)
 
 
+def test_a_problem_of_the_same_name_that_changed_is_not_stored_as_the_references(
+    poisson, poisson_ref, tmp_path
+):
+    """The file would describe (and its checksum name) a problem its values do not solve."""
+    changed = npde.Problem(
+        poisson.domain, npde.Poisson(f=1.0), poisson.conditions, name=poisson.name
+    )
+    with pytest.raises(ValueError, match=r"not the one the reference was computed for: their "):
+        save_reference(poisson_ref, tmp_path / "r.h5", problem=changed)
+    assert not (tmp_path / "r.h5").exists()
+    heavier = npde.Problem(  # loss weights do not change the solution
+        poisson.domain, poisson.equation, [npde.Dirichlet(0.0, weight=7.0)], name=poisson.name
+    )
+    saved = load_reference(save_reference(poisson_ref, tmp_path / "r.h5", problem=heavier))
+    assert saved.description == json.loads(json.dumps(heavier.describe(), default=str))
+
+
 def test_interpolate_checks_points_as_a_field_does(poisson_ref):
     from neuralpde.fields import build_field
 

@@ -202,6 +202,21 @@ def test_note_when_the_solution_beats_the_reference(files):
     assert not any("cannot resolve" in n for n in validate(files["sol"], reference=far).notes)
 
 
+def test_a_reference_whose_levels_do_not_converge_judges_nothing(files, tmp_path, capsys):
+    """Its error is unknown: no tolerance can be passed against it."""
+    diverging = dataclasses.replace(files["reference"], estimated_error=math.inf, gci=math.inf)
+    with pytest.raises(ValueError, match="has estimated error inf: its levels do not converge"):
+        validate(files["sol"], reference=diverging, tol=1e3)
+    path = save_reference(diverging, tmp_path / "r.h5", problem=files["problem"])
+    with pytest.raises(ValueError, match=r"reference '.*r\.h5' has estimated error inf"):
+        validate(files["sol"], reference=path, tol=1e3)
+    assert main(["validate", files["sol"], "--reference", str(path), "--tol", "1e3", "-q"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert cap.err.startswith("neuralpde: error: reference ") and len(cap.err.splitlines()) == 1
+    assert "its levels do not converge" in cap.err
+
+
 def test_mismatched_grids_are_refused(files):
     ref = files["reference"]
     wide = dataclasses.replace(ref, axes=(ref.axes[0] * 2, ref.axes[1]))
@@ -389,6 +404,12 @@ def test_cli_reference_usage_errors(tmp_path, capsys):
     f.write_text(head + "reference = {'n': 1}\n")
     assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
     assert "reference['n'] must be an int >= 2" in _err(capsys)
+    f.write_text(head + "reference = {'n': [8, 8, 8]}\n")  # the problem has two space axes
+    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
+    assert _err(capsys) == (
+        f"neuralpde: error: problem file {str(f)!r}: reference settings: n must be an int or 2 "
+        "ints (one per space axis), got [8, 8, 8]"
+    )
     assert main(["reference", HEAT, "-o", str(tmp_path / "r.h5"), "--order", "4", "-q"]) == 2
     assert "cannot solve" in _err(capsys)
     assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--time-samples", "3"]) == 2

@@ -167,7 +167,8 @@ def save_reference(
     ``problem`` (the :class:`~neuralpde.Problem` or its description) is stored so the file
     describes itself; by default the description ``ref`` carries (every reference from
     :func:`~neuralpde.reference.convergence_study` does), and without either only the problem's
-    name is known. ``settings`` are the
+    name is known; a given problem must be the one ``ref`` describes (its domain, equation and
+    conditions; loss weights aside). ``settings`` are the
     study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``.
     Written atomically.
     """
@@ -188,6 +189,17 @@ def save_reference(
                 f"problem is {desc.get('name')!r} but the reference was computed for "
                 f"{ref.problem!r}"
             )
+        if ref.description and "equation" in ref.description and "equation" in desc:
+            from ..validate import _mathematics
+
+            a, b = _mathematics(ref.description), _mathematics(desc)
+            differ = [k for k in a if a[k] != b[k]]
+            if differ:
+                raise ValueError(
+                    f"problem {ref.problem!r} is not the one the reference was computed for: "
+                    f"their {', '.join(differ)} differ; compute the reference again from this "
+                    "problem, or save it without problem="
+                )
     if settings is None:
         raw = ref.settings if isinstance(ref, SavedReference) else _inferred_settings(ref)
     else:
