@@ -61,7 +61,9 @@ def _pair(u: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"u and ref must have the same number of values, got {u.size} and {ref.size}"
         )
-    keep = ~(np.isnan(u) | np.isnan(ref))  # grid points outside a domain hold NaN
+    # grid points outside a domain hold NaN in the reference, and are left out; a NaN in u
+    # where the reference is defined is the solution's own, and makes the error NaN
+    keep = ~np.isnan(ref)
     u, ref = u[keep], ref[keep]
     if u.size == 0:
         raise ValueError("u and ref are empty (or NaN everywhere)")

@@ -255,8 +255,11 @@ class Solution(NeuralField):
     def on_domain_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
         """Values on the grid of ``axes``, NaN at grid points outside the domain."""
         values = self._on_grid(axes, stacklevel=5)
-        inside = self.problem.domain.contains(grid_points(axes)).reshape(values.shape)
-        return np.where(inside, values, np.nan)
+        return np.where(self._inside(axes, values.shape), values, np.nan)
+
+    def _inside(self, axes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        """Whether each point of the grid of ``axes`` lies in the domain, shaped ``shape``."""
+        return self.problem.domain.contains(grid_points(axes)).reshape(shape)
 
     def errors(self, n: int | Sequence[int] | None = None) -> dict[str, float]:
         """Relative L2, relative max and RMS errors against the exact solution on the dense grid;
@@ -286,7 +289,8 @@ class Solution(NeuralField):
         exact, errs = None, {}
         if self.problem.exact is not None:
             exact = self.problem.exact_values(grid_points(axes)).reshape(values.shape)
-            exact = np.where(np.isnan(values), np.nan, exact)
+            # NaN outside the domain only: a NaN of the field inside stays visible in the errors
+            exact = np.where(self._inside(axes, values.shape), exact, np.nan)
             errs = self._errors(values, exact)
         vers = versions()
         params = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}

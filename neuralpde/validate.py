@@ -343,7 +343,7 @@ def validate(
             axes = tuple(obj.grid_axes())
             u = obj.on_domain_grid(axes)  # NaN outside the domain, as in a solution file
             ref_values = obj.problem.exact_values(grid_points(axes)).reshape(u.shape)
-            ref_values = np.where(np.isnan(u), np.nan, ref_values)
+            ref_values = np.where(obj._inside(axes, u.shape), ref_values, np.nan)
         u = np.asarray(u, dtype=np.float64)
         ref_values = np.asarray(ref_values, dtype=np.float64)
         reference_error = 0.0
@@ -356,10 +356,16 @@ def validate(
         )
     m = metrics.summary(u, ref_values)
     m.update(metrics.band_errors(u, ref_values, time_axis=sol.time_axis, endpoint=True))
-    if np.isnan(u).any():
+    if np.isnan(ref_values).any():
         notes.append(
             "the domain is not a box: the grid's points outside it are left out of the errors, "
             "and the frequency-band errors (fRMSE), which need the whole grid, are not defined"
+        )
+    bad = int(np.count_nonzero(~np.isfinite(u) & ~np.isnan(ref_values)))
+    if bad:
+        notes.append(
+            f"the solution is NaN or infinite at {bad} grid point(s) where it is compared: its "
+            "errors are not finite, and it fails any tolerance"
         )
     if against == "reference" and m["relative_l2"] < _RESOLVE * reference_error:
         # a Richardson estimate is itself uncertain (it can run low by a factor near 1): a

@@ -265,6 +265,31 @@ def test_report_files(files, tmp_path):
         _png_ok(tmp_path / "rep" / name)
 
 
+def test_a_solution_that_is_nan_inside_the_domain_fails(files, tmp_path, monkeypatch):
+    """NaN marks grid points outside a domain; a NaN of the field itself, inside, is not left
+    out of the errors: they are NaN, and the solution fails its tolerance."""
+    sol = files["solution"]
+    on_grid = type(sol)._on_grid
+
+    def with_nans(self, axes, **kwargs):  # the field NaN on one edge of the grid
+        values = on_grid(self, axes, **kwargs)
+        values[0] = np.nan
+        return values
+
+    monkeypatch.setattr(type(sol), "_on_grid", with_nans)
+    path = sol.save(tmp_path / "nan.h5", n=17)
+    for res in (
+        validate(sol, exact=True, tol=1.0),
+        validate(sol, reference=files["reference"], tol=1.0),
+        validate(str(path), exact=True, tol=1.0),
+    ):
+        assert math.isnan(res.metrics["relative_l2"]) and res.passed is False
+        edge = len(res.axes[1])  # the grid points of the edge x = x_min
+        assert any(f"NaN or infinite at {edge} grid point(s)" in n for n in res.notes), res.notes
+        assert not any("not a box" in n for n in res.notes)
+    assert math.isnan(npde.load(path).record["metrics"]["relative_l2"])
+
+
 def test_a_failed_report_write_keeps_the_earlier_report(files, tmp_path, monkeypatch):
     res = validate(files["sol"], exact=True)
     md = write_report(res, tmp_path)
