@@ -36,6 +36,10 @@ _SNAPSHOTS = 4
 _BAND_LABELS = {"low": "|k| ≤ 4", "mid": "5 ≤ |k| ≤ 12", "high": "|k| ≥ 13"}
 
 
+_FIGURE_FILES = frozenset({"fields.png", "fields_xt.png", "snapshots.png", "bands.png"})
+"""The figures a report may have."""
+
+
 class _Staged:
     """Files of one report, each written to a temporary file beside its target; :meth:`commit`
     renames them all into place once every one is written, and :meth:`discard` removes what
@@ -58,9 +62,16 @@ class _Staged:
         self.write(name, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
 
     def commit(self) -> None:
+        """Rename every file into place, then remove the figures of an earlier report that this
+        one does not have (a report of another kind of grid), so none is left unlinked."""
+        written = set()
         while self._pending:
             tmp, path = self._pending.pop(0)
             os.replace(tmp, path)
+            written.add(path.name)
+        for name in sorted(_FIGURE_FILES - written):
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / name).unlink()
 
     def discard(self) -> None:
         for tmp, _ in self._pending:

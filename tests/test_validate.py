@@ -355,6 +355,15 @@ def test_report_directory_that_is_not_a_path_is_refused_by_name(directory):
         write_report(_synthetic(("x",), (5,), None), directory)
 
 
+def test_a_report_replaces_the_figures_of_an_earlier_one_of_another_kind(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")  # not a report's file: kept
+    write_report(_synthetic(("x", "y", "t"), (20, 24, 7), 2), tmp_path)
+    assert (tmp_path / "snapshots.png").exists()
+    write_report(_synthetic(("x", "y"), (20, 24), None), tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["bands.png", "fields.png", "notes.txt", "report.md"]
+
+
 def test_report_colour_scales_leave_out_the_points_outside_the_domain(tmp_path, monkeypatch):
     import neuralpde.report as report
 
