@@ -368,7 +368,9 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
     """Write ``report.md`` and its PNG figures into ``directory`` (created if needed).
 
     Every file is first written beside its target, and all are renamed into place only once
-    all are written, so a failed write leaves an earlier report untouched, text and figures.
+    all are written, so a failed write leaves an earlier report untouched, text and figures;
+    the figures of an earlier report that this one does not have are then removed (other files
+    in ``directory`` are kept).
 
     Returns the path of ``report.md``.
     """
