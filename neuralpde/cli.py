@@ -40,6 +40,24 @@ class UsageError(Exception):
     """A problem with the command's arguments or input files (exit status 2)."""
 
 
+def _forget_modules_of(folder: str, names: set[str]) -> None:
+    """Drop from ``sys.modules`` those of ``names`` that were imported from ``folder`` (a
+    problem file's sibling modules and packages), so that another problem file, in another
+    folder, imports its own module of the same name; what the problem holds keeps working."""
+    drop = []
+    for name in names:
+        top = name.partition(".")[0]
+        where = getattr(sys.modules.get(top), "__file__", None)
+        if (
+            top != "neuralpde"
+            and where is not None
+            and Path(where).resolve().is_relative_to(folder)
+        ):
+            drop.append(name)
+    for name in drop:
+        sys.modules.pop(name, None)
+
+
 def load_problem_file(path: str) -> dict[str, Any]:
     """Run a problem file and return its ``problem`` and optional settings.
 
@@ -62,6 +80,7 @@ def load_problem_file(path: str) -> dict[str, Any]:
     # problem file can import the modules beside it
     folder = str(p.resolve().parent)
     sys.path.insert(0, folder)
+    loaded = set(sys.modules)
     try:
         ns = runpy.run_path(str(p), run_name="__neuralpde_problem__")
     except Exception as exc:  # the user's code: report it in one line
@@ -73,6 +92,7 @@ def load_problem_file(path: str) -> dict[str, Any]:
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
+        _forget_modules_of(folder, set(sys.modules) - loaded)
     problem = ns.get("problem")
     if problem is not None and not isinstance(problem, Problem):
         raise UsageError(

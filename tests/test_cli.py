@@ -454,3 +454,23 @@ def test_a_problem_file_imports_the_modules_beside_it(tmp_path):
     problem = load_problem_file(str(tmp_path / "p.py"))["problem"]
     assert problem.domain.measure == pytest.approx(2.0)
     assert sys.path == before  # the file's folder is on the path only while it runs
+
+
+def test_problem_files_in_two_folders_import_their_own_module_of_one_name(tmp_path):
+    """Each folder's `shapes.py` is its own: the first one imported is not kept for the other
+    (as in validation/run.py, which loads several problem files in one process)."""
+    for width in (2, 3):
+        folder = tmp_path / f"w{width}"
+        (folder / "shapes").mkdir(parents=True)  # a package beside the problem file
+        (folder / "shapes" / "__init__.py").write_text(
+            f"import neuralpde as npde\nBOX = npde.Rectangle((0, 0), ({width}, 1))\n"
+        )
+        (folder / "p.py").write_text(
+            "import neuralpde as npde\n"
+            "from shapes import BOX\n"
+            "problem = npde.Problem(BOX, npde.Poisson(f=1.0), [npde.Dirichlet(0.0)], name='p')\n"
+        )
+    for width in (2, 3, 2):
+        problem = load_problem_file(str(tmp_path / f"w{width}" / "p.py"))["problem"]
+        assert problem.domain.measure == pytest.approx(width)
+    assert "shapes" not in sys.modules
