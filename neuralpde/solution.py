@@ -254,12 +254,16 @@ class Solution(NeuralField):
 
     def on_domain_grid(self, axes: Sequence[np.ndarray]) -> np.ndarray:
         """Values on the grid of ``axes``, NaN at grid points outside the domain."""
-        values = self._on_grid(axes, stacklevel=5)
-        return np.where(self._inside(axes, values.shape), values, np.nan)
+        return self._on_domain_grid(axes, stacklevel=6)[0]
 
-    def _inside(self, axes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-        """Whether each point of the grid of ``axes`` lies in the domain, shaped ``shape``."""
-        return self.problem.domain.contains(grid_points(axes)).reshape(shape)
+    def _on_domain_grid(
+        self, axes: Sequence[np.ndarray], stacklevel: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`on_domain_grid`, and whether each grid point lies in the domain (a field
+        that is itself NaN somewhere inside is NaN there too)."""
+        values = self._on_grid(axes, stacklevel=stacklevel)
+        inside = self.problem.domain.contains(grid_points(axes)).reshape(values.shape)
+        return np.where(inside, values, np.nan), inside
 
     def errors(self, n: int | Sequence[int] | None = None) -> dict[str, float]:
         """Relative L2, relative max and RMS errors against the exact solution on the dense grid;
@@ -285,12 +289,12 @@ class Solution(NeuralField):
         """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path."""
         check_path(path)
         axes = self.grid_axes(n)
-        values = self.on_domain_grid(axes)
+        values, inside = self._on_domain_grid(axes, stacklevel=6)
         exact, errs = None, {}
         if self.problem.exact is not None:
             exact = self.problem.exact_values(grid_points(axes)).reshape(values.shape)
             # NaN outside the domain only: a NaN of the field inside stays visible in the errors
-            exact = np.where(self._inside(axes, values.shape), exact, np.nan)
+            exact = np.where(inside, exact, np.nan)
             errs = self._errors(values, exact)
         vers = versions()
         params = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}

@@ -341,9 +341,10 @@ def validate(
                     "finite-difference reference instead"
                 )
             axes = tuple(obj.grid_axes())
-            u = obj.on_domain_grid(axes)  # NaN outside the domain, as in a solution file
+            # NaN outside the domain, as in a solution file
+            u, inside = obj._on_domain_grid(axes, stacklevel=6)
             ref_values = obj.problem.exact_values(grid_points(axes)).reshape(u.shape)
-            ref_values = np.where(obj._inside(axes, u.shape), ref_values, np.nan)
+            ref_values = np.where(inside, ref_values, np.nan)
         u = np.asarray(u, dtype=np.float64)
         ref_values = np.asarray(ref_values, dtype=np.float64)
         reference_error = 0.0
