@@ -7,6 +7,7 @@ import json
 import math
 import re
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -215,6 +216,30 @@ def test_a_reference_whose_levels_do_not_converge_judges_nothing(files, tmp_path
     assert cap.out == ""
     assert cap.err.startswith("neuralpde: error: reference ") and len(cap.err.splitlines()) == 1
     assert "its levels do not converge" in cap.err
+
+
+def test_the_validation_suite_fails_a_case_whose_reference_cannot_judge(
+    files, tmp_path, monkeypatch
+):
+    """validation/run.py marks such a case failed, with the reason, and goes on."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_validation_run", ROOT / "validation" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the script puts validation/ on it
+    had_cases = "cases" in sys.modules
+    spec.loader.exec_module(run)
+    if not had_cases:
+        sys.modules.pop("cases", None)
+    diverging = dataclasses.replace(files["reference"], estimated_error=math.inf, gci=math.inf)
+    bad = save_reference(diverging, tmp_path / "r.h5", problem=files["problem"])
+    monkeypatch.setattr(run, "reference_for", lambda case, problem, settings: (bad, "reused", 0))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "validation" / "solutions").mkdir(parents=True)
+    shutil.copy(files["sol"], tmp_path / "validation" / "solutions" / "poisson2d_sine.h5")
+    case = next(c for c in run.CASES if c.id == "B1")
+    row = run.run_case(case, seed=0, reuse=True)
+    assert row["passed"] is False and "its levels do not converge" in row["error"]
 
 
 def test_mismatched_grids_are_refused(files):
