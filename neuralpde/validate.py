@@ -205,6 +205,13 @@ def _mathematics(desc: Mapping) -> dict[str, Any]:
     return json.loads(_json(parts))
 
 
+def _differing_mathematics(a: Mapping, b: Mapping) -> list[str]:
+    """The parts (``domain``, ``equation``, ``conditions``) in which two problem descriptions
+    differ, loss weights aside (see :func:`_mathematics`)."""
+    ma, mb = _mathematics(a), _mathematics(b)
+    return [k for k in ma if ma[k] != mb[k]]
+
+
 def _check_grid(
     sol: _Sol, names: Sequence[str], axes: Sequence[np.ndarray], ref_label: str
 ) -> list[str]:
@@ -303,8 +310,7 @@ def validate(
                 f"matched to the solution by the name {sol.problem!r} alone"
             )
         elif "equation" in sol.description:
-            a, b = _mathematics(ref_desc), _mathematics(sol.description)
-            differ = [k for k in a if a[k] != b[k]]
+            differ = _differing_mathematics(ref_desc, sol.description)
             if differ:
                 raise ValueError(
                     f"{ref_label} and the solution are both for problem {sol.problem!r}, but "

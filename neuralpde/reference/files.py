@@ -190,10 +190,9 @@ def save_reference(
                 f"{ref.problem!r}"
             )
         if ref.description and "equation" in ref.description and "equation" in desc:
-            from ..validate import _mathematics
+            from ..validate import _differing_mathematics
 
-            a, b = _mathematics(ref.description), _mathematics(desc)
-            differ = [k for k in a if a[k] != b[k]]
+            differ = _differing_mathematics(ref.description, desc)
             if differ:
                 raise ValueError(
                     f"problem {ref.problem!r} is not the one the reference was computed for: "
