@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from .._arguments import as_number
 from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
 from ..domains import Box, SpaceTime
 from ..equations import Equation, Heat, Helmholtz, Poisson, Wave
@@ -49,6 +51,20 @@ class Spec:
 
 def _varying_divergence_form(eq: object) -> bool:
     return bool(getattr(eq, "divergence_form", False)) and callable(getattr(eq, "kappa", None))
+
+
+def check_dt(dt: object) -> float | None:
+    """A study's time step ``dt`` as a ``float`` (``None``, the default choice, as it is), after
+    checking that it is a positive finite number (NumPy scalars too; not a bool)."""
+    if dt is None:
+        return None
+    step = as_number(dt)
+    if step is None or not 0 < step < math.inf:
+        raise ValueError(
+            "dt must be a positive finite number (an int or float, NumPy scalars too) or None, "
+            f"got {type(dt).__name__} {dt!r}"
+        )
+    return step
 
 
 def analyse(problem: Problem) -> Spec:

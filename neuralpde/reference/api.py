@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._arguments import as_number
 from ..problem import Problem
 from ._grid import Grid
-from ._spec import Spec, analyse
+from ._spec import Spec, analyse, check_dt
 from .evolution import Recorder, cfl_number, max_wave_speed, solve_heat, solve_wave
 from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
 from .steady import check_resonance, solve_steady
@@ -83,14 +82,8 @@ def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
     """Time steps for ``grid``: ``dt`` rounded down to land on ``t1``, or the default choice."""
     t0, t1 = spec.t_span
     T = t1 - t0
+    dt = check_dt(dt)
     if dt is not None:
-        step = as_number(dt)
-        if step is None or not 0 < step < math.inf:
-            raise ValueError(
-                "dt must be a positive finite number (an int or float, NumPy scalars too), got "
-                f"{type(dt).__name__} {dt!r}"
-            )
-        dt = step
         if spec.kind == "wave":
             cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h)
             if cfl > 1 + 1e-12:
@@ -584,6 +577,6 @@ def convergence_study(
         gci=float(1.25 * estimate),
         ratio=int(ratio),
         time_samples=None if time_samples is None else int(time_samples),
-        study_dt=None if dt is None else as_number(dt),
+        study_dt=check_dt(dt),
         **extra,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import math
 import os
 import platform
 from collections.abc import Mapping, Sequence
@@ -20,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from .._arguments import as_number, check_path
+from .._arguments import check_path
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
 from ..io.hdf5 import _damaged
 from ..problem import Problem
 from . import solution as _solution
+from ._spec import check_dt
 from .solution import LevelResult, ReferenceSolution
 
 __all__ = [
@@ -106,12 +106,7 @@ def reference_settings(
     counts = [n] * d if np.isscalar(n) else list(n)
     if len(counts) != d:
         raise ValueError(f"n must be an int or {d} ints (one per space axis), got {n!r}")
-    step = None if dt is None else as_number(dt)
-    if dt is not None and (step is None or not 0 < step < math.inf):
-        raise ValueError(
-            "dt must be a positive finite number (an int or float, NumPy scalars too) or None, "
-            f"got {type(dt).__name__} {dt!r}"
-        )
+    step = check_dt(dt)
     if order not in (2, 4):
         raise ValueError(f"order must be 2 or 4, got {order!r}")
     if not isinstance(extrapolate, (bool, np.bool_)):
