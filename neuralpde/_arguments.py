@@ -69,12 +69,10 @@ def real_array(value: object, name: str) -> np.ndarray:
     """``value`` (a real number or a nested sequence or array of them) as a float64 array,
     after checking that every entry is a real number: not a bool, a string or ``None``, which
     ``np.asarray(value, dtype=float)`` would turn into numbers."""
-    if torch.is_tensor(value):
-        value = value.detach().cpu().numpy()
-    raw = np.asarray(value, dtype=object)
-    if _non_real_index(raw.reshape(-1)) is not None:
-        raise TypeError(f"{name} must hold real numbers, got {value!r}")
-    return np.asarray(raw, dtype=float)
+    try:
+        return real_coordinates(value, name, "real numbers")
+    except ValueError:
+        raise TypeError(f"{name} must hold real numbers, got {value!r}") from None
 
 
 def _non_real_index(flat: np.ndarray) -> int | None:
@@ -91,8 +89,9 @@ def _non_real_index(flat: np.ndarray) -> int | None:
 def real_coordinates(value: object, name: str, expected: str) -> np.ndarray:
     """``value`` (an array, tensor or nested sequence) as a float64 array of any shape.
 
-    Float and integer arrays and tensors are converted as they are; other input is checked
-    entry by entry, as in :func:`real_array`. Raises :class:`TypeError` for a masked array (its
+    Float and integer arrays and tensors are converted as they are; other input (nested
+    sequences) is checked entry by entry, so that a bool among numbers, which NumPy would make a
+    number, is refused too. Raises :class:`TypeError` for a masked array (its
     mask would be ignored) or complex numbers, and :class:`ValueError` (``"{name} must be
     {expected}"``) for anything else that is not an array of real numbers: strings, bools,
     ``None``, ragged sequences.
@@ -108,10 +107,11 @@ def real_coordinates(value: object, name: str, expected: str) -> np.ndarray:
             arr = (t.double() if t.is_floating_point() else t).numpy()
         else:
             arr = np.asarray(value)
-        if arr.dtype.kind in "fiu":
+        plain = torch.is_tensor(value) or isinstance(value, np.ndarray)
+        if plain and arr.dtype.kind in "fiu":
             return arr.astype(np.float64)
         if arr.dtype.kind != "c":
-            flat = arr.astype(object).reshape(-1)
+            flat = (arr if plain else np.asarray(value, dtype=object)).astype(object).reshape(-1)
             i = _non_real_index(flat)
             if i is not None:
                 raise ValueError(f"{flat[i]!r} is a {type(flat[i]).__name__}, not a real number")

@@ -433,6 +433,11 @@ def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution)
             ValueError,
             r"must be .* got list that is not one \(True is a bool",
         ),
+        (
+            [[0.5, True, 0.5]],  # NumPy would make the bool among numbers a number
+            ValueError,
+            r"must be .* got list that is not one \(True is a bool",
+        ),
         (np.ones((1, 3), dtype=bool), ValueError, r"must be .* got ndarray .*\(True is a bool"),
         (torch.ones((1, 3), dtype=torch.bool), ValueError, r"must be .* got Tensor .*\(True is"),
         ([[0.5, None, 0.5]], ValueError, r"must be .* got list .*\(None is a NoneType, not a real"),
@@ -442,7 +447,7 @@ def test_points_and_axes_that_are_not_numbers_are_refused_by_name(heat_solution)
             "must not be a masked array, whose mask would be ignored",
         ),
     ],
-    ids=["strings", "bools", "bool-array", "bool-tensor", "none", "masked"],
+    ids=["strings", "bools", "bool-among-numbers", "bool-array", "bool-tensor", "none", "masked"],
 )
 def test_points_that_are_not_plain_real_numbers_are_refused_by_name(
     heat_solution, points, exc, reason
