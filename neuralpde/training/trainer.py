@@ -35,6 +35,9 @@ __all__ = ["Trainer", "TrainResult"]
 
 log = logging.getLogger("neuralpde.training")
 
+#: L-BFGS step count standing for "no step limit": the time budget ends the run.
+_UNTIL_THE_CLOCK = 10**9
+
 Monitor = Callable[[nn.Module], float]
 
 
@@ -166,7 +169,7 @@ class Trainer:
             if n is None or n < 1:
                 raise ValueError(f"steps must be a positive integer, got {steps!r}")
             steps = n
-            if self.lbfgs_steps >= 10**9:  # L-BFGS runs until a time budget: no split to keep
+            if self.lbfgs_steps >= _UNTIL_THE_CLOCK:  # no step limit: no split to keep
                 kw["adam_steps"] = min(self.adam_steps, steps)
             else:
                 total = self.adam_steps + self.lbfgs_steps
@@ -177,13 +180,13 @@ class Trainer:
         if seconds is not None:
             kw["seconds"] = seconds
             if steps is None and self.lbfgs_steps > 0:
-                kw["lbfgs_steps"] = max(self.lbfgs_steps, 10**9)
+                kw["lbfgs_steps"] = max(self.lbfgs_steps, _UNTIL_THE_CLOCK)
         return Trainer(**kw)
 
     def describe(self) -> dict:
         out = asdict(self)
         out["lr_final"] = self.final_lr
-        if out["lbfgs_steps"] >= 10**9:
+        if out["lbfgs_steps"] >= _UNTIL_THE_CLOCK:
             out["lbfgs_steps"] = "until the time budget"
         return out
 
@@ -315,7 +318,7 @@ class Trainer:
             state["status"] = "diverged"
             return False
 
-        total = self.adam_steps + (self.lbfgs_steps if self.lbfgs_steps < 10**9 else 0)
+        total = self.adam_steps + (self.lbfgs_steps if self.lbfgs_steps < _UNTIL_THE_CLOCK else 0)
         bar = tqdm(
             total=total or None,
             disable=None if self.progress is None else not self.progress,
