@@ -103,13 +103,31 @@ def plain_forward(
     out: nn.Linear,
 ) -> torch.Tensor:
     """A field's plain forward pass, ``out(act(... act(x W_1^T + b_1) ...))``, over the hidden
-    layers' ``(weight, bias)``, in the layout :func:`feature_major_layout` picks."""
+    layers' ``(weight, bias)``, in the layout :func:`feature_major_layout` picks.
+
+    Weights of shape ``(N, out, in)`` and biases ``(N, out)`` are one copy per point (the
+    per-point parameters with which :mod:`neuralpde.training.gauss_newton` takes Jacobians):
+    point ``n`` then goes through its own copy, :math:`W_n h_n + b_n`."""
+    if out.weight.dim() == 3:
+        h = x
+        for weight, bias in hidden:
+            h = activation(_per_point_affine(h, weight, bias))
+        return _per_point_affine(h, out.weight, out.bias)
     fm = feature_major_layout(out.weight)  # float64 on a CPU: h stored transposed
     h = x.t() if fm else x
     for weight, bias in hidden:
         h = activation(affine(h, weight, bias, fm))
     y = affine(h, out.weight, out.bias, fm)
     return y.t().contiguous() if fm else y  # a copy only for several outputs
+
+
+def _per_point_affine(
+    h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """:math:`W_n h_n + b_n` for each point ``n``: ``h`` ``(N, in)``, ``weight`` ``(N, out, in)``
+    (a view that repeats one matrix costs no memory), ``bias`` ``(N, out)`` or ``None``."""
+    y = torch.matmul(weight, h.unsqueeze(-1)).squeeze(-1)
+    return y if bias is None else y + bias
 
 
 def _empty_blocks(like: torch.Tensor, rows: int) -> torch.Tensor:

@@ -14,6 +14,7 @@ of the normal derivatives for a periodic pair, :math:`u(x_i) - d_i` for observat
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,11 +152,15 @@ def loss_terms(
     *,
     engine: str = "auto",
     plan: DerivativePlan | None = None,
+    built_in: Sequence[bool] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> tuple[torch.Tensor, dict]:
     """Total loss and its unweighted terms (``residual`` and one per condition).
 
     ``engine`` chooses how derivatives are computed (see :func:`neuralpde.operators.field_values`);
-    ``plan`` is the residual's :func:`residual_plan`, found here when not given.
+    ``plan`` is the residual's :func:`residual_plan`, found here when not given. Conditions
+    flagged in ``built_in`` are met by the field itself (a hard constraint) and left out;
+    ``weights`` replace the conditions' own weights.
     """
     x = batch.interior
     if plan is None and engine != "autograd":
@@ -175,8 +180,10 @@ def loss_terms(
             strict=True,
         )
     ):
+        if built_in is not None and built_in[i]:
+            continue
         e = _condition_defect(net, problem, cond, pts, target, nrm, engine)
         term = (e**2).mean()
         terms[f"{type(cond).__name__.lower()}_{i}"] = term
-        total = total + cond.weight * term
+        total = total + (cond.weight if weights is None else weights[i]) * term
     return total, terms

@@ -14,7 +14,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,6 +28,14 @@ from ..fields.jet import jet_obstacle, library_jets_only
 from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
+from .gauss_newton import (
+    balance_weights,
+    check_jacobian,
+    levenberg_marquardt,
+    per_point_capable,
+    rows_and_jacobian,
+)
+from .gauss_newton import rows as gn_rows
 from .loss import Batch, loss_terms, make_batch, probe_points, residual_plan
 from .memory import retain_freed_memory
 
@@ -87,6 +95,14 @@ class Trainer:
         How the residual's derivatives are computed: ``"auto"`` (one fused forward pass when
         the field supports it, else autograd), ``"fused"`` or ``"autograd"`` (nested
         reverse mode). Both give the same values to round-off; see :mod:`neuralpde.operators`.
+        The Gauss–Newton phase takes its Jacobians by autograd in any case.
+    gauss_newton_steps:
+        Accepted Levenberg–Marquardt steps after Adam and L-BFGS
+        (:mod:`neuralpde.training.gauss_newton`), on the first draw of points; it needs a
+        field built from :class:`~neuralpde.Siren` or :class:`~neuralpde.MLP` (with input
+        scaling and hard constraints) and is meant for float64.
+    damping:
+        The Levenberg–Marquardt damping :math:`\lambda` to start from (it then adapts).
     """
 
     adam_steps: int = 2000
@@ -100,6 +116,8 @@ class Trainer:
     log_every: int = 100
     progress: bool | None = None
     derivatives: str = "auto"
+    gauss_newton_steps: int = 0
+    damping: float = 1e-3
 
     def __post_init__(self) -> None:
         def number(name: str, integral: bool) -> int | float | None:
@@ -109,14 +127,19 @@ class Trainer:
                 object.__setattr__(self, name, v)
             return v
 
-        for name in ("adam_steps", "lbfgs_steps"):
+        for name in ("adam_steps", "lbfgs_steps", "gauss_newton_steps"):
             v = number(name, True)
             if v is None or v < 0:
                 raise ValueError(
                     f"{name} must be a non-negative integer, got {getattr(self, name)!r}"
                 )
-        if self.adam_steps + self.lbfgs_steps == 0:
-            raise ValueError("adam_steps and lbfgs_steps are both 0: nothing to train")
+        if self.adam_steps + self.lbfgs_steps + self.gauss_newton_steps == 0:
+            raise ValueError(
+                "adam_steps, lbfgs_steps and gauss_newton_steps are all 0: nothing to train"
+            )
+        damping = number("damping", False)
+        if damping is None or not (math.isfinite(damping) and damping > 0):
+            raise ValueError(f"damping must be a positive number, got {self.damping!r}")
         for name in ("lr", "lr_final"):
             if name == "lr_final" and self.lr_final is None:
                 continue
@@ -164,30 +187,43 @@ class Trainer:
         whole budget: ``steps`` alone lifts the wall-time limit, ``seconds`` alone lifts L-BFGS's
         step limit (a trainer without L-BFGS stays without it, its Adam steps still a limit)."""
         kw = asdict(self)
+        # the last phase that runs takes what the earlier ones leave
+        last = "gauss_newton_steps" if self.gauss_newton_steps > 0 else "lbfgs_steps"
+        phases = ["adam_steps", "lbfgs_steps", "gauss_newton_steps"]
         if steps is not None:
             n = as_number(steps, integral=True)
             if n is None or n < 1:
                 raise ValueError(f"steps must be a positive integer, got {steps!r}")
             steps = n
-            if self.lbfgs_steps >= _UNTIL_THE_CLOCK:  # no step limit: no split to keep
-                kw["adam_steps"] = min(self.adam_steps, steps)
+            left = steps
+            if getattr(self, last) >= _UNTIL_THE_CLOCK:  # no step limit: no split to keep
+                for name in phases:
+                    if name != last:
+                        kw[name] = min(getattr(self, name), left)
+                        left -= kw[name]
             else:
-                total = self.adam_steps + self.lbfgs_steps
-                kw["adam_steps"] = round(steps * self.adam_steps / total)
-            kw["lbfgs_steps"] = steps - kw["adam_steps"]
+                total = sum(getattr(self, name) for name in phases)
+                for name in phases:
+                    if name != last:
+                        kw[name] = min(round(steps * getattr(self, name) / total), left)
+                        left -= kw[name]
+            kw[last] = left
             if seconds is None:
                 kw["seconds"] = None
         if seconds is not None:
             kw["seconds"] = seconds
-            if steps is None and self.lbfgs_steps > 0:
-                kw["lbfgs_steps"] = max(self.lbfgs_steps, _UNTIL_THE_CLOCK)
+            if steps is None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
+                kw[last] = max(getattr(self, last), _UNTIL_THE_CLOCK)
+        if sum(kw[name] for name in phases) == 0:  # all steps went to a phase that had none
+            kw[last] = steps
         return Trainer(**kw)
 
     def describe(self) -> dict:
         out = asdict(self)
         out["lr_final"] = self.final_lr
-        if out["lbfgs_steps"] >= _UNTIL_THE_CLOCK:
-            out["lbfgs_steps"] = "until the time budget"
+        for name in ("lbfgs_steps", "gauss_newton_steps"):
+            if out[name] >= _UNTIL_THE_CLOCK:
+                out[name] = "until the time budget"
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -201,6 +237,7 @@ class Trainer:
         dtype: torch.dtype = torch.float64,
         device: torch.device | str = "cpu",
         monitor: Monitor | None = None,
+        built_in: Sequence[bool] | None = None,
     ) -> TrainResult:
         """Train ``net`` in place on ``problem``; returns the history and stopping reason.
 
@@ -214,7 +251,8 @@ class Trainer:
         it first for a new problem. The time derivatives the residual takes are checked against
         the equation's ``time_order`` (:func:`neuralpde.checks.check_time_order`).
         On a CPU, freed memory is kept for reuse between steps (see
-        :func:`neuralpde.training.retain_freed_memory`).
+        :func:`neuralpde.training.retain_freed_memory`). ``built_in`` flags the conditions
+        that ``net`` meets by construction (a hard constraint); they are left out of the loss.
         """
         if not isinstance(problem, Problem):
             raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
@@ -227,6 +265,14 @@ class Trainer:
                 f"monitor must be None or a function net -> number, got {type(monitor).__name__}"
             )
         seed = check_seed(seed)
+        if built_in is None:
+            built_in = (False,) * len(problem.conditions)
+        built_in = tuple(bool(b) for b in built_in)
+        if len(built_in) != len(problem.conditions):
+            raise ValueError(
+                f"built_in must hold one flag per condition ({len(problem.conditions)}), got "
+                f"{len(built_in)}"
+            )
         dtype = check_dtype(dtype)
         device = check_device(device)
         check_module_placement(net, dtype, device)
@@ -264,7 +310,7 @@ class Trainer:
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
         adam_deadline = deadline
-        if self.seconds is not None and self.lbfgs_steps > 0:
+        if self.seconds is not None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
             adam_deadline = start + self.adam_fraction * float(self.seconds)
         # "time" is wall time since the start; "train_time" leaves out the monitor's own time
         hist: dict[str, list] = {
@@ -275,7 +321,13 @@ class Trainer:
             "phase": [],
             "monitor": [],
         }
-        timings = {"sampling": 0.0, "adam": 0.0, "lbfgs": 0.0, "monitor": 0.0}
+        timings = {
+            "sampling": 0.0,
+            "adam": 0.0,
+            "lbfgs": 0.0,
+            "gauss_newton": 0.0,
+            "monitor": 0.0,
+        }
         # "good": the last parameters whose loss was finite, that loss ("good_loss") and the
         # step they were reached at ("good_step")
         state = {
@@ -318,22 +370,48 @@ class Trainer:
             state["status"] = "diverged"
             return False
 
-        total = self.adam_steps + (self.lbfgs_steps if self.lbfgs_steps < _UNTIL_THE_CLOCK else 0)
+        # a run that ends on the clock shows its progress in seconds, so its total is right
+        by_clock = self.seconds is not None and (
+            self.lbfgs_steps >= _UNTIL_THE_CLOCK or self.gauss_newton_steps >= _UNTIL_THE_CLOCK
+        )
+        total = (
+            float(self.seconds)
+            if by_clock
+            else sum(
+                n
+                for n in (self.adam_steps, self.lbfgs_steps, self.gauss_newton_steps)
+                if n < _UNTIL_THE_CLOCK
+            )
+        )
         bar = tqdm(
             total=total or None,
             disable=None if self.progress is None else not self.progress,
             desc=problem.name,
-            unit="step",
+            unit="s" if by_clock else "step",
             leave=False,
             dynamic_ncols=True,
+            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]"
+            if by_clock
+            else None,
         )
+        weights = [c.weight for c in problem.conditions]
+
+        def advance(k: int) -> None:
+            if by_clock:
+                bar.n = min(time.perf_counter() - start, total)
+                bar.refresh()
+            else:
+                bar.update(k)
 
         def compute_loss() -> torch.Tensor:
-            return loss_terms(net, problem, batch, engine=engine, plan=plan)[0]
+            return loss_terms(
+                net, problem, batch, engine=engine, plan=plan, built_in=built_in, weights=weights
+            )[0]
 
         batch = draw(0)
         loss_value, fresh = math.inf, False
         adam_cut = False
+        clock_out = False  # Gauss-Newton stopped because its next step would pass the deadline
 
         # ---- Adam ----------------------------------------------------------------------------
         if adam is not None:
@@ -364,7 +442,7 @@ class Trainer:
                 sched.step()
                 fresh = False
                 state["step"] += 1
-                bar.update(1)
+                advance(1)
                 if time.perf_counter() >= adam_deadline:
                     adam_cut = k + 1 < self.adam_steps  # its share of the time, not its steps
                     break
@@ -414,7 +492,7 @@ class Trainer:
                     per_iter = (time.perf_counter() - t_chunk) / advanced
                 done += advanced
                 state["step"] += advanced
-                bar.update(advanced)
+                advance(advanced)
                 current = float(compute_loss().detach())
                 if not finite(current):
                     break
@@ -434,6 +512,63 @@ class Trainer:
                     state["status"] = "stalled"
                     break
             timings["lbfgs"] = time.perf_counter() - t0
+
+        # ---- Gauss–Newton --------------------------------------------------------------------
+        if self.gauss_newton_steps > 0 and state["status"] is None:
+            t0 = time.perf_counter()
+            if not per_point_capable(net):
+                log.warning(
+                    "the Gauss-Newton phase was skipped: it needs a field built from Siren or "
+                    "MLP (%s is not one)",
+                    type(net).__name__,
+                )
+            elif time.perf_counter() < deadline:
+                weights = balance_weights(net, problem, batch, built_in)
+                mismatch = check_jacobian(net, problem, batch, built_in, weights)
+                if not mismatch < 1e-4:
+                    log.warning(
+                        "the Gauss-Newton phase was skipped: its Jacobian differs from finite "
+                        "differences by %.1e (a residual whose rows read other points?)",
+                        mismatch,
+                    )
+                    weights = [c.weight for c in problem.conditions]
+                else:
+                    if not hist["step"]:  # the history starts from the starting field
+                        loss_value, fresh = float(compute_loss().detach()), True
+                        if finite(loss_value):
+                            keep_good(loss_value)
+                            record(loss_value, "gauss-newton")
+                    log_at = [state["step"] + self.log_every]
+
+                    def on_step(k: int, loss: float) -> None:
+                        state["step"] += 1
+                        advance(1)
+                        if state["step"] >= log_at[0] or by_clock and k % 10 == 0:
+                            bar.set_postfix(loss=f"{loss:.2e}")
+                        if state["step"] >= log_at[0]:
+                            record(loss, "gauss-newton")
+                            log_at[0] = state["step"] + self.log_every
+
+                    status, _, loss_value = levenberg_marquardt(
+                        params,
+                        lambda: gn_rows(net, problem, batch, built_in, weights),
+                        lambda: rows_and_jacobian(net, problem, batch, built_in, weights)[:2],
+                        max_steps=self.gauss_newton_steps,
+                        deadline=deadline,
+                        tol=self.tol,
+                        on_step=on_step,
+                        damping=self.damping,
+                    )
+                    fresh = True
+                    if finite(loss_value):
+                        keep_good(loss_value)
+                    if status == "time_budget":
+                        clock_out = True
+                    elif status is not None and state["status"] is None:
+                        state["status"] = status
+            timings["gauss_newton"] = time.perf_counter() - t0
+        if by_clock:
+            advance(0)
         bar.close()
 
         if state["status"] != "diverged" and not fresh:  # the loss of the final parameters
@@ -448,7 +583,7 @@ class Trainer:
         timings["total"] = time.perf_counter() - start
         status = state["status"]
         if status is None:
-            spent = time.perf_counter() >= deadline or adam_cut
+            spent = time.perf_counter() >= deadline or adam_cut or clock_out
             status = "time_budget" if spent else "step_budget"
         message = _MESSAGES[status]
         log.info("stopped after %d steps (%s): loss %.3e", state["step"], status, hist["loss"][-1])
@@ -536,9 +671,9 @@ _MESSAGES = {
     "time_budget": "the wall-time budget was spent; raise it for a smaller loss",
     "diverged": "the loss became non-finite; the last finite parameters were kept. Lower the "
     "learning rate or use float64",
-    "stalled": "L-BFGS left the loss unchanged over a chunk of iterations, the limit of this "
-    "field in this precision: more steps would not help; for a smaller loss use float64 or "
-    "change the field",
+    "stalled": "the optimizer could no longer lower the loss (L-BFGS over a chunk of iterations, "
+    "or Gauss-Newton at any damping), the limit of this field in this precision: more steps "
+    "would not help; for a smaller loss use float64 or change the field",
 }
 
 

@@ -1,0 +1,303 @@
+r"""Levenberg–Marquardt (damped Gauss–Newton) training in kernel form.
+
+The loss is a sum of squares, :math:`L(\theta) = \lVert R(\theta) \rVert^2`, over the rows
+
+.. math::
+
+    R = \Big( \tfrac{1}{\sqrt{N}}\, r(x_j) \Big)_j \;\cup\;
+        \Big( \sqrt{w_c/N_c}\; e_c(x_j) \Big)_{c, j}
+
+of the residual and the defects of the conditions that are not built into the field. With the
+Jacobian :math:`J = \partial R/\partial\theta` (:math:`M` rows, :math:`P` parameters) a step is
+
+.. math::
+
+    \delta = -J^\top \big(J J^\top + \lambda \mu I_M\big)^{-1} R
+           = -\big(J^\top J + \lambda \mu I_P\big)^{-1} J^\top R,
+
+solved in whichever form is smaller (the kernel form, :math:`M \times M`, when there are fewer
+rows than parameters), :math:`\mu` the mean of the matrix's diagonal. A step is kept only when
+it lowers the loss; the damping :math:`\lambda` is then divided by 3, else multiplied by 4 and
+the step retried from the same Jacobian, so the loss never rises.
+
+The Jacobian's rows come from one backward pass per group of points: each point is evaluated
+with its own copy of the parameters (a broadcast view, no copy in memory), so the gradient with
+respect to the copies is the per-point gradient (Goodfellow, 2015). This holds for any residual
+written with :mod:`neuralpde.operators`, since each row depends on its own point only; it is
+checked against finite differences before the first step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
+
+from ..conditions import Periodic
+from ..operators import field_values, residual_values
+from ..problem import Problem
+from .loss import Batch, _condition_defect
+
+__all__ = ["per_point_capable", "rows", "rows_and_jacobian", "levenberg_marquardt"]
+
+log = logging.getLogger("neuralpde.training")
+
+_PER_POINT_MODULES = ("SirenNet", "MLPNet", "InputScaling", "HardConstraint", "ChebyshevSeries")
+
+
+def per_point_capable(net: nn.Module) -> bool:
+    """Whether every module of ``net`` is one whose forward pass takes per-point parameters."""
+    return all(
+        type(m).__name__ in _PER_POINT_MODULES or isinstance(m, (nn.Linear, nn.ModuleList))
+        for m in net.modules()
+    )
+
+
+class _PerPoint(nn.Module):
+    """``net`` evaluated with the given (per-point) parameters in place of its own."""
+
+    def __init__(self, net: nn.Module, params: dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self.__dict__["_net"] = net  # not a submodule: its parameters are replaced
+        self.__dict__["_params"] = params
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.func.functional_call(self._net, self._params, (x,))
+
+
+def _groups(
+    problem: Problem, batch: Batch, built_in: Sequence[bool], weights: Sequence[float]
+) -> list[tuple[int, float, Callable[[nn.Module], torch.Tensor]]]:
+    """The row groups: ``(points, row factor, rows(module))``, interior first."""
+    names, ti = problem.domain.names, problem.time_index
+    x = batch.interior
+    n = x.shape[0]
+
+    def interior(module: nn.Module) -> torch.Tensor:
+        u = field_values(module, x, names, ti, None, "autograd")
+        return residual_values(problem.residual(u, x), n)
+
+    out = [(n, 1.0 / math.sqrt(n), interior)]
+    normals = batch.condition_normals or (None,) * len(problem.conditions)
+    for i, cond in enumerate(problem.conditions):
+        if built_in[i]:
+            continue
+        pts, target, nrm = batch.condition_points[i], batch.condition_targets[i], normals[i]
+        rows_n = pts.shape[0]  # a periodic pair gives two rows per pair of points
+
+        def defect(module, cond=cond, pts=pts, target=target, nrm=nrm):
+            return _condition_defect(module, problem, cond, pts, target, nrm, "autograd")
+
+        out.append((pts.shape[0], math.sqrt(weights[i] / max(rows_n, 1)), defect))
+    return out
+
+
+def rows(
+    net: nn.Module,
+    problem: Problem,
+    batch: Batch,
+    built_in: Sequence[bool],
+    weights: Sequence[float],
+) -> torch.Tensor:
+    """The row vector :math:`R` (see the module's docstring), without its Jacobian."""
+    parts = [f * fn(net) for _, f, fn in _groups(problem, batch, built_in, weights)]
+    return torch.cat([p.detach().reshape(-1) for p in parts])
+
+
+def rows_and_jacobian(
+    net: nn.Module,
+    problem: Problem,
+    batch: Batch,
+    built_in: Sequence[bool],
+    weights: Sequence[float],
+) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """:math:`R`, :math:`J` (``(M, P)``, parameters in ``net.parameters()`` order) and the
+    number of rows of each group."""
+    r_parts, j_parts, sizes = [], [], []
+    for (n, factor, fn), cond in zip(
+        _groups(problem, batch, built_in, weights),
+        _group_conditions(problem, built_in),
+        strict=True,
+    ):
+        r, jac = per_point_jacobian(net, n, fn, paired=isinstance(cond, Periodic))
+        r_parts.append(factor * r)
+        j_parts.append(factor * jac)
+        sizes.append(r.numel())
+    return torch.cat(r_parts), torch.cat(j_parts), sizes
+
+
+def per_point_jacobian(
+    net: nn.Module,
+    n: int,
+    fn: Callable[[nn.Module], torch.Tensor],
+    paired: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows ``fn(module)`` of ``n`` points, each row reading its own point, and their Jacobian
+    ``(rows, P)`` with respect to ``net``'s trainable parameters. ``paired``: the points come
+    as two halves, and rows ``i`` and ``m + i`` both read points ``i`` and ``m + i`` (a
+    periodic pair)."""
+    named = [(k, p) for k, p in net.named_parameters() if p.requires_grad]
+    params = {k: p.detach().unsqueeze(0).expand(n, *p.shape).requires_grad_(True) for k, p in named}
+    r = fn(_PerPoint(net, params)).reshape(-1)
+    leaves = list(params.values())
+    if paired:
+        m = n // 2
+        blocks = []
+        for half in (r[:m], r[m:]):
+            g = torch.autograd.grad(half.sum(), leaves, retain_graph=True, allow_unused=True)
+            per = _flat(g, leaves, n)
+            blocks.append(per[:m] + per[m:])
+        return r.detach(), torch.cat(blocks)
+    g = torch.autograd.grad(r.sum(), leaves, allow_unused=True)
+    return r.detach(), _flat(g, leaves, n)
+
+
+def _group_conditions(problem: Problem, built_in: Sequence[bool]) -> list[object]:
+    return [None] + [c for c, b in zip(problem.conditions, built_in, strict=True) if not b]
+
+
+def _flat(grads, leaves, n: int) -> torch.Tensor:
+    return torch.cat(
+        [
+            (torch.zeros_like(v) if g is None else g).reshape(n, -1)
+            for g, v in zip(grads, leaves, strict=True)
+        ],
+        dim=1,
+    )
+
+
+def check_jacobian(
+    net: nn.Module,
+    problem: Problem,
+    batch: Batch,
+    built_in: Sequence[bool],
+    weights: Sequence[float],
+) -> float:
+    r"""Relative difference between :math:`J v` and a central difference of :math:`R` along a
+    random unit direction :math:`v` (a small number, ~1e-8 in float64, when the per-point
+    Jacobian is right)."""
+    params = [p for p in net.parameters() if p.requires_grad]
+    theta = parameters_to_vector(params).detach().clone()
+    r0, jac, _ = rows_and_jacobian(net, problem, batch, built_in, weights)
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(theta.numel(), generator=gen, dtype=torch.float64).to(theta)
+    v = v / torch.linalg.norm(v)
+    h = 1e-4 if theta.dtype == torch.float64 else 1e-2
+    try:
+        vector_to_parameters(theta + h * v, params)
+        rp = rows(net, problem, batch, built_in, weights)
+        vector_to_parameters(theta - h * v, params)
+        rm = rows(net, problem, batch, built_in, weights)
+    finally:
+        vector_to_parameters(theta, params)
+    fd = (rp - rm) / (2 * h)
+    jv = jac @ v
+    return float(torch.linalg.norm(fd - jv) / max(float(torch.linalg.norm(fd)), 1e-300))
+
+
+def balance_weights(
+    net: nn.Module, problem: Problem, batch: Batch, built_in: Sequence[bool]
+) -> list[float]:
+    r"""Weights of the soft conditions that give each group of rows the mean squared Jacobian
+    row norm of the residual's (the trace balance of Wang, Yu & Perdikaris 2022), times the
+    condition's own ``weight``."""
+    ones = [1.0] * len(problem.conditions)
+    _, jac, sizes = rows_and_jacobian(net, problem, batch, built_in, ones)
+    norms, start = [], 0
+    for s, g in zip(sizes, _groups(problem, batch, built_in, ones), strict=True):
+        block = jac[start : start + s] / g[1]  # the unscaled rows
+        norms.append(float((block**2).sum(dim=1).mean()))
+        start += s
+    weights = list(ones)
+    k = 1
+    for i, cond in enumerate(problem.conditions):
+        if built_in[i]:
+            continue
+        ratio = norms[0] / norms[k] if norms[k] > 0 and math.isfinite(norms[k]) else 1.0
+        weights[i] = float(cond.weight * min(max(ratio, 1e-6), 1e6))
+        k += 1
+    return weights
+
+
+def levenberg_marquardt(
+    params: Sequence[torch.Tensor],
+    residuals: Callable[[], torch.Tensor],
+    residuals_and_jacobian: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+    *,
+    max_steps: int,
+    deadline: float,
+    tol: float,
+    on_step: Callable[[int, float], None] | None = None,
+    damping: float = 1e-3,
+) -> tuple[str | None, int, float]:
+    r"""Minimise :math:`\lVert R \rVert^2` over ``params`` (changed in place): at most
+    ``max_steps`` accepted steps until ``deadline`` (``time.perf_counter``).
+
+    ``residuals()`` gives :math:`R` at the parameters as they are, ``residuals_and_jacobian()``
+    :math:`R` and :math:`J`. Returns the status (``"converged"`` at a loss of ``tol`` or less,
+    ``"stalled"`` when no damping gives a lower loss, ``"time_budget"`` when the next try would
+    end past the deadline, or ``None`` when the steps are done), the steps taken and the final
+    loss. ``on_step(step, loss)`` follows each accepted step."""
+    params = list(params)
+    lam = float(damping)
+    steps = 0
+    per_try = 0.0
+    status = None
+    with torch.no_grad():
+        theta = parameters_to_vector(params).detach().clone()
+    with torch.enable_grad():
+        r, jac = residuals_and_jacobian()
+    loss = float(r @ r)
+    while steps < max_steps and status is None:
+        if loss <= tol:
+            status = "converged"
+            break
+        m, p = jac.shape
+        kernel = m <= p
+        mat = jac @ jac.T if kernel else jac.T @ jac
+        rhs = r if kernel else jac.T @ r
+        mu = float(mat.diagonal().mean())
+        eye = torch.eye(mat.shape[0], dtype=mat.dtype, device=mat.device)
+        accepted = False
+        while not accepted:
+            if time.perf_counter() + per_try >= deadline:
+                return "time_budget", steps, loss
+            t0 = time.perf_counter()
+            chol, info = torch.linalg.cholesky_ex(mat + (lam * mu) * eye)
+            if int(info) != 0:
+                lam *= 4.0
+                continue
+            sol = torch.cholesky_solve(rhs.unsqueeze(1), chol)[:, 0]
+            delta = -(jac.T @ sol) if kernel else -sol
+            vector_to_parameters(theta + delta, params)
+            with torch.enable_grad():
+                trial = residuals()
+            new = float(trial @ trial)
+            per_try = time.perf_counter() - t0
+            if math.isfinite(new) and new < loss:
+                accepted = True
+                theta = theta + delta
+                loss = new
+                lam = max(lam / 3.0, 1e-12)
+            else:
+                vector_to_parameters(theta, params)
+                lam *= 4.0
+                if lam > 1e12:  # no step of any length lowers the loss: round-off
+                    status = "stalled"
+                    break
+        if not accepted:
+            break
+        steps += 1
+        if on_step is not None:
+            on_step(steps, loss)
+        if steps < max_steps and loss > tol and time.perf_counter() < deadline:
+            with torch.enable_grad():
+                r, jac = residuals_and_jacobian()
+    if status is None and loss <= tol:
+        status = "converged"
+    return status, steps, loss
