@@ -194,7 +194,8 @@ class SavedField(NeuralField):
 def load(path: str | os.PathLike) -> SavedField:
     """Load a solution file written by :meth:`Solution.save` as a callable field.
 
-    Needs no problem code: the network is rebuilt from the architecture stored in the file.
+    Needs no problem code: the network is rebuilt from the architecture stored in the file
+    (with its hard constraint, whose lift is a stored field too).
     """
     rec = read_solution(path)
     try:

@@ -8,13 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import torch
 from torch import nn
 
+from .chebyshev import ChebyshevSeries
+from .constraints import HardConstraint
 from .mlp import MLP, MLPNet
 from .siren import Siren, SirenNet
 from .wrappers import InputScaling
 
-__all__ = ["MLP", "MLPNet", "Siren", "SirenNet", "InputScaling", "spec_from_dict", "build_field"]
+__all__ = [
+    "MLP",
+    "MLPNet",
+    "Siren",
+    "SirenNet",
+    "InputScaling",
+    "HardConstraint",
+    "spec_from_dict",
+    "build_field",
+]
 
 FieldSpec = Siren | MLP
 
@@ -33,10 +45,23 @@ def build_field(architecture: Mapping) -> nn.Module:
     """Rebuild the (untrained) module from an architecture description.
 
     ``architecture`` has keys ``field`` (a spec description), ``in_features`` and optionally
-    ``input_scaling`` with ``lower`` and ``upper``.
+    ``input_scaling`` with ``lower`` and ``upper`` and ``constraint`` (a
+    :class:`~neuralpde.fields.constraints.HardConstraint`'s description, with ``lift`` the
+    description of its lift, a :class:`~neuralpde.fields.chebyshev.ChebyshevSeries`, or
+    ``None``).
     """
     net = spec_from_dict(architecture["field"]).build(int(architecture["in_features"]))
     scaling = architecture.get("input_scaling")
     if scaling is not None:
         net = InputScaling(net, scaling["lower"], scaling["upper"])
+    c = architecture.get("constraint")
+    if c is not None:
+        lift = None
+        if c.get("lift") is not None:  # a series over the same box, its values in the weights
+            if c["lift"].get("type") != "chebyshev" or scaling is None:
+                raise ValueError(f"unknown lift {c['lift']!r}; expected a Chebyshev series")
+            d = int(architecture["in_features"])
+            shape = (int(c["lift"]["terms"]), d)
+            lift = ChebyshevSeries(scaling["lower"], scaling["upper"], torch.zeros(shape))
+        net = HardConstraint(net, c["pieces"], c["norm"], c["scale"], c.get("time"), lift)
     return net
