@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -10,11 +11,13 @@ import torch
 from . import metrics
 from ._arguments import check_device, check_dtype, check_seed
 from .checks import check_problem
+from .defaults import derive_settings
 from .fields import MLP, InputScaling, Siren
 from .problem import Problem
-from .sampling import Sampler, SobolSampler
+from .sampling import Sampler
 from .solution import Solution
 from .training import Trainer
+from .training.lift import fit_lift
 
 __all__ = ["solve"]
 
@@ -33,6 +36,7 @@ def solve(
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
     monitor: bool | None = True,
+    constraints: bool = True,
 ) -> Solution:
     """Solve ``problem`` with a neural field; returns a :class:`~neuralpde.solution.Solution`.
 
@@ -41,12 +45,14 @@ def solve(
     problem:
         The problem; it is not modified. :func:`~neuralpde.checks.check_problem` runs first.
     field:
-        The network specification (default ``Siren()``); inputs are scaled from the domain's
-        bounding box to ``[-1, 1]``.
+        The network specification; inputs are scaled from the domain's bounding box to
+        ``[-1, 1]``. ``None``: chosen from the problem (:func:`neuralpde.defaults.derive_settings`),
+        as are the sampler and trainer left ``None``.
     sampler:
-        Collocation points (default ``SobolSampler()``).
+        Collocation points (``None``: derived from the problem).
     trainer:
-        Optimizer settings and budget (default ``Trainer()``).
+        Optimizer settings and budget (``None``: Levenberg–Marquardt within a wall-time budget
+        derived from the problem).
     seed:
         Seeds the network's initialisation and every draw of points; same seed, same result.
     dtype, device:
@@ -56,17 +62,20 @@ def solve(
         4096 fixed random points with the training history (``None``: no, as ``False``); for a
         solution fixed only up to a constant (a Poisson problem with only Neumann or periodic
         conditions), the error of both fields less their means, as :meth:`Solution.errors`.
+    constraints:
+        Build the Dirichlet data, initial values and initial velocities into the field
+        (:mod:`neuralpde.fields.constraints`) where the domain allows; ``False`` keeps every
+        condition a term of the loss.
     """
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
-    field = Siren() if field is None else field
-    sampler = SobolSampler() if sampler is None else sampler
-    trainer = Trainer() if trainer is None else trainer
-    if not isinstance(field, (Siren, MLP)):
+    if not isinstance(constraints, (bool, np.bool_)):
+        raise TypeError(f"constraints must be True or False, got {type(constraints).__name__}")
+    if field is not None and not isinstance(field, (Siren, MLP)):
         raise TypeError(f"field must be a Siren or MLP specification, got {type(field).__name__}")
-    if not isinstance(sampler, Sampler):
+    if sampler is not None and not isinstance(sampler, Sampler):
         raise TypeError(f"sampler must be a Sampler, got {type(sampler).__name__}")
-    if not isinstance(trainer, Trainer):
+    if trainer is not None and not isinstance(trainer, Trainer):
         raise TypeError(f"trainer must be a Trainer, got {type(trainer).__name__}")
     if monitor is None:
         monitor = False
@@ -80,6 +89,19 @@ def solve(
     seed = check_seed(seed)
     device = check_device(device)
     check_problem(problem)
+    derived = None
+    if field is None or sampler is None or trainer is None or constraints:
+        derived = derive_settings(problem, constraints=bool(constraints))
+    field = derived.field if field is None else field
+    sampler = derived.sampler if sampler is None else sampler
+    trainer = derived.trainer if trainer is None else trainer
+    plan = derived.constraints if constraints and derived is not None else None
+    if plan is not None and trainer.derivatives == "fused":
+        raise ValueError(
+            "derivatives='fused' cannot take the derivatives of a field with built-in "
+            "conditions (hard constraints): use derivatives='auto' or 'autograd', or solve with "
+            "constraints=False (neuralpde solve --soft)"
+        )
 
     domain = problem.domain
     lo, hi = domain.bounds
@@ -92,6 +114,30 @@ def solve(
         "in_features": domain.dim,
         "input_scaling": {"lower": lo.tolist(), "upper": hi.tolist()},
     }
+    lift_record = None
+    if plan is not None:
+        lift = None
+        if plan.lift_kind == "problem":
+            lift, lift_record = fit_lift(
+                problem,
+                plan.lift,
+                plan.built_in,
+                plan.degrees,
+                seed=seed,
+                dtype=dtype,
+                device=device,
+            )
+            if trainer.seconds is not None:  # the fit is part of the budget
+                left = max(trainer.seconds - lift_record["seconds"], 0.5 * trainer.seconds)
+                trainer = dataclasses.replace(trainer, seconds=left)
+        net = plan.wrap(net, lift)
+        architecture["constraint"] = {
+            **net.describe(),
+            "built_in": [i for i, b in enumerate(plan.built_in) if b],
+            "lift": None
+            if lift is None
+            else {"type": "chebyshev", "terms": int(lift.indices.shape[0])},
+        }
 
     watch = None
     if monitor and problem.exact is not None:
@@ -108,8 +154,16 @@ def solve(
             return metrics.relative_l2(*(metrics.without_means(u, ref) if free else (u, ref)))
 
     log.debug("solving %s: %s, %s", problem.name, field, sampler)
+    built_in = plan.built_in if plan is not None else None
     result = trainer.fit(
-        net, problem, sampler, seed=seed, dtype=dtype, device=device, monitor=watch
+        net,
+        problem,
+        sampler,
+        seed=seed,
+        dtype=dtype,
+        device=device,
+        monitor=watch,
+        built_in=built_in,
     )
     settings = {
         "field": field.describe(),
@@ -119,5 +173,7 @@ def solve(
         "dtype": str(dtype).replace("torch.", ""),
         "device": str(device),
         "threads": torch.get_num_threads(),
+        "derived": None if derived is None else derived.summary(),
+        "lift_fit": lift_record,
     }
     return Solution(problem, net, architecture, result, seed, settings)

@@ -257,6 +257,12 @@ def _parser() -> argparse.ArgumentParser:
         "else auto: one fused forward pass where the field supports it)",
     )
     s.add_argument(
+        "--soft",
+        action="store_true",
+        help="keep every condition a term of the loss (default: Dirichlet, initial value and "
+        "velocity are built into the field where the domain allows)",
+    )
+    s.add_argument(
         "--device",
         default="cpu",
         metavar="DEV",
@@ -368,9 +374,12 @@ def _solve(args: argparse.Namespace) -> int:
     problem = spec["problem"]
     if args.threads:
         torch.set_num_threads(args.threads)
-    from .training import Trainer
+    from .checks import check_problem
+    from .defaults import derive_settings
 
-    trainer = spec["trainer"] or Trainer()
+    check_problem(problem)  # before the settings are derived from it
+    derived = derive_settings(problem, constraints=not args.soft)
+    trainer = spec["trainer"] or derived.trainer
     if args.steps or args.seconds:
         trainer = trainer.with_budget(steps=args.steps, seconds=args.seconds)
     if args.derivatives:
@@ -382,6 +391,13 @@ def _solve(args: argparse.Namespace) -> int:
             f"{problem.domain.dim}-D) with seed {args.seed}",
             file=sys.stderr,
         )
+        given = [k for k in ("field", "sampler", "trainer", "dtype") if spec[k] is not None]
+        line = f"settings: {derived.summary()}"
+        if given:
+            line += f" (the problem file sets its own {', '.join(given)})"
+        if args.steps or args.seconds:
+            line += f"; budget from the command line: {_budget_text(trainer)}"
+        print(line, file=sys.stderr)
     t0 = time.perf_counter()
     sol = solve(
         problem,
@@ -391,6 +407,7 @@ def _solve(args: argparse.Namespace) -> int:
         seed=args.seed,
         dtype=dtype,
         device=device,
+        constraints=not args.soft,
     )
     wall = time.perf_counter() - t0
     kept = sol.status == "diverged" and Path(args.output).exists()
@@ -411,6 +428,22 @@ def _solve(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {path}")
     return 0 if sol.status != "diverged" else 1
+
+
+def _budget_text(trainer) -> str:
+    """A trainer's budget in words."""
+    d = trainer.describe()
+    steps = [
+        f"{d[k]} {name}"
+        for k, name in (
+            ("adam_steps", "Adam"),
+            ("lbfgs_steps", "L-BFGS"),
+            ("gauss_newton_steps", "Gauss-Newton"),
+        )
+        if d[k]
+    ]
+    clock = "no time limit" if d["seconds"] is None else f"{d['seconds']:g} s"
+    return f"{', '.join(steps)} steps, {clock}"
 
 
 def _reference(args: argparse.Namespace) -> int:

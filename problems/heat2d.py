@@ -24,14 +24,9 @@ def exact(x: torch.Tensor) -> torch.Tensor:
 problem = npde.Problem(
     domain=npde.SpaceTime(npde.Rectangle((0.0, 0.0), (1.0, 1.0)), t_span=(0.0, 1.0)),
     equation=npde.Heat(kappa=KAPPA),
-    conditions=[npde.Dirichlet(0.0, weight=100.0), npde.Initial(exact, weight=100.0)],
+    conditions=[npde.Dirichlet(0.0), npde.Initial(exact)],
     exact=exact,
     name="heat2d",
 )
 
-# Tuned settings.
-field = npde.Siren(width=64, depth=3, w0=3.0)
-sampler = npde.SobolSampler(n_interior=1024, n_boundary=512, n_initial=512)
-trainer = npde.Trainer(adam_steps=50, lbfgs_steps=3000, seconds=280.0)
-dtype = torch.float32
 reference = {"n": 16, "levels": 4, "order": 2, "time_samples": 17, "extrapolate": True}

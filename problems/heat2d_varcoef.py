@@ -27,12 +27,8 @@ def initial(x: torch.Tensor) -> torch.Tensor:
 problem = npde.Problem(
     domain=npde.SpaceTime(npde.Rectangle((0.0, 0.0), (1.0, 1.0)), t_span=(0.0, 1.0)),
     equation=npde.Heat(kappa=kappa, divergence_form=True),
-    conditions=[npde.Dirichlet(0.0, weight=100.0), npde.Initial(initial, weight=100.0)],
+    conditions=[npde.Dirichlet(0.0), npde.Initial(initial)],
     name="heat2d_varcoef",
 )
 
-field = npde.Siren(width=64, depth=3, w0=6.0)
-sampler = npde.SobolSampler(n_interior=4096, n_boundary=1024, n_initial=2048)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=2000, seconds=150.0)
-dtype = torch.float32
 reference = {"n": 16, "levels": 4, "order": 2, "time_samples": 17, "extrapolate": True}

@@ -31,15 +31,10 @@ problem = npde.Problem(
         f=lambda x: (PI**2 / 4 + PI**2) * torch.cos(PI * x[:, 0] / 2) * torch.sin(PI * x[:, 1])
     ),
     conditions=[
-        npde.Neumann(lambda x: -dudx(x), on="x_min", weight=10.0),
-        npde.Neumann(dudy, on="y_max", weight=10.0),
-        npde.Dirichlet(exact, on=["x_max", "y_min"], weight=100.0),
+        npde.Neumann(lambda x: -dudx(x), on="x_min"),
+        npde.Neumann(dudy, on="y_max"),
+        npde.Dirichlet(exact, on=["x_max", "y_min"]),
     ],
     exact=exact,
     name="neumann_square",
 )
-
-field = npde.Siren(width=64, depth=3, w0=1.0)
-sampler = npde.SobolSampler(n_interior=2048, n_boundary=1024)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1000, seconds=280.0)
-dtype = torch.float32

@@ -38,12 +38,7 @@ def residual(u: npde.operators.FieldValues, x: torch.Tensor) -> torch.Tensor:
 problem = npde.Problem(
     domain=npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
     equation=npde.Custom(residual, name="nonlinear diffusion"),
-    conditions=[npde.Dirichlet(0.0, weight=100.0)],
+    conditions=[npde.Dirichlet(0.0)],
     exact=exact,
     name="nonlinear_diffusion",
 )
-
-field = npde.Siren(width=64, depth=3, w0=1.0)
-sampler = npde.SobolSampler(n_interior=2048, n_boundary=512)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1000, seconds=120.0)
-dtype = torch.float32

@@ -23,12 +23,8 @@ def source(x: torch.Tensor) -> torch.Tensor:
 problem = npde.Problem(
     domain=npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
     equation=npde.Poisson(f=source),
-    conditions=[npde.Dirichlet(0.0, weight=100.0)],
+    conditions=[npde.Dirichlet(0.0)],
     name="poisson2d_bumps",
 )
 
-field = npde.Siren(width=64, depth=3, w0=6.0)
-sampler = npde.SobolSampler(n_interior=4096, n_boundary=1024)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=2000, seconds=150.0)
-dtype = torch.float32
 reference = {"n": 64, "levels": 3, "order": 4}

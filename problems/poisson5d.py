@@ -19,12 +19,7 @@ def exact(x: torch.Tensor) -> torch.Tensor:
 problem = npde.Problem(
     domain=npde.Box([0.0] * 5, [1.0] * 5),
     equation=npde.Poisson(f=lambda x: PI**2 / 4 * torch.sin(PI * x / 2).sum(dim=1)),
-    conditions=[npde.Dirichlet(exact, weight=100.0)],
+    conditions=[npde.Dirichlet(exact)],
     exact=exact,
     name="poisson5d",
 )
-
-field = npde.Siren(width=64, depth=3, w0=1.0)
-sampler = npde.SobolSampler(n_interior=2048, n_boundary=1024)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=800, seconds=280.0)
-dtype = torch.float32

@@ -46,12 +46,7 @@ problem = npde.Problem(
     equation=npde.Poisson(
         f=lambda x: 2 * PI**2 * torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])
     ),
-    conditions=[npde.Dirichlet(exact, weight=100.0)],
+    conditions=[npde.Dirichlet(exact)],
     exact=exact,
     name="poisson_mesh",
 )
-
-field = npde.Siren(width=64, depth=3, w0=1.0)
-sampler = npde.SobolSampler(n_interior=2048, n_boundary=1024)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=1000, seconds=280.0)
-dtype = torch.float32

@@ -19,15 +19,11 @@ problem = npde.Problem(
     domain=npde.SpaceTime(npde.Rectangle((-1.0, -1.0), (1.0, 1.0)), t_span=(0.0, 1.0)),
     equation=npde.Wave(c=1.0),
     conditions=[
-        npde.Dirichlet(0.0, weight=100.0),
-        npde.Initial(pulse, weight=1000.0),
-        npde.InitialVelocity(0.0, weight=1000.0),
+        npde.Dirichlet(0.0),
+        npde.Initial(pulse),
+        npde.InitialVelocity(0.0),
     ],
     name="wave2d_pulse",
 )
 
-field = npde.Siren(width=64, depth=3, w0=10.0)
-sampler = npde.SobolSampler(n_interior=8192, n_boundary=2048, n_initial=2048)
-trainer = npde.Trainer(adam_steps=200, lbfgs_steps=4000, seconds=240.0)
-dtype = torch.float32
 reference = {"n": 64, "levels": 4, "order": 2, "time_samples": 33, "extrapolate": True}

@@ -24,7 +24,9 @@ def test_catalog_has_the_benchmark_problems():
         spec = load_problem_file(str(p))
         assert spec["problem"].name == p.stem
         assert (spec["problem"].exact is None) == (p.stem in REFERENCE_ONLY)
-        assert spec["field"] is not None and spec["trainer"] is not None
+        # the catalog holds problems only: the defaults must do without tuned settings
+        assert all(spec[k] is None for k in ("field", "sampler", "trainer", "dtype"))
+        assert all(c.weight == 1.0 for c in spec["problem"].conditions)
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_ONLY))
