@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 
 import numpy as np
 import torch
@@ -11,7 +12,7 @@ import torch
 from . import metrics
 from ._arguments import check_device, check_dtype, check_seed
 from .checks import check_problem
-from .defaults import derive_settings
+from .defaults import ConstraintPlan, derive_settings, plan_constraints
 from .fields import MLP, InputScaling, Siren
 from .problem import Problem
 from .sampling import Sampler
@@ -24,6 +25,10 @@ __all__ = ["solve"]
 log = logging.getLogger("neuralpde.solve")
 
 _MONITOR_POINTS = 4096
+#: the largest defect, relative to the data, with which a fitted lift builds data in
+_LIFT_DEFECT = 1e-8
+#: the share of a time budget kept for what follows training (the final loss, the record)
+_RESERVE = 0.02
 
 
 def solve(
@@ -67,6 +72,7 @@ def solve(
         (:mod:`neuralpde.fields.constraints`) where the domain allows; ``False`` keeps every
         condition a term of the loss.
     """
+    started = time.perf_counter()
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
     if not isinstance(constraints, (bool, np.bool_)):
@@ -114,22 +120,27 @@ def solve(
         "in_features": domain.dim,
         "input_scaling": {"lower": lo.tolist(), "upper": hi.tolist()},
     }
-    lift_record = None
-    if plan is not None:
-        lift = None
-        if plan.lift_kind == "problem":
-            lift, lift_record = fit_lift(
-                problem,
-                plan.lift,
-                plan.built_in,
-                plan.degrees,
-                seed=seed,
-                dtype=dtype,
-                device=device,
+    lift, lift_record = None, None
+    if plan is not None and plan.lift_kind == "problem":
+        lift, lift_record = _fit(problem, plan, seed, dtype, device)
+        if not lift_record["relative_defect"] <= _LIFT_DEFECT:
+            # data that no smooth function meets (a jump where two parts meet, say): the
+            # Dirichlet conditions stay terms of the loss
+            log.warning(
+                "the Dirichlet data could not be built into the field (a smooth lift meets them "
+                "only to %.1e of their size: do they jump where boundary parts meet?); they are "
+                "terms of the loss instead",
+                lift_record["relative_defect"],
             )
-            if trainer.seconds is not None:  # the fit is part of the budget
-                left = max(trainer.seconds - lift_record["seconds"], 0.5 * trainer.seconds)
-                trainer = dataclasses.replace(trainer, seconds=left)
+            plan = plan_constraints(problem, dirichlet=False)
+            lift, lift_record = None, None
+            if plan is not None and plan.lift_kind == "problem":
+                lift, lift_record = _fit(problem, plan, seed, dtype, device)
+    if trainer.seconds is not None:  # the set-up (the lift's fit) is part of the budget
+        spent = time.perf_counter() - started
+        left = max(trainer.seconds * (1 - _RESERVE) - spent, 0.5 * trainer.seconds)
+        trainer = dataclasses.replace(trainer, seconds=left)
+    if plan is not None:
         net = plan.wrap(net, lift)
         architecture["constraint"] = {
             **net.describe(),
@@ -177,3 +188,12 @@ def solve(
         "lift_fit": lift_record,
     }
     return Solution(problem, net, architecture, result, seed, settings)
+
+
+def _fit(
+    problem: Problem, plan: ConstraintPlan, seed: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.nn.Module, dict]:
+    """The lift of ``plan``, fitted (:func:`neuralpde.training.lift.fit_lift`)."""
+    return fit_lift(
+        problem, plan.lift, plan.built_in, plan.degrees, seed=seed, dtype=dtype, device=device
+    )

@@ -133,8 +133,9 @@ def _interior_points(problem: Problem, n: int = _SAMPLES, seed: int = 7) -> np.n
     return problem.domain.interior(unit)
 
 
-def plan_constraints(problem: Problem) -> ConstraintPlan | None:
-    """The hard constraints ``problem`` allows, or ``None`` when none can be built in."""
+def plan_constraints(problem: Problem, dirichlet: bool = True) -> ConstraintPlan | None:
+    """The hard constraints ``problem`` allows, or ``None`` when none can be built in;
+    ``dirichlet=False`` builds in the initial data only."""
     dom = problem.domain
     timed = isinstance(dom, SpaceTime)
     space = dom.space if timed else dom
@@ -145,9 +146,10 @@ def plan_constraints(problem: Problem) -> ConstraintPlan | None:
 
     # Dirichlet data: every part of every Dirichlet condition needs its distance pieces
     by_part = boundary_pieces(space)
+    dirichlet_allowed = dirichlet
     dirichlet = [i for i, c in enumerate(conds) if type(c) is Dirichlet]
     groups: list[tuple[int, list[dict]]] = []
-    if dirichlet and by_part is not None:
+    if dirichlet and by_part is not None and dirichlet_allowed:
         for i in dirichlet:
             c = conds[i]
             parts = space.boundary_parts if c.on is None else c.on
@@ -198,7 +200,10 @@ def plan_constraints(problem: Problem) -> ConstraintPlan | None:
                     w = w * p
             others.append(w)
         total = sum(others)
-        return sum(w * g(x) for w, (g, _) in zip(others, gs, strict=True)) / total
+        values = [g(x) for g, _ in gs]
+        blend = sum(w * v for w, v in zip(others, values, strict=True)) / total.clamp_min(1e-300)
+        # where two parts meet every weight vanishes: the mean of their data there
+        return torch.where(total > 0, blend, sum(values) / len(values))
 
     lift = None
     kind = "zero"

@@ -250,8 +250,10 @@ def levenberg_marquardt(
     status = None
     with torch.no_grad():
         theta = parameters_to_vector(params).detach().clone()
+    t0 = time.perf_counter()
     with torch.enable_grad():
         r, jac = residuals_and_jacobian()
+    per_jac = time.perf_counter() - t0  # the last Jacobian's seconds
     loss = float(r @ r)
     while steps < max_steps and status is None:
         if loss <= tol:
@@ -295,9 +297,13 @@ def levenberg_marquardt(
         steps += 1
         if on_step is not None:
             on_step(steps, loss)
-        if steps < max_steps and loss > tol and time.perf_counter() < deadline:
+        if steps < max_steps and loss > tol:
+            if time.perf_counter() + per_jac + per_try >= deadline:  # no time for one more step
+                return "time_budget", steps, loss
+            t0 = time.perf_counter()
             with torch.enable_grad():
                 r, jac = residuals_and_jacobian()
+            per_jac = time.perf_counter() - t0
     if status is None and loss <= tol:
         status = "converged"
     return status, steps, loss

@@ -1,0 +1,190 @@
+"""Hard constraints, the Chebyshev lift and the settings derived from a problem."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.defaults import derive_settings, plan_constraints
+from neuralpde.fields import InputScaling
+from neuralpde.fields.chebyshev import chebyshev_basis, total_degree_set
+from neuralpde.fields.constraints import boundary_pieces, distance_product
+from neuralpde.training.lift import fit_lift
+
+PI = math.pi
+
+DOMAINS = {
+    "box": npde.Rectangle((0.0, -1.0), (2.0, 1.0)),
+    "disk": npde.Disk((0.5, 0.5), 0.4),
+    "lshape": npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)]),
+    "holes": npde.Rectangle((0.0, 0.0), (1.0, 1.0))
+    - npde.Disk((0.3, 0.3), 0.1)
+    - npde.Disk((0.7, 0.6), 0.15),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+def test_the_distance_product_vanishes_on_the_boundary_and_nowhere_inside(name):
+    dom = DOMAINS[name]
+    pieces = [p for ps in boundary_pieces(dom).values() for p in ps]
+    rng = np.random.default_rng(0)
+    b = torch.as_tensor(dom.boundary(rng.random((500, 2))).points)
+    inner = dom.interior(rng.random((4000, 2)))
+    inner = inner[dom.distance(inner) > 1e-3] if hasattr(dom, "distance") else inner
+    phi_b = distance_product(pieces, b)
+    phi_i = distance_product(pieces, torch.as_tensor(inner))
+    assert float(phi_b.abs().max()) < 1e-12 * float(phi_i.max())
+    assert float(phi_i.min()) > 0
+
+
+def test_a_union_or_a_mesh_has_no_distance_description():
+    union = npde.Disk((0, 0), 1.0) | npde.Disk((1, 0), 1.0)
+    assert boundary_pieces(union) is None
+
+
+def test_chebyshev_derivatives_match_autograd():
+    idx = total_degree_set([7, 5])
+    s = torch.rand(50, 2, dtype=torch.float64) * 2 - 1
+    c = torch.randn(idx.shape[0], dtype=torch.float64)
+    x = s.clone().requires_grad_(True)
+    v = chebyshev_basis(x, idx) @ c
+    g = torch.autograd.grad(v.sum(), x)[0]
+    for axis in (0, 1):
+        assert torch.allclose(chebyshev_basis(s, idx, axis) @ c, g[:, axis], atol=1e-11)
+    # T_3(s) = 4 s^3 - 3 s on the first axis
+    t3 = chebyshev_basis(s, torch.tensor([[3, 0]]))[:, 0]
+    assert torch.allclose(t3, 4 * s[:, 0] ** 3 - 3 * s[:, 0], atol=1e-14)
+    assert total_degree_set([30, 30], limit=200).shape[0] <= 200
+
+
+def _holes_problem():
+    def exact(x):
+        return torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1]) + x[:, 0] + x[:, 1]
+
+    return npde.Problem(
+        DOMAINS["holes"],
+        npde.Poisson(f=lambda x: 2 * PI**2 * torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])),
+        [npde.Dirichlet(exact)],
+        exact=exact,
+        name="holes",
+    )
+
+
+def test_the_fitted_lift_meets_smooth_data_to_round_off():
+    p = _holes_problem()
+    plan = plan_constraints(p)
+    assert plan.lift_kind == "problem" and plan.built_in == (True,)
+    lift, rec = fit_lift(p, plan.lift, plan.built_in, plan.degrees)
+    assert rec["relative_defect"] < 1e-11
+    b = torch.as_tensor(p.domain.boundary(np.random.default_rng(5).random((300, 2))).points)
+    with torch.no_grad():
+        assert float((lift(b) - p.exact(b)).abs().max()) < 1e-10
+
+
+def test_a_constrained_field_meets_its_data_whatever_the_network():
+    """Different Dirichlet data on different parts, blended, and initial value and velocity."""
+    box = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
+    p = npde.Problem(
+        box,
+        npde.Poisson(f=1.0),
+        [
+            npde.Dirichlet(lambda x: torch.sin(PI * x[:, 1]), on="x_min"),
+            npde.Dirichlet(0.0, on=["x_max", "y_min"]),
+            npde.Neumann(0.0, on="y_max"),
+        ],
+    )
+    plan = plan_constraints(p)
+    assert plan.built_in == (True, True, False)
+    lift, _ = fit_lift(p, plan.lift, plan.built_in, plan.degrees)
+    net = plan.wrap(InputScaling(npde.Siren(16, 2).build(2), [0, 0], [1, 1]).double(), lift)
+    y = torch.linspace(0.05, 0.95, 7, dtype=torch.float64)
+    with torch.no_grad():
+        left = net(torch.stack([torch.zeros_like(y), y], 1))[:, 0]
+        right = net(torch.stack([torch.ones_like(y), y], 1))[:, 0]
+    assert torch.allclose(left, torch.sin(PI * y), atol=1e-9)
+    assert float(right.abs().max()) < 1e-9
+
+    wave = npde.Problem(
+        npde.SpaceTime(npde.Interval(0.0, 1.0), (0.0, 2.0)),
+        npde.Wave(c=1.0),
+        [
+            npde.Dirichlet(0.0),
+            npde.Initial(lambda x: torch.sin(PI * x[:, 0])),
+            npde.InitialVelocity(lambda x: PI * torch.sin(PI * x[:, 0])),
+        ],
+    )
+    plan = plan_constraints(wave)
+    assert plan.built_in == (True, True, True) and plan.time["order"] == 2
+    lift, rec = fit_lift(wave, plan.lift, plan.built_in, plan.degrees)
+    assert rec["relative_defect"] < 1e-10
+    net = plan.wrap(InputScaling(npde.Siren(16, 2).build(2), [0, 0], [1, 2]).double(), lift)
+    x0 = torch.stack([torch.linspace(0, 1, 9, dtype=torch.float64), torch.zeros(9)], 1)
+    x0.requires_grad_(True)
+    u = net(x0)[:, 0]
+    ut = torch.autograd.grad(u.sum(), x0)[0][:, 1]
+    assert torch.allclose(u, torch.sin(PI * x0[:, 0]), atol=1e-10)
+    assert torch.allclose(ut, PI * torch.sin(PI * x0[:, 0]), atol=1e-8)
+
+
+def test_derived_settings_follow_the_problems_scales():
+    def poisson(freq):
+        return npde.Problem(
+            npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
+            npde.Poisson(f=lambda x: torch.sin(freq * PI * x[:, 0]) * torch.sin(PI * x[:, 1])),
+            [npde.Dirichlet(0.0)],
+        )
+
+    low, high = derive_settings(poisson(1)), derive_settings(poisson(6))
+    assert low.field.w0_per_layer()[0] < high.field.w0_per_layer()[0]
+    # -Δu = f with u = sin(πx) sin(πy) / (2π²): the scale of u (RMS 0.025) within a factor 3
+    assert 0.025 / 3 < low.constraints.scale < 0.025 * 3
+    assert low.dtype == torch.float64 and low.trainer.gauss_newton_steps > 0
+    assert 60 <= low.trainer.seconds <= 600
+    assert low.sampler.n_interior > sum(p.numel() for p in low.field.build(2).parameters())
+    text = low.summary()
+    assert "Levenberg-Marquardt float64" in text and "built-in conditions: 1" in text
+
+
+def test_a_constrained_solution_round_trips_through_its_file(tmp_path):
+    p = _holes_problem()
+    sol = npde.solve(
+        p,
+        npde.Siren(width=12, depth=2, w0=1.0),
+        npde.SobolSampler(n_interior=200, n_boundary=100),
+        npde.Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=15),
+    )
+    assert sol.settings["lift_fit"]["relative_defect"] < 1e-11
+    path = sol.save(tmp_path / "h.h5")
+    field = npde.load(path)
+    x = p.domain.interior(np.random.default_rng(3).random((50, 2)))
+    assert np.array_equal(field(x), sol(x))
+    b = p.domain.boundary(np.random.default_rng(4).random((100, 2))).points
+    assert np.abs(field(b) - p.exact_values(b)).max() < 1e-10  # the data, met by construction
+    assert field.record["architecture"]["constraint"]["built_in"] == [0]
+    assert sol.errors()["relative_l2"] < 1e-3
+
+
+def test_fused_derivatives_are_refused_for_a_constrained_field():
+    with pytest.raises(ValueError, match=r"constraints=False \(neuralpde solve --soft\)"):
+        npde.solve(_holes_problem(), trainer=npde.Trainer(derivatives="fused"))
+    with pytest.raises(TypeError, match="constraints must be True or False"):
+        npde.solve(_holes_problem(), constraints="yes")
+
+
+def test_data_that_jump_where_parts_meet_stay_terms_of_the_loss(caplog):
+    box = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
+    p = npde.Problem(  # 1 on the lid, 0 on the other sides: a jump at two corners
+        box,
+        npde.Poisson(f=0.0),
+        [npde.Dirichlet(1.0, on="y_max"), npde.Dirichlet(0.0, on=["x_min", "x_max", "y_min"])],
+    )
+    small = npde.Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=2)
+    with caplog.at_level("WARNING", logger="neuralpde"):
+        sol = npde.solve(p, npde.Siren(8, 2), npde.SobolSampler(64, 64), small)
+    assert "could not be built into the field" in caplog.text
+    assert "constraint" not in sol.architecture
+    assert sol.settings["lift_fit"] is None

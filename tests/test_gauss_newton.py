@@ -1,0 +1,143 @@
+"""Levenberg-Marquardt training: per-point Jacobians, monotone steps, accuracy on a fixed seed."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import neuralpde as npde
+from neuralpde.defaults import plan_constraints
+from neuralpde.fields import InputScaling
+from neuralpde.training.gauss_newton import (
+    check_jacobian,
+    levenberg_marquardt,
+    per_point_capable,
+    rows,
+    rows_and_jacobian,
+)
+from neuralpde.training.loss import loss_terms, make_batch
+
+PI = math.pi
+
+
+def _b1(conditions=None):
+    def exact(x):
+        return torch.sin(PI * x[:, 0]) * torch.sin(PI * x[:, 1])
+
+    return npde.Problem(
+        npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
+        npde.Poisson(f=lambda x: 2 * PI**2 * exact(x)),
+        conditions or [npde.Dirichlet(0.0)],
+        exact=exact,
+        name="b1",
+    )
+
+
+def _setup(problem, n=64, width=8, seed=0):
+    torch.manual_seed(seed)
+    lo, hi = problem.domain.bounds
+    net = InputScaling(npde.Siren(width=width, depth=2, w0=1.0).build(2), lo, hi).double()
+    pts = npde.SobolSampler(n_interior=n, n_boundary=n // 2).draw(problem, seed, 0)
+    return net, make_batch(problem, pts, torch.float64, "cpu")
+
+
+def test_per_point_jacobian_matches_one_backward_pass_per_row():
+    problem = _b1()
+    net, batch = _setup(problem, n=16)
+    built = (False,)
+    weights = [3.0]
+    r, jac, sizes = rows_and_jacobian(net, problem, batch, built, weights)
+    assert sizes == [16, 8] and jac.shape == (24, sum(p.numel() for p in net.parameters()))
+    params = list(net.parameters())
+    for i in (0, 7, 15, 16, 23):  # interior and boundary rows
+        row = rows_with_graph(net, problem, batch, built, weights)[i]
+        g = torch.autograd.grad(row, params)
+        exact_row = torch.cat([v.reshape(-1) for v in g])
+        assert torch.allclose(jac[i], exact_row, rtol=1e-10, atol=1e-12)
+    # the rows' squares sum to the loss that the other phases minimise
+    loss = loss_terms(net, problem, batch, engine="autograd", weights=weights)[0]
+    assert float(r @ r) == pytest.approx(float(loss.detach()), rel=1e-12)
+
+
+def rows_with_graph(net, problem, batch, built, weights):
+    """The rows with their graph, one evaluation for all points (the plain module)."""
+    from neuralpde.training.gauss_newton import _groups
+
+    return torch.cat([f * fn(net) for _, f, fn in _groups(problem, batch, built, weights)])
+
+
+def test_periodic_rows_read_both_points_of_a_pair():
+    problem = npde.Problem(
+        npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
+        npde.Poisson(f=lambda x: torch.sin(2 * PI * x[:, 0])),
+        [npde.Periodic("x_min", "x_max"), npde.Dirichlet(0.0, on=["y_min", "y_max"])],
+    )
+    net, batch = _setup(problem, n=32)
+    assert check_jacobian(net, problem, batch, (False, False), [1.0, 1.0]) < 1e-7
+
+
+def test_a_residual_that_mixes_points_is_caught_by_the_jacobian_check():
+    problem = npde.Problem(
+        npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
+        lambda u, x: npde.operators.laplacian(u) - u.value.mean(),
+        [npde.Dirichlet(0.0)],
+    )
+    net, batch = _setup(problem, n=32)
+    assert check_jacobian(net, problem, batch, (False,), [1.0]) > 1e-3
+
+
+def test_levenberg_marquardt_never_raises_the_loss_and_reaches_a_small_error():
+    problem = _b1()
+    problem_hard = plan_constraints(problem)
+    net, batch = _setup(problem, n=256, width=16)
+    net = problem_hard.wrap(net)
+    built = problem_hard.built_in
+    params = [p for p in net.parameters() if p.requires_grad]
+    losses = []
+    status, steps, loss = levenberg_marquardt(
+        params,
+        lambda: rows(net, problem, batch, built, [1.0]),
+        lambda: rows_and_jacobian(net, problem, batch, built, [1.0])[:2],
+        max_steps=60,
+        deadline=time.perf_counter() + 120,
+        tol=0.0,
+        on_step=lambda k, v: losses.append(v),
+    )
+    assert steps == len(losses) > 10
+    assert all(b < a for a, b in zip(losses, losses[1:], strict=False))
+    x = np.random.default_rng(1).random((2000, 2))
+    with torch.no_grad():
+        u = net(torch.as_tensor(x))[:, 0].numpy()
+    ref = problem.exact_values(x)
+    assert np.linalg.norm(u - ref) / np.linalg.norm(ref) < 1e-4  # seed 0: about 1e-6
+
+
+def test_only_fields_that_take_per_point_parameters_are_capable():
+    net, _ = _setup(_b1())
+    assert per_point_capable(net)
+    assert not per_point_capable(torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh()))
+
+
+def test_trainer_with_gauss_newton_steps_records_them_and_budgets_split():
+    t = npde.Trainer(adam_steps=10, lbfgs_steps=0, gauss_newton_steps=30)
+    assert t.with_budget(steps=8).gauss_newton_steps + t.with_budget(steps=8).adam_steps == 8
+    clock = t.with_budget(seconds=5)
+    assert clock.describe()["gauss_newton_steps"] == "until the time budget"
+    assert clock.with_budget(steps=20).adam_steps == 10  # Adam keeps its steps
+    with pytest.raises(ValueError, match="all 0: nothing to train"):
+        npde.Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=0)
+    with pytest.raises(ValueError, match="damping must be a positive number"):
+        npde.Trainer(damping=0.0)
+    sol = npde.solve(
+        _b1(),
+        npde.Siren(width=8, depth=2, w0=1.0),
+        npde.SobolSampler(n_interior=128, n_boundary=64),
+        npde.Trainer(adam_steps=5, lbfgs_steps=0, gauss_newton_steps=10, log_every=1),
+    )
+    phases = sol.history["phase"]
+    assert phases.count("gauss-newton") == 10 and phases[0] == "adam"
+    assert sol.result.steps == 15 and sol.status == "step_budget"
