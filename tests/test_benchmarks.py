@@ -50,7 +50,8 @@ def test_cases_are_selected_by_id_or_catalog_name():
     ("script", "args", "message"),
     [
         ("step_time.py", ["--only", "B6"], "(one case for each built-in equation)"),
-        ("accuracy.py", ["--only", "G1"], "(--suite geometry has G1, G2, G3, G4, G5, G6)"),
+        ("accuracy.py", ["--only", "G1"], "--suite geometry has G1, G2, G3, G4, G5, G6;"),
+        ("accuracy.py", ["--only", "B1", "--suite", "holdout"], "--suite accuracy has B1, B2,"),
         ("accuracy.py", ["--suite", "geometry", "--only", "B1"], "(--suite accuracy has B1,"),
         ("step_time.py", ["--dtypes", "fp32"], "invalid choice: 'fp32'"),
         ("step_time.py", ["--device", "gpu"], "--device must be 'cpu', 'cuda' or 'cuda:N'"),
