@@ -377,7 +377,9 @@ def _solve(args: argparse.Namespace) -> int:
     from .checks import check_problem
     from .defaults import derive_settings
 
-    check_problem(problem)  # before the settings are derived from it
+    with warnings.catch_warnings():  # its errors before the settings are derived from the
+        warnings.simplefilter("ignore")  # problem; its warnings once, from solve's own check
+        check_problem(problem)
     derived = derive_settings(problem, constraints=not args.soft)
     trainer = spec["trainer"] or derived.trainer
     if args.steps or args.seconds:

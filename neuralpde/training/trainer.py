@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .._arguments import as_number, check_device, check_dtype, check_module_placement, check_seed
 from ..checks import check_time_order
@@ -28,16 +27,17 @@ from ..fields.jet import jet_obstacle, library_jets_only
 from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
-from .gauss_newton import (
-    balance_weights,
-    check_jacobian,
-    levenberg_marquardt,
-    per_point_capable,
-    rows_and_jacobian,
-)
-from .gauss_newton import rows as gn_rows
-from .loss import Batch, loss_terms, make_batch, probe_points, residual_plan
+from .loss import probe_points, residual_plan
 from .memory import retain_freed_memory
+from .phases import (
+    AdamPhase,
+    DivergenceGuard,
+    GaussNewtonPhase,
+    LBFGSPhase,
+    Progress,
+    Recorder,
+    TrainingState,
+)
 
 __all__ = ["Trainer", "TrainResult"]
 
@@ -292,6 +292,10 @@ class Trainer:
             log.info("the fused engine does not apply: %s", obstacle)
         if device.type == "cpu":
             retain_freed_memory()
+        return self._run(net, problem, sampler, seed, dtype, device, monitor, built_in, plan, used)
+
+    def _run(self, net, problem, sampler, seed, dtype, device, monitor, built_in, plan, used):
+        """The phases on one training state, after :meth:`fit`'s checks."""
         # the optimizers are built before the clock starts: the first one built in a process
         # imports torch._dynamo (about 1 s on a CPU), a one-off cost that is no part of training
         params = [p for p in net.parameters() if p.requires_grad]
@@ -309,319 +313,80 @@ class Trainer:
             )
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
-        adam_deadline = deadline
-        if self.seconds is not None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
-            adam_deadline = start + self.adam_fraction * float(self.seconds)
-        # "time" is wall time since the start; "train_time" leaves out the monitor's own time
-        hist: dict[str, list] = {
-            "step": [],
-            "time": [],
-            "train_time": [],
-            "loss": [],
-            "phase": [],
-            "monitor": [],
-        }
-        timings = {
-            "sampling": 0.0,
-            "adam": 0.0,
-            "lbfgs": 0.0,
-            "gauss_newton": 0.0,
-            "monitor": 0.0,
-        }
-        # "good": the last parameters whose loss was finite, that loss ("good_loss") and the
-        # step they were reached at ("good_step")
-        state = {
-            "step": 0,
-            "good": _snapshot(net),
-            "good_loss": math.inf,
-            "good_step": 0,
-            "status": None,
-        }
+        s = TrainingState(
+            net,
+            params,
+            problem,
+            sampler,
+            seed,
+            dtype,
+            device,
+            self.derivatives,
+            plan,
+            built_in,
+            [c.weight for c in problem.conditions],
+            start,
+            deadline,
+        )
+        s.timings.update(
+            {"sampling": 0.0, "adam": 0.0, "lbfgs": 0.0, "gauss_newton": 0.0, "monitor": 0.0}
+        )
+        s.guard = DivergenceGuard(net)
+        s.progress = self._progress(problem.name)
+        s.recorder = Recorder(s, monitor)
+        s.draw(0)
+        adam_cut = False
+        if adam is not None:
+            adam_deadline = deadline
+            if self.seconds is not None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
+                adam_deadline = start + self.adam_fraction * float(self.seconds)
+            phase = AdamPhase(
+                self.adam_steps, self.lr, self.final_lr, adam_deadline, self.log_every, self.tol
+            )
+            adam_cut = phase.run(s, adam)
+        if lbfgs is not None and s.running():
+            phase = LBFGSPhase(self.lbfgs_steps, self.log_every, self.tol, first=adam is None)
+            phase.run(s, lbfgs)
+        if self.gauss_newton_steps > 0 and s.status is None:
+            phase = GaussNewtonPhase(
+                self.gauss_newton_steps, self.log_every, self.tol, self.damping
+            )
+            phase.run(s)
+        s.progress.close(s)
+        return self._result(s, adam_cut, used)
 
-        def keep_good(loss: float) -> None:
-            state["good"], state["good_loss"] = _snapshot(net), loss
-            state["good_step"] = state["step"]
-
-        def draw(round_: int) -> Batch:
-            t = time.perf_counter()
-            b = make_batch(problem, sampler.draw(problem, seed, round_), dtype, device)
-            timings["sampling"] += time.perf_counter() - t
-            return b
-
-        def record(loss: float, phase: str) -> None:
-            t = time.perf_counter()
-            m = _monitor_value(monitor, net) if monitor is not None else math.nan
-            timings["monitor"] += time.perf_counter() - t
-            hist["step"].append(state["step"])
-            hist["time"].append(time.perf_counter() - start)
-            hist["train_time"].append(hist["time"][-1] - timings["monitor"])
-            hist["loss"].append(loss)
-            hist["phase"].append(phase)
-            hist["monitor"].append(m)
-            extra = "" if monitor is None else f" monitor={m:.3e}"
-            lvl = logging.INFO if bar.disable else logging.DEBUG  # the bar shows the loss
-            log.log(lvl, "%s step %d loss=%.3e%s", phase, state["step"], loss, extra)
-
-        def finite(loss: float) -> bool:
-            if math.isfinite(loss):
-                return True
-            net.load_state_dict(state["good"])
-            state["step"] = state["good_step"]  # the steps after it are undone
-            state["status"] = "diverged"
-            return False
-
-        # a run that ends on the clock shows its progress in seconds, so its total is right
+    def _progress(self, name: str) -> Progress:
+        """A bar in seconds for a run that ends on the clock, else in steps."""
         by_clock = self.seconds is not None and (
             self.lbfgs_steps >= _UNTIL_THE_CLOCK or self.gauss_newton_steps >= _UNTIL_THE_CLOCK
         )
-        total = (
-            float(self.seconds)
-            if by_clock
-            else sum(
-                n
-                for n in (self.adam_steps, self.lbfgs_steps, self.gauss_newton_steps)
-                if n < _UNTIL_THE_CLOCK
-            )
-        )
-        bar = tqdm(
-            total=total or None,
-            disable=None if self.progress is None else not self.progress,
-            desc=problem.name,
-            unit="s" if by_clock else "step",
-            leave=False,
-            dynamic_ncols=True,
-            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]"
-            if by_clock
-            else None,
-        )
-        weights = [c.weight for c in problem.conditions]
+        phases = (self.adam_steps, self.lbfgs_steps, self.gauss_newton_steps)
+        total = float(self.seconds) if by_clock else sum(n for n in phases if n < _UNTIL_THE_CLOCK)
+        return Progress(name, total, by_clock, self.progress)
 
-        def advance(k: int) -> None:
-            if by_clock:
-                bar.n = min(time.perf_counter() - start, total)
-                bar.refresh()
-            else:
-                bar.update(k)
-
-        def compute_loss() -> torch.Tensor:
-            return loss_terms(
-                net, problem, batch, engine=engine, plan=plan, built_in=built_in, weights=weights
-            )[0]
-
-        batch = draw(0)
-        loss_value, fresh = math.inf, False
-        adam_cut = False
-        clock_out = False  # Gauss-Newton stopped because its next step would pass the deadline
-
-        # ---- Adam ----------------------------------------------------------------------------
-        if adam is not None:
-            t0 = time.perf_counter()
-            opt = adam
-            gamma = (self.final_lr / self.lr) ** (1.0 / max(self.adam_steps, 1))
-            sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
-            round_ = 0
-            for k in range(self.adam_steps):
-                if sampler.resample_every and k > 0 and k % sampler.resample_every == 0:
-                    round_ += 1
-                    batch = draw(round_)
-                opt.zero_grad(set_to_none=True)
-                loss = compute_loss()
-                loss_value = float(loss.detach())
-                fresh = True  # loss_value is the loss of the parameters as they are
-                if not finite(loss_value):
-                    break
-                keep_good(loss_value)  # a copy of the parameters: small beside a step
-                if k % self.log_every == 0:  # recorded with the parameters that gave it
-                    bar.set_postfix(loss=f"{loss_value:.2e}")
-                    record(loss_value, "adam")
-                if loss_value <= self.tol:
-                    state["status"] = "converged"
-                    break
-                _backward(loss)
-                opt.step()
-                sched.step()
-                fresh = False
-                state["step"] += 1
-                advance(1)
-                if time.perf_counter() >= adam_deadline:
-                    adam_cut = k + 1 < self.adam_steps  # its share of the time, not its steps
-                    break
-            timings["adam"] = time.perf_counter() - t0
-
-        # ---- L-BFGS --------------------------------------------------------------------------
-        if lbfgs is not None and state["status"] is None and time.perf_counter() < deadline:
-            t0 = time.perf_counter()
-            opt = lbfgs
-
-            def closure() -> torch.Tensor:
-                opt.zero_grad(set_to_none=True)
-                loss = compute_loss()
-                _backward(loss)
-                return loss.detach()
-
-            done = 0
-            next_log = 0
-            per_iter = 0.0  # seconds per L-BFGS iteration, to end near the deadline
-            if adam is None:  # the history starts from the starting field, as Adam's does
-                loss_value, fresh = float(compute_loss().detach()), True
-                if finite(loss_value):
-                    keep_good(loss_value)
-                    record(loss_value, "lbfgs")
-                    next_log = self.log_every
-                    if loss_value <= self.tol:
-                        state["status"] = "converged"
-            while (
-                state["status"] is None
-                and done < self.lbfgs_steps
-                and time.perf_counter() < deadline
-            ):
-                chunk = min(20, self.lbfgs_steps - done)
-                if deadline < math.inf:  # chunks that end near the deadline
-                    if per_iter > 0:
-                        left = deadline - time.perf_counter()
-                        chunk = max(1, min(chunk, int(left / per_iter)))
-                    else:  # the time per iteration is not known yet: measure it on 2
-                        chunk = min(chunk, 2)
-                t_chunk = time.perf_counter()
-                opt.param_groups[0]["max_iter"] = chunk
-                before = opt.state[params[0]].get("n_iter", 0)
-                opt.step(closure)
-                n_iter = opt.state[params[0]].get("n_iter", 0)
-                advanced = n_iter - before
-                if advanced > 0:
-                    per_iter = (time.perf_counter() - t_chunk) / advanced
-                done += advanced
-                state["step"] += advanced
-                advance(advanced)
-                current = float(compute_loss().detach())
-                if not finite(current):
-                    break
-                # no change at all over a chunk: torch's L-BFGS counts an iteration even when
-                # its line search finds no descent, so `advanced` alone does not show it
-                stuck = advanced == 0 or current == loss_value
-                loss_value, fresh = current, True
-                keep_good(current)
-                if done >= next_log:
-                    bar.set_postfix(loss=f"{loss_value:.2e}")
-                    record(loss_value, "lbfgs")
-                    next_log = done + self.log_every
-                if loss_value <= self.tol:
-                    state["status"] = "converged"
-                    break
-                if stuck:
-                    state["status"] = "stalled"
-                    break
-            timings["lbfgs"] = time.perf_counter() - t0
-
-        # ---- Gauss–Newton --------------------------------------------------------------------
-        if self.gauss_newton_steps > 0 and state["status"] is None:
-            t0 = time.perf_counter()
-            if not per_point_capable(net):
-                log.warning(
-                    "the Gauss-Newton phase was skipped: it needs a field built from Siren or "
-                    "MLP (%s is not one)",
-                    type(net).__name__,
-                )
-            elif time.perf_counter() < deadline:
-                weights = balance_weights(net, problem, batch, built_in)
-                mismatch = check_jacobian(net, problem, batch, built_in, weights)
-                if not mismatch < 1e-4:
-                    log.warning(
-                        "the Gauss-Newton phase was skipped: its Jacobian differs from finite "
-                        "differences by %.1e (a residual whose rows read other points?)",
-                        mismatch,
-                    )
-                    weights = [c.weight for c in problem.conditions]
-                else:
-                    if not hist["step"]:  # the history starts from the starting field
-                        loss_value, fresh = float(compute_loss().detach()), True
-                        if finite(loss_value):
-                            keep_good(loss_value)
-                            record(loss_value, "gauss-newton")
-                    log_at = [state["step"] + self.log_every]
-
-                    def on_step(k: int, loss: float) -> None:
-                        state["step"] += 1
-                        advance(1)
-                        if state["step"] >= log_at[0] or by_clock and k % 10 == 0:
-                            bar.set_postfix(loss=f"{loss:.2e}")
-                        if state["step"] >= log_at[0]:
-                            record(loss, "gauss-newton")
-                            log_at[0] = state["step"] + self.log_every
-
-                    status, _, loss_value = levenberg_marquardt(
-                        params,
-                        lambda: gn_rows(net, problem, batch, built_in, weights),
-                        lambda: rows_and_jacobian(net, problem, batch, built_in, weights)[:2],
-                        max_steps=self.gauss_newton_steps,
-                        deadline=deadline,
-                        tol=self.tol,
-                        on_step=on_step,
-                        damping=self.damping,
-                    )
-                    fresh = True
-                    if finite(loss_value):
-                        keep_good(loss_value)
-                    if status == "time_budget":
-                        clock_out = True
-                    elif status is not None and state["status"] is None:
-                        state["status"] = status
-            timings["gauss_newton"] = time.perf_counter() - t0
-        if by_clock:
-            advance(0)
-        bar.close()
-
-        if state["status"] != "diverged" and not fresh:  # the loss of the final parameters
-            loss_value = float(compute_loss().detach())
-            finite(loss_value)
-        if state["status"] == "diverged":  # the parameters are those of the last finite loss
-            loss_value = state["good_loss"]
-            if not math.isfinite(loss_value):  # none was recorded: those are the starting ones
-                loss_value = float(compute_loss().detach())
-        if not hist["step"] or hist["step"][-1] != state["step"] or hist["loss"][-1] != loss_value:
-            record(loss_value, "final")
-        timings["total"] = time.perf_counter() - start
-        status = state["status"]
+    def _result(self, s: TrainingState, adam_cut: bool, used: str) -> TrainResult:
+        """The final loss and record, and why the run stopped."""
+        if s.status != "diverged" and not s.fresh:  # the loss of the final parameters
+            s.accept(float(s.compute_loss().detach()))
+        if s.status == "diverged":  # the parameters are those of the last finite loss
+            s.loss = s.guard.good_loss
+            if not math.isfinite(s.loss):  # none was recorded: those are the starting ones
+                s.loss = float(s.compute_loss().detach())
+        h = s.history
+        if not h["step"] or h["step"][-1] != s.step or h["loss"][-1] != s.loss:
+            s.record("final")
+        s.timings["total"] = time.perf_counter() - s.start
+        status = s.status
         if status is None:
-            spent = time.perf_counter() >= deadline or adam_cut or clock_out
+            spent = time.perf_counter() >= s.deadline or adam_cut or s.clock_out
             status = "time_budget" if spent else "step_budget"
         message = _MESSAGES[status]
-        log.info("stopped after %d steps (%s): loss %.3e", state["step"], status, hist["loss"][-1])
+        log.info("stopped after %d steps (%s): loss %.3e", s.step, status, h["loss"][-1])
         if status == "diverged":
             log.warning(message)
         elif status == "stalled":  # an end, not a fault: the limit of this field and precision
             log.info(message)
-        return TrainResult(status, message, state["step"], hist, timings, used)
-
-
-def _monitor_value(monitor: Monitor, net: nn.Module) -> float:
-    """``monitor(net)`` as a float, or a TypeError saying what it returned instead."""
-    m = monitor(net)
-    one = (isinstance(m, torch.Tensor) and m.numel() == 1) or (
-        isinstance(m, np.ndarray) and m.size == 1
-    )
-    if one:  # a one-element tensor or array: its number
-        m = m.item()
-    v = as_number(m)
-    if v is None:
-        raise TypeError(f"monitor(net) must return a number, got {type(m).__name__}: {m!r}")
-    return v
-
-
-def _backward(loss: torch.Tensor) -> None:
-    """``loss.backward()``, with the fused engine's refusal to be differentiated twice said in
-    the terms of the cause."""
-    try:
-        loss.backward()
-    except RuntimeError as e:
-        if "once_differentiable" not in str(e):
-            raise
-        raise RuntimeError(
-            "the residual differentiates u or an operator's result itself (torch.autograd.grad) "
-            "at these points, though it did not at the probe points where its derivatives were "
-            "planned, and the fused engine's derivatives cannot be differentiated again: train "
-            "with derivatives='autograd'"
-        ) from e
+        return TrainResult(status, message, s.step, h, s.timings, used)
 
 
 def _check_own_jet(net: nn.Module, problem: Problem, plan: DerivativePlan, x: torch.Tensor) -> None:
@@ -675,8 +440,3 @@ _MESSAGES = {
     "or Gauss-Newton at any damping), the limit of this field in this precision: more steps "
     "would not help; for a smaller loss use float64 or change the field",
 }
-
-
-def _snapshot(net: nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of ``net``'s parameters and buffers, to restore with ``load_state_dict``."""
-    return {k: v.detach().clone() for k, v in net.state_dict().items()}
