@@ -657,6 +657,18 @@ def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
             else ""
         ),
     ]
+    c = arch.get("constraint")
+    if c:
+        built = ", ".join(f"conditions[{i}]" for i in c.get("built_in", [])) or "none"
+        lift = c.get("lift")
+        lift_text = "zero lift" if not lift else f"lift: Chebyshev series of {lift['terms']} terms"
+        fit = tr.get("settings", {}).get("lift_fit") or {}
+        if "relative_defect" in fit:
+            lift_text += f", data met to {fit['relative_defect']:.1e} of their size"
+        lines.append(f"built in:    {built} (hard constraint; {lift_text})")
+    derived = tr.get("settings", {}).get("derived")
+    if derived:
+        lines.append(f"defaults:    {derived}")
     if rec["metrics"]:
         m = rec["metrics"]
         lines.append(

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import neuralpde as npde
+from neuralpde.cli import main
 from neuralpde.defaults import derive_settings, plan_constraints
 from neuralpde.fields import InputScaling
 from neuralpde.fields.chebyshev import chebyshev_basis, total_degree_set
@@ -149,7 +150,7 @@ def test_derived_settings_follow_the_problems_scales():
     assert "Levenberg-Marquardt float64" in text and "built-in conditions: 1" in text
 
 
-def test_a_constrained_solution_round_trips_through_its_file(tmp_path):
+def test_a_constrained_solution_round_trips_through_its_file(tmp_path, capsys):
     p = _holes_problem()
     sol = npde.solve(
         p,
@@ -166,6 +167,11 @@ def test_a_constrained_solution_round_trips_through_its_file(tmp_path):
     assert np.abs(field(b) - p.exact_values(b)).max() < 1e-10  # the data, met by construction
     assert field.record["architecture"]["constraint"]["built_in"] == [0]
     assert sol.errors()["relative_l2"] < 1e-3
+    capsys.readouterr()
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "built in:    conditions[0] (hard constraint; lift: Chebyshev series of" in out
+    assert "defaults:    SIREN 2x32" in out
 
 
 def test_fused_derivatives_are_refused_for_a_constrained_field():
