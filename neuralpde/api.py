@@ -27,6 +27,9 @@ log = logging.getLogger("neuralpde.solve")
 _MONITOR_POINTS = 4096
 #: the largest defect, relative to the data, with which a fitted lift builds data in
 _LIFT_DEFECT = 1e-8
+#: the most parameters for which a derived trainer uses Gauss-Newton (its Jacobian, with a few
+#: thousand rows, then stays under about 1 GB in float64)
+_GAUSS_NEWTON_PARAMETERS = 40_000
 #: the share of a time budget kept for what follows training (the final loss, the record)
 _RESERVE = 0.02
 
@@ -100,7 +103,8 @@ def solve(
         derived = derive_settings(problem, constraints=bool(constraints))
     field = derived.field if field is None else field
     sampler = derived.sampler if sampler is None else sampler
-    trainer = derived.trainer if trainer is None else trainer
+    if trainer is None:
+        trainer = for_size(derived.trainer, field, problem.domain.dim)
     plan = derived.constraints if constraints and derived is not None else None
     if plan is not None and trainer.derivatives == "fused":
         raise ValueError(
@@ -197,3 +201,19 @@ def _fit(
     return fit_lift(
         problem, plan.lift, plan.built_in, plan.degrees, seed=seed, dtype=dtype, device=device
     )
+
+
+def for_size(trainer: Trainer, field: Siren | MLP, dim: int) -> Trainer:
+    """``trainer``, or Adam then L-BFGS within its time budget when ``field`` has more than
+    40,000 parameters: Gauss-Newton's Jacobian (a few thousand rows by the parameters, float64)
+    would then pass about 1 GB."""
+    size = sum(p.numel() for p in field.build(dim).parameters())
+    if size <= _GAUSS_NEWTON_PARAMETERS:
+        return trainer
+    log.info(
+        "a field of %d parameters is too large for Gauss-Newton (at most %d): Adam then L-BFGS "
+        "within the same budget",
+        size,
+        _GAUSS_NEWTON_PARAMETERS,
+    )
+    return Trainer(adam_steps=1000, lbfgs_steps=10**9, seconds=trainer.seconds)

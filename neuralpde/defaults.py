@@ -386,6 +386,8 @@ def derive_settings(
     if budget is None:  # a minute per input beyond the first, longer for fine and moving data
         budget = 60.0 * max(d - 1, 1) * max(1.0, w0 / 3.0) * (2.0 if timed else 1.0)
         budget = float(min(max(budget, 60.0), 600.0))
-    trainer = Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=10**9, seconds=budget)
+    trainer = Trainer(
+        adam_steps=0, lbfgs_steps=0, gauss_newton_steps=10**9, seconds=budget, log_every=5
+    )
     reasons = {"frequency": w, "parameters": params}
     return Settings(field_spec, sampler, trainer, torch.float64, plan, reasons)

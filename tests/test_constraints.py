@@ -194,3 +194,13 @@ def test_data_that_jump_where_parts_meet_stay_terms_of_the_loss(caplog):
     assert "could not be built into the field" in caplog.text
     assert "constraint" not in sol.architecture
     assert sol.settings["lift_fit"] is None
+
+
+def test_a_field_too_large_for_gauss_newton_trains_with_adam_then_lbfgs():
+    from neuralpde.api import for_size
+
+    derived = derive_settings(_holes_problem()).trainer
+    assert for_size(derived, npde.Siren(width=32, depth=2), 2) is derived
+    big = for_size(derived, npde.Siren(width=256, depth=3), 2)  # 132,353 parameters
+    assert big.gauss_newton_steps == 0 and big.adam_steps > 0 and big.lbfgs_steps > 0
+    assert big.seconds == derived.seconds
