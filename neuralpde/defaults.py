@@ -20,7 +20,7 @@ Every choice comes from the problem's own scales, never from a table of known pr
   the parameters, so that the least-squares problem is over-determined.
 * **Optimizer and precision**: Levenberg–Marquardt in float64
   (:mod:`neuralpde.training.gauss_newton`) within a wall-time budget of a minute per input
-  beyond the first, times :math:`\max(1, \omega_0/3)`, doubled for evolution problems, between
+  beyond the first, times :math:`\max(1, \omega_0/\pi)`, doubled for evolution problems, between
   1 and 10 minutes.
 """
 
@@ -384,7 +384,7 @@ def derive_settings(
     timed = problem.time_index is not None
     budget = seconds
     if budget is None:  # a minute per input beyond the first, longer for fine and moving data
-        budget = 60.0 * max(d - 1, 1) * max(1.0, w0 / 3.0) * (2.0 if timed else 1.0)
+        budget = 60.0 * max(d - 1, 1) * max(1.0, w0 / math.pi) * (2.0 if timed else 1.0)
         budget = float(min(max(budget, 60.0), 600.0))
     trainer = Trainer(
         adam_steps=0, lbfgs_steps=0, gauss_newton_steps=10**9, seconds=budget, log_every=5
