@@ -475,3 +475,19 @@ def test_problem_files_in_two_folders_import_their_own_module_of_one_name(tmp_pa
         problem = load_problem_file(str(tmp_path / f"w{width}" / "p.py"))["problem"]
         assert problem.domain.measure == pytest.approx(width)
     assert "shapes" not in sys.modules
+
+
+def test_solve_prints_the_derived_settings_and_what_the_file_overrides(tmp_path, capsys, small_b1):
+    bare = tmp_path / "bare.py"
+    bare.write_text(f"from pathlib import Path\nexec(Path({B1!r}).read_text())\n")
+    assert main(["solve", str(bare), "-o", str(tmp_path / "a.h5"), "--steps", "3"]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("settings: "))
+    assert "Levenberg-Marquardt float64" in line and "built-in conditions: 1" in line
+    assert line.endswith("budget from the command line: 3 Gauss-Newton steps, no time limit")
+    rec = npde.load(tmp_path / "a.h5").record
+    assert rec["training"]["steps"] == 3
+    assert rec["architecture"]["constraint"]["built_in"] == [0]
+    assert main(["solve", small_b1, "-o", str(tmp_path / "b.h5"), "--steps", "3"]) == 0
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("settings: "))
+    assert "(the problem file sets its own field, sampler, trainer)" in line
