@@ -15,7 +15,7 @@ Every choice comes from the problem's own scales, never from a table of known pr
   per unit of the inputs scaled to :math:`[-1, 1]`, that carries energy in the lift and its
   residual sampled on a grid (their spectrum up to 99.9% of the energy), raised for waves by
   the speed of propagation (time frequency :math:`c\,k`) and for Helmholtz by :math:`k`;
-  between 1 and 10.
+  between 1 and 15.
 * **Size**: two hidden layers of 32 (a few thousand parameters); collocation points about twice
   the parameters, so that the least-squares problem is over-determined.
 * **Optimizer and precision**: Levenberg–Marquardt in float64
@@ -328,8 +328,8 @@ def _spectrum_frequency(values: np.ndarray, fraction: float = 0.99) -> list[floa
     return out
 
 
-def _frequency(problem: Problem, plan: ConstraintPlan | None) -> float:
-    """The highest angular frequency of the problem's data, per scaled input unit."""
+def _frequency(problem: Problem, plan: ConstraintPlan | None) -> list[float]:
+    """Per axis, the highest angular frequency of the problem's data, per scaled input unit."""
     from .equations import Helmholtz, Wave
 
     dom = problem.domain
@@ -362,7 +362,7 @@ def _frequency(problem: Problem, plan: ConstraintPlan | None) -> float:
             (freq[i] / half[i] for i in range(d) if i != ti), default=0.0
         )  # radians per unit length
         freq[ti] = max(freq[ti], float(eq.c) * k_space * half[ti])
-    return max(freq)
+    return freq
 
 
 def derive_settings(
@@ -372,12 +372,13 @@ def derive_settings(
     ``seconds`` replaces the derived budget; ``constraints=False`` builds no condition into
     the field."""
     plan = plan_constraints(problem) if constraints else None
-    w = _frequency(problem, plan)
-    w0 = float(min(max(w / 2.0, 1.0), 10.0))
+    freqs = _frequency(problem, plan)
+    w = max(freqs)
+    w0 = float(min(max(w / 2.0, 1.0), 15.0))
     field_spec = Siren(width=32, depth=2, w0=w0)
     d = problem.domain.dim
     params = (d + 1) * 32 + 33 * 32 + 33
-    n_int = int(2 * params)
+    n_int = int(2 * params)  # Sobol points project densely on every axis
     soft = [not b for b in (plan.built_in if plan else (False,) * len(problem.conditions))]
     n_soft = max(256, n_int // 4) if any(soft) else 16
     sampler = SobolSampler(n_interior=n_int, n_boundary=n_soft, n_initial=n_soft)
@@ -389,5 +390,5 @@ def derive_settings(
     trainer = Trainer(
         adam_steps=0, lbfgs_steps=0, gauss_newton_steps=10**9, seconds=budget, log_every=5
     )
-    reasons = {"frequency": w, "parameters": params}
+    reasons = {"frequency": w, "frequencies": freqs, "parameters": params}
     return Settings(field_spec, sampler, trainer, torch.float64, plan, reasons)
