@@ -140,6 +140,9 @@ def solve(
             lift, lift_record = None, None
             if plan is not None and plan.lift_kind == "problem":
                 lift, lift_record = _fit(problem, plan, seed, dtype, device)
+                if not lift_record["relative_defect"] <= _LIFT_DEFECT:  # nor the initial data
+                    log.warning("nor could the initial data: every condition is a loss term")
+                    plan, lift, lift_record = None, None, None
     if trainer.seconds is not None:  # the set-up (the lift's fit) is part of the budget
         spent = time.perf_counter() - started
         left = max(trainer.seconds * (1 - _RESERVE) - spent, 0.5 * trainer.seconds)

@@ -253,10 +253,17 @@ def _lift_degrees(problem: Problem, lift) -> tuple[int, ...]:
         most 60; a series of degree :math:`p` resolves :math:`\sin(\omega s)` on :math:`[-1, 1]`
         to round-off once :math:`p` is a little above :math:`\omega`."""
     x, n = _grid(problem)
+    d = problem.domain.dim
     with torch.no_grad():
-        v = lift(x).numpy().reshape([n] * problem.domain.dim)
-    freq = _spectrum_frequency(np.nan_to_num(v - v.mean()))
-    return tuple(int(min(math.ceil(1.5 * w) + 14, 60)) for w in freq)
+        v = np.nan_to_num(lift(x).numpy().reshape([n] * d))
+    freq = _spectrum_frequency(v - v.mean())
+    size = max(float(np.abs(v).max()), 1e-300)
+    # an axis along which the lift does not vary (a lift constant in time, say) needs degree 0
+    varies = [float(np.ptp(v, axis=i).max()) > 1e-13 * size for i in range(d)]
+    return tuple(
+        int(min(math.ceil(1.5 * w) + 12, 60)) if moving else 0
+        for w, moving in zip(freq, varies, strict=True)
+    )
 
 
 class _Lift(nn.Module):

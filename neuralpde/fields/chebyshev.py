@@ -5,39 +5,61 @@ r"""A Chebyshev series over a box: the lift of a hard constraint.
     A(x) = \sum_{\alpha \in \mathcal{I}} c_\alpha \prod_{i=1}^{d} T_{\alpha_i}(s_i),
     \qquad s = 2\,\frac{x - \ell}{h - \ell} - 1 \in [-1, 1]^d,
 
-with :math:`T_k` the Chebyshev polynomials and :math:`\mathcal{I}` an anisotropic total-degree
-set :math:`\{\alpha : \sum_i \alpha_i / p_i \le 1\}`. Linear in its coefficients, it is fitted
-to data by one least-squares solve, and smooth data (analytic boundary and initial values)
-converge geometrically in the degrees :math:`p_i`; its derivatives are exact. The indices and
-coefficients are buffers, saved and loaded with the field's weights.
+with :math:`T_k` the Chebyshev polynomials and :math:`\mathcal{I}` the tensor-product set of
+degrees :math:`p_i` or, where that is too large, the anisotropic total-degree set
+:math:`\{\alpha : \sum_i \alpha_i / p_i \le 1\}` (:func:`index_set`). Linear in its
+coefficients, it is fitted to data by one least-squares solve, and smooth data (analytic
+boundary and initial values) converge geometrically in the degrees :math:`p_i`; its derivatives
+are exact. The indices and coefficients are buffers, saved and loaded with the field's weights.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["ChebyshevSeries", "total_degree_set", "chebyshev_basis"]
+__all__ = ["ChebyshevSeries", "index_set", "total_degree_set", "chebyshev_basis"]
 
 
-def total_degree_set(degrees: Sequence[int], limit: int = 4000) -> torch.Tensor:
+def index_set(degrees: Sequence[int], limit: int = 2000) -> torch.Tensor:
+    r"""The tensor-product set :math:`\{\alpha : \alpha_i \le p_i\}` when it has at most
+    ``limit`` terms (products of one-dimensional data, such as :math:`\sin\pi x \sin\pi y`,
+    need their full degree along every axis at once), else the total-degree set
+    (:func:`total_degree_set`), which holds sums of one-dimensional data in many dimensions."""
+    p = [int(v) for v in degrees]
+    if math.prod(v + 1 for v in p) <= limit:
+        grids = torch.meshgrid(*[torch.arange(v + 1) for v in p], indexing="ij")
+        return torch.stack([g.reshape(-1) for g in grids], dim=1).to(torch.int64)
+    return total_degree_set(p, limit)
+
+
+def total_degree_set(degrees: Sequence[int], limit: int = 2000) -> torch.Tensor:
     r"""The multi-indices :math:`\alpha` with :math:`\sum_i \alpha_i/p_i \le 1` (an axis of
     degree 0 keeps :math:`\alpha_i = 0`), as an ``(n, d)`` int64 tensor; the degrees are scaled
     down together until there are at most ``limit``."""
     p = [int(v) for v in degrees]
     while True:
-        ranges = [range(v + 1) for v in p]
-        out = [
-            a
-            for a in itertools.product(*ranges)
-            if sum(ai / pi for ai, pi in zip(a, p, strict=True) if pi > 0) <= 1 + 1e-12
-        ]
+        out: list[tuple[int, ...]] = []
+        _fill(p, 0, 1.0 + 1e-12, (), out, limit + 1)
         if len(out) <= limit or max(p) <= 1:
             return torch.tensor(out, dtype=torch.int64).reshape(-1, len(p))
         p = [max(int(v * 0.9), min(v, 1)) for v in p]
+
+
+def _fill(p: list[int], i: int, left: float, head: tuple, out: list, cap: int) -> None:
+    """Append to ``out`` the indices that extend ``head`` within the budget ``left``, visiting
+    only those (and stopping once ``out`` holds ``cap``)."""
+    if len(out) >= cap:
+        return
+    if i == len(p):
+        out.append(head)
+        return
+    top = 0 if p[i] == 0 else int(math.floor(left * p[i] + 1e-9))
+    for a in range(top + 1):
+        _fill(p, i + 1, left - (a / p[i] if p[i] else 0.0), (*head, a), out, cap)
 
 
 def chebyshev_basis(

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from ..conditions import Dirichlet, Initial, InitialVelocity
-from ..fields.chebyshev import ChebyshevSeries, chebyshev_basis, total_degree_set
+from ..fields.chebyshev import ChebyshevSeries, chebyshev_basis, index_set
 from ..problem import Problem
 from ..sampling import SobolSampler
 
@@ -66,7 +66,7 @@ def fit_lift(
         fit = _fit_series(problem, exact_lift, built_in, degrees, seed)
         if best is None or fit[1]["relative_defect"] < best[1]["relative_defect"]:
             best = fit
-        more = tuple(min(2 * p, 60) for p in degrees)
+        more = tuple(min(2 * p, 60) if p else 0 for p in degrees)
         if best[1]["relative_defect"] <= 1e-10 or more == degrees:
             break
         degrees = more
@@ -92,7 +92,7 @@ def _fit_series(
     """One least-squares fit of a series of the given degrees (float64, on the CPU)."""
     dom = problem.domain
     lo, hi = dom.bounds
-    indices = total_degree_set(degrees)
+    indices = index_set(degrees)
     n_terms = indices.shape[0]
     n_points = max(2 * n_terms, 1024)
     draw = SobolSampler(n_interior=n_points, n_boundary=n_points, n_initial=n_points).draw(
