@@ -12,7 +12,12 @@ import neuralpde as npde
 from neuralpde.cli import main
 from neuralpde.defaults import derive_settings, plan_constraints
 from neuralpde.fields import InputScaling
-from neuralpde.fields.chebyshev import chebyshev_basis, total_degree_set
+from neuralpde.fields.chebyshev import (
+    ChebyshevSeries,
+    chebyshev_basis,
+    index_set,
+    total_degree_set,
+)
 from neuralpde.fields.constraints import boundary_pieces, distance_product
 from neuralpde.training.lift import fit_lift
 
@@ -60,6 +65,31 @@ def test_chebyshev_derivatives_match_autograd():
     t3 = chebyshev_basis(s, torch.tensor([[3, 0]]))[:, 0]
     assert torch.allclose(t3, 4 * s[:, 0] ** 3 - 3 * s[:, 0], atol=1e-14)
     assert total_degree_set([30, 30], limit=200).shape[0] <= 200
+
+
+def test_the_series_derivatives_by_recurrence_are_autograds_of_the_plain_sum():
+    torch.manual_seed(0)
+    idx = index_set([6, 5, 3])
+    coef = torch.randn(idx.shape[0], dtype=torch.float64)
+    series = ChebyshevSeries([0, -1, 0], [2, 1, 0.5], idx, coef).double()
+    box = torch.tensor([2.0, 2.0, 0.5], dtype=torch.float64)
+    x = torch.rand(20, 3, dtype=torch.float64) * box + torch.tensor([0.0, -1.0, 0.0])
+
+    def derivatives(f, x):
+        x = x.clone().requires_grad_(True)
+        y = f(x)
+        g = torch.autograd.grad(y.sum(), x, create_graph=True)[0]
+        h = [torch.autograd.grad(g[:, i].sum(), x, retain_graph=True)[0] for i in range(3)]
+        return y.detach(), g.detach(), torch.stack(h, 1)
+
+    def plain(x):
+        return chebyshev_basis(series.scaled(x), series.indices) @ series.coefficients
+
+    for a, b in zip(derivatives(series, x), derivatives(plain, x), strict=True):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-9)
+    with torch.no_grad():
+        series.coefficients.mul_(2.0)  # new coefficients: nothing stale is reused
+    assert torch.allclose(derivatives(series, x)[1], derivatives(plain, x)[1], rtol=1e-12)
 
 
 def _holes_problem():

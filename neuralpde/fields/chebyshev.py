@@ -115,8 +115,69 @@ class ChebyshevSeries(nn.Module):
         self.register_buffer("indices", indices)
         self.register_buffer("coefficients", torch.as_tensor(coefficients, dtype=torch.float64))
 
+        self._cache: list[tuple] = []  # (points, coefficients' version, value, grad, Hessian)
+
     def scaled(self, x: torch.Tensor) -> torch.Tensor:
         return 2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return chebyshev_basis(self.scaled(x), self.indices) @ self.coefficients
+        r""":math:`A(x)`. Where ``x`` carries gradients, the value, gradient and Hessian are
+        computed by the derivative recurrences at once (and kept for the last few point sets,
+        which training evaluates again and again) and returned as the quadratic
+        :math:`A_0 + g_0\cdot(x - x_0) + \tfrac12 (x - x_0)^\top H_0 (x - x_0)` at
+        :math:`x = x_0`: autograd then finds the exact first and second derivatives without
+        replaying the recurrences (derivatives of third order are those of the quadratic)."""
+        if not (torch.is_grad_enabled() and x.requires_grad):
+            return chebyshev_basis(self.scaled(x), self.indices) @ self.coefficients
+        a0, g0, h0 = self._taylor(x.detach())
+        dx = x - x.detach()  # zero, with x's gradient
+        return a0 + (dx * g0).sum(dim=1) + 0.5 * torch.einsum("ni,nij,nj->n", dx, h0, dx)
+
+    def _taylor(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        version = self.coefficients._version  # loading new coefficients empties the cache
+        for x0, v0, a0, g0, h0 in self._cache:
+            same = x0.shape == x.shape and x0.dtype == x.dtype and x0.device == x.device
+            if same and v0 == version and torch.equal(x0, x):
+                return a0, g0, h0
+        out = _value_gradient_hessian(self, x)
+        self._cache = [(x.clone(), version, *out), *self._cache[:3]]
+        return out
+
+
+def _tables(s: torch.Tensor, top: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:math:`T_k, T_k', T_k''` at ``s`` (``(N,)``) for ``k = 0..top``, each ``(N, top + 1)``."""
+    one, zero = torch.ones_like(s), torch.zeros_like(s)
+    t, d1, d2 = [one, s], [zero, one], [zero, zero]
+    for k in range(1, top):
+        t.append(2 * s * t[k] - t[k - 1])
+        d1.append(2 * t[k] + 2 * s * d1[k] - d1[k - 1])
+        d2.append(4 * d1[k] + 2 * s * d2[k] - d2[k - 1])
+    return tuple(torch.stack(v[: top + 1], dim=1) for v in (t, d1, d2))
+
+
+def _value_gradient_hessian(
+    series: ChebyshevSeries, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The series' value ``(N,)``, gradient ``(N, d)`` and Hessian ``(N, d, d)`` in ``x``."""
+    idx, c = series.indices, series.coefficients
+    n, d = x.shape
+    s = series.scaled(x)
+    rate = 2.0 / (series.upper - series.lower)  # ds_i/dx_i
+    top = int(idx.max()) if idx.numel() else 0
+    tabs = [[tab[:, idx[:, i]] for tab in _tables(s[:, i], top)] for i in range(d)]
+
+    def product(orders: dict[int, int]) -> torch.Tensor:
+        out = tabs[0][orders.get(0, 0)]
+        for i in range(1, d):
+            out = out * tabs[i][orders.get(i, 0)]
+        return out @ c
+
+    value = product({})
+    grad = torch.stack([product({i: 1}) * rate[i] for i in range(d)], dim=1)
+    hess = x.new_zeros(n, d, d)
+    for i in range(d):
+        for j in range(i, d):
+            h = product({i: 2} if i == j else {i: 1, j: 1}) * rate[i] * rate[j]
+            hess[:, i, j] = h
+            hess[:, j, i] = h
+    return value, grad, hess
