@@ -391,6 +391,14 @@ class Polygon(Domain):
     def boundary_parts(self) -> tuple[str, ...]:
         return tuple(f"edge{i}" for i in range(len(self.vertices)))
 
+    def edges(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The edges as ``(part name, start, end)``, counter-clockwise (the domain on the
+        left of each)."""
+        return [
+            (f"edge{int(self._user_edge[k])}", self._a[k].copy(), self._b[k].copy())
+            for k in range(len(self._a))
+        ]
+
     def _edge_distance(self, p: np.ndarray) -> np.ndarray:
         out = np.full(len(p), np.inf)
         for a, b in zip(self._a, self._b, strict=True):  # loop over edges

@@ -102,16 +102,10 @@ def boundary_pieces(domain: object) -> dict[str, list[dict]] | None:
         }
         return {domain.boundary_parts[0]: [sphere]}
     if isinstance(domain, Polygon):
-        out = {}
-        for k in range(len(domain._a)):
-            part = f"edge{int(domain._user_edge[k])}"
-            seg = {
-                "kind": "segment",
-                "a": [float(v) for v in domain._a[k]],
-                "b": [float(v) for v in domain._b[k]],
-            }
-            out[part] = [seg]
-        return out
+        return {
+            part: [{"kind": "segment", "a": [float(v) for v in a], "b": [float(v) for v in b]}]
+            for part, a, b in domain.edges()
+        }
     if isinstance(domain, (Difference, Intersection)):
         out = {}
         for i, (name, child) in enumerate(zip(domain.child_names, domain.children, strict=True)):
