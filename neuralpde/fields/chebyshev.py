@@ -23,6 +23,8 @@ from torch import nn
 
 __all__ = ["ChebyshevSeries", "index_set", "total_degree_set", "chebyshev_basis"]
 
+_BLOCK = 2**22  # numbers in the basis tables of one block of points
+
 
 def index_set(degrees: Sequence[int], limit: int = 2000) -> torch.Tensor:
     r"""The tensor-product set :math:`\{\alpha : \alpha_i \le p_i\}` when it has at most
@@ -128,7 +130,18 @@ class ChebyshevSeries(nn.Module):
         :math:`x = x_0`: autograd then finds the exact first and second derivatives without
         replaying the recurrences (derivatives of third order are those of the quadratic)."""
         if not (torch.is_grad_enabled() and x.requires_grad):
-            return chebyshev_basis(self.scaled(x), self.indices) @ self.coefficients
+            rows = self._rows()
+            return (
+                torch.cat(
+                    [
+                        chebyshev_basis(self.scaled(x[i : i + rows]), self.indices)
+                        @ self.coefficients
+                        for i in range(0, x.shape[0], rows)
+                    ]
+                )
+                if x.shape[0]
+                else x.new_zeros(0)
+            )
         a0, g0, h0 = self._taylor(x.detach())
         dx = x - x.detach()  # zero, with x's gradient
         return a0 + (dx * g0).sum(dim=1) + 0.5 * torch.einsum("ni,nij,nj->n", dx, h0, dx)
@@ -139,9 +152,16 @@ class ChebyshevSeries(nn.Module):
             same = x0.shape == x.shape and x0.dtype == x.dtype and x0.device == x.device
             if same and v0 == version and torch.equal(x0, x):
                 return a0, g0, h0
-        out = _value_gradient_hessian(self, x)
+        rows = max(self._rows() // 3, 1)  # three tables (T, T', T'') per axis
+        parts = [_value_gradient_hessian(self, x[i : i + rows]) for i in range(0, len(x), rows)]
+        out = tuple(torch.cat(v) for v in zip(*parts, strict=True))
         self._cache = [(x.clone(), version, *out), *self._cache[:3]]
         return out
+
+    def _rows(self) -> int:
+        """Points per block, so that a block's tables hold about 4 million numbers (32 MB in
+        float64) whatever the number of terms and axes."""
+        return max(_BLOCK // max(self.indices.numel(), 1), 1)
 
 
 def _tables(s: torch.Tensor, top: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
