@@ -1,5 +1,7 @@
 """Hold-out: Laplace's equation on an L-shape with the reentrant-corner singularity
-u = r^{2/3} sin(2θ/3) (θ measured from the positive x axis, the corner at the origin)."""
+u = r^{2/3} sin(2φ/3), φ ∈ [0, 3π/2] the angle from the edge along the positive y axis,
+counter-clockwise through the domain to the edge along the positive x axis (the corner at the
+origin, the missing quadrant x > 0, y > 0); u = 0 on both edges at the corner."""
 
 import math
 
@@ -10,9 +12,9 @@ import neuralpde as npde
 
 def exact(x: torch.Tensor) -> torch.Tensor:
     r = torch.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2)
-    theta = torch.atan2(x[:, 1], x[:, 0])
-    theta = torch.where(theta < 0, theta + 2 * math.pi, theta)
-    return r ** (2.0 / 3.0) * torch.sin(2.0 * theta / 3.0)
+    theta = torch.atan2(x[:, 1], x[:, 0])  # in (-π, π]; the domain is π/2 ≤ θ ≤ 2π
+    theta = torch.where(theta <= 0, theta + 2 * math.pi, theta)
+    return r ** (2.0 / 3.0) * torch.sin(2.0 * (theta - math.pi / 2) / 3.0)
 
 
 problem = npde.Problem(
