@@ -14,7 +14,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -34,6 +34,7 @@ from .phases import (
     DivergenceGuard,
     GaussNewtonPhase,
     LBFGSPhase,
+    Monitor,
     Progress,
     Recorder,
     TrainingState,
@@ -45,8 +46,6 @@ log = logging.getLogger("neuralpde.training")
 
 #: L-BFGS step count standing for "no step limit": the time budget ends the run.
 _UNTIL_THE_CLOCK = 10**9
-
-Monitor = Callable[[nn.Module], float]
 
 
 @dataclass
