@@ -12,6 +12,7 @@ between the suite's markers is replaced) and standard output.
     python benchmarks/accuracy.py                         # B1-B6, seeds 0, 1, 2
     python benchmarks/accuracy.py --only B1 --seeds 1     # one case (by id or name), not written
     python benchmarks/accuracy.py --suite geometry        # other domains and conditions
+    python benchmarks/accuracy.py --suite validation      # V1-V4 against FD references
 """
 
 from __future__ import annotations
@@ -69,6 +70,48 @@ HOLDOUT_CASES = [
     ("H7", "holdout/neumann_box_mixed", 1e-5, 300.0),
 ]
 
+# No closed form: judged against the finite-difference reference of the problem file's
+# ``reference`` settings (cached in validation/references/), at its nodes; the target is
+# max(1e-4, 3 x the reference's own estimated error), filled in when the reference is known.
+VALIDATION_CASES = [
+    ("V1", "poisson2d_bumps", None, 600.0),
+    ("V2", "helmholtz2d_source", None, 600.0),
+    ("V3", "heat2d_varcoef", None, 600.0),
+    ("V4", "wave2d_pulse", None, 600.0),
+]
+
+
+def reference_target(reference_error: float) -> float:
+    """The relative-L2 target against a reference whose own error is ``reference_error``."""
+    return max(1e-4, 3.0 * reference_error)
+
+
+def cached_reference(name: str, problem, settings: dict):
+    """The convergence study of ``problem`` with ``settings``, from
+    ``validation/references/<name>.h5`` when that file holds the same inputs (by checksum),
+    else computed and written there."""
+    from neuralpde.reference import (
+        convergence_study,
+        load_reference,
+        reference_checksum,
+        save_reference,
+    )
+
+    path = ROOT / "validation" / "references" / f"{name}.h5"
+    want = reference_checksum(problem, **settings)
+    if path.exists():
+        try:
+            ref = load_reference(path)
+            if ref.checksum == want:
+                return ref
+        except (OSError, ValueError):
+            pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ref = convergence_study(problem, **settings)
+    save_reference(ref, path, problem=problem, settings=settings)
+    return load_reference(path)
+
+
 # DeepXDE 1.15 by hand (hard constraints, Adam then L-BFGS, float32) on a 2-core machine like
 # this one: (relative L2, seconds), from shared/problems.md
 DEEPXDE_TUNED = {"B1": (1.7e-6, 72.0), "B2": (6.2e-4, 305.0), "B4": (4.2e-2, 304.0)}
@@ -92,6 +135,9 @@ def run_one(name: str, seed: int) -> dict:
 
     folder = ROOT / "benchmarks" if name.startswith("holdout/") else ROOT / "problems"
     spec = load_problem_file(str(folder / f"{name}.py"))
+    ref = None
+    if spec["problem"].exact is None:  # judged against its finite-difference reference
+        ref = cached_reference(name, spec["problem"], spec["reference"] or {"n": 32})
     t0 = time.perf_counter()
     sol = npde.solve(
         spec["problem"],
@@ -102,9 +148,21 @@ def run_one(name: str, seed: int) -> dict:
         dtype=spec["dtype"] or torch.float64,
     )
     wall = time.perf_counter() - t0
-    errs = sol.errors()
     hist = sol.history
+    extra = {}
+    if ref is None:
+        errs = sol.errors()
+    else:
+        from neuralpde.validate import validate
+
+        res = validate(sol, reference=ref)
+        errs = res.metrics
+        extra = {
+            "reference_error": res.reference_error,
+            "target": reference_target(res.reference_error),
+        }
     return {
+        **extra,
         "curve": {"time": hist["time"], "error": hist["monitor"]},
         "budget_s": sol.settings["trainer"]["seconds"],
         "name": name,
@@ -259,10 +317,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int_at_least(0), help=argparse.SUPPRESS)  # with --one
     ap.add_argument(
         "--suite",
-        choices=("accuracy", "geometry", "holdout"),
+        choices=("accuracy", "geometry", "holdout", "validation"),
         default="accuracy",
         help="accuracy: B1-B6; geometry: other domains and boundary conditions; holdout: "
-        "problems no default was chosen with (benchmarks/holdout/)",
+        "problems no default was chosen with (benchmarks/holdout/); validation: V1-V4 against "
+        "their finite-difference references",
     )
     ap.add_argument(
         "--resume",
@@ -288,7 +347,12 @@ def main() -> int:
         print("\n".join(deepxde_comparison(curves)))
         return 0
 
-    suites = {"accuracy": CASES, "geometry": GEOMETRY_CASES, "holdout": HOLDOUT_CASES}
+    suites = {
+        "accuracy": CASES,
+        "geometry": GEOMETRY_CASES,
+        "holdout": HOLDOUT_CASES,
+        "validation": VALIDATION_CASES,
+    }
     suite = suites[args.suite]
     others = "; ".join(
         f"--suite {k} has {', '.join(c[0] for c in v)}"
@@ -330,8 +394,9 @@ def main() -> int:
                     "settings": {"derived": "the solve failed"},
                     "curve": {},
                 }
+            target = r.get("target", tol if tol is not None else math.nan)
             print(
-                f"  relative L2 {r['relative_l2']:.2e} (target {tol:.0e}), {r['wall_s']:.0f} s "
+                f"  relative L2 {r['relative_l2']:.2e} (target {target:.1e}), {r['wall_s']:.0f} s "
                 f"(target {limit:.0f} s, budget {r['budget_s']:.0f} s), {r['steps']} steps, "
                 f"{r['peak_rss_mb']:.0f} MB",
                 flush=True,
@@ -340,6 +405,8 @@ def main() -> int:
             curves[f"{cid} seed {seed}"] = r["curve"]
         if not runs:
             continue
+        if tol is None:  # against a reference: its own error sets the target
+            tol = max((r.get("target", math.nan) for r in runs), default=math.nan)
         err = statistics.median(r["relative_l2"] for r in runs)
         wall = statistics.median(r["wall_s"] for r in runs)
         passed = err <= tol and wall <= limit
@@ -356,7 +423,15 @@ def main() -> int:
         "accuracy": "catalog problems with the defaults (files that hold the problem only)",
         "geometry": "other domains and boundary conditions, manufactured solutions, defaults",
         "holdout": "problems written fresh and kept out of every choice of the defaults",
+        "validation": "no closed form: against finite-difference references, defaults",
     }[args.suite]
+    against = (
+        "the finite-difference reference at its nodes (target max(1e-4, 3 x the reference's "
+        "own estimated error), the reference's settings from the problem file, cached in "
+        "`validation/references/`)"
+        if args.suite == "validation"
+        else "the exact solution on the dense grid (200 per axis in 2-D, 64 in 3-D, 16 in 5-D)"
+    )
     lines = [
         f"## {args.suite}: {title}",
         "",
@@ -364,8 +439,7 @@ def main() -> int:
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine()}",
         "",
-        "Median and range over the seeds of each row. Relative L2 against "
-        "the exact solution on the dense grid (200 per axis in 2-D, 64 in 3-D, 16 in 5-D); wall "
+        f"Median and range over the seeds of each row. Relative L2 against {against}; wall "
         "time of the solve (training, not start-up) against its derived budget; peak resident "
         "memory of the process. Settings: what `neuralpde solve` derives (the first seed's).",
         "",
@@ -382,7 +456,7 @@ def main() -> int:
         mem = max(r["peak_rss_mb"] for r in runs)
         lines.append(
             f"| {cid} | {name} | {', '.join(str(r['seed']) for r in runs)} | {err:.2e} | "
-            f"{lo:.1e}–{hi:.1e} | ≤ {tol:.0e} | {wall:.0f} s | "
+            f"{lo:.1e}–{hi:.1e} | ≤ {tol:.1e} | {wall:.0f} s | "
             f"≤ {limit:.0f} s | {steps} | {mem:.0f} MB | {PUBLISHED.get(cid, '—')} | "
             f"{runs[0]['settings'].get('derived')} | {'pass' if passed else '**fail**'} |"
         )

@@ -11,11 +11,12 @@ Every choice comes from the problem's own scales, never from a table of known pr
   Dirichlet eigenvalue of the bounding box) and :math:`R_0 T^k/k!` for an evolution problem of
   time order :math:`k` over a span :math:`T` (the first term of the solution's Taylor series in
   time).
-* **Frequency** :math:`\omega_0` of the SIREN's first layer: half the highest angular frequency,
-  per unit of the inputs scaled to :math:`[-1, 1]`, that carries energy in the lift and its
-  residual sampled on a grid (their spectrum up to 99.9% of the energy), raised for waves by
-  the speed of propagation (time frequency :math:`c\,k`) and for Helmholtz by :math:`k`;
-  between 1 and 15.
+* **Frequency** :math:`\omega_0` of the SIREN's first layer, per input coordinate: half the
+  highest angular frequency along that axis, per unit of the inputs scaled to :math:`[-1, 1]`,
+  that carries energy in the lift and its residual sampled on a grid (their spectrum up to 99%
+  of the energy), raised for waves by the speed of propagation (time frequency :math:`c\,k`)
+  and for Helmholtz by :math:`k`; between 1 and 15. Where the data are separated in scale
+  (an axis 8× slower than the fastest), each input gets its own :math:`\omega_0`.
 * **Size**: two hidden layers of 32 (a few thousand parameters); collocation points about twice
   the parameters, so that the least-squares problem is over-determined.
 * **Optimizer and precision**: Levenberg–Marquardt in float64
@@ -89,8 +90,11 @@ class Settings:
             built = (
                 f"{sum(self.constraints.built_in)} condition(s), scale {self.constraints.scale:.3g}"
             )
+        w0 = f"{f.w0_per_layer()[0]:.3g}"
+        if f.w0_inputs is not None:
+            w0 = "(" + ", ".join(f"{w:.3g}" for w in f.w0_inputs) + ")"
         return (
-            f"SIREN {f.depth}x{f.width} w0={f.w0_per_layer()[0]:.3g}, "
+            f"SIREN {f.depth}x{f.width} w0={w0}, "
             f"{s.n_interior} interior points, Levenberg-Marquardt "
             f"{str(self.dtype).replace('torch.', '')}, budget {t.seconds:.0f} s, "
             f"built-in conditions: {built}"
@@ -381,8 +385,12 @@ def derive_settings(
     plan = plan_constraints(problem) if constraints else None
     freqs = _frequency(problem, plan)
     w = max(freqs)
-    w0 = float(min(max(w / 2.0, 1.0), 15.0))
-    field_spec = Siren(width=32, depth=2, w0=w0)
+    per_axis = [float(min(max(f / 2.0, 1.0), 15.0)) for f in freqs]
+    w0 = max(per_axis)
+    # where the data are separated in scale (8x slower along some axis), the slow axes keep a
+    # slow first layer: a fast one there lets the field oscillate between collocation points
+    inputs = tuple(per_axis) if w0 >= 8.0 * min(per_axis) else None
+    field_spec = Siren(width=32, depth=2, w0=w0, w0_inputs=inputs)
     d = problem.domain.dim
     params = (d + 1) * 32 + 33 * 32 + 33
     n_int = int(2 * params)  # Sobol points project densely on every axis

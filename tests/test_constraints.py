@@ -178,6 +178,12 @@ def test_derived_settings_follow_the_problems_scales():
     assert low.sampler.n_interior > sum(p.numel() for p in low.field.build(2).parameters())
     text = low.summary()
     assert "Levenberg-Marquardt float64" in text and "built-in conditions: 1" in text
+    assert low.field.w0_inputs is None and high.field.w0_inputs is None  # one scale
+    # data 8x faster along x than along y: each input gets its own omega_0
+    fast = derive_settings(poisson(24))
+    w = fast.field.w0_inputs
+    assert w is not None and w[0] == fast.field.w0_per_layer()[0] and w[0] >= 8 * w[1]
+    assert "w0=(" in fast.summary()
 
 
 def test_a_constrained_solution_round_trips_through_its_file(tmp_path, capsys):

@@ -119,6 +119,26 @@ def test_siren_forward_uses_per_layer_w0():
     torch.testing.assert_close(net(x), h @ net.out.weight.T + net.out.bias)
 
 
+def test_siren_w0_per_input_scales_the_first_layers_columns():
+    """``w0_inputs``: the first layer computes sin(sum_j w0_j W_ij x_j + w0 b_i), which is the
+    isotropic network at inputs scaled by w0_j / w0; its jet agrees, and the setting is stored."""
+    torch.manual_seed(4)
+    spec = Siren(width=8, depth=2, w0=15.0, w0_inputs=(15.0, 1.0, 3.0))
+    aniso = spec.build(3).double()
+    iso = Siren(width=8, depth=2, w0=15.0).build(3).double()
+    iso.load_state_dict(aniso.state_dict())  # the per-input factors are not weights
+    x = torch.rand(40, 3, dtype=torch.float64)
+    factors = torch.tensor([1.0, 1.0 / 15.0, 3.0 / 15.0], dtype=torch.float64)
+    torch.testing.assert_close(aniso(x), iso(x * factors), rtol=1e-13, atol=1e-13)
+    again = spec_from_dict(json.loads(json.dumps(spec.describe())))
+    assert again.describe() == spec.describe() and again.w0_inputs == (15.0, 1.0, 3.0)
+    with pytest.raises(ValueError, match=r"w0_inputs must hold one number per input coord"):
+        spec.build(2)
+    for bad in ((1.0, -2.0), "ab", (math.inf,), ()):
+        with pytest.raises(ValueError, match="Siren.w0_inputs must be a sequence of positive"):
+            Siren(w0_inputs=bad)
+
+
 @pytest.mark.parametrize("kind", ["siren", "mlp"])
 def test_forward_parameter_gradients_match_reference_chain(kind):
     # the narrow first layer multiplies by a contiguous W^T (a faster weight gradient) and SIREN

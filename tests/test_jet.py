@@ -43,7 +43,14 @@ def _hessian(u, x):
     return g, torch.stack(rows, 1)
 
 
-@pytest.mark.parametrize("spec", [Siren(width=24, depth=3, w0=3.0), MLP(width=24, depth=3)])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        Siren(width=24, depth=3, w0=3.0),
+        Siren(width=24, depth=2, w0=6.0, w0_inputs=(6.0, 1.0, 2.0)),
+        MLP(width=24, depth=3),
+    ],
+)
 @pytest.mark.parametrize(
     "forms",
     [

@@ -28,10 +28,26 @@ class SirenNet(nn.Module):
     """The SIREN module; build it from a :class:`Siren` specification."""
 
     def __init__(
-        self, in_features: int, width: int, depth: int, w0: Sequence[float], out_features: int = 1
+        self,
+        in_features: int,
+        width: int,
+        depth: int,
+        w0: Sequence[float],
+        out_features: int = 1,
+        w0_inputs: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         self.w0 = [float(w) for w in w0]
+        # the first layer's omega_0 per input coordinate, as a factor on its weight's columns
+        scale = [self.w0[0]] * in_features if w0_inputs is None else [float(w) for w in w0_inputs]
+        if len(scale) != in_features:
+            raise ValueError(
+                f"Siren.w0_inputs must hold one number per input coordinate ({in_features}), "
+                f"got {list(w0_inputs or [])!r}"
+            )
+        self.register_buffer(
+            "w0_inputs", torch.tensor(scale, dtype=torch.float64), persistent=False
+        )
         sizes = [in_features] + [width] * depth
         self.hidden = nn.ModuleList(
             nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
@@ -46,11 +62,19 @@ class SirenNet(nn.Module):
             bound = math.sqrt(6.0 / n) / self.w0[-1]
             self.out.weight.uniform_(-bound, bound)
 
+    def _scaled(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each hidden layer's :math:`(\\omega W, \\omega b)`; the first layer's weight scaled
+        column by column by the per-input :math:`\\omega_0`."""
+        first = self.hidden[0]
+        columns = self.w0_inputs.to(first.weight.dtype)
+        out = [(first.weight * columns, self.w0[0] * first.bias)]
+        for w0, layer in zip(self.w0[1:], self.hidden[1:], strict=True):
+            out.append((w0 * layer.weight, w0 * layer.bias))
+        return out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # omega_0 folded into the weights: one pass over the features less per layer
-        hidden = zip(self.w0, self.hidden, strict=True)
-        layers = ((w0 * layer.weight, w0 * layer.bias) for w0, layer in hidden)
-        return plain_forward(x, layers, torch.sin, self.out)
+        return plain_forward(x, self._scaled(), torch.sin, self.out)
 
     _jet_checked = True  # its jet is tested against autograd (subclasses are not)
 
@@ -60,8 +84,8 @@ class SirenNet(nn.Module):
     def jet(self, j: Jet) -> Jet:
         """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
         last = len(self.hidden) - 1
-        for i, (w0, layer) in enumerate(zip(self.w0, self.hidden, strict=True)):
-            j = j.linear(w0 * layer.weight, w0 * layer.bias).sine(final=i == last)
+        for i, (weight, bias) in enumerate(self._scaled()):
+            j = j.linear(weight, bias).sine(final=i == last)
         return j.output(self.out.weight, self.out.bias)
 
 
@@ -91,6 +115,11 @@ class Siren:
         (about :math:`\\omega_0/2` radians per unit of the scaled inputs in :math:`[-1, 1]`).
     w0_hidden:
         :math:`\\omega_0` of the later layers when ``w0`` is a number (default 1).
+    w0_inputs:
+        The first layer's :math:`\\omega_0` per input coordinate, for data that vary faster
+        along some axes than others: the first layer computes
+        :math:`\\sin(\\sum_j \\omega_{0,j} W_{ij} x_j + \\omega_0 b_i)`. By default every input
+        uses the first layer's :math:`\\omega_0`.
 
     The paper's image-fitting setting is ``w0=30, w0_hidden=30``; PDE solutions are smoother and
     a large :math:`\\omega_0` lets the field meet the residual at the collocation points while
@@ -101,6 +130,7 @@ class Siren:
     depth: int = 3
     w0: float | Sequence[float] = 3.0
     w0_hidden: float | None = None
+    w0_inputs: Sequence[float] | None = None
 
     def __post_init__(self) -> None:
         for name in ("width", "depth"):
@@ -138,6 +168,16 @@ class Siren:
                 f"Siren.w0 and w0_hidden must be positive and finite, got {self.w0!r} and "
                 f"{self.w0_hidden!r}"
             )
+        if self.w0_inputs is not None:
+            raw = _plain(self.w0_inputs)
+            ok = isinstance(raw, Iterable) and not isinstance(raw, (str, bytes))
+            numbers = [as_number(w) for w in raw] if ok else [None]
+            if not numbers or any(w is None or not (math.isfinite(w) and w > 0) for w in numbers):
+                raise ValueError(
+                    "Siren.w0_inputs must be a sequence of positive finite numbers, one per "
+                    f"input coordinate, got {self.w0_inputs!r}"
+                )
+            object.__setattr__(self, "w0_inputs", tuple(float(w) for w in numbers))
 
     def w0_per_layer(self) -> list[float]:
         if isinstance(self.w0, (int, float)):
@@ -147,7 +187,9 @@ class Siren:
 
     def build(self, in_features: int, out_features: int = 1) -> SirenNet:
         """The module for ``in_features`` inputs."""
-        return SirenNet(in_features, self.width, self.depth, self.w0_per_layer(), out_features)
+        return SirenNet(
+            in_features, self.width, self.depth, self.w0_per_layer(), out_features, self.w0_inputs
+        )
 
     def describe(self) -> dict:
         return {
@@ -155,4 +197,5 @@ class Siren:
             "width": self.width,
             "depth": self.depth,
             "w0": self.w0_per_layer(),
+            **({} if self.w0_inputs is None else {"w0_inputs": list(self.w0_inputs)}),
         }
