@@ -18,8 +18,9 @@ from torch import nn
 from . import metrics
 from ._arguments import check_path, check_points, real_coordinates
 from .domains import SpaceTime, grid_counts, outside_box
-from .fields import build_field
-from .io import FormatError, read_solution, write_solution
+from .fields import build_field, check_architecture
+from .io import FormatError, write_solution
+from .io.hdf5 import _read_solution, _verify_solution
 from .operators import as_column
 from .problem import Problem
 from .training import TrainResult
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 _CHUNK = 65536
+#: The precisions a stored network may name (``/model`` attribute ``dtype``): no other name
+#: is looked up in torch.
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def versions() -> dict[str, str]:
@@ -195,19 +199,50 @@ def load(path: str | os.PathLike) -> SavedField:
     """Load a solution file written by :meth:`Solution.save` as a callable field.
 
     Needs no problem code: the network is rebuilt from the architecture stored in the file
-    (with its hard constraint, whose lift is a stored field too).
+    (with its hard constraint, whose lift is a stored field too). The file is read as data
+    (:func:`neuralpde.io.read_solution`); the architecture is checked against the limits of
+    :func:`~neuralpde.fields.check_architecture` before anything is built, the weights must be
+    finite, and the content digest must match. Raises ``FileNotFoundError`` for a missing file
+    and :class:`~neuralpde.io.FormatError` for any file that cannot be loaded so.
     """
-    rec = read_solution(path)
+    rec = _read_solution(path, grid=True, verify=False)
+    where = str(path)
+    dtype = _DTYPES[rec["dtype"].removeprefix("torch.")]  # read_solution allows no other name
     try:
-        net = build_field(rec["architecture"])
-        dtype = getattr(torch, rec["dtype"].replace("torch.", ""))
-        net = net.to(dtype)
-        state = {k: torch.as_tensor(v) for k, v in rec["parameters"].items()}
-        net.load_state_dict(state, strict=True)
-    except (KeyError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        check_architecture(rec["architecture"])
+    except ValueError as exc:
         raise FormatError(
-            f"{str(path)!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
+            f"{where!r}: attribute 'architecture' of '/model' is refused: {exc}"
         ) from None
+    if rec["architecture"]["in_features"] != len(rec["coordinates"]):
+        raise FormatError(
+            f"{where!r}: attribute 'architecture' of '/model' has in_features "
+            f"{rec['architecture']['in_features']!r}, but the file has the coordinates "
+            f"{rec['coordinates']}"
+        )
+    for name, value in rec["parameters"].items():
+        bad = np.count_nonzero(~np.isfinite(value)) if value.dtype.kind == "f" else 0
+        if bad:
+            raise FormatError(
+                f"{where!r}: '/model/parameters/{name}' holds {bad} NaN or infinite values: the "
+                "network cannot be rebuilt from it"
+            )
+    try:
+        net = build_field(rec["architecture"]).to(dtype)
+        own = net.state_dict()
+        for name, value in rec["parameters"].items():
+            if name in own and own[name].is_floating_point() != (value.dtype.kind == "f"):
+                raise TypeError(
+                    f"'/model/parameters/{name}' holds {value.dtype}, the network's tensor "
+                    f"{own[name].dtype}"
+                )
+        state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in rec["parameters"].items()}
+        net.load_state_dict(state, strict=True)
+    except (KeyError, ValueError, TypeError, AttributeError, RuntimeError, IndexError) as exc:
+        raise FormatError(
+            f"{where!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
+        ) from None
+    _verify_solution(path, rec)
     return SavedField(net, rec, path)
 
 
@@ -289,6 +324,10 @@ class Solution(NeuralField):
     def save(self, path: str | os.PathLike, n: int | Sequence[int] | None = None) -> Path:
         """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path."""
         check_path(path)
+        try:  # what load would refuse is not written
+            check_architecture(self.architecture)
+        except ValueError as exc:
+            raise ValueError(f"this solution's network cannot be saved: {exc}") from None
         axes = self.grid_axes(n)
         values, inside = self._on_domain_grid(axes, stacklevel=6)
         exact, errs = None, {}

@@ -2,7 +2,8 @@
 
 Solution files (``format = "neuralpde-solution"``, ``format_version = 1``)::
 
-    /                 attrs: format, format_version, neuralpde_version, created, coordinates
+    /                 attrs: format, format_version, neuralpde_version, created, coordinates,
+                      content_sha256
     /x, /y, /t ...    1-D coordinate arrays, HDF5 dimension scales named after the coordinates
     /u                the field on the grid, dimensions attached to the coordinate scales
     /exact            the exact solution on the same grid (when the problem has one)
@@ -18,7 +19,7 @@ Reference files (``format = "neuralpde-reference"``, ``format_version = 1``) sha
 layout (the coordinate scales and ``/u``), so a tool that reads one reads the other::
 
     /                 attrs: format, format_version, neuralpde_version, created, coordinates,
-                      checksum
+                      checksum, content_sha256
     /x, /y, /t ...    1-D coordinate arrays (the finest grid's nodes), dimension scales
     /u                the finest grid's solution, dimensions attached to the scales
     /convergence      one entry per grid level, coarsest first: datasets n (levels x space
@@ -36,7 +37,15 @@ of them (:data:`RESERVED_NAMES`) nor contain ``/``; :func:`check_coordinate_name
 a domain is built, long before a file is written.
 
 ``checksum`` is :func:`reference_checksum` of the problem description and the settings, so a
-reference whose inputs did not change can be reused.
+reference whose inputs did not change can be reused. ``content_sha256`` is the content digest
+(:func:`~neuralpde.io._reading.content_digest`) of the stored values: the coordinates, ``/u``,
+``/exact`` and the network's tensors of a solution; the coordinates, ``/u`` and the datasets of
+``/convergence`` of a reference. Readers recompute it and refuse a file whose values no longer
+match (a file written before it existed, without the attribute, is read with a logged warning).
+
+Files are read as untrusted data (:mod:`neuralpde.io._reading`): no link is followed and no
+dataset stored in other files is read, and every entry's type and size is checked against
+limits before its values are read.
 
 Because the coordinates are dimension scales named like the dimensions, netCDF-4 readers
 (xarray with h5netcdf or netCDF4) see ``u`` as a variable on named coordinates. Files are written
@@ -50,6 +59,8 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
+import math
 import os
 import tempfile
 import threading
@@ -62,6 +73,38 @@ import h5py
 import numpy as np
 
 from .._arguments import as_number, check_path
+from ._reading import (
+    DIGEST_ATTRIBUTE,
+    FLOATS,
+    INTEGERS,
+    MAX_ATTRIBUTES,
+    MAX_COORDINATES,
+    MAX_GRID_ELEMENTS,
+    MAX_HISTORY_LENGTH,
+    MAX_LEVELS,
+    MAX_PARAMETER_ELEMENTS,
+    MAX_PARAMETER_TENSORS,
+    MAX_PHASE_BYTES,
+    NUMBERS,
+    FormatError,
+    MissingEntryError,
+    brief,
+    check_link,
+    check_storage,
+    check_structure,
+    checked_shape,
+    content_digest,
+    read_attribute,
+    read_dataset,
+    read_digest,
+    read_json,
+    read_number,
+    read_strings,
+    read_text,
+    shown,
+)
+
+log = logging.getLogger("neuralpde.io")
 
 #: The root entries of solution and reference files other than the coordinates.
 SOLUTION_ENTRIES = ("u", "exact", "model", "problem", "training", "metrics", "provenance")
@@ -115,10 +158,6 @@ _READERS = {
     "solution": "neuralpde.load / neuralpde info",
     "reference": "neuralpde.reference.load_reference / neuralpde info",
 }
-
-
-class FormatError(ValueError):
-    """The file is not a neuralpde file of the expected kind that this version can read."""
 
 
 def _temp_prefix(target: Path) -> str:
@@ -229,20 +268,44 @@ def _grid_shape(coords: Mapping[str, np.ndarray], values: np.ndarray) -> list[st
     shape = tuple(len(coords[n]) for n in names)
     if values.shape != shape:
         raise ValueError(f"values have shape {values.shape}, the coordinates give {shape}")
+    if not 0 < len(names) <= MAX_COORDINATES:
+        raise ValueError(f"a grid has 1 to {MAX_COORDINATES} coordinates, got {len(names)}")
+    if values.size > MAX_GRID_ELEMENTS:  # a file that no neuralpde would read back
+        raise ValueError(
+            f"the grid {shape} has {values.size} points, more than the {MAX_GRID_ELEMENTS} a "
+            "file may hold: choose fewer points per axis"
+        )
     return names
 
 
+def _grid_arrays(
+    coords: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray | None]
+) -> dict[str, np.ndarray]:
+    """The coordinate arrays and the gridded ``arrays`` (``None`` left out) as they are written,
+    in float64, by their paths in the file."""
+    out = {f"/{n}": np.asarray(c, dtype=np.float64) for n, c in coords.items()}
+    out.update(
+        {f"/{k}": np.asarray(v, dtype=np.float64) for k, v in arrays.items() if v is not None}
+    )
+    return out
+
+
 def _write_grid(
-    f: h5py.File, coords: Mapping[str, np.ndarray], arrays: Mapping[str, tuple[np.ndarray, str]]
+    f: h5py.File,
+    names: Sequence[str],
+    grid: Mapping[str, np.ndarray],
+    long_names: Mapping[str, str],
 ) -> None:
-    """Coordinate scales at the root and ``arrays`` (name -> (values, long_name)) on them."""
-    names = list(coords)
-    f.attrs["coordinates"] = _json(names)
+    """Coordinate scales at the root and the arrays of ``grid`` named in ``long_names`` (name ->
+    long_name) on them; ``grid`` is :func:`_grid_arrays`."""
+    f.attrs["coordinates"] = _json(list(names))
     for n in names:
-        ds = f.create_dataset(n, data=np.asarray(coords[n], dtype=np.float64))
+        ds = f.create_dataset(n, data=grid[f"/{n}"])
         ds.make_scale(n)
-    for key, (data, long_name) in arrays.items():
-        ds = f.create_dataset(key, data=np.asarray(data, dtype=np.float64), compression="gzip")
+    for key, long_name in long_names.items():
+        if f"/{key}" not in grid:
+            continue
+        ds = f.create_dataset(key, data=grid[f"/{key}"], compression="gzip")
         ds.attrs["long_name"] = long_name
         for i, n in enumerate(names):
             ds.dims[i].attach_scale(f[n])
@@ -263,24 +326,29 @@ def write_solution(
     metrics: Mapping[str, float],
     provenance: Mapping[str, Any],
 ) -> Path:
-    """Write a solution file atomically; returns its path."""
-    _grid_shape(coords, values)
+    """Write a solution file atomically; returns its path.
+
+    The root attribute ``content_sha256`` is :func:`~neuralpde.io._reading.content_digest` of
+    the coordinates, ``/u``, ``/exact`` and every tensor of ``parameters``, as written.
+    """
+    names = _grid_shape(coords, values)
+    grid = _grid_arrays(coords, {"u": values, "exact": exact})
+    tensors = {k: np.asarray(v) for k, v in parameters.items()}
+    digest = content_digest({**grid, **{f"/model/parameters/{k}": v for k, v in tensors.items()}})
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["neuralpde_version"] = provenance.get("neuralpde", "unknown")
         f.attrs["created"] = provenance.get("created", "")
-        arrays = {"u": (values, "solution")}
-        if exact is not None:
-            arrays["exact"] = (exact, "exact solution")
-        _write_grid(f, coords, arrays)
+        f.attrs[DIGEST_ATTRIBUTE] = digest
+        _write_grid(f, names, grid, {"u": "solution", "exact": "exact solution"})
         m = f.create_group("model")
         m.attrs["architecture"] = _json(dict(architecture))
         m.attrs["dtype"] = dtype
         pg = m.create_group("parameters")
-        for k, v in parameters.items():
-            pg.create_dataset(k, data=np.asarray(v))
+        for k, v in tensors.items():
+            pg.create_dataset(k, data=v)
         f.create_group("problem").attrs["description"] = _json(dict(problem))
         tg = f.create_group("training")
         history = training.get("history", {})
@@ -303,10 +371,6 @@ def write_solution(
         pv.attrs["platform"] = str(provenance.get("platform", ""))
 
     return _atomic_write(path, fill)
-
-
-def _attr_str(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def _existing_file(path: str | os.PathLike, what: str) -> Path:
@@ -337,35 +401,44 @@ def _open_hdf5(p: Path) -> h5py.File:
 
 
 def _open(path: str | os.PathLike, kind: str | None) -> tuple[h5py.File, str, int]:
-    """Open a neuralpde file read-only, checking its format (``kind``: expected, or any).
+    """Open a neuralpde file read-only, checking its format (``kind``: expected, or any) and
+    its structure (:func:`~neuralpde.io._reading.check_structure`: no links, no storage in other
+    files), before anything else is read.
 
     Returns the open file, its kind (``"solution"`` or ``"reference"``) and format version.
     """
     p = _existing_file(path, "a neuralpde file")
     f = _open_hdf5(p)
+    name = str(p)
     try:
-        fmt = _attr_str(f.attrs.get("format", ""))
+        try:
+            fmt = read_text(f, "format", name, default="")
+        except (FormatError, KeyError):  # not a string: not a neuralpde file either
+            fmt = "<not a string>"
         if fmt not in _KINDS:
             what = f"neuralpde {kind}" if kind else "neuralpde"
-            raise FormatError(f"{str(p)!r} is not a {what} file (format={fmt!r})")
+            raise FormatError(f"{name!r} is not a {what} file (format={shown(fmt, 80)})")
         found, readable = _KINDS[fmt]
         if kind is not None and found != kind:
             raise FormatError(
-                f"{str(p)!r} is a neuralpde {found} file, not a {kind} file: read it with "
+                f"{name!r} is a neuralpde {found} file, not a {kind} file: read it with "
                 f"{_READERS[found]}"
             )
-        if "format_version" not in f.attrs:
-            raise FormatError(f"{str(p)!r} has no format_version; expected an integer >= 1")
-        raw = f.attrs["format_version"]
+        raw = read_attribute(f, "format_version", name, default=None)
+        if raw is None:
+            raise FormatError(f"{name!r} has no format_version; expected an integer >= 1")
         version = as_number(raw, integral=True)
         if version is None or version < 1:
-            shown = raw.item() if isinstance(raw, np.generic) else raw
-            raise FormatError(f"{str(p)!r} has format_version {shown!r}; expected an integer >= 1")
+            shown_raw = raw.item() if isinstance(raw, np.generic) else raw
+            raise FormatError(
+                f"{name!r} has format_version {shown_raw!r}; expected an integer >= 1"
+            )
         if version > readable:
             raise FormatError(
-                f"{str(p)!r} has {found} format version {version}; this neuralpde reads up to "
+                f"{name!r} has {found} format version {version}; this neuralpde reads up to "
                 f"{readable}: upgrade neuralpde"
             )
+        check_structure(f, name)
     except BaseException:
         f.close()
         raise
@@ -376,7 +449,7 @@ def file_kind(path: str | os.PathLike) -> str:
     """``"solution"`` or ``"reference"``: which kind of neuralpde file ``path`` is.
 
     Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for any other file
-    (or a newer format version than this neuralpde reads).
+    (or a newer format version than this neuralpde reads, or one holding links).
     """
     f, kind, _ = _open(path, None)
     f.close()
@@ -391,66 +464,218 @@ def _damaged(path: str | os.PathLike, kind: str):
         yield
     except FormatError:
         raise
-    except (KeyError, ValueError, TypeError, OSError, AttributeError, IndexError) as exc:
+    except (
+        KeyError,
+        ValueError,
+        TypeError,
+        OSError,
+        AttributeError,
+        IndexError,
+        RuntimeError,
+        RecursionError,
+        ArithmeticError,
+    ) as exc:
+        name = "KeyError" if isinstance(exc, MissingEntryError) else type(exc).__name__
         raise FormatError(
-            f"{str(path)!r} is a damaged neuralpde {kind} file: {type(exc).__name__}: {exc}"
+            f"{str(path)!r} is a damaged neuralpde {kind} file: {name}: {exc}"
         ) from None
 
 
-def _read_common(f: h5py.File, version: int) -> dict[str, Any]:
-    """What solution and reference files share: header, grid coordinates, problem, provenance."""
-    names: Sequence[str] = json.loads(_attr_str(f.attrs["coordinates"]))
+def _node(group: h5py.Group, name: str, kind: type) -> Any:
+    """The entry ``name`` of ``group`` (whose links :func:`_open` found hard), of ``kind``
+    (``h5py.Group`` or ``h5py.Dataset``); ``KeyError`` or ``TypeError`` naming it otherwise."""
+    entry = f"{group.name.rstrip('/')}/{name}"
+    try:
+        obj = group.get(name)
+    except (OSError, RuntimeError, ValueError) as exc:  # a damaged object header, say
+        raise OSError(f"{entry!r} cannot be opened ({exc})") from None
+    if obj is None:
+        raise MissingEntryError(f"{entry!r} is missing")
+    if not isinstance(obj, kind):
+        raise TypeError(f"{entry!r} is not a {kind.__name__.lower()}")
+    return obj
+
+
+def _read_common(f: h5py.File, p: str, version: int) -> dict[str, Any]:
+    """What solution and reference files share: header, grid coordinates, problem, provenance.
+
+    The shape of ``/u`` is checked (not read) against the coordinates, which are read."""
+    names = read_json(f, "coordinates", p)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ValueError(f"the attribute 'coordinates' must be a JSON list of names, got {names!r}")
-    coords = {n: f[n][()] for n in names}
-    shape = tuple(f["u"].shape)
-    if tuple(np.shape(c) for c in coords.values()) != tuple((k,) for k in shape):
         raise ValueError(
-            f"'u' has shape {shape}, but the coordinates {names} have shapes "
-            f"{[np.shape(c) for c in coords.values()]}"
+            f"the attribute 'coordinates' must be a JSON list of names, got {brief(names)}"
         )
+    if not 0 < len(names) <= MAX_COORDINATES or len(set(names)) != len(names):
+        raise ValueError(
+            f"the attribute 'coordinates' must name 1 to {MAX_COORDINATES} distinct "
+            f"coordinates, got {brief(names)}"
+        )
+    check_coordinate_names(names, "the attribute 'coordinates'")
+    u = _node(f, "u", h5py.Dataset)
+    shape = checked_shape(u, p, FLOATS, MAX_GRID_ELEMENTS, "a grid")
+    scales = {n: _node(f, n, h5py.Dataset) for n in names}
+    declared = [
+        checked_shape(s, p, FLOATS, MAX_GRID_ELEMENTS, "a coordinate") for s in scales.values()
+    ]
+    if tuple(declared) != tuple((k,) for k in shape):
+        raise ValueError(
+            f"'u' has shape {shape}, but the coordinates {names} have shapes {declared}"
+        )
+    coords = {
+        n: read_dataset(s, p, FLOATS, MAX_GRID_ELEMENTS, "a coordinate") for n, s in scales.items()
+    }
+    for n, c in coords.items():
+        if not np.isfinite(c).all():
+            raise FormatError(f"{p!r}: the coordinate '/{n}' holds NaN or infinite values")
+    prov = _node(f, "provenance", h5py.Group)
     return {
         "format_version": version,
-        "neuralpde_version": _attr_str(f.attrs.get("neuralpde_version", "")),
-        "created": _attr_str(f.attrs.get("created", "")),
+        "neuralpde_version": read_text(f, "neuralpde_version", p, default=""),
+        "created": read_text(f, "created", p, default=""),
+        "content_sha256": read_digest(f, p),
         "coordinates": list(names),
         "coords": coords,
         "grid_shape": shape,
-        "problem": json.loads(_attr_str(f["problem"].attrs["description"])),
-        "versions": json.loads(_attr_str(f["provenance"].attrs["versions"])),
-        "platform": _attr_str(f["provenance"].attrs["platform"]),
+        "problem": read_json(_node(f, "problem", h5py.Group), "description", p),
+        "versions": read_json(prov, "versions", p),
+        "platform": read_text(prov, "platform", p),
     }
+
+
+def _read_grid_values(f: h5py.File, p: str, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The gridded dataset ``name``, of the grid's ``shape``."""
+    ds = _node(f, name, h5py.Dataset)
+    if checked_shape(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid") != shape:
+        raise FormatError(f"{p!r}: '/{name}' has shape {ds.shape}; the grid's is {shape}")
+    return read_dataset(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid")
+
+
+def _read_parameters(f: h5py.File, p: str) -> dict[str, np.ndarray]:
+    """The tensors of ``/model/parameters``, their number and sizes checked before reading."""
+    pg = _node(f, "model/parameters", h5py.Group)
+    if len(pg) > MAX_PARAMETER_TENSORS:
+        raise FormatError(
+            f"{p!r}: '/model/parameters' holds {len(pg)} tensors, more than the "
+            f"{MAX_PARAMETER_TENSORS} a network may have: they are not read"
+        )
+    datasets = {k: _node(pg, k, h5py.Dataset) for k in pg}
+    total = 0
+    for ds in datasets.values():
+        total += math.prod(checked_shape(ds, p, NUMBERS, MAX_PARAMETER_ELEMENTS, "a network"))
+        if total > MAX_PARAMETER_ELEMENTS:
+            raise FormatError(
+                f"{p!r}: the tensors of '/model/parameters' declare more than the "
+                f"{MAX_PARAMETER_ELEMENTS} elements a network may have: they are not read"
+            )
+    return {
+        k: read_dataset(ds, p, NUMBERS, MAX_PARAMETER_ELEMENTS, "a network")
+        for k, ds in datasets.items()
+    }
+
+
+def _read_metrics(f: h5py.File, p: str) -> dict[str, float]:
+    mg = _node(f, "metrics", h5py.Group)
+    if len(mg.attrs) > MAX_ATTRIBUTES:
+        raise FormatError(
+            f"{p!r}: '/metrics' has {len(mg.attrs)} attributes, more than the {MAX_ATTRIBUTES} read"
+        )
+    return {k: read_number(mg, k, p) for k in mg.attrs}
+
+
+def _solution_arrays(rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays of a solution record that its content digest covers, by path in the file."""
+    arrays = {f"/{n}": c for n, c in rec["coords"].items()}
+    arrays["/u"] = rec["u"]
+    if rec.get("exact") is not None:
+        arrays["/exact"] = rec["exact"]
+    arrays.update({f"/model/parameters/{k}": v for k, v in rec["parameters"].items()})
+    return arrays
+
+
+def _verify(
+    path: str | os.PathLike, stored: str | None, arrays: Mapping[str, np.ndarray], what: str
+) -> None:
+    """Refuse ``arrays`` (read from ``path``) unless their digest is the ``stored`` one; a file
+    written before digests were stored (``None``) is let through with a logged warning."""
+    if stored is None:
+        log.warning(
+            "%r has no content digest (it was written before neuralpde stored one): it cannot "
+            "be checked for damage",
+            str(path),
+        )
+        return
+    if content_digest(arrays) != stored:
+        raise FormatError(
+            f"{str(path)!r}: its content digest does not match: the file was altered or damaged "
+            f"since it was written (its {what} no longer hash to the attribute "
+            f"{DIGEST_ATTRIBUTE!r} of '/')"
+        )
+
+
+def _verify_solution(path: str | os.PathLike, rec: Mapping[str, Any]) -> None:
+    """Refuse a solution record read with its grid whose content digest does not match."""
+    what = "coordinates, grids and network weights"
+    _verify(path, rec["content_sha256"], _solution_arrays(rec), what)
 
 
 def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
     """Read a solution file into plain Python and NumPy objects.
 
     Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
-    a neuralpde solution of a readable version (a reference file included).
+    a neuralpde solution of a readable version (a reference file included), that is damaged or
+    exceeds the limits of :mod:`neuralpde.io._reading`. With ``grid`` (the default), ``/u`` and
+    ``/exact`` are read too and the content digest is checked.
     """
+    return _read_solution(path, grid=grid, verify=grid)
+
+
+def _read_solution(path: str | os.PathLike, *, grid: bool, verify: bool) -> dict[str, Any]:
+    """:func:`read_solution`; ``verify`` (which needs ``grid``) checks the content digest."""
     f, _, version = _open(path, "solution")
+    p = str(path)
     with f, _damaged(path, "solution"):
-        out = _read_common(f, version)
+        out = _read_common(f, p, version)
+        model = _node(f, "model", h5py.Group)
+        dtype = read_text(model, "dtype", p)
+        if dtype.removeprefix("torch.") not in FLOATS:
+            raise FormatError(
+                f"{p!r}: attribute 'dtype' of '/model' is {shown(dtype, 80)}; expected "
+                "'float32' or 'float64'"
+            )
         out.update(
-            architecture=json.loads(_attr_str(f["model"].attrs["architecture"])),
-            dtype=_attr_str(f["model"].attrs["dtype"]),
-            parameters={k: v[()] for k, v in f["model/parameters"].items()},
-            metrics={k: float(v) for k, v in f["metrics"].attrs.items()},
+            architecture=read_json(model, "architecture", p),
+            dtype=dtype,
+            parameters=_read_parameters(f, p),
+            metrics=_read_metrics(f, p),
         )
-        tg = f["training"]
-        out["training"] = {
-            "history": {k: tg[k][()] for k in ("step", "time", "loss", "monitor")},
-            "status": _attr_str(tg.attrs["status"]),
-            "message": _attr_str(tg.attrs["message"]),
-            "seed": int(tg.attrs["seed"]),
-            "steps": int(tg.attrs["steps"]),
-            "timings": json.loads(_attr_str(tg.attrs["timings"])),
-            "settings": json.loads(_attr_str(tg.attrs["settings"])),
+        tg = _node(f, "training", h5py.Group)
+        history = {
+            k: read_dataset(
+                _node(tg, k, h5py.Dataset), p, NUMBERS, MAX_HISTORY_LENGTH, "a history", ndim=1
+            )
+            for k in ("step", "time", "loss", "monitor")
         }
-        out["training"]["history"]["phase"] = [_attr_str(s) for s in tg["phase"][()]]
+        history["phase"] = read_strings(
+            _node(tg, "phase", h5py.Dataset), p, MAX_HISTORY_LENGTH, MAX_PHASE_BYTES
+        )
+        out["training"] = {
+            "history": history,
+            "status": read_text(tg, "status", p),
+            "message": read_text(tg, "message", p),
+            "seed": read_number(tg, "seed", p, integral=True),
+            "steps": read_number(tg, "steps", p, integral=True),
+            "timings": read_json(tg, "timings", p),
+            "settings": read_json(tg, "settings", p),
+        }
         if grid:
-            out["u"] = f["u"][()]
-            out["exact"] = f["exact"][()] if "exact" in f else None
+            out["u"] = _read_grid_values(f, p, "u", out["grid_shape"])
+            out["exact"] = (
+                _read_grid_values(f, p, "exact", out["grid_shape"])
+                if f.get("exact") is not None
+                else None
+            )
+            if verify:
+                _verify_solution(path, out)
     return out
 
 
@@ -458,6 +683,7 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
 
 _LEVEL_KEYS = ("n", "h", "dt", "steps", "difference", "wall_time")
 _CONVERGENCE_ATTRS = ("observed_order", "order_used", "estimated_error", "gci", "wall_time")
+_EXTRAPOLATED_KEYS = ("n", "levels", "h", "dt", "steps", "difference")
 
 
 def reference_checksum(problem: Mapping, settings: Mapping) -> str:
@@ -479,9 +705,39 @@ def _column(rows: Sequence[Mapping], key: str, none: float) -> np.ndarray:
     return np.array([none if r[key] is None else r[key] for r in rows], dtype=np.float64)
 
 
-def _rows(g: h5py.Group, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Per-level rows back from a group of per-level datasets (NaN / -1 become ``None``)."""
-    cols = {k: g[k][()] for k in keys}
+def _table(rows: Sequence[Mapping], keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-level datasets from rows (``None`` becomes NaN, or -1 for ``steps``)."""
+    out = {}
+    for key in keys:
+        if key in ("n", "levels"):
+            out[key] = np.array([list(r[key]) for r in rows], dtype=np.int64)
+        elif key == "steps":
+            out[key] = _column(rows, key, -1).astype(np.int64)
+        else:
+            out[key] = _column(rows, key, np.nan)
+    return out
+
+
+def _read_table(g: h5py.Group, keys: Sequence[str], p: str) -> dict[str, np.ndarray]:
+    """The per-level datasets ``keys`` of ``g``: integers ``n``, ``levels`` (levels x columns)
+    and ``steps``, floats else; sizes checked before reading, lengths against each other."""
+    cols = {}
+    for k in keys:
+        ds = _node(g, k, h5py.Dataset)
+        if k in ("n", "levels"):
+            cols[k] = read_dataset(ds, p, INTEGERS, MAX_LEVELS * MAX_COORDINATES, "a table", 2)
+        else:
+            dtypes = INTEGERS if k == "steps" else FLOATS
+            cols[k] = read_dataset(ds, p, dtypes, MAX_LEVELS, "a table", ndim=1)
+    rows = {len(v) for v in cols.values()}
+    if len(rows) != 1 or cols["n"].shape[1] > MAX_COORDINATES:
+        shapes = {k: v.shape for k, v in cols.items()}
+        raise ValueError(f"the datasets of {g.name!r} must have one row per level, got {shapes}")
+    return cols
+
+
+def _rows(cols: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Per-level rows back from per-level datasets (NaN / -1 become ``None``)."""
     out = []
     for i in range(len(cols["n"])):
         row: dict[str, Any] = {}
@@ -516,9 +772,10 @@ def write_reference(
     scalars ``observed_order, order_used, order, estimated_error, gci, ratio, scheme,
     wall_time``; optionally ``extrapolated`` (bool) and ``extrapolated_table`` (rows with
     ``n, levels, h, dt, steps, difference``). The root attribute ``checksum`` is
-    ``reference_checksum(problem, settings)``.
+    ``reference_checksum(problem, settings)``, and ``content_sha256`` the content digest of
+    the coordinates, ``/u`` and the datasets of ``/convergence``.
     """
-    _grid_shape(coords, values)
+    names = _grid_shape(coords, values)
     table = list(convergence.get("table", ()))
     if not table:
         raise ValueError("convergence['table'] must list at least one grid level, got none")
@@ -528,6 +785,11 @@ def write_reference(
             f"convergence['table'] rows need the keys {_LEVEL_KEYS}; missing {missing}"
         )
     checksum = reference_checksum(problem, settings)
+    grid = _grid_arrays(coords, {"u": values})
+    levels = _table(table, _LEVEL_KEYS)
+    ext = list(convergence.get("extrapolated_table") or ())
+    pairs = _table(ext, _EXTRAPOLATED_KEYS) if ext else {}
+    digest = content_digest(_reference_arrays(grid, levels, pairs))
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = REFERENCE_FORMAT
@@ -535,14 +797,11 @@ def write_reference(
         f.attrs["neuralpde_version"] = provenance.get("neuralpde", "unknown")
         f.attrs["created"] = provenance.get("created", "")
         f.attrs["checksum"] = checksum
-        _write_grid(f, coords, {"u": (values, "finite-difference reference solution")})
+        f.attrs[DIGEST_ATTRIBUTE] = digest
+        _write_grid(f, names, grid, {"u": "finite-difference reference solution"})
         cg = f.create_group("convergence")
-        cg.create_dataset("n", data=np.array([list(r["n"]) for r in table], dtype=np.int64))
-        for key in ("h", "wall_time"):
-            cg.create_dataset(key, data=_column(table, key, np.nan))
-        cg.create_dataset("dt", data=_column(table, "dt", np.nan))
-        cg.create_dataset("steps", data=_column(table, "steps", -1).astype(np.int64))
-        cg.create_dataset("difference", data=_column(table, "difference", np.nan))
+        for key, data in levels.items():
+            cg.create_dataset(key, data=data)
         for key in _CONVERGENCE_ATTRS:
             cg.attrs[key] = float(convergence[key])
         cg.attrs["order"] = int(convergence["order"])
@@ -550,15 +809,10 @@ def write_reference(
         cg.attrs["scheme"] = str(convergence["scheme"])
         cg.attrs["settings"] = _json(dict(settings))
         cg.attrs["extrapolated"] = bool(convergence.get("extrapolated", False))
-        ext = list(convergence.get("extrapolated_table") or ())
-        if ext:
+        if pairs:
             eg = cg.create_group("extrapolated")
-            eg.create_dataset("n", data=np.array([list(r["n"]) for r in ext], dtype=np.int64))
-            eg.create_dataset("levels", data=np.array([list(r["levels"]) for r in ext], np.int64))
-            eg.create_dataset("h", data=np.array([r["h"] for r in ext], dtype=np.float64))
-            eg.create_dataset("dt", data=_column(ext, "dt", np.nan))
-            eg.create_dataset("steps", data=_column(ext, "steps", -1).astype(np.int64))
-            eg.create_dataset("difference", data=_column(ext, "difference", np.nan))
+            for key, data in pairs.items():
+                eg.create_dataset(key, data=data)
         f.create_group("problem").attrs["description"] = _json(dict(problem))
         pv = f.create_group("provenance")
         pv.attrs["versions"] = _json(provenance.get("versions", {}))
@@ -568,37 +822,57 @@ def write_reference(
     return _atomic_write(path, fill)
 
 
+def _reference_arrays(
+    grid: Mapping[str, np.ndarray],
+    levels: Mapping[str, np.ndarray],
+    pairs: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The arrays a reference's content digest covers, by path in the file."""
+    return {
+        **grid,
+        **{f"/convergence/{k}": v for k, v in levels.items()},
+        **{f"/convergence/extrapolated/{k}": v for k, v in pairs.items()},
+    }
+
+
 def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
     """Read a reference file into plain Python and NumPy objects.
 
     Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
-    a neuralpde reference of a readable version (a solution file included).
+    a neuralpde reference of a readable version (a solution file included), that is damaged or
+    exceeds the limits of :mod:`neuralpde.io._reading`. With ``grid`` (the default), ``/u`` is
+    read too and the content digest is checked.
     """
     f, _, version = _open(path, "reference")
+    p = str(path)
     with f, _damaged(path, "reference"):
-        cg = f["convergence"]
-        table = _rows(cg, _LEVEL_KEYS)
-        convergence: dict[str, Any] = {k: float(cg.attrs[k]) for k in _CONVERGENCE_ATTRS}
+        cg = _node(f, "convergence", h5py.Group)
+        levels = _read_table(cg, _LEVEL_KEYS, p)
+        eg = cg.get("extrapolated")
+        if eg is not None and not isinstance(eg, h5py.Group):
+            raise TypeError("'/convergence/extrapolated' is not a group")
+        pairs = _read_table(eg, _EXTRAPOLATED_KEYS, p) if eg is not None else {}
+        convergence: dict[str, Any] = {k: read_number(cg, k, p) for k in _CONVERGENCE_ATTRS}
         convergence.update(
-            order=int(cg.attrs["order"]),
-            ratio=int(cg.attrs["ratio"]),
-            scheme=_attr_str(cg.attrs["scheme"]),
-            table=table,
-            extrapolated=bool(cg.attrs.get("extrapolated", False)),
-            extrapolated_table=(
-                _rows(cg["extrapolated"], ("n", "levels", "h", "dt", "steps", "difference"))
-                if "extrapolated" in cg
-                else []
-            ),
+            order=read_number(cg, "order", p, integral=True),
+            ratio=read_number(cg, "ratio", p, integral=True),
+            scheme=read_text(cg, "scheme", p),
+            table=_rows(levels),
+            extrapolated=bool(read_number(cg, "extrapolated", p, default=False)),
+            extrapolated_table=_rows(pairs) if pairs else [],
         )
-        out = _read_common(f, version)
+        out = _read_common(f, p, version)
         out.update(
-            checksum=_attr_str(f.attrs["checksum"]),
+            checksum=read_text(f, "checksum", p),
             convergence=convergence,
-            settings=json.loads(_attr_str(cg.attrs["settings"])),
+            settings=read_json(cg, "settings", p),
         )
         if grid:
-            out["u"] = f["u"][()]
+            out["u"] = _read_grid_values(f, p, "u", out["grid_shape"])
+            grid_arrays = {f"/{n}": c for n, c in out["coords"].items()}
+            grid_arrays["/u"] = out["u"]
+            arrays = _reference_arrays(grid_arrays, levels, pairs)
+            _verify(path, out["content_sha256"], arrays, "coordinates, grid and convergence table")
     return out
 
 
@@ -620,28 +894,57 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
             f"{type(dataset).__name__} {dataset!r}"
         )
     p = _existing_file(path, "an HDF5 file")
+    name = str(p)
     f = _open_hdf5(p)
     with f:
+        _check_hard_path(f, dataset, name)
         if dataset not in f:
-            raise KeyError(f"{str(p)!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
+            raise KeyError(f"{name!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
         ds = f[dataset]
         if not isinstance(ds, h5py.Dataset):
             raise KeyError(
-                f"{str(p)!r}: {dataset!r} is a group, not a dataset; the file's datasets at the "
-                f"root are {sorted(k for k, v in f.items() if isinstance(v, h5py.Dataset))}"
+                f"{name!r}: {dataset!r} is a group, not a dataset; the file's datasets at the "
+                f"root are {_root_datasets(f)}"
             )
+        check_storage(ds.id, ds.name, name, plugins=True)
+        checked_shape(ds, name, NUMBERS, MAX_GRID_ELEMENTS, "a grid")
         axes = []
         for i, dim in enumerate(ds.dims):
             if len(dim) != 1:
                 raise FormatError(
-                    f"dimension {i} of {dataset!r} in {str(p)!r} has {len(dim)} coordinate "
+                    f"dimension {i} of {dataset!r} in {name!r} has {len(dim)} coordinate "
                     "scales; one is needed"
                 )
-            if _attr_str(dim[0].attrs.get("NAME", "")).startswith(_NETCDF_DIMENSION_ONLY):
+            scale = dim[0]
+            if read_text(scale, "NAME", name, default="").startswith(_NETCDF_DIMENSION_ONLY):
                 raise FormatError(
-                    f"dimension {i} of {dataset!r} in {str(p)!r} ({dim[0].name!r}) is a netCDF "
+                    f"dimension {i} of {dataset!r} in {name!r} ({scale.name!r}) is a netCDF "
                     "dimension without coordinate values (a placeholder scale of zeros); "
                     "coordinate values are needed"
                 )
-            axes.append(np.asarray(dim[0][()], dtype=np.float64))
-        return axes, np.asarray(ds[()], dtype=np.float64)
+            check_storage(scale.id, scale.name, name, plugins=True)
+            values = read_dataset(scale, name, NUMBERS, MAX_GRID_ELEMENTS, "a coordinate", 1)
+            axes.append(np.asarray(values, dtype=np.float64))
+        values = read_dataset(ds, name, NUMBERS, MAX_GRID_ELEMENTS, "a grid")
+        return axes, np.asarray(values, dtype=np.float64)
+
+
+def _check_hard_path(f: h5py.File, dataset: str, path: str) -> None:
+    """Refuse a path in ``f`` that goes through a link other than a hard one (not followed)."""
+    group: h5py.Group = f
+    parts = [c for c in dataset.split("/") if c]
+    for i, part in enumerate(parts):
+        raw = part.encode()
+        if not isinstance(group, h5py.Group) or not group.id.links.exists(raw):
+            return  # the caller says what is missing
+        check_link(group.id, raw, "/" + "/".join(parts[: i + 1]), path)
+        group = group[part]
+
+
+def _root_datasets(f: h5py.File) -> list[str]:
+    """The names of the datasets at the root of ``f``, following no link but hard ones."""
+    return sorted(
+        k
+        for k in f
+        if isinstance(f.get(k, getlink=True), h5py.HardLink) and isinstance(f[k], h5py.Dataset)
+    )

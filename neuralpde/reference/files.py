@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import math
 import os
 import platform
 from collections.abc import Mapping, Sequence
@@ -233,11 +234,64 @@ def load_reference(path: str | os.PathLike) -> SavedReference:
     """Read a reference file written by :func:`save_reference` (or ``neuralpde reference``).
 
     Raises ``FileNotFoundError`` for a missing file and :class:`~neuralpde.io.FormatError` for
-    a file that is not a readable neuralpde reference.
+    a file that is not a readable neuralpde reference: damaged or crafted (see
+    :func:`~neuralpde.io.read_reference`), NaN or infinite at nodes inside the problem's domain,
+    or with an estimated error that is not a finite number >= 0.
     """
     rec = read_reference(path)
     with _damaged(path, "reference"):  # parts present but not of the expected kind
+        _check_error_estimate(rec, path)
+        _check_values(rec, path)
         return _saved_reference(rec, path)
+
+
+def _check_error_estimate(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Refuse a reference whose estimated error is not a finite number >= 0."""
+    err = rec["convergence"]["estimated_error"]
+    where = f"reference {str(path)!r} has estimated error {err}"
+    entry = "(attribute 'estimated_error' of '/convergence')"
+    if not math.isfinite(err):
+        raise FormatError(
+            f"{where}: its levels do not converge, so its own error is unknown and it cannot "
+            f"judge a solution {entry}; compute the reference again (refine, or check that the "
+            "problem is well posed)"
+        )
+    if err < 0:
+        raise FormatError(
+            f"{where}: an error estimate is at least 0 {entry}; the file is damaged or was not "
+            "made by a convergence study"
+        )
+
+
+def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Refuse a reference that is NaN or infinite at nodes of its grid inside the problem's
+    domain: inside its box (the finite-difference reference solves on boxes), or at every node
+    when the file does not describe the domain."""
+    values = np.asarray(rec["u"])
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    axes = [np.asarray(rec["coords"][n]) for n in rec["coordinates"]]
+    inside = [np.ones(len(a), dtype=bool) for a in axes]  # without a box: every node
+    domain = rec["problem"].get("domain") if isinstance(rec["problem"], Mapping) else None
+    if isinstance(domain, Mapping):
+        try:
+            lo = np.asarray(domain.get("lower"), dtype=np.float64)
+            hi = np.asarray(domain.get("upper"), dtype=np.float64)
+        except (TypeError, ValueError):
+            lo = hi = np.zeros(0)
+        if lo.shape == hi.shape == (len(axes),) and np.isfinite(hi - lo).all():
+            slack = 1e-9 * (hi - lo)
+            inside = [
+                (a >= low - s) & (a <= high + s)
+                for a, low, high, s in zip(axes, lo, hi, slack, strict=True)
+            ]
+    count = int(np.count_nonzero(bad[np.ix_(*inside)]))
+    if count:
+        raise FormatError(
+            f"{str(path)!r}: '/u' is NaN or infinite at {count} of its {values.size} nodes "
+            "inside the problem's domain: a reference has a value at every node it holds"
+        )
 
 
 def _saved_reference(rec: dict[str, Any], path: str | os.PathLike) -> SavedReference:
