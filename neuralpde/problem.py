@@ -6,8 +6,11 @@ so the neural solver and a classical reference solver consume the same object.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -28,6 +31,32 @@ from .operators import FieldValues
 __all__ = ["Problem"]
 
 ExactSolution = Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
+
+_PROBES = 16  # points at which a problem's callables are evaluated for its fingerprint
+_PROBE_SEED = 20_261_207
+
+
+def _probe_text(compute: Callable[[], object]) -> bytes:
+    """What ``compute()`` returns, as text to 10 significant digits (numbers), or the name of
+    the error it raises."""
+    try:
+        out = compute()
+        if torch.is_tensor(out):
+            out = out.detach().cpu().numpy()
+        arr = np.asarray(out, dtype=np.float64).reshape(-1)
+    except Exception as exc:  # noqa: BLE001 - a failing callable is part of what it computes
+        return f"<{type(exc).__name__}>".encode()
+    return " ".join(f"{v:.9e}" for v in arr).encode()
+
+
+def _value_text(value: object, pts: torch.Tensor) -> bytes:
+    """A condition's field for the fingerprint: a callable at the probe points, an array by
+    its values, anything else by its ``repr``."""
+    if callable(value) and not isinstance(value, type):
+        return _probe_text(lambda: value(pts))
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return _probe_text(lambda: value)
+    return repr(value).encode()
 
 
 @dataclass(frozen=True)
@@ -196,11 +225,49 @@ class Problem:
         return np.asarray(out, dtype=np.float64).reshape(len(x))
 
     def describe(self) -> dict:
-        """A JSON-serialisable description (stored in every solution file)."""
+        """A JSON-serialisable description (stored in every solution file), with
+        :attr:`fingerprint`."""
         return {
             "name": self.name,
             "domain": self.domain.describe(),
             "equation": self.equation.describe(),
             "conditions": [c.describe() for c in self.conditions],
             "has_exact": self.exact is not None,
+            "fingerprint": self.fingerprint,
         }
+
+    @cached_property
+    def fingerprint(self) -> str:
+        r"""SHA-256 of what the problem computes, not of how it is written: the equation's
+        residual of a fixed probe field :math:`v(x) = \sum_i \sin(0.7\,i\,x_i + 0.3) + 0.1
+        \prod_i x_i` and every condition's value (and any other callable or array it holds),
+        at :data:`_PROBES` fixed points of the bounding box, each to 10 significant digits.
+
+        Two problems written with the same text but different captured values (a closure
+        ``lambda x: A * q(x)`` with another ``A``) have different fingerprints; a callable
+        that fails at the probes contributes the name of its error."""
+        lo, hi = self.domain.bounds
+        unit = np.random.default_rng(_PROBE_SEED).random((_PROBES, self.domain.dim))
+        pts = torch.as_tensor(lo + unit * (hi - lo), dtype=torch.float64)
+        h = hashlib.sha256()
+        h.update(_probe_text(lambda: self._probe_residual(pts)))
+        for c in self.conditions:
+            h.update(type(c).__name__.encode())
+            for f in dataclasses.fields(c):
+                if f.name == "weight":  # a loss weight changes the training, not the problem
+                    continue
+                h.update(f.name.encode() + _value_text(getattr(c, f.name), pts))
+        return h.hexdigest()
+
+    def _probe_residual(self, pts: torch.Tensor) -> torch.Tensor:
+        from .operators import field_values, residual_values
+
+        class _Probe(torch.nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                k = torch.arange(1, x.shape[1] + 1, dtype=x.dtype)
+                v = torch.sin(0.7 * k * x + 0.3).sum(1) + 0.1 * x.prod(1)
+                return v.unsqueeze(1)
+
+        x = pts.clone().requires_grad_(True)
+        u = field_values(_Probe(), x, self.domain.names, self.time_index, None, "autograd")
+        return residual_values(self.residual(u, x), x.shape[0])

@@ -209,7 +209,11 @@ def _differing_mathematics(a: Mapping, b: Mapping) -> list[str]:
     """The parts (``domain``, ``equation``, ``conditions``) in which two problem descriptions
     differ, loss weights aside (see :func:`_mathematics`)."""
     ma, mb = _mathematics(a), _mathematics(b)
-    return [k for k in ma if ma[k] != mb[k]]
+    differ = [k for k in ma if ma[k] != mb[k]]
+    fa, fb = a.get("fingerprint"), b.get("fingerprint")
+    if not differ and fa and fb and fa != fb:  # same text, different values computed
+        differ.append("values at the probe points (captured constants or data differ)")
+    return differ
 
 
 def _check_grid(
@@ -324,8 +328,19 @@ def validate(
                 "converge, so its own error is unknown and it cannot judge a solution; compute "
                 "the reference again (refine, or check that the problem is well posed)"
             )
+        if not reference_error >= 0:
+            raise ValueError(
+                f"{ref_label} has estimated error {reference_error}: an error estimate is "
+                "at least 0; the reference is damaged or was not made by a convergence study"
+            )
         axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
         ref_values = np.asarray(reference.values, dtype=np.float64)
+        missing = int(np.count_nonzero(~np.isfinite(ref_values)))
+        if missing:  # a finite-difference reference has a value at every node it holds
+            raise ValueError(
+                f"{ref_label} is NaN or infinite at {missing} of its {ref_values.size} nodes: "
+                "a reference with holes would judge only the nodes left; compute it again"
+            )
         u = sol.field.on_grid(axes)
         ref_info = reference.describe()
         against = "reference"
@@ -340,6 +355,10 @@ def validate(
                     "solution): validate against a finite-difference reference instead"
                 )
             axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in sol.names)
+            # the network is judged, never the stored grid: it is evaluated at the grid's
+            # nodes, left out where the exact solution is (outside the domain)
+            ref_values = np.asarray(ref_values, dtype=np.float64)
+            u = np.where(np.isnan(ref_values), np.nan, obj.on_grid(axes))
         else:
             if obj.problem.exact is None:
                 raise ValueError(
@@ -363,7 +382,7 @@ def validate(
         )
     m = metrics.summary(u, ref_values)
     m.update(metrics.band_errors(u, ref_values, time_axis=sol.time_axis, endpoint=True))
-    if np.isnan(ref_values).any():
+    if against == "exact" and np.isnan(ref_values).any():
         notes.append(
             "the domain is not a box: the grid's points outside it are left out of the errors, "
             "and the frequency-band errors (fRMSE), which need the whole grid, are not defined"

@@ -14,6 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import neuralpde as npde
@@ -269,6 +270,7 @@ def test_bad_arguments(files, tmp_path):
     shutil.copy(files["sol"], no_exact)
     with h5py.File(no_exact, "a") as f:
         del f["exact"]
+        del f.attrs["content_sha256"]  # as a file written before digests (else: altered)
     with pytest.raises(ValueError, match="has no 'exact' dataset"):
         validate(no_exact, exact=True)
 
@@ -306,13 +308,68 @@ def test_a_solution_that_is_nan_inside_the_domain_fails(files, tmp_path, monkeyp
     for res in (
         validate(sol, exact=True, tol=1.0),
         validate(sol, reference=files["reference"], tol=1.0),
-        validate(str(path), exact=True, tol=1.0),
     ):
         assert math.isnan(res.metrics["relative_l2"]) and res.passed is False
         edge = len(res.axes[1])  # the grid points of the edge x = x_min
         assert any(f"NaN or infinite at {edge} grid point(s)" in n for n in res.notes), res.notes
         assert not any("not a box" in n for n in res.notes)
     assert math.isnan(npde.load(path).record["metrics"]["relative_l2"])
+
+
+def test_the_network_is_judged_not_the_stored_grid(files, monkeypatch):
+    """A file's stored grid ``/u`` replaced by its ``/exact`` does not pass at 0: ``validate``
+    evaluates the network itself at the grid's nodes."""
+    honest = validate(files["sol"], exact=True)
+    assert honest.metrics["relative_l2"] > 1e-4
+    grid = npde.solution.SavedField.grid
+
+    def forged(self):
+        coords, _ = grid.fget(self)
+        return coords, np.array(self.record["exact"])
+
+    monkeypatch.setattr(npde.solution.SavedField, "grid", property(forged))
+    res = validate(files["sol"], exact=True, tol=1e-6)
+    assert res.metrics["relative_l2"] == pytest.approx(honest.metrics["relative_l2"], rel=1e-12)
+    assert res.passed is False
+
+
+def test_a_reference_with_holes_or_a_negative_error_estimate_judges_nothing(files):
+    ref = files["reference"]
+    holed = np.array(ref.values, dtype=float)
+    holed.reshape(-1)[:: max(holed.size // 38, 1)] = np.nan  # nodes left out
+    with pytest.raises(ValueError, match=r"NaN or infinite at \d+ of its \d+ nodes"):
+        validate(files["sol"], reference=dataclasses.replace(ref, values=holed), tol=1.0)
+    negative = dataclasses.replace(ref, estimated_error=-1e-6)
+    with pytest.raises(ValueError, match="estimated error -1e-06: an error estimate is at least 0"):
+        validate(files["sol"], reference=negative, tol=1.0)
+
+
+def test_problems_from_one_closure_with_other_captured_values_are_told_apart(files):
+    """Identity by what a problem computes: ``f = lambda x: A * q(x)`` with another ``A`` has the
+    same text, and a reference of one does not judge a solution of the other."""
+
+    def family(a: float) -> npde.Problem:
+        def q(x):
+            return 2 * math.pi**2 * torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1])
+
+        base = files["problem"]
+        return npde.Problem(
+            base.domain, npde.Poisson(f=lambda x: a * q(x)), base.conditions, name=base.name
+        )
+
+    one, two = family(1.0), family(2.0)
+    assert one.describe()["equation"] == two.describe()["equation"]  # the same text
+    assert one.fingerprint != two.fingerprint and one.fingerprint == family(1.0).fingerprint
+    ref = convergence_study(two, 8, levels=3, order=4)
+    sol = npde.solve(
+        one,
+        npde.Siren(width=4, depth=1),
+        npde.SobolSampler(n_interior=16, n_boundary=16),
+        npde.Trainer(adam_steps=1, lbfgs_steps=0, progress=False),
+    )
+    with pytest.raises(ValueError, match="values at the probe points"):
+        validate(sol, reference=ref, tol=1.0)
+    assert validate(sol, reference=convergence_study(one, 8, levels=3, order=4)).passed is None
 
 
 def test_a_failed_report_write_keeps_the_earlier_report(files, tmp_path, monkeypatch):
@@ -531,6 +588,7 @@ def test_cli_validate_exit_codes(files, tmp_path, capsys):
     shutil.copy(sol, no_exact)
     with h5py.File(no_exact, "a") as f:
         del f["exact"]
+        del f.attrs["content_sha256"]  # as a file written before digests (else: altered)
     assert main(["validate", str(no_exact), "--exact", "-q"]) == 2
     assert "no 'exact' dataset" in _err(capsys)
     a_file = tmp_path / "a_file"
