@@ -2,24 +2,160 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
+import reprlib
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from . import limits
+
 __all__ = [
     "as_number",
     "check_columns",
+    "check_count",
     "check_device",
     "check_dtype",
+    "check_grid_nodes",
+    "check_int",
     "check_module_placement",
+    "check_name",
+    "check_network_size",
     "check_path",
     "check_points",
+    "check_seconds",
     "check_seed",
+    "check_steps",
+    "check_threads",
     "real_coordinates",
+    "shown",
 ]
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxtuple = 6
+
+
+def shown(value: object) -> str:
+    """``value``'s type and a ``repr`` cut to about 60 characters, for messages."""
+    return f"{type(value).__name__} {_SHORT.repr(value)}"
+
+
+def check_int(value: object, name: str, low: int, high: int) -> int:
+    """``value`` as an ``int`` in ``[low, high]`` (Python and NumPy integers; not a bool);
+    otherwise a ``ValueError`` naming ``name``, the range and what ``value`` is."""
+    v = as_number(value, integral=True)
+    if v is None or not low <= v <= high:
+        raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {shown(value)}")
+    return v
+
+
+def check_count(value: object, name: str, low: int = 1, high: int = limits.MAX_POINTS) -> int:
+    """A number of points: :func:`check_int` in ``[low, high]`` (at most
+    :data:`~neuralpde.limits.MAX_POINTS` by default)."""
+    return check_int(value, name, low, high)
+
+
+def check_steps(value: object, name: str, low: int = 0) -> int:
+    """A number of optimizer steps: :func:`check_int` from ``low`` to
+    :data:`~neuralpde.limits.MAX_STEPS`."""
+    return check_int(value, name, low, limits.MAX_STEPS)
+
+
+def check_seconds(value: object, name: str = "seconds") -> float:
+    """A wall-time budget as a ``float``: a finite number above 0 and at most
+    :data:`~neuralpde.limits.MAX_SECONDS`."""
+    v = as_number(value)
+    if v is None or not (math.isfinite(v) and 0 < v <= limits.MAX_SECONDS):
+        raise ValueError(
+            f"{name} must be a finite number of seconds above 0 and at most "
+            f"{limits.MAX_SECONDS:g}, got {shown(value)}"
+        )
+    return v
+
+
+def check_threads(value: object, name: str = "threads") -> int:
+    """A number of CPU threads: from 1 to :func:`~neuralpde.limits.max_threads`."""
+    return check_int(value, name, 1, limits.max_threads())
+
+
+def check_name(value: object, name: str, high: int = limits.MAX_NAME_LENGTH) -> str:
+    """``value`` after checking that it is a non-empty ``str`` of at most ``high`` characters
+    without NUL characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a non-empty string, got {shown(value)}")
+    if not value or len(value) > high or "\0" in value:
+        raise ValueError(
+            f"{name} must be a non-empty string of at most {high} characters without NUL "
+            f"characters, got {shown(value)} ({len(value)} characters)"
+        )
+    return value
+
+
+def network_size(width: int, depth: int, in_features: int) -> int:
+    """Weights and biases of a field of ``depth`` hidden layers of ``width`` neurons on
+    ``in_features`` inputs, with one output."""
+    return (in_features + 1) * width + (depth - 1) * (width + 1) * width + width + 1
+
+
+def check_network_size(kind: str, width: object, depth: object, in_features: int = 1) -> int:
+    """Check a field's ``width`` (at most :data:`~neuralpde.limits.MAX_WIDTH`), ``depth``
+    (:data:`~neuralpde.limits.MAX_DEPTH`) and its parameters on ``in_features`` inputs
+    (:data:`~neuralpde.limits.MAX_PARAMETERS`); returns the parameter count. ``kind`` names the
+    specification in the messages (``"Siren"``)."""
+    w = check_int(width, f"{kind}.width", 1, limits.MAX_WIDTH)
+    d = check_int(depth, f"{kind}.depth", 1, limits.MAX_DEPTH)
+    count = network_size(w, d, in_features)
+    if count > limits.MAX_PARAMETERS:
+        raise ValueError(
+            f"{kind}.width and {kind}.depth: a {kind} of width {w} and depth {d} on "
+            f"{in_features} input(s) holds {count:,} parameters, more than the "
+            f"{limits.MAX_PARAMETERS:,} (2**26) allowed; lower the width or the depth"
+        )
+    return count
+
+
+def check_grid_nodes(
+    counts: Sequence[int],
+    name: str = "n",
+    *,
+    levels: int = 1,
+    ratio: int = 2,
+    high: int = limits.MAX_GRID_NODES,
+    plus_one: bool = True,
+) -> int:
+    """The nodes of the finest of ``levels`` nested grids whose coarsest has ``counts[i]``
+    intervals along axis ``i`` (``plus_one=False``: ``counts[i]`` nodes), each level ``ratio``
+    times finer; a ``ValueError`` naming ``name`` (and ``levels``) when they exceed ``high``.
+    Computed from the numbers alone, before anything is built."""
+    given = [int(c) for c in counts]
+    if levels - 1 > 64:  # every axis has at least 2 intervals: far beyond any limit
+        along, nodes = None, None
+    else:
+        along = [c * ratio ** (levels - 1) + (1 if plus_one else 0) for c in given]
+        nodes = math.prod(along)
+        if nodes <= high:
+            return nodes
+    count = "" if nodes is None else f"{nodes:,}" if nodes < 10**12 else f"{nodes:.3g}"
+    if levels > 1:
+        size = (
+            "far more nodes"
+            if along is None
+            else f"{' x '.join(f'{a:,}' for a in along)} = {count} nodes"
+        )
+        what = (
+            f"{name}={given}, levels={levels} and ratio={ratio} give a finest grid of {size} "
+            f"in {len(given)}-D"
+        )
+        fix = "lower levels or n"
+    else:
+        what = f"{name}={given} gives a grid of {count} nodes in {len(given)}-D"
+        fix = f"lower {name}"
+    raise ValueError(f"{what}, more than the {high:,} allowed; {fix}")
+
 
 _DTYPES = (torch.float32, torch.float64)
 
@@ -140,13 +276,57 @@ def check_points(value: object, names: Sequence[str], name: str = "points") -> n
 
 
 def check_path(path: object, name: str = "path", what: str = "a file path") -> str | os.PathLike:
-    """``path`` after checking that it is a ``str`` or :class:`os.PathLike`; otherwise a
-    ``TypeError`` saying that ``name`` must be ``what`` and what it is."""
+    """``path`` after checking that it is a ``str`` or :class:`os.PathLike` (a ``TypeError``
+    otherwise) that the file system can take: no NUL character, no name between separators
+    longer than it allows (``PC_NAME_MAX``, else 255 bytes) and not longer in all than
+    ``PC_PATH_MAX`` (else 4096 bytes) (a ``ValueError`` naming ``name`` otherwise). Touches
+    nothing but ``stat`` and ``pathconf`` of the path's nearest existing folder."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
             f"{name} must be {what} (a str or os.PathLike), got {type(path).__name__} {path!r}"
         )
+    text = os.fspath(path)
+    try:
+        raw = text if isinstance(text, bytes) else os.fsencode(text)
+    except UnicodeError:
+        raise ValueError(
+            f"{name} must be {what} the file system can encode, got {shown(text)}"
+        ) from None
+    if b"\0" in raw:
+        raise ValueError(f"{name} must be {what} without NUL characters, got {shown(text)}")
+    if not raw:
+        raise ValueError(f"{name} must be {what}, got an empty path")
+    name_max, path_max = _path_limits(os.path.dirname(raw) or b".")
+    if len(raw) > path_max:
+        raise ValueError(
+            f"{name} must be {what} of at most {path_max} bytes, got one of {len(raw)} bytes "
+            f"({shown(text)})"
+        )
+    for part in raw.split(b"/"):
+        if len(part) > name_max:
+            raise ValueError(
+                f"{name} must be {what} whose names between '/' hold at most {name_max} bytes "
+                f"(the file system's limit), got a name of {len(part)} bytes in {shown(text)}"
+            )
     return path
+
+
+def _path_limits(folder: bytes) -> tuple[int, int]:
+    """``(PC_NAME_MAX, PC_PATH_MAX)`` of ``folder``'s nearest existing ancestor (255 and 4096
+    where the system does not say)."""
+    base = folder
+    while not os.path.isdir(base) and os.path.dirname(base) not in (base, b""):
+        base = os.path.dirname(base)
+    if not os.path.isdir(base):
+        base = b"."
+    out = []
+    for key, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
+        try:
+            value = os.pathconf(base, key)
+        except (OSError, ValueError, AttributeError):
+            value = -1
+        out.append(value if value > 0 else default)
+    return out[0], out[1]
 
 
 SEED_LIMIT = 2**63  # seeds and the offsets derived from them stay within torch's 64 bits

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import math
+import os
 import time
 
 import numpy as np
 import torch
 
 from . import metrics
-from ._arguments import check_device, check_dtype, check_seed
+from ._arguments import as_number, check_device, check_dtype, check_seed
 from .checks import check_problem
 from .defaults import ConstraintPlan, derive_settings, plan_constraints
 from .fields import MLP, InputScaling, Siren
+from .io.hdf5 import check_writable
 from .problem import Problem
 from .sampling import Sampler
 from .solution import Solution
 from .training import Trainer
+from .training.checkpoint import Checkpointer, check_resumable, identity, read_checkpoint
 from .training.lift import fit_lift
 
 __all__ = ["solve"]
@@ -45,6 +50,9 @@ def solve(
     device: torch.device | str = "cpu",
     monitor: bool | None = True,
     constraints: bool = True,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: float = 60.0,
+    resume: bool = False,
 ) -> Solution:
     """Solve ``problem`` with a neural field; returns a :class:`~neuralpde.solution.Solution`.
 
@@ -74,6 +82,15 @@ def solve(
         Build the Dirichlet data, initial values and initial velocities into the field
         (:mod:`neuralpde.fields.constraints`) where the domain allows; ``False`` keeps every
         condition a term of the loss.
+    checkpoint, checkpoint_every:
+        Write the training state to the file ``checkpoint`` every ``checkpoint_every`` seconds
+        (0: after every step) and when SIGINT or SIGTERM arrive, which then stop the run at
+        the next step boundary with status ``"interrupted"``
+        (:mod:`neuralpde.training.checkpoint`).
+    resume:
+        Continue the run recorded in ``checkpoint``; a checkpoint of another problem or other
+        settings (the budget aside) is refused, naming what differs. With a budget of steps,
+        on a CPU, the result is bit-identical to the uninterrupted run's.
     """
     started = time.perf_counter()
     if not isinstance(problem, Problem):
@@ -97,6 +114,8 @@ def solve(
     check_dtype(dtype)
     seed = check_seed(seed)
     device = check_device(device)
+    checkpoint_every = _check_checkpointing(checkpoint, checkpoint_every, resume)
+    saved = read_checkpoint(checkpoint) if resume else None
     check_problem(problem)
     derived = None
     if field is None or sampler is None or trainer is None or constraints:
@@ -173,6 +192,20 @@ def solve(
 
     log.debug("solving %s: %s, %s", problem.name, field, sampler)
     built_in = plan.built_in if plan is not None else None
+    settings = {
+        "field": field.describe(),
+        "sampler": sampler.describe(),
+        "trainer": trainer.describe(),
+        "seed": seed,
+        "dtype": str(dtype).replace("torch.", ""),
+        "architecture": architecture,
+    }
+    writer = None
+    if checkpoint is not None:
+        ident = identity(problem.describe(), settings)
+        if saved is not None:
+            check_resumable(saved["identity"], json.loads(json.dumps(ident)), str(checkpoint))
+        writer = Checkpointer(checkpoint, checkpoint_every, ident)
     result = trainer.fit(
         net,
         problem,
@@ -182,11 +215,12 @@ def solve(
         device=device,
         monitor=watch,
         built_in=built_in,
+        checkpoint=writer,
+        resume=saved,
     )
+    del settings["architecture"], settings["seed"]
     settings = {
-        "field": field.describe(),
-        "sampler": sampler.describe(),
-        "trainer": trainer.describe(),
+        **settings,
         "derivatives_used": result.derivatives,
         "dtype": str(dtype).replace("torch.", ""),
         "device": str(device),
@@ -195,6 +229,26 @@ def solve(
         "lift_fit": lift_record,
     }
     return Solution(problem, net, architecture, result, seed, settings)
+
+
+def _check_checkpointing(checkpoint: object, every: object, resume: object) -> float:
+    """``checkpoint_every`` as a float, after checking the three checkpoint arguments."""
+    if not isinstance(resume, (bool, np.bool_)):
+        raise TypeError(f"resume must be True or False, got {type(resume).__name__}")
+    if checkpoint is None:
+        if resume:
+            raise ValueError("resume=True needs checkpoint=PATH, the checkpoint to resume from")
+        return 60.0
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a file path or None, got {type(checkpoint).__name__}")
+    check_writable(checkpoint)
+    v = as_number(every)
+    if v is None or not (math.isfinite(v) and v >= 0):
+        raise ValueError(
+            f"checkpoint_every must be a number of seconds >= 0 (0: after every step), got "
+            f"{every!r}"
+        )
+    return float(v)
 
 
 def _fit(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -184,35 +185,73 @@ def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
     return dict(value)
 
 
-def positive_number(s: str) -> float:
-    """An argparse type: a finite positive number."""
+def positive_number(s: str, at_most: float | None = None) -> float:
+    """An argparse type: a finite positive number (of at most ``at_most``, if given; bind it
+    with :func:`functools.partial`)."""
+    want = "a positive number" + ("" if at_most is None else f" of at most {at_most:g}")
     try:
         v = float(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
+        raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}") from None
+    if not v > 0 or v == float("inf") or (at_most is not None and v > at_most):
+        raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}")
     return v
 
 
-def int_at_least(low: int, below: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``low`` (and less than ``below``, if given)."""
+def non_negative_number(s: str, at_most: float = math.inf) -> float:
+    """An argparse type: a finite number >= 0 (and at most ``at_most``)."""
+    want = "a number >= 0" + ("" if at_most == math.inf else f" and at most {at_most:g}")
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}") from None
+    if not (0 <= v <= at_most and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}")
+    return v
+
+
+def int_at_least(
+    low: int, below: int | None = None, *, at_most: int | None = None
+) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low`` (and less than ``below``, or at most
+    ``at_most``, if given)."""
     want = f"an integer >= {low}" if below is None else f"an integer in [{low}, {below})"
+    if at_most is not None:
+        want = f"an integer from {low} to {at_most}"
 
     def parse(s: str) -> int:
         try:
             v = int(s)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}") from None
-        if v < low or (below is not None and v >= below):
-            raise argparse.ArgumentTypeError(f"expected {want}, got {s!r}")
+            raise argparse.ArgumentTypeError(f"expected {want}, got {s[:60]!r}") from None
+        if v < low or (below is not None and v >= below) or (at_most is not None and v > at_most):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {s[:60]!r}")
         return v
 
     return parse
 
 
+def path_argument(what: str, suffixes: Sequence[str] = ()) -> Callable[[str], str]:
+    """An argparse type: a path the file system can take (no NUL character, no name longer
+    than it allows; :func:`neuralpde._arguments.check_path`), also with each of ``suffixes``
+    appended (files written beside it). Whether it exists or can be written is checked later,
+    before any work."""
+    from ._arguments import check_path
+
+    def parse(s: str) -> str:
+        for suffix in ("", *suffixes):
+            try:
+                check_path(s + suffix, "the path", what)
+            except ValueError as exc:
+                beside = f" (with {suffix!r} appended: a file written beside it)" if suffix else ""
+                raise argparse.ArgumentTypeError(f"{exc}{beside}") from None
+        return s
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from . import __version__, limits
     from .operators import ENGINES
 
     ap = argparse.ArgumentParser(
@@ -222,20 +261,47 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("solve", help="train a field for a problem file and write it to HDF5")
-    s.add_argument("problem_file", metavar="PROBLEM_FILE", help="Python file defining `problem`")
-    s.add_argument("-o", "--output", required=True, metavar="OUT.h5", help="solution file to write")
+    s.add_argument(
+        "problem_file",
+        metavar="PROBLEM_FILE",
+        type=path_argument("a file path"),
+        help="Python file defining `problem`",
+    )
+    s.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.h5",
+        type=path_argument("a file path", suffixes=(".ckpt",)),  # and its checkpoint
+        help="solution file to write",
+    )
     s.add_argument("--seed", type=int_at_least(0, 2**63), default=0, help="random seed (default 0)")
+    s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run whose checkpoint is OUT.h5.ckpt (written while training, and "
+        "when the run is stopped with Ctrl-C or SIGTERM); the problem and settings must be the "
+        "same, the budget may differ",
+    )
+    s.add_argument(
+        "--checkpoint-every",
+        type=functools.partial(non_negative_number, at_most=limits.MAX_SECONDS),
+        default=60.0,
+        metavar="SECONDS",
+        help="write the checkpoint OUT.h5.ckpt this often (default 60; 0: after every step)",
+    )
     budget = s.add_mutually_exclusive_group()
     budget.add_argument(
         "--steps",
-        type=int_at_least(1),
-        help="total optimizer steps, in place of the problem file's budget (no time limit)",
+        type=int_at_least(1, at_most=limits.MAX_STEPS),
+        help="total optimizer steps (at most 10**9), in place of the problem file's budget (no "
+        "time limit)",
     )
     budget.add_argument(
         "--seconds",
-        type=positive_number,
-        help="wall-time budget in seconds, in place of the problem file's budget (no L-BFGS step "
-        "limit; a trainer without L-BFGS keeps its Adam steps as a limit)",
+        type=functools.partial(positive_number, at_most=limits.MAX_SECONDS),
+        help="wall-time budget in seconds (at most 1e7), in place of the problem file's budget "
+        "(no L-BFGS step limit; a trainer without L-BFGS keeps its Adam steps as a limit)",
     )
     precision = s.add_mutually_exclusive_group()
     precision.add_argument(
@@ -270,9 +336,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--threads",
-        type=int_at_least(1),
+        type=int_at_least(1, at_most=limits.max_threads()),
         metavar="N",
-        help="CPU threads for PyTorch (default: one per core)",
+        help=f"CPU threads for PyTorch, at most {limits.THREADS_PER_CPU} per core (default: one "
+        "per core)",
     )
     s.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
@@ -280,20 +347,31 @@ def _parser() -> argparse.ArgumentParser:
         "reference",
         help="compute a finite-difference reference with its error estimate and write it to HDF5",
     )
-    r.add_argument("problem_file", metavar="PROBLEM_FILE", help="Python file defining `problem`")
     r.add_argument(
-        "-o", "--output", required=True, metavar="REF.h5", help="reference file to write"
+        "problem_file",
+        metavar="PROBLEM_FILE",
+        type=path_argument("a file path"),
+        help="Python file defining `problem`",
+    )
+    r.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="REF.h5",
+        type=path_argument("a file path"),
+        help="reference file to write",
     )
     r.add_argument(
         "--n",
-        type=int_at_least(2),
+        type=int_at_least(2, at_most=limits.MAX_GRID_NODES),
         help="intervals per space axis on the coarsest grid (default: the problem file's "
         "reference['n'], else 32)",
     )
     r.add_argument(
         "--levels",
-        type=int_at_least(3),
-        help="number of grids, each refined by 2 (default: reference['levels'], else 3)",
+        type=int_at_least(3, at_most=limits.MAX_REFERENCE_LEVELS),
+        help="number of grids, each refined by 2, at most 25 and so that the finest has at most "
+        "2**26 nodes (default: reference['levels'], else 3)",
     )
     r.add_argument(
         "--order",
@@ -304,7 +382,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--time-samples",
-        type=int_at_least(2),
+        type=int_at_least(2, at_most=limits.MAX_TIME_STEPS),
         help="store this many evenly spaced time levels (evolution problems; the coarsest grid's "
         "step count is rounded up to a multiple of N-1; default: reference['time_samples'], "
         "else every time level of the coarsest grid, where the error is measured)",
@@ -321,19 +399,34 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser(
         "validate", help="compare a solution file with a reference file or its exact solution"
     )
-    v.add_argument("solution", metavar="SOLUTION.h5", help="solution file (neuralpde solve)")
-    v.add_argument("--reference", metavar="REF.h5", help="reference file (neuralpde reference)")
+    v.add_argument(
+        "solution",
+        metavar="SOLUTION.h5",
+        type=path_argument("a file path"),
+        help="solution file (neuralpde solve)",
+    )
+    v.add_argument(
+        "--reference",
+        metavar="REF.h5",
+        type=path_argument("a file path"),
+        help="reference file (neuralpde reference)",
+    )
     v.add_argument(
         "--exact", action="store_true", help="compare with the exact solution stored in the file"
     )
     v.add_argument(
         "--tol", metavar="X", help="fail (exit status 1) when the relative L2 error exceeds X"
     )
-    v.add_argument("--report", metavar="DIR", help="write report.md and figures into DIR")
+    v.add_argument(
+        "--report",
+        metavar="DIR",
+        type=path_argument("a directory path"),
+        help="write report.md and figures into DIR",
+    )
     v.add_argument("-q", "--quiet", action="store_true", help="print only the result")
 
     i = sub.add_parser("info", help="describe a solution or reference file")
-    i.add_argument("file", metavar="FILE.h5")
+    i.add_argument("file", metavar="FILE.h5", type=path_argument("a file path"))
     i.add_argument("--json", action="store_true", help="print the record as JSON")
     return ap
 
@@ -344,8 +437,8 @@ def _output_and_problem(args: argparse.Namespace) -> dict[str, Any]:
 
     try:
         check_writable(args.output)
-    except OSError as exc:
-        raise UsageError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"-o/--output: {exc}") from None
     out, source = Path(args.output), Path(args.problem_file)
     if out.exists() and source.exists() and out.resolve() == source.resolve():
         raise UsageError(
@@ -390,7 +483,8 @@ def _solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"solving {problem.name} ({type(problem.equation).__name__}, "
-            f"{problem.domain.dim}-D) with seed {args.seed}",
+            f"{problem.domain.dim}-D) with seed {args.seed}"
+            + (f", resumed from {args.output}.ckpt" if args.resume else ""),
             file=sys.stderr,
         )
         given = [k for k in ("field", "sampler", "trainer", "dtype") if spec[k] is not None]
@@ -400,6 +494,12 @@ def _solve(args: argparse.Namespace) -> int:
         if args.steps or args.seconds:
             line += f"; budget from the command line: {_budget_text(trainer)}"
         print(line, file=sys.stderr)
+    checkpoint = f"{args.output}.ckpt"
+    if args.resume and not Path(checkpoint).is_file():
+        raise UsageError(
+            f"--resume: no checkpoint {checkpoint!r} to continue from (it is written while "
+            f"{args.output} is being trained, and removed once it is written)"
+        )
     t0 = time.perf_counter()
     sol = solve(
         problem,
@@ -410,10 +510,13 @@ def _solve(args: argparse.Namespace) -> int:
         dtype=dtype,
         device=device,
         constraints=not args.soft,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
     )
     wall = time.perf_counter() - t0
-    kept = sol.status == "diverged" and Path(args.output).exists()
-    path = None if kept else sol.save(args.output)
+    failed = sol.status in ("diverged", "interrupted")  # never written as a result
+    path = None if failed else sol.save(args.output)
     loss = sol.history["loss"][-1]
     print(
         f"{problem.name}: {sol.result.steps} steps in {wall:.1f} s, loss {loss:.3e}, "
@@ -425,11 +528,18 @@ def _solve(args: argparse.Namespace) -> int:
             f"relative L2 error vs exact: {errs['relative_l2']:.3e} "
             f"(relative max {errs['relative_max']:.3e})"
         )
-    if kept:  # a failed run does not replace a file that may hold a good solution
-        print(f"not written: training diverged and {args.output} exists; it is left as it was")
-    else:
-        print(f"wrote {path}")
-    return 0 if sol.status != "diverged" else 1
+    if sol.status == "interrupted":
+        print(
+            f"not written: the run was stopped; its state is in {checkpoint}: continue with "
+            f"the same command and --resume"
+        )
+        return 130
+    if failed:
+        print(f"not written: training diverged ({sol.result.message}); {args.output} is untouched")
+        return 1
+    Path(checkpoint).unlink(missing_ok=True)  # the result supersedes it
+    print(f"wrote {path}")
+    return 0
 
 
 def _budget_text(trainer) -> str:
@@ -449,6 +559,7 @@ def _budget_text(trainer) -> str:
 
 
 def _reference(args: argparse.Namespace) -> int:
+    from ._arguments import check_grid_nodes
     from .reference import (
         convergence_study,
         reference_checksum,
@@ -485,9 +596,13 @@ def _reference(args: argparse.Namespace) -> int:
     if extrapolate:
         settings["extrapolate"] = True
     try:  # the options are checked; a problem file's n may not fit its problem's axes
-        reference_settings(problem, **settings)
+        canonical = reference_settings(problem, **settings)
     except ValueError as exc:
         raise UsageError(f"problem file {args.problem_file!r}: reference settings: {exc}") from None
+    try:  # the finest grid, from n, levels and the dimension, before anything is solved
+        check_grid_nodes(canonical["n"], "n", levels=canonical["levels"], ratio=canonical["ratio"])
+    except ValueError as exc:
+        raise UsageError(f"--n/--levels (or the problem file's reference): {exc}") from None
     if not args.quiet:
         print(
             f"reference for {problem.name} ({type(problem.equation).__name__}, "
@@ -594,7 +709,7 @@ def _validate(args: argparse.Namespace) -> int:
 
         try:
             _check_directory(args.report)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise UsageError(f"--report: {exc}") from None
     from .validate import validate
 
@@ -808,6 +923,7 @@ def _show_warning(
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen command, turning its errors into a message and an exit status."""
     from .io import FormatError
+    from .training.checkpoint import CheckpointError
 
     try:
         commands = {
@@ -823,6 +939,7 @@ def _run(args: argparse.Namespace) -> int:
     except (
         FileNotFoundError,
         FormatError,
+        CheckpointError,
         PermissionError,
         IsADirectoryError,
         NotADirectoryError,

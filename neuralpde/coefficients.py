@@ -2,8 +2,9 @@
 
 A callable receives the points as a ``torch`` tensor of shape ``(N, d)`` (space columns first,
 then time) and returns ``N`` values, written with ``torch`` functions (``torch.sin(x[:, 0])``). A
-NumPy array returned is accepted too. The result is converted to a tensor of the points' dtype
-and checked for shape and finiteness.
+NumPy array, a number or a list of numbers returned is accepted too. The result is checked to be
+real numbers (a ``TypeError`` naming the coefficient for a string, ``None`` or any other object),
+converted to a tensor of the points' dtype and checked for shape and finiteness.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+
+from ._arguments import real_coordinates, shown
 
 Coefficient = float | int | Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
 
@@ -40,8 +43,7 @@ def evaluate(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> 
     if not callable(value):
         return torch.as_tensor(float(value), dtype=x.dtype, device=x.device)
     with torch.no_grad():
-        out = value(x.detach())
-    out = torch.as_tensor(np.asarray(out) if not torch.is_tensor(out) else out)
+        out = _as_tensor(value(x.detach()), name, x.shape[0])
     out = out.to(dtype=x.dtype, device=x.device)
     if out.ndim == 0:
         out = out.expand(x.shape[0])
@@ -55,6 +57,26 @@ def evaluate(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> 
     if not torch.isfinite(out).all():
         raise ValueError(f"{name} returned non-finite values (NaN or inf)")
     return out
+
+
+def _as_tensor(out: object, name: str, n: int) -> torch.Tensor:
+    """What a coefficient's callable returned, as a tensor, after checking that it holds real
+    numbers: a ``TypeError`` naming ``name`` and saying what it is otherwise."""
+    expected = (
+        f"expected {n} real numbers, one per point (a torch tensor or NumPy array of shape "
+        f"({n},), or a number)"
+    )
+    if torch.is_tensor(out):
+        if out.is_complex():
+            raise TypeError(f"{name} returned a complex tensor; {expected}")
+        return out
+    if isinstance(out, np.ndarray) and out.dtype.kind in "biuf":
+        return torch.from_numpy(np.ascontiguousarray(out))
+    try:
+        arr = real_coordinates(out, f"{name}'s result", "real numbers")
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} returned {shown(out)}; {expected}") from None
+    return torch.from_numpy(arr)
 
 
 def gradient(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> torch.Tensor:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._arguments import as_number, real_coordinates
 from .coefficients import Coefficient, check_coefficient, describe_coefficient
+from .limits import MAX_POINTS
 
 __all__ = [
     "Condition",
@@ -208,7 +209,7 @@ class Observations(Condition):
     """Data the field must match: ``u(points[i]) = values[i]`` (e.g. sensor readings).
 
     ``points`` has shape ``(M, d)`` (columns in the domain's coordinate order), ``values`` shape
-    ``(M,)``.
+    ``(M,)``; ``M`` is at most :data:`~neuralpde.limits.MAX_POINTS` (2**24).
     """
 
     points: np.ndarray = None  # type: ignore[assignment]
@@ -219,6 +220,10 @@ class Observations(Condition):
         vals = real_coordinates(values, "Observations.values", "M numbers").reshape(-1)
         if pts.ndim != 2 or len(pts) == 0:
             raise ValueError(f"Observations.points must have shape (M, d), got {pts.shape}")
+        if len(pts) > MAX_POINTS:
+            raise ValueError(
+                f"Observations.points must hold at most {MAX_POINTS:,} points, got {len(pts):,}"
+            )
         if vals.shape != (len(pts),):
             raise ValueError(
                 f"Observations.values must have one value per point, ({len(pts)},), got "

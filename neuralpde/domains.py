@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arguments import as_number, real_array, real_coordinates
+from ._arguments import as_number, check_grid_nodes, check_name, real_array, real_coordinates
 from .io import check_coordinate_names
+from .limits import MAX_IN_FEATURES
 
 __all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample", "UnitSource"]
 
@@ -26,7 +27,10 @@ _DEFAULT_NAMES = ("x", "y", "z")
 
 
 def grid_counts(n: object, dim: int) -> list[int]:
-    """``n`` (one count, or one per axis) as ``dim`` integer point counts, each at least 2."""
+    """``n`` (one count, or one per axis) as ``dim`` integer point counts, each at least 2 and
+    :data:`~neuralpde.limits.MAX_GRID_NODES` (2**26) in all."""
+    if not np.isscalar(n) and not isinstance(n, (Sequence, np.ndarray)):
+        raise ValueError(f"n must be an integer or a sequence of {dim} integers, got {n!r}")
     counts = [n] * dim if np.isscalar(n) else list(n)  # type: ignore[arg-type]
     ok = len(counts) == dim and all(
         isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 2 for c in counts
@@ -35,6 +39,7 @@ def grid_counts(n: object, dim: int) -> list[int]:
         raise ValueError(
             f"n must give at least 2 points per axis (integers) for {dim} axes, got {n!r}"
         )
+    check_grid_nodes(counts, "n", plus_one=False)
     return [int(c) for c in counts]
 
 
@@ -122,6 +127,11 @@ def _as_corner(value: float | Sequence[float], name: str) -> np.ndarray:
     arr = np.atleast_1d(real_array(value, name))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a number or a flat sequence of numbers, got {value!r}")
+    if arr.size > MAX_IN_FEATURES:
+        raise ValueError(
+            f"{name} must hold at most {MAX_IN_FEATURES} coordinates (the limit on a domain's "
+            f"dimension), got {arr.size}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {arr.tolist()}")
     return arr
@@ -177,6 +187,8 @@ class Box(Domain):
         if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
             raise ValueError(f"names must be {d} distinct strings, got {names!r}")
         check_coordinate_names(names)
+        for name in names:
+            check_name(name, "names")
         self.names = names
         self._lo, self._hi = lo, hi
         # Faces: for coordinate i, the min face then the max face.
@@ -285,6 +297,11 @@ class SpaceTime(Domain):
     def __init__(self, space: Domain, t_span: tuple[float, float], time_name: str = "t") -> None:
         if not isinstance(space, Domain) or isinstance(space, SpaceTime):
             raise ValueError(f"space must be a spatial Domain, got {space!r}")
+        if space.dim + 1 > MAX_IN_FEATURES:
+            raise ValueError(
+                f"space must have at most {MAX_IN_FEATURES - 1} coordinates, so that with time "
+                f"it has at most {MAX_IN_FEATURES}, got {space.dim}"
+            )
         try:
             t0, t1 = (float(v) for v in real_array(t_span, "t_span"))
         except (TypeError, ValueError) as exc:
@@ -294,6 +311,7 @@ class SpaceTime(Domain):
         if time_name in space.names:
             raise ValueError(f"time_name {time_name!r} clashes with a space coordinate name")
         check_coordinate_names([time_name], "time_name")
+        check_name(time_name, "time_name")
         self.space = space
         self.t0, self.t1 = t0, t1
         self.names = (*space.names, time_name)

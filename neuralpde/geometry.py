@@ -36,7 +36,7 @@ from scipy.spatial import cKDTree
 from scipy.special import gammainc, ndtri
 from scipy.stats import qmc
 
-from ._arguments import real_array
+from ._arguments import check_name, real_array, real_coordinates
 from .domains import (
     BoundarySample,
     Box,
@@ -47,6 +47,7 @@ from .domains import (
     _check_unit,
 )
 from .io import check_coordinate_names
+from .limits import MAX_CHILDREN, MAX_IN_FEATURES, MAX_MESH_CELLS, MAX_VERTICES
 
 if TYPE_CHECKING:
     import meshio
@@ -84,6 +85,8 @@ def _check_names(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
     if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
         raise ValueError(f"names must be {d} distinct strings, got {names!r}")
     check_coordinate_names(names)
+    for name in names:
+        check_name(name, "names")
     return names
 
 
@@ -139,6 +142,11 @@ class Ball(Domain):
         c = np.atleast_1d(real_array(center, "center"))
         if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)):
             raise ValueError(f"center must be a flat sequence of finite numbers, got {center!r}")
+        if c.size > MAX_IN_FEATURES:
+            raise ValueError(
+                f"center must hold at most {MAX_IN_FEATURES} coordinates (the limit on a "
+                f"domain's dimension), got {c.size}"
+            )
         if (
             isinstance(radius, bool)
             or not isinstance(radius, (int, float, np.floating, np.integer))
@@ -325,9 +333,14 @@ class Polygon(Domain):
     def __init__(
         self, vertices: Sequence[Sequence[float]], names: Sequence[str] = ("x", "y")
     ) -> None:
-        v = np.asarray(vertices, dtype=float)
+        v = real_coordinates(vertices, "vertices", "a sequence of (x, y) pairs of numbers")
         if v.ndim != 2 or v.shape[1] != 2:
             raise ValueError(f"vertices must be a sequence of (x, y) pairs, got shape {v.shape}")
+        if len(v) > MAX_VERTICES + 1:  # a repeated closing vertex is dropped below
+            raise ValueError(
+                f"vertices must hold at most {MAX_VERTICES} points (the simplicity check compares "
+                f"every pair of edges), got {len(v)}"
+            )
         if not np.all(np.isfinite(v)):
             raise ValueError("vertices must be finite")
         if len(v) > 3 and np.array_equal(v[0], v[-1]):
@@ -507,8 +520,10 @@ class _CSG(Domain):
 
     def __init__(self, *domains: Domain, names: Sequence[str] | None = None) -> None:
         kind = type(self).__name__
-        if len(domains) < 2:
-            raise ValueError(f"{kind} takes at least two domains, got {len(domains)}")
+        if not 2 <= len(domains) <= MAX_CHILDREN:
+            raise ValueError(
+                f"{kind} takes at least two domains and at most {MAX_CHILDREN}, got {len(domains)}"
+            )
         for i, dom in enumerate(domains):
             if not isinstance(dom, Domain) or isinstance(dom, SpaceTime):
                 raise ValueError(
@@ -981,6 +996,11 @@ class MeshDomain(Domain):
         if not np.all(np.isfinite(pts)):
             raise ValueError("path_or_mesh: points must be finite")
         cells = _mesh_cells(mesh, cell_type, len(pts))
+        if len(cells) > MAX_MESH_CELLS:
+            raise ValueError(
+                f"path_or_mesh must hold at most {MAX_MESH_CELLS:,} {cell_type} cells, got "
+                f"{len(cells):,}"
+            )
         self.names = _check_names(names, d)
         self.points = pts
         self.cells = cells

@@ -21,6 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ._arguments import check_int, real_coordinates, shown
+from .limits import MAX_IN_FEATURES
+
 __all__ = ["GridData"]
 
 
@@ -40,8 +43,14 @@ class GridData:
         columns: Sequence[int] | None = None,
         name: str = "grid data",
     ) -> None:
-        axes = [np.asarray(a, dtype=np.float64) for a in axes]
-        values = np.asarray(values, dtype=np.float64)
+        if isinstance(axes, (str, bytes)) or not isinstance(axes, (Sequence, np.ndarray)):
+            raise TypeError(f"axes must be a sequence of 1-D coordinate arrays, got {shown(axes)}")
+        if not 1 <= len(axes) <= MAX_IN_FEATURES:
+            raise ValueError(f"axes must hold 1 to {MAX_IN_FEATURES} arrays, got {len(axes)}")
+        axes = [
+            real_coordinates(a, f"axes[{i}]", "a 1-D array of numbers") for i, a in enumerate(axes)
+        ]
+        values = real_coordinates(values, "values", "an array of numbers")
         if values.ndim != len(axes) or len(axes) == 0:
             raise ValueError(
                 f"values must have one dimension per axis ({len(axes)}), got shape {values.shape}"
@@ -60,11 +69,21 @@ class GridData:
                 f"values must be finite; {int(bad.sum())} of {values.size} are NaN or inf "
                 f"(the first at index {first})"
             )
-        self.columns = list(range(len(axes))) if columns is None else [int(c) for c in columns]
+        if columns is not None and (
+            isinstance(columns, (str, bytes)) or not isinstance(columns, (Sequence, np.ndarray))
+        ):
+            raise TypeError(f"columns must be a sequence of point columns, got {shown(columns)}")
+        self.columns = (
+            list(range(len(axes)))
+            if columns is None
+            else [check_int(c, "columns", -MAX_IN_FEATURES, MAX_IN_FEATURES - 1) for c in columns]
+        )
         if len(self.columns) != len(axes):
             raise ValueError(f"columns must name {len(axes)} point columns, got {columns!r}")
         self.axes = axes
         self.values = values
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string (a label for messages), got {shown(name)}")
         self.name = name
         self.digest = _digest(axes, values)
 

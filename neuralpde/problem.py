@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import torch
 
-from ._arguments import check_points
+from ._arguments import check_name, check_points, shown
 from .conditions import (
     BoundaryCondition,
     Condition,
@@ -26,6 +27,7 @@ from .conditions import (
 )
 from .domains import Domain, SpaceTime
 from .equations import Custom, Equation
+from .limits import MAX_CONDITIONS
 from .operators import FieldValues
 
 __all__ = ["Problem"]
@@ -71,12 +73,14 @@ class Problem:
         An :class:`~neuralpde.equations.Equation`, or a residual function ``(u, x) -> r``
         (wrapped in :class:`~neuralpde.equations.Custom`, steady).
     conditions:
-        Boundary and initial conditions.
+        Boundary and initial conditions: a :class:`~neuralpde.conditions.Condition` or a
+        sequence of at most :data:`~neuralpde.limits.MAX_CONDITIONS` (1024) of them.
     exact:
         Optional exact solution, a callable of the points ``(N, d)`` returning ``N`` values;
         written with ``torch`` functions it can also be differentiated (e.g. to check residuals).
     name:
-        A short identifier, used in files and reports.
+        A short identifier, used in files and reports: a non-empty string of at most
+        :data:`~neuralpde.limits.MAX_NAME_LENGTH` (256) characters.
     """
 
     domain: Domain
@@ -97,7 +101,14 @@ class Problem:
                 )
             object.__setattr__(self, "equation", Custom(eq))
         conds = (self.conditions,) if isinstance(self.conditions, Condition) else self.conditions
-        conds = tuple(conds)
+        if isinstance(conds, (str, bytes)) or not isinstance(conds, Iterable):
+            raise TypeError(
+                "conditions must be a Condition or a sequence of Conditions (e.g. "
+                f"[Dirichlet(0.0)]; [] for none), got {shown(conds)}"
+            )
+        conds = tuple(itertools.islice(conds, MAX_CONDITIONS + 1))
+        if len(conds) > MAX_CONDITIONS:
+            raise ValueError(f"conditions must hold at most {MAX_CONDITIONS} conditions, got more")
         for c in conds:
             if not isinstance(c, Condition):
                 raise TypeError(f"conditions must be Condition objects, got {type(c).__name__}")
@@ -106,8 +117,9 @@ class Problem:
             raise TypeError(
                 f"exact must be a callable of the points, got {type(self.exact).__name__}"
             )
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.name, str):
+            raise ValueError(f"name must be a non-empty string, got {shown(self.name)}")
+        check_name(self.name, "name")
         self._check_well_posed()
 
     def _check_well_posed(self) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from ._arguments import check_seed
+from ._arguments import check_count, check_seed, check_steps
 from .conditions import BoundaryCondition, Initial, InitialVelocity, Observations, Periodic
 from .domains import Domain, SpaceTime
 from .problem import Problem
@@ -69,6 +69,9 @@ class Sampler:
         Points on the initial slice, for each initial condition.
     resample_every:
         Draw new points every this many first-order optimizer steps (0: never).
+
+    Each count is an integer from 1 to :data:`~neuralpde.limits.MAX_POINTS` (2**24);
+    ``resample_every`` from 0 to :data:`~neuralpde.limits.MAX_STEPS` (10**9).
     """
 
     n_interior: int = 4096
@@ -80,12 +83,8 @@ class Sampler:
 
     def __post_init__(self) -> None:
         for name in ("n_interior", "n_boundary", "n_initial"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        r = self.resample_every
-        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
-            raise ValueError(f"resample_every must be a non-negative integer, got {r!r}")
+            check_count(getattr(self, name), name)
+        check_steps(self.resample_every, "resample_every")
 
     def unit(self, n: int, d: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` points in ``[0, 1)^d``."""

@@ -20,7 +20,7 @@ from ._arguments import check_path, check_points, real_coordinates
 from .domains import SpaceTime, grid_counts, outside_box
 from .fields import build_field, check_architecture
 from .io import FormatError, write_solution
-from .io.hdf5 import _read_solution, _verify_solution
+from .io.hdf5 import _read_solution, _verify_solution, check_writable
 from .operators import as_column
 from .problem import Problem
 from .training import TrainResult
@@ -322,8 +322,16 @@ class Solution(NeuralField):
         return self.errors(n)["relative_l2"]
 
     def save(self, path: str | os.PathLike, n: int | Sequence[int] | None = None) -> Path:
-        """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path."""
+        """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path.
+
+        A run that diverged or was interrupted is not a result, and is refused (an interrupted
+        one continues from its checkpoint: ``solve(..., resume=True)``)."""
         check_path(path)
+        if self.status in ("diverged", "interrupted"):
+            raise ValueError(
+                f"this run {self.status} ({self.result.message}): it is not written as a result"
+            )
+        check_writable(path)
         try:  # what load would refuse is not written
             check_architecture(self.architecture)
         except ValueError as exc:

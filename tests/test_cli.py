@@ -284,7 +284,7 @@ def test_output_may_not_be_the_problem_file(tmp_path, capsys, small_b1):
     assert Path(small_b1).read_text() == before
 
 
-def test_a_diverged_run_does_not_replace_an_existing_file(tmp_path, capsys, small_b1):
+def test_a_diverged_run_is_never_written_as_a_result(tmp_path, capsys, small_b1):
     out = tmp_path / "p.h5"
     assert main(["solve", small_b1, "-o", str(out), "--steps", "10", "--quiet"]) == 0
     good = out.read_bytes()
@@ -297,9 +297,9 @@ def test_a_diverged_run_does_not_replace_an_existing_file(tmp_path, capsys, smal
     assert main(["solve", str(diverging), "-o", str(out), "--quiet"]) == 1
     assert "not written: training diverged" in capsys.readouterr().out
     assert out.read_bytes() == good
-    fresh = tmp_path / "fresh.h5"  # with nothing to replace, the diverged run is written
+    fresh = tmp_path / "fresh.h5"  # nor is it written where nothing would be replaced
     assert main(["solve", str(diverging), "-o", str(fresh), "--quiet"]) == 1
-    assert npde.load(fresh).record["training"]["status"] == "diverged"
+    assert not fresh.exists()
 
 
 def test_info_json_is_strict_json(tmp_path, capsys, small_b1):

@@ -105,7 +105,7 @@ def test_levenberg_marquardt_never_raises_the_loss_and_reaches_a_small_error():
         max_steps=60,
         deadline=time.perf_counter() + 120,
         tol=0.0,
-        on_step=lambda k, v: losses.append(v),
+        on_step=lambda k, v, lam: losses.append(v),
     )
     assert steps == len(losses) > 10
     assert all(b < a for a, b in zip(losses, losses[1:], strict=False))

@@ -13,6 +13,15 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from ..limits import (
+    MAX_DEPTH,
+    MAX_IN_FEATURES,
+    MAX_PARAMETERS,
+    MAX_PIECES,
+    MAX_TERMS,
+    MAX_W0,
+    MAX_WIDTH,
+)
 from .chebyshev import ChebyshevSeries
 from .constraints import HardConstraint
 from .mlp import MLP, MLPNet
@@ -38,16 +47,9 @@ __all__ = [
     "MAX_W0",
 ]
 
-#: Limits on a stored architecture, checked (:func:`check_architecture`) before
-#: :func:`build_field` allocates anything: neurons per layer, layers, inputs, numbers in the
-#: module's state, terms of a Chebyshev lift, boundary pieces, and the size of an omega_0.
-MAX_WIDTH = 4096
-MAX_DEPTH = 64
-MAX_IN_FEATURES = 32
-MAX_PARAMETERS = 2**26
-MAX_TERMS = 2**20
-MAX_PIECES = 4096
-MAX_W0 = 1e6
+# The limits on a stored architecture (MAX_WIDTH, MAX_DEPTH, MAX_IN_FEATURES, MAX_PARAMETERS,
+# MAX_TERMS, MAX_PIECES, MAX_W0) are those of neuralpde.limits, checked (check_architecture)
+# before build_field allocates anything.
 _MAX_TIME_ORDER = 16
 
 FieldSpec = Siren | MLP

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .._arguments import as_number
+from .._arguments import as_number, check_int, check_network_size
+from ..limits import MAX_IN_FEATURES
 from .jet import Jet, plain_forward
 
 __all__ = ["MLP", "MLPNet"]
@@ -50,21 +51,24 @@ class MLPNet(nn.Module):
 
 @dataclass(frozen=True)
 class MLP:
-    """Specification of a tanh MLP field with ``depth`` hidden layers of ``width`` neurons."""
+    """Specification of a tanh MLP field with ``depth`` hidden layers of ``width`` neurons
+    (at most :data:`~neuralpde.limits.MAX_DEPTH` = 64 layers of
+    :data:`~neuralpde.limits.MAX_WIDTH` = 4096, and :data:`~neuralpde.limits.MAX_PARAMETERS`
+    = 2**26 parameters in all)."""
 
     width: int = 64
     depth: int = 3
 
     def __post_init__(self) -> None:
+        check_network_size("MLP", self.width, self.depth)
         for name in ("width", "depth"):
-            v = getattr(self, name)
-            n = as_number(v, integral=True)
-            if n is None or n < 1:
-                raise ValueError(f"MLP.{name} must be a positive integer, got {v!r}")
-            object.__setattr__(self, name, n)
+            object.__setattr__(self, name, as_number(getattr(self, name), integral=True))
 
     def build(self, in_features: int, out_features: int = 1) -> MLPNet:
-        """The module for ``in_features`` inputs."""
+        """The module for ``in_features`` inputs (1 to :data:`~neuralpde.limits.MAX_IN_FEATURES`),
+        after checking its size against :data:`~neuralpde.limits.MAX_PARAMETERS`."""
+        in_features = check_int(in_features, "in_features", 1, MAX_IN_FEATURES)
+        check_network_size("MLP", self.width, self.depth, in_features)
         return MLPNet(in_features, self.width, self.depth, out_features)
 
     def describe(self) -> dict:

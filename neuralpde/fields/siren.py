@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._arguments import as_number
+from .._arguments import as_number, check_int, check_network_size
+from ..limits import MAX_IN_FEATURES, MAX_W0
 from .jet import Jet, plain_forward
 
 __all__ = ["Siren", "SirenNet"]
@@ -106,9 +107,10 @@ class Siren:
     Parameters
     ----------
     width:
-        Neurons per hidden layer.
+        Neurons per hidden layer, 1 to :data:`~neuralpde.limits.MAX_WIDTH` (4096).
     depth:
-        Number of sine layers.
+        Number of sine layers, 1 to :data:`~neuralpde.limits.MAX_DEPTH` (64); the network may
+        hold at most :data:`~neuralpde.limits.MAX_PARAMETERS` (2**26) parameters.
     w0:
         Frequency factor :math:`\\omega_0` of the first layer, or a sequence of one per layer.
         The first layer's :math:`\\omega_0` sets the highest frequency the field starts with
@@ -133,12 +135,9 @@ class Siren:
     w0_inputs: Sequence[float] | None = None
 
     def __post_init__(self) -> None:
+        check_network_size("Siren", self.width, self.depth)
         for name in ("width", "depth"):
-            v = getattr(self, name)
-            n = as_number(v, integral=True)
-            if n is None or n < 1:
-                raise ValueError(f"Siren.{name} must be a positive integer, got {v!r}")
-            object.__setattr__(self, name, n)
+            object.__setattr__(self, name, as_number(getattr(self, name), integral=True))
         w0 = _plain(self.w0)
         single = as_number(w0)
         if single is not None:
@@ -163,19 +162,23 @@ class Siren:
             if hidden is None:
                 raise ValueError(f"Siren.w0_hidden must be a number, got {self.w0_hidden!r}")
             object.__setattr__(self, "w0_hidden", hidden)
-        if not all(math.isfinite(w) and w > 0 for w in self.w0_per_layer()):
+        if not all(math.isfinite(w) and 0 < w <= MAX_W0 for w in self.w0_per_layer()):
             raise ValueError(
-                f"Siren.w0 and w0_hidden must be positive and finite, got {self.w0!r} and "
-                f"{self.w0_hidden!r}"
+                f"Siren.w0 and w0_hidden must be positive and finite, at most {MAX_W0:g}, got "
+                f"{self.w0!r} and {self.w0_hidden!r}"
             )
         if self.w0_inputs is not None:
             raw = _plain(self.w0_inputs)
             ok = isinstance(raw, Iterable) and not isinstance(raw, (str, bytes))
             numbers = [as_number(w) for w in raw] if ok else [None]
-            if not numbers or any(w is None or not (math.isfinite(w) and w > 0) for w in numbers):
+            if (
+                not numbers
+                or len(numbers) > MAX_IN_FEATURES
+                or any(w is None or not (math.isfinite(w) and 0 < w <= MAX_W0) for w in numbers)
+            ):
                 raise ValueError(
-                    "Siren.w0_inputs must be a sequence of positive finite numbers, one per "
-                    f"input coordinate, got {self.w0_inputs!r}"
+                    f"Siren.w0_inputs must be a sequence of positive finite numbers (at most "
+                    f"{MAX_W0:g}), one per input coordinate, got {self.w0_inputs!r}"
                 )
             object.__setattr__(self, "w0_inputs", tuple(float(w) for w in numbers))
 
@@ -186,7 +189,10 @@ class Siren:
         return [float(w) for w in self.w0]
 
     def build(self, in_features: int, out_features: int = 1) -> SirenNet:
-        """The module for ``in_features`` inputs."""
+        """The module for ``in_features`` inputs (1 to :data:`~neuralpde.limits.MAX_IN_FEATURES`),
+        after checking its size against :data:`~neuralpde.limits.MAX_PARAMETERS`."""
+        in_features = check_int(in_features, "in_features", 1, MAX_IN_FEATURES)
+        check_network_size("Siren", self.width, self.depth, in_features)
         return SirenNet(
             in_features, self.width, self.depth, self.w0_per_layer(), out_features, self.w0_inputs
         )

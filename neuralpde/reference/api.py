@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._arguments import check_grid_nodes
+from ..limits import MAX_STORED_VALUES, MAX_TIME_STEPS
 from ..problem import Problem
 from ._grid import Grid
 from ._spec import Spec, analyse, check_dt
@@ -93,7 +95,13 @@ def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
                     f"|c| dt sqrt(sum 1/h^2) = {cfl:.4g} exceeds 1; use dt <= {limit:.6g} "
                     "(or dt=None for half of that)"
                 )
-        return max(1, math.ceil(T / dt * (1 - 1e-12)))
+        count = T / dt * (1 - 1e-12)
+        if not count <= MAX_TIME_STEPS:  # inf too
+            raise ValueError(
+                f"dt={dt:.6g} would take {count:.4g} time steps over the time span {T:g}, more "
+                f"than the {MAX_TIME_STEPS:,} allowed; give a larger dt (or None)"
+            )
+        return max(1, math.ceil(count))
     if spec.kind == "wave":
         speed = max_wave_speed(spec, grid)
         if speed == 0:
@@ -102,6 +110,23 @@ def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
         return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
     # Heat: Crank-Nicolson is unconditionally stable; dt ~ h keeps the error O(h^2).
     return max(1, math.ceil(T / float(np.max(grid.h)) * (1 - 1e-12)))
+
+
+def _check_time(steps: int, stored: int, nodes: int, what: str) -> None:
+    """Refuse ``steps`` time steps beyond :data:`~neuralpde.limits.MAX_TIME_STEPS`, or ``stored``
+    time levels on ``nodes`` space nodes beyond :data:`~neuralpde.limits.MAX_STORED_VALUES`
+    values, before any is taken; ``what`` says which grid."""
+    if steps > MAX_TIME_STEPS:
+        raise ValueError(
+            f"dt, n and levels: {what} would take {steps:,} time steps, more than the "
+            f"{MAX_TIME_STEPS:,} allowed; give a larger dt (or None), or lower n or levels"
+        )
+    if stored * nodes > MAX_STORED_VALUES:
+        raise ValueError(
+            f"time_samples, n and levels: {what} would keep {stored:,} time levels of "
+            f"{nodes:,} nodes, more than the {MAX_STORED_VALUES:,} values allowed; give fewer "
+            "time_samples, or lower n or levels"
+        )
 
 
 def _round_up(steps: int, multiple: int) -> int:
@@ -215,6 +240,10 @@ def solve_fd(
         constant: the one with zero (trapezoidal) mean over the grid is returned.
     n:
         Intervals per space axis (``n + 1`` nodes, boundary included); an int or one per axis.
+        The grid may hold at most :data:`~neuralpde.limits.MAX_GRID_NODES` (2**26) nodes, and
+        an evolution problem take at most :data:`~neuralpde.limits.MAX_TIME_STEPS` (2**24) time
+        steps and keep at most :data:`~neuralpde.limits.MAX_STORED_VALUES` (2**28) values:
+        beyond, ``ValueError`` before anything is solved.
     order:
         2, or 4 (steady problems with Dirichlet faces only: the compact Mehrstellen scheme).
     dt:
@@ -232,7 +261,9 @@ def solve_fd(
     spec = analyse(problem)
     _check_order(spec, order)
     _check_options(spec, time_samples, method)
-    grid = Grid(spec.box, _counts(n, spec.box.dim), spec.neumann_faces)
+    counts = _counts(n, spec.box.dim)
+    nodes = check_grid_nodes(counts, "n")
+    grid = Grid(spec.box, counts, spec.neumann_faces)
     steps = keep = None
     if spec.kind == "helmholtz":
         check_resonance(spec)
@@ -240,6 +271,7 @@ def solve_fd(
         steps = _default_steps(spec, grid, dt)
         if time_samples is not None:
             steps = _round_up(steps, time_samples - 1)
+        _check_time(steps, steps + 1 if time_samples is None else time_samples, nodes, "the grid")
         keep = _sample_steps(steps, time_samples)
     elif dt is not None:
         raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
@@ -378,6 +410,12 @@ def convergence_study(
     are the finest level's. A warning is logged when a difference that gives the observed order
     is measured on a grid with fewer than 3 interior nodes along some axis.
 
+    The finest grid may hold at most :data:`~neuralpde.limits.MAX_GRID_NODES` (2**26) nodes
+    (from ``n``, ``levels``, ``ratio`` and the dimension); an evolution problem's finest level
+    may take at most :data:`~neuralpde.limits.MAX_TIME_STEPS` (2**24) time steps, and keep at
+    most :data:`~neuralpde.limits.MAX_STORED_VALUES` (2**28) values (its nodes times the stored
+    time levels). Beyond them a ``ValueError`` names the settings before anything is solved.
+
     ``extrapolate=True`` (``levels >= 4``) returns instead the Richardson-extrapolated solution
     of the two finest levels. Each pair of successive levels :math:`(h, h/r)` gives, on the
     coarser one's nodes (space and time),
@@ -422,6 +460,7 @@ def convergence_study(
             f"and two of their differences give an order), got levels={levels}"
         )
     base = _counts(n, spec.box.dim)
+    finest = check_grid_nodes(base, "n", levels=int(levels), ratio=int(ratio))
     if dt is not None and not spec.timed:
         raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
     if spec.kind == "helmholtz":
@@ -431,6 +470,9 @@ def convergence_study(
         coarse_steps = _default_steps(spec, Grid(spec.box, base, spec.neumann_faces), dt)
         if time_samples is not None:  # the samples are time levels of every level
             coarse_steps = _round_up(coarse_steps, time_samples - 1)
+        stored = coarse_steps + 1 if time_samples is None else time_samples
+        fine_steps = coarse_steps * int(ratio) ** (int(levels) - 1)
+        _check_time(fine_steps, stored, finest, f"the finest of {levels} levels")
     dim = spec.box.dim
     # The level whose grid carries the returned values; with extrapolation the finest level is
     # kept on that grid's nodes only.

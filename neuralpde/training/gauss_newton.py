@@ -232,7 +232,7 @@ def levenberg_marquardt(
     max_steps: int,
     deadline: float,
     tol: float,
-    on_step: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, float, float], bool | None] | None = None,
     damping: float = 1e-3,
 ) -> tuple[str | None, int, float]:
     r"""Minimise :math:`\lVert R \rVert^2` over ``params`` (changed in place): at most
@@ -242,7 +242,8 @@ def levenberg_marquardt(
     :math:`R` and :math:`J`. Returns the status (``"converged"`` at a loss of ``tol`` or less,
     ``"stalled"`` when no damping gives a lower loss, ``"time_budget"`` when the next try would
     end past the deadline, or ``None`` when the steps are done), the steps taken and the final
-    loss. ``on_step(step, loss)`` follows each accepted step."""
+    loss. ``on_step(step, loss, damping)`` follows each accepted step, with the damping the next
+    step starts from; when it returns ``True`` the run stops there (status ``"interrupted"``)."""
     params = list(params)
     lam = float(damping)
     steps = 0
@@ -295,8 +296,8 @@ def levenberg_marquardt(
         if not accepted:
             break
         steps += 1
-        if on_step is not None:
-            on_step(steps, loss)
+        if on_step is not None and on_step(steps, loss, lam):
+            return "interrupted", steps, loss
         if steps < max_steps and loss > tol:
             if time.perf_counter() + per_jac + per_try >= deadline:  # no time for one more step
                 return "time_budget", steps, loss

@@ -27,6 +27,7 @@ from .._arguments import as_number
 from ..operators import DerivativePlan
 from ..problem import Problem
 from ..sampling import Sampler
+from .checkpoint import Checkpointer, stop_requested
 from .gauss_newton import (
     balance_weights,
     check_jacobian,
@@ -80,6 +81,27 @@ class TrainingState:
     guard: DivergenceGuard | None = None
     recorder: Recorder | None = None
     progress: Progress | None = None
+    round: int = 0  # the draw of points in use
+    checkpointer: Checkpointer | None = None
+    resume: dict | None = None  # the position a resumed phase starts from
+
+    def boundary(self, phase: str, position: Callable[[], dict]) -> bool:
+        """At a step boundary of ``phase``: write a checkpoint when one is due or a stop was
+        asked (``position()`` says where in the phase the run is); returns whether to stop
+        (the status is then ``"interrupted"``)."""
+        stop = stop_requested()
+        if self.checkpointer is not None and (stop or self.checkpointer.due()):
+            self.checkpointer.write(self, phase, position())
+        if stop:
+            self.status = "interrupted"
+        return stop
+
+    def resumed(self, phase: str) -> dict | None:
+        """The position to resume ``phase`` from (once), or ``None`` to start it afresh."""
+        if self.resume is None or self.resume["phase"] != phase:
+            return None
+        position, self.resume = self.resume["position"], None
+        return position
 
     def compute_loss(self) -> torch.Tensor:
         return loss_terms(
@@ -97,6 +119,7 @@ class TrainingState:
         t = time.perf_counter()
         pts = self.sampler.draw(self.problem, self.seed, round_)
         self.batch = make_batch(self.problem, pts, self.dtype, self.device)
+        self.round = round_
         self.timings["sampling"] += time.perf_counter() - t
 
     def accept(self, loss: float) -> bool:
@@ -221,12 +244,20 @@ class AdamPhase:
         t0 = time.perf_counter()
         gamma = (self.final_lr / self.lr) ** (1.0 / max(self.steps, 1))
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
-        round_, cut = 0, False
+        first, cut = 0, False
+        at = s.resumed("adam")
+        if at is not None:
+            opt.load_state_dict(at["optimizer"])
+            sched.load_state_dict(at["scheduler"])
+            first = int(at["k"])
         every = s.sampler.resample_every
-        for k in range(self.steps):
+
+        def position() -> dict:
+            return {"k": k + 1, "optimizer": opt.state_dict(), "scheduler": sched.state_dict()}
+
+        for k in range(first, self.steps):
             if every and k > 0 and k % every == 0:
-                round_ += 1
-                s.draw(round_)
+                s.draw(s.round + 1)
             opt.zero_grad(set_to_none=True)
             loss = s.compute_loss()
             if not s.accept(float(loss.detach())):
@@ -241,6 +272,8 @@ class AdamPhase:
             sched.step()
             s.fresh = False
             s.advance(1)
+            if s.boundary("adam", position):
+                break
             if time.perf_counter() >= self.deadline:
                 cut = k + 1 < self.steps  # its share of the time, not its steps
                 break
@@ -269,11 +302,19 @@ class LBFGSPhase:
             return loss.detach()
 
         done, next_log, per_iter = 0, 0, 0.0
-        if self.first and s.accept(float(s.compute_loss().detach())):
+        at = s.resumed("lbfgs")
+        if at is not None:
+            opt.load_state_dict(at["optimizer"])
+            done, next_log = int(at["done"]), int(at["next_log"])
+        elif self.first and s.accept(float(s.compute_loss().detach())):
             s.record("lbfgs")
             next_log = self.log_every
             if s.loss <= self.tol:
                 s.status = "converged"
+
+        def position() -> dict:
+            return {"done": done, "next_log": next_log, "optimizer": opt.state_dict()}
+
         while s.running() and done < self.steps:
             chunk = self._chunk(s, done, per_iter)
             t_chunk = time.perf_counter()
@@ -297,6 +338,8 @@ class LBFGSPhase:
             # line search finds no descent, so `advanced` alone does not show it
             elif advanced == 0 or s.loss == previous:
                 s.status = "stalled"
+            if s.status is None and s.boundary("lbfgs", position):
+                break
         s.timings["lbfgs"] = time.perf_counter() - t0
 
     def _chunk(self, s: TrainingState, done: int, per_iter: float) -> int:
@@ -329,6 +372,8 @@ class GaussNewtonPhase:
                 "(%s is not one)",
                 type(s.net).__name__,
             )
+        elif (at := s.resumed("gauss_newton")) is not None:  # weights as balanced before
+            self._iterate(s, at)
         elif time.perf_counter() < s.deadline:
             weights = balance_weights(s.net, s.problem, s.batch, s.built_in)
             mismatch = check_jacobian(s.net, s.problem, s.batch, s.built_in, weights)
@@ -343,12 +388,16 @@ class GaussNewtonPhase:
                 self._iterate(s)
         s.timings["gauss_newton"] = time.perf_counter() - t0
 
-    def _iterate(self, s: TrainingState) -> None:
-        if not s.history["step"] and s.accept(float(s.compute_loss().detach())):
-            s.record("gauss-newton")  # the history starts from the starting field
-        log_at = s.step + self.log_every
+    def _iterate(self, s: TrainingState, at: dict | None = None) -> None:
+        done, damping = 0, self.damping
+        if at is not None:
+            done, damping, log_at = int(at["done"]), float(at["damping"]), int(at["log_at"])
+        else:
+            if not s.history["step"] and s.accept(float(s.compute_loss().detach())):
+                s.record("gauss-newton")  # the history starts from the starting field
+            log_at = s.step + self.log_every
 
-        def on_step(k: int, loss: float) -> None:
+        def on_step(k: int, loss: float, lam: float) -> bool:
             nonlocal log_at
             s.advance(1)
             s.loss = loss
@@ -357,19 +406,23 @@ class GaussNewtonPhase:
                 log_at = s.step + self.log_every
             elif s.progress.by_clock and k % 10 == 0:
                 s.progress.show_loss(loss)
+            position = {"done": done + k, "damping": lam, "log_at": log_at}
+            return s.boundary("gauss_newton", lambda: position)
 
         args = (s.net, s.problem, s.batch, s.built_in, s.weights)
         status, _, loss = levenberg_marquardt(
             s.params,
             lambda: gn_rows(*args),
             lambda: rows_and_jacobian(*args)[:2],
-            max_steps=self.steps,
+            max_steps=self.steps - done,
             deadline=s.deadline,
             tol=self.tol,
             on_step=on_step,
-            damping=self.damping,
+            damping=damping,
         )
-        if s.accept(loss) and status == "time_budget":
+        if status == "interrupted":
+            s.loss = loss
+        elif s.accept(loss) and status == "time_budget":
             s.clock_out = True
         elif status is not None and s.status is None:
             s.status = status

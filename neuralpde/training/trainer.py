@@ -14,19 +14,29 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._arguments import as_number, check_device, check_dtype, check_module_placement, check_seed
+from .._arguments import (
+    as_number,
+    check_device,
+    check_dtype,
+    check_module_placement,
+    check_seconds,
+    check_seed,
+    check_steps,
+)
 from ..checks import check_time_order
 from ..fields.jet import jet_obstacle, library_jets_only
 from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
 from ..problem import Problem
 from ..sampling import Sampler
+from .checkpoint import Checkpointer, interrupts_caught
 from .loss import probe_points, residual_plan
 from .memory import retain_freed_memory
 from .phases import (
@@ -127,11 +137,7 @@ class Trainer:
             return v
 
         for name in ("adam_steps", "lbfgs_steps", "gauss_newton_steps"):
-            v = number(name, True)
-            if v is None or v < 0:
-                raise ValueError(
-                    f"{name} must be a non-negative integer, got {getattr(self, name)!r}"
-                )
+            object.__setattr__(self, name, check_steps(getattr(self, name), name))
         if self.adam_steps + self.lbfgs_steps + self.gauss_newton_steps == 0:
             raise ValueError(
                 "adam_steps, lbfgs_steps and gauss_newton_steps are all 0: nothing to train"
@@ -151,9 +157,7 @@ class Trainer:
                 f"got lr={self.lr!r} and lr_final={self.lr_final!r}"
             )
         if self.seconds is not None:
-            v = number("seconds", False)
-            if v is None or not v > 0:
-                raise ValueError(f"seconds must be a positive number or None, got {self.seconds!r}")
+            object.__setattr__(self, "seconds", check_seconds(self.seconds))
         frac = number("adam_fraction", False)
         if frac is None or not 0 < frac <= 1:
             raise ValueError(
@@ -190,10 +194,7 @@ class Trainer:
         last = "gauss_newton_steps" if self.gauss_newton_steps > 0 else "lbfgs_steps"
         phases = ["adam_steps", "lbfgs_steps", "gauss_newton_steps"]
         if steps is not None:
-            n = as_number(steps, integral=True)
-            if n is None or n < 1:
-                raise ValueError(f"steps must be a positive integer, got {steps!r}")
-            steps = n
+            steps = check_steps(steps, "steps", low=1)
             left = steps
             if getattr(self, last) >= _UNTIL_THE_CLOCK:  # no step limit: no split to keep
                 for name in phases:
@@ -210,7 +211,7 @@ class Trainer:
             if seconds is None:
                 kw["seconds"] = None
         if seconds is not None:
-            kw["seconds"] = seconds
+            kw["seconds"] = check_seconds(seconds)
             if steps is None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
                 kw[last] = max(getattr(self, last), _UNTIL_THE_CLOCK)
         if sum(kw[name] for name in phases) == 0:  # all steps went to a phase that had none
@@ -237,6 +238,8 @@ class Trainer:
         device: torch.device | str = "cpu",
         monitor: Monitor | None = None,
         built_in: Sequence[bool] | None = None,
+        checkpoint: Checkpointer | None = None,
+        resume: Mapping[str, Any] | None = None,
     ) -> TrainResult:
         """Train ``net`` in place on ``problem``; returns the history and stopping reason.
 
@@ -252,6 +255,12 @@ class Trainer:
         On a CPU, freed memory is kept for reuse between steps (see
         :func:`neuralpde.training.retain_freed_memory`). ``built_in`` flags the conditions
         that ``net`` meets by construction (a hard constraint); they are left out of the loss.
+
+        With ``checkpoint`` (a :class:`~neuralpde.training.checkpoint.Checkpointer`) the
+        state is written at its interval, and SIGINT or SIGTERM stop the run at the next step
+        boundary with a checkpoint written (status ``"interrupted"``). ``resume``, a
+        checkpoint read with :func:`~neuralpde.training.checkpoint.read_checkpoint` for this
+        same run, continues from it.
         """
         if not isinstance(problem, Problem):
             raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
@@ -291,9 +300,29 @@ class Trainer:
             log.info("the fused engine does not apply: %s", obstacle)
         if device.type == "cpu":
             retain_freed_memory()
-        return self._run(net, problem, sampler, seed, dtype, device, monitor, built_in, plan, used)
+        if checkpoint is not None and not isinstance(checkpoint, Checkpointer):
+            raise TypeError(
+                f"checkpoint must be a Checkpointer or None, got {type(checkpoint).__name__}"
+            )
+        with interrupts_caught(active=checkpoint is not None):
+            args = (net, problem, sampler, seed, dtype, device, monitor, built_in, plan, used)
+            return self._run(*args, checkpoint, resume)
 
-    def _run(self, net, problem, sampler, seed, dtype, device, monitor, built_in, plan, used):
+    def _run(
+        self,
+        net,
+        problem,
+        sampler,
+        seed,
+        dtype,
+        device,
+        monitor,
+        built_in,
+        plan,
+        used,
+        checkpoint=None,
+        resume=None,
+    ):
         """The phases on one training state, after :meth:`fit`'s checks."""
         # the optimizers are built before the clock starts: the first one built in a process
         # imports torch._dynamo (about 1 s on a CPU), a one-off cost that is no part of training
@@ -333,9 +362,19 @@ class Trainer:
         s.guard = DivergenceGuard(net)
         s.progress = self._progress(problem.name)
         s.recorder = Recorder(s, monitor)
-        s.draw(0)
+        s.checkpointer = checkpoint
+        phases = ("adam", "lbfgs", "gauss_newton")
+        todo = set(phases)
+        if resume is not None:
+            _restore(s, resume)
+            s.deadline = s.start + (math.inf if self.seconds is None else float(self.seconds))
+            deadline = s.deadline
+            todo = set(phases[phases.index(resume["phase"]) :])
+            s.progress.advance(s, s.step)
+        else:
+            s.draw(0)
         adam_cut = False
-        if adam is not None:
+        if adam is not None and "adam" in todo:
             adam_deadline = deadline
             if self.seconds is not None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
                 adam_deadline = start + self.adam_fraction * float(self.seconds)
@@ -343,7 +382,7 @@ class Trainer:
                 self.adam_steps, self.lr, self.final_lr, adam_deadline, self.log_every, self.tol
             )
             adam_cut = phase.run(s, adam)
-        if lbfgs is not None and s.running():
+        if lbfgs is not None and s.running() and "lbfgs" in todo:
             phase = LBFGSPhase(self.lbfgs_steps, self.log_every, self.tol, first=adam is None)
             phase.run(s, lbfgs)
         if self.gauss_newton_steps > 0 and s.status is None:
@@ -386,6 +425,27 @@ class Trainer:
         elif status == "stalled":  # an end, not a fault: the limit of this field and precision
             log.info(message)
         return TrainResult(status, message, s.step, h, s.timings, used)
+
+
+def _restore(s: TrainingState, saved: Mapping[str, Any]) -> None:
+    """Put a checkpoint's state (:func:`~neuralpde.training.checkpoint.read_checkpoint`) into
+    ``s``: parameters, step, loss, weights, history, timings, the last finite parameters, the
+    draw of points, and the clock as it stood (the time spent counts against the budget)."""
+    to = {"dtype": s.dtype, "device": s.device}
+    s.net.load_state_dict({k: v.to(**to) for k, v in saved["net"].items()})
+    s.step, s.loss = int(saved["step"]), float(saved["loss"])
+    s.weights = [float(w) for w in saved["weights"]]
+    for key, values in saved["history"].items():
+        s.history[key] = list(values)
+    s.timings.update({k: float(v) for k, v in saved.get("timings", {}).items()})
+    g = saved["guard"]
+    s.guard.good = {k: v.to(**to) for k, v in g["net"].items()}
+    s.guard.good_loss, s.guard.good_step = float(g["loss"]), int(g["step"])
+    s.start = time.perf_counter() - float(saved["elapsed"])
+    s.draw(int(saved["round"]))
+    s.resume = {"phase": saved["phase"], "position": saved["position"]}
+    s.fresh = False
+    log.info("resumed at step %d (%s), loss %.3e", s.step, saved["phase"], s.loss)
 
 
 def _check_own_jet(net: nn.Module, problem: Problem, plan: DerivativePlan, x: torch.Tensor) -> None:
@@ -435,6 +495,8 @@ _MESSAGES = {
     "time_budget": "the wall-time budget was spent; raise it for a smaller loss",
     "diverged": "the loss became non-finite; the last finite parameters were kept. Lower the "
     "learning rate or use float64",
+    "interrupted": "the run was stopped by a signal; its state is in the checkpoint, from which "
+    "it can be resumed",
     "stalled": "the optimizer could no longer lower the loss (L-BFGS over a chunk of iterations, "
     "or Gauss-Newton at any damping), the limit of this field in this precision: more steps "
     "would not help; for a smaller loss use float64 or change the field",
