@@ -159,7 +159,7 @@ def test_a_failed_write_keeps_the_previous_checkpoint_and_orphans_are_removed(
 ):
     path = tmp_path / "c.ckpt"
     write_atomic(path, {"format": "x", "n": 1})
-    orphan = tmp_path / ".c.ckpt.ckpt-999999999-abc.tmp"  # a writer killed mid-write
+    orphan = tmp_path / ".c.ckpt.999999999-abc.tmp"  # a writer killed mid-write
     orphan.write_bytes(b"half")
     before = path.read_bytes()
 
@@ -215,3 +215,29 @@ def test_cli_sigint_then_resume(tmp_path, capsys):
     assert main(["solve", str(problem_file), "-o", str(out), "--resume", "-q"]) == 0
     assert out.exists() and not ckpt.exists()  # the result supersedes the checkpoint
     assert npde.load(out).record["training"]["steps"] == 400
+
+
+def test_temporary_files_of_killed_solution_writers_are_removed(tmp_path):
+    """A writer SIGKILLed mid-write leaves its temporary file (named with its process id) and the
+    previous file intact; the next write of that file removes the temporary files of writers
+    that no longer run, keeps those of running ones, and of files named otherwise those under an
+    hour old."""
+    sol = _solve(npde.Trainer(adam_steps=2, lbfgs_steps=0, progress=False))
+    out = sol.save(tmp_path / "u.h5", n=9)
+    before = out.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = tmp_path / ".u.h5.999999999-x1.tmp"
+        running = tmp_path / f".u.h5.{proc.pid}-x2.tmp"
+        young = tmp_path / ".u.h5.abcdefgh.tmp"
+        old = tmp_path / ".u.h5.ijklmnop.tmp"
+        for p in (dead, running, young, old):
+            p.write_bytes(b"half a file")
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+        assert out.read_bytes() == before  # they do not touch the file itself
+        sol.save(out, n=9)
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert left == sorted(["u.h5", running.name, young.name])
+    finally:
+        proc.kill()
+        proc.wait()

@@ -103,6 +103,7 @@ from ._reading import (
     read_text,
     shown,
 )
+from .atomic import replace_atomically, temp_prefix
 
 log = logging.getLogger("neuralpde.io")
 
@@ -160,13 +161,6 @@ _READERS = {
 }
 
 
-def _temp_prefix(target: Path) -> str:
-    """The prefix of a temporary file beside ``target``: hidden, named after it, and cut to 32
-    characters so that the temporary name fits wherever the target's name does (a file name may
-    be as long as the file system allows, 255 bytes on most)."""
-    return f".{target.name[:32]}."
-
-
 def check_writable(path: str | os.PathLike) -> Path:
     """Raise ``OSError`` with a clear message unless ``path`` can be created or replaced
     (``TypeError`` when ``path`` is not a path)."""
@@ -187,7 +181,9 @@ def check_writable(path: str | os.PathLike) -> Path:
     # access() does not see everything (root on a read-only or special file system such as
     # /proc): create and remove a file there, so that the directory is known to take one
     try:
-        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(p), suffix=".tmp", dir=parent)
+        fd, probe = tempfile.mkstemp(
+            prefix=f"{temp_prefix(p)}{os.getpid()}-", suffix=".tmp", dir=parent
+        )
     except OSError as exc:
         raise PermissionError(
             f"output directory {str(parent)!r} is not writable: {exc.strerror or exc}"
@@ -245,20 +241,10 @@ def _atomic_write(path: str | os.PathLike, fill: Callable[[h5py.File], None]) ->
         fill(f)
         f.flush()
         image = f.id.get_file_image()
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".tmp", dir=target.parent or ".")
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(image)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):  # say which file could not be written
-            raise OSError(exc.errno, f"could not write {str(target)!r}: {exc.strerror}") from exc
-        raise
+        replace_atomically(target, lambda out: out.write(image), _file_mode(target))
+    except OSError as exc:  # say which file could not be written
+        raise OSError(exc.errno, f"could not write {str(target)!r}: {exc.strerror}") from exc
     return given
 
 

@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..io.atomic import replace_atomically
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -89,49 +90,10 @@ def interrupts_caught(active: bool = True) -> Iterator[None]:
         _STOP.clear()
 
 
-def _temp_prefix(target: Path) -> str:
-    return f".{target.name[:32]}.ckpt-"
-
-
-def _remove_orphans(target: Path) -> None:
-    """Remove temporary files that writers of ``target`` left when they were killed (their
-    process no longer runs)."""
-    prefix = _temp_prefix(target)
-    for p in target.parent.glob(prefix + "*.tmp"):
-        pid = p.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            p.unlink()
-            log.info("removed %s, left by a writer that was stopped", p)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def write_atomic(path: Path, payload: Mapping[str, Any]) -> None:
-    """``torch.save(payload)`` to ``path`` through a temporary file renamed over it."""
-    _remove_orphans(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f"{_temp_prefix(path)}{os.getpid()}-", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(dict(payload), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """``torch.save(payload)`` to ``path``, whole or not at all
+    (:func:`neuralpde.io.atomic.replace_atomically`)."""
+    replace_atomically(Path(path), lambda fh: torch.save(dict(payload), fh))
 
 
 def identity(description: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
