@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 
-__version__ = "0.1.0"
-
 from . import operators, reference  # noqa: E402
+from ._version import __version__
 from .api import solve  # noqa: E402
 from .checks import ProblemWarning  # noqa: E402
 from .conditions import (  # noqa: E402

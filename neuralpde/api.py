@@ -235,19 +235,19 @@ def _check_checkpointing(checkpoint: object, every: object, resume: object) -> f
     """``checkpoint_every`` as a float, after checking the three checkpoint arguments."""
     if not isinstance(resume, (bool, np.bool_)):
         raise TypeError(f"resume must be True or False, got {type(resume).__name__}")
-    if checkpoint is None:
-        if resume:
-            raise ValueError("resume=True needs checkpoint=PATH, the checkpoint to resume from")
-        return 60.0
-    if not isinstance(checkpoint, (str, os.PathLike)):
-        raise TypeError(f"checkpoint must be a file path or None, got {type(checkpoint).__name__}")
-    check_writable(checkpoint)
-    v = as_number(every)
+    v = as_number(every)  # checked with or without a checkpoint, as every argument is
     if v is None or not (math.isfinite(v) and v >= 0):
         raise ValueError(
             f"checkpoint_every must be a number of seconds >= 0 (0: after every step), got "
             f"{every!r}"
         )
+    if checkpoint is None:
+        if resume:
+            raise ValueError("resume=True needs checkpoint=PATH, the checkpoint to resume from")
+        return float(v)
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a file path or None, got {type(checkpoint).__name__}")
+    check_writable(checkpoint)
     return float(v)
 
 

@@ -37,8 +37,9 @@ from .conditions import (
     Robin,
 )
 from .domains import SpaceTime
+from .engine import DerivativePlan, derivative_plan
 from .equations import Custom, Heat, Poisson
-from .operators import DerivativePlan, FieldValues, derivative_plan, residual_values
+from .operators import FieldValues, residual_values
 from .problem import Problem
 
 __all__ = ["ProblemWarning", "check_problem", "check_time_order"]
@@ -84,11 +85,10 @@ def _warn_overlaps(problem: Problem, holders: dict[str, list[int]]) -> None:
         )
 
 
-def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
-    """Run the checks on ``problem``; raise ``ValueError`` on errors, warn on doubts."""
-    domain = problem.domain
-    d = domain.dim
-    parts = domain.boundary_parts
+def _coverage(problem: Problem) -> tuple[dict[str, set[str]], dict[str, list[int]]]:
+    """The kinds of condition on each boundary part (a flux-only Robin counts as Neumann) and
+    the indices of the conditions that hold on it."""
+    parts = problem.domain.boundary_parts
     covered: dict[str, set[str]] = {p: set() for p in parts}
     holders: dict[str, list[int]] = {p: [] for p in parts}  # the conditions on each part
     for i, c in enumerate(problem.conditions):
@@ -101,8 +101,13 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             for p in (c.part_a, c.part_b):
                 covered[p].add("Periodic")
                 holders[p].append(i)
-    _warn_overlaps(problem, holders)
-    empty = set(domain.empty_parts)  # nothing to impose on a part with no boundary points
+    return covered, holders
+
+
+def _warn_bare(problem: Problem, covered: dict[str, set[str]]) -> list[str]:
+    """Warn about the boundary parts with no condition (parts with no boundary points aside,
+    there is nothing to impose on them) and return them."""
+    empty = set(problem.domain.empty_parts)
     bare = [p for p, kinds in covered.items() if not kinds and p not in empty]
     if bare:
         warnings.warn(
@@ -110,32 +115,42 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             "the solution is not determined there; add e.g. Dirichlet(..., on=[...]) or "
             "Neumann(..., on=[...])",
             ProblemWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
+    return bare
 
-    # Probe every callable on a few points, so that a shape or NaN error surfaces now.
-    x_in = torch.as_tensor(domain.interior(_unit(n_probe, d, seed)), dtype=torch.float64)
-    boundary = domain.boundary(_unit(n_probe, d, seed + 1))
-    x_b = torch.as_tensor(boundary.points, dtype=torch.float64)
+
+def _probe_callables(problem: Problem, x_in: torch.Tensor, x_b: torch.Tensor, seed: int) -> None:
+    """Evaluate the conditions' data and the exact solution on a few points (interior
+    ``x_in``, boundary ``x_b``, initial points drawn), so that a shape or NaN error surfaces
+    now."""
+    domain = problem.domain
     for i, c in enumerate(problem.conditions):
         if isinstance(c, (Periodic, Observations)):
             continue  # no user callables
         pts = x_b
         if not isinstance(c, BoundaryCondition):
             assert isinstance(domain, SpaceTime)
-            pts = torch.as_tensor(domain.initial(_unit(64, d - 1, seed + 2)), dtype=torch.float64)
+            unit = _unit(64, domain.dim - 1, seed + 2)
+            pts = torch.as_tensor(domain.initial(unit), dtype=torch.float64)
         evaluate(c.value, pts[:64], f"conditions[{i}] ({type(c).__name__}).value")
         if isinstance(c, Robin):
             evaluate(c.a, pts[:64], f"conditions[{i}] (Robin).a")
             evaluate(c.b, pts[:64], f"conditions[{i}] (Robin).b")
     if problem.exact is not None:
         evaluate(problem.exact, x_in[:64], "exact")
+
+
+def _check_residual(problem: Problem, x_in: torch.Tensor) -> None:
+    """Raise ``ValueError`` when the residual is not finite at the interior points ``x_in`` for
+    both probe fields, or when its time derivatives disagree with the equation's time order."""
     # The residual of two smooth probe fields, |x|^2 and a small positive one: a residual that
     # is defined only for some values of u (sqrt(1 - u), log u) is judged on the field it takes.
+    names, ti = problem.domain.names, problem.time_index
     xp = x_in[:64].clone().requires_grad_(True)
     fields = ((xp**2).sum(dim=1), 0.01 * torch.exp(0.1 * torch.sin(xp).sum(dim=1)))
     for u in fields:
-        probe = FieldValues(u, xp, domain.names, problem.time_index)
+        probe = FieldValues(u, xp, names, ti)
         if torch.isfinite(residual_values(problem.residual(probe, xp), 64)).all():
             break
     else:
@@ -144,11 +159,12 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
             "fields u = |x|^2 and u = 0.01 exp(0.1 sum_i sin x_i): check the equation's "
             "coefficients and source"
         )
-    names, ti = domain.names, problem.time_index
     check_time_order(problem, derivative_plan(problem.residual, x_in[:8], names, ti))
 
-    # A diffusivity that varies must stay positive: the forward heat equation is ill-posed
-    # wherever it is negative.
+
+def _check_kappa(problem: Problem, x_in: torch.Tensor) -> None:
+    """A diffusivity that varies must stay positive: the forward heat equation is ill-posed
+    wherever it is negative."""
     eq = problem.equation
     if isinstance(eq, Heat) and callable(eq.kappa):
         k = evaluate(eq.kappa, x_in, "Heat.kappa")
@@ -158,53 +174,93 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
                 f"{float(k.min()):.4g} at probe points (the equation is ill-posed where it is not)"
             )
 
-    # Poisson with only Neumann and periodic conditions: compatibility and the free constant.
-    # Periodic faces add no net flux (the outward normal derivatives on the two faces cancel).
+
+def _flux_integrals(
+    problem: Problem, x_in: torch.Tensor, x_b: torch.Tensor, tags: np.ndarray
+) -> tuple[float, float, float]:
+    """Quasi-Monte Carlo estimates of ∫f dx and ∮g ds (g the Neumann data, the flux of a
+    flux-only Robin condition) from interior points ``x_in`` and boundary points ``x_b`` (with
+    their part ``tags``), and the scale to judge their sum by: the integrals of |f| and |g|."""
+    domain, parts = problem.domain, problem.domain.boundary_parts
+    f = evaluate(problem.equation.f, x_in, "Poisson.f").expand(len(x_in))
+    f_int = domain.measure * float(f.mean())
+    g = torch.zeros(len(x_b), dtype=torch.float64)
+    tag = torch.as_tensor(tags)
+    for c in problem.conditions:
+        if isinstance(c, Neumann) or (isinstance(c, Robin) and c.flux_only):
+            wanted = [parts.index(p) for p in (c.on or parts)]
+            on = torch.isin(tag, torch.as_tensor(wanted))
+            flux = evaluate(c.value, x_b, f"{type(c).__name__}.value")
+            if isinstance(c, Robin):  # b du/dn = value
+                flux = flux / evaluate(c.b, x_b, "Robin.b")
+            g = g + on * flux
+    g_int = domain.boundary_measure * float(g.mean())
+    # relative to the integrals of |f| and |g|, so that cancellation is judged fairly
+    scale = domain.measure * float(f.abs().mean()) + domain.boundary_measure * float(g.abs().mean())
+    return f_int, g_int, scale
+
+
+def _check_flux_only(
+    problem: Problem,
+    covered: dict[str, set[str]],
+    bare: list[str],
+    x_in: torch.Tensor,
+    x_b: torch.Tensor,
+    tags: np.ndarray,
+) -> None:
+    """Poisson with only Neumann and periodic conditions: raise ``ValueError`` unless it
+    satisfies the compatibility condition, warn about the free constant unless observations fix
+    it. Periodic faces add no net flux (the outward normal derivatives on the two faces
+    cancel)."""
     kinds = set().union(*covered.values()) if covered else set()
     flux_only = bool(kinds) and kinds <= {"Neumann", "Periodic"} and not bare
-    if flux_only and isinstance(problem.equation, Poisson) and hasattr(domain, "measure"):
-        what = {
-            frozenset({"Neumann"}): "pure Neumann",
-            frozenset({"Periodic"}): "fully periodic",
-        }.get(frozenset(kinds), "periodic with Neumann elsewhere")
-        f = evaluate(problem.equation.f, x_in, "Poisson.f").expand(len(x_in))
-        f_int = domain.measure * float(f.mean())
-        g = torch.zeros(len(x_b), dtype=torch.float64)
-        tags = torch.as_tensor(boundary.tags)
-        for c in problem.conditions:
-            if isinstance(c, Neumann) or (isinstance(c, Robin) and c.flux_only):
-                wanted = [parts.index(p) for p in (c.on or parts)]
-                on = torch.isin(tags, torch.as_tensor(wanted))
-                flux = evaluate(c.value, x_b, f"{type(c).__name__}.value")
-                if isinstance(c, Robin):  # b du/dn = value
-                    flux = flux / evaluate(c.b, x_b, "Robin.b")
-                g = g + on * flux
-        g_int = domain.boundary_measure * float(g.mean())
-        # relative to the integrals of |f| and |g|, so that cancellation is judged fairly
-        scale = domain.measure * float(f.abs().mean()) + domain.boundary_measure * float(
-            g.abs().mean()
+    if not (
+        flux_only and isinstance(problem.equation, Poisson) and hasattr(problem.domain, "measure")
+    ):
+        return
+    what = {
+        frozenset({"Neumann"}): "pure Neumann",
+        frozenset({"Periodic"}): "fully periodic",
+    }.get(frozenset(kinds), "periodic with Neumann elsewhere")
+    f_int, g_int, scale = _flux_integrals(problem, x_in, x_b, tags)
+    if abs(f_int + g_int) > 1e-2 * scale + 1e-12:
+        raise ValueError(
+            f"problem {problem.name!r} is {what} but incompatible: ∫f dx = {f_int:.4g} "
+            f"and ∮g ds = {g_int:.4g} should sum to 0 (-Δu = f integrates to -∮∂u/∂n = ∫f, "
+            "and periodic faces contribute nothing); change f or the Neumann data, or put a "
+            "Dirichlet condition on some part"
         )
-        if abs(f_int + g_int) > 1e-2 * scale + 1e-12:
-            raise ValueError(
-                f"problem {problem.name!r} is {what} but incompatible: ∫f dx = {f_int:.4g} "
-                f"and ∮g ds = {g_int:.4g} should sum to 0 (-Δu = f integrates to -∮∂u/∂n = ∫f, "
-                "and periodic faces contribute nothing); change f or the Neumann data, or put a "
-                "Dirichlet condition on some part"
-            )
-        if not any(isinstance(c, Observations) for c in problem.conditions):
-            fix = (
-                "pin it with an Observations condition at a point"
-                if "Neumann" not in kinds
-                else "pin it with an Observations condition at a point, or put a Dirichlet "
-                "condition in place of the Neumann one on some part"
-            )
-            warnings.warn(
-                f"problem {problem.name!r} is {what}: its solution is determined only up to "
-                f"an additive constant; {fix} (validate compares such solutions with their "
-                "means removed)",
-                ProblemWarning,
-                stacklevel=3,
-            )
+    if not any(isinstance(c, Observations) for c in problem.conditions):
+        fix = (
+            "pin it with an Observations condition at a point"
+            if "Neumann" not in kinds
+            else "pin it with an Observations condition at a point, or put a Dirichlet "
+            "condition in place of the Neumann one on some part"
+        )
+        warnings.warn(
+            f"problem {problem.name!r} is {what}: its solution is determined only up to "
+            f"an additive constant; {fix} (validate compares such solutions with their "
+            "means removed)",
+            ProblemWarning,
+            stacklevel=4,
+        )
+
+
+def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
+    """Run the checks on ``problem``; raise ``ValueError`` on errors, warn on doubts."""
+    domain = problem.domain
+    d = domain.dim
+    covered, holders = _coverage(problem)
+    _warn_overlaps(problem, holders)
+    bare = _warn_bare(problem, covered)
+    # Probe every callable on a few points, so that a shape or NaN error surfaces now.
+    x_in = torch.as_tensor(domain.interior(_unit(n_probe, d, seed)), dtype=torch.float64)
+    boundary = domain.boundary(_unit(n_probe, d, seed + 1))
+    x_b = torch.as_tensor(boundary.points, dtype=torch.float64)
+    _probe_callables(problem, x_in, x_b, seed)
+    _check_residual(problem, x_in)
+    _check_kappa(problem, x_in)
+    _check_flux_only(problem, covered, bare, x_in, x_b, boundary.tags)
 
 
 _TIME_DERIVATIVE = {0: "no time derivative", 1: "∂u/∂t (dt)", 2: "∂²u/∂t² (dtt)"}
@@ -212,7 +268,7 @@ _TIME_DERIVATIVE = {0: "no time derivative", 1: "∂u/∂t (dt)", 2: "∂²u/∂
 
 def check_time_order(problem: Problem, plan: DerivativePlan) -> None:
     """Raise ``ValueError`` when the time derivatives ``problem``'s residual takes (``plan``, from
-    :func:`~neuralpde.operators.derivative_plan`) disagree with its equation's ``time_order``,
+    :func:`~neuralpde.engine.derivative_plan`) disagree with its equation's ``time_order``,
     which decides the initial conditions the problem needs.
 
     A residual with ∂u/∂t under ``time_order=0`` has no initial data and is not determined (the

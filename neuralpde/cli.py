@@ -252,7 +252,7 @@ def path_argument(what: str, suffixes: Sequence[str] = ()) -> Callable[[str], st
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__, limits
-    from .operators import ENGINES
+    from .engine import ENGINES
 
     ap = argparse.ArgumentParser(
         prog="neuralpde", description="Solve PDEs with neural fields; results in HDF5."
@@ -635,6 +635,8 @@ def _reference(args: argparse.Namespace) -> int:
 
 def _convergence_lines(conv: dict[str, Any]) -> list[str]:
     """The convergence table, observed orders and the finest grid's estimated error, as text."""
+    from .reference.richardson import observed_order
+
     ratio = conv.get("ratio", 2)
     lines = [
         f"{'level':>5}  {'n':>13}  {'h':>9}  {'dt':>9}  {'steps':>6}  {'difference':>10}  "
@@ -645,7 +647,7 @@ def _convergence_lines(conv: dict[str, Any]) -> list[str]:
         diff = row["difference"]
         order = "-"
         if prev and diff and diff > 0:
-            order = f"{math.log(prev / diff) / math.log(ratio):.2f}"
+            order = f"{observed_order(prev, diff, ratio):.2f}"
         dt = "-" if row["dt"] is None else f"{row['dt']:.3e}"
         steps = "-" if row["steps"] is None else str(row["steps"])
         lines.append(
@@ -667,7 +669,7 @@ def _convergence_lines(conv: dict[str, Any]) -> list[str]:
             diff = row["difference"]
             order = "-"
             if prev and diff and diff > 0:
-                order = f"{math.log(prev / diff) / math.log(ratio):.2f}"
+                order = f"{observed_order(prev, diff, ratio):.2f}"
             levels = "+".join(map(str, row["levels"]))
             lines.append(
                 f"{levels:>7}  {'x'.join(map(str, row['n'])):>13}  "
@@ -705,10 +707,10 @@ def _validate(args: argparse.Namespace) -> int:
         if tol is None or not 0 < tol < float("inf"):
             raise UsageError(f"--tol must be a positive number, got {args.tol!r}")
     if args.report is not None:  # before any work
-        from .report import _check_directory
+        from .report import check_directory
 
         try:
-            _check_directory(args.report)
+            check_directory(args.report)
         except (OSError, ValueError) as exc:
             raise UsageError(f"--report: {exc}") from None
     from .validate import validate
@@ -729,7 +731,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     from .io import file_kind, read_solution
-    from .io.hdf5 import _damaged
+    from .io.hdf5 import damaged_entries
 
     if file_kind(args.file) == "reference":
         return _info_reference(args)
@@ -744,7 +746,7 @@ def _info(args: argparse.Namespace) -> int:
         }
         print(_json(rec))
         return 0
-    with _damaged(args.file, "solution"):  # reads, but cannot be described
+    with damaged_entries(args.file, "solution"):  # reads, but cannot be described
         lines = _solution_lines(args.file, rec)
     print("\n".join(lines))
     return 0
@@ -797,7 +799,7 @@ def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
 
 def _info_reference(args: argparse.Namespace) -> int:
     from .io import read_reference
-    from .io.hdf5 import _damaged
+    from .io.hdf5 import damaged_entries
 
     rec = read_reference(args.file, grid=False)
     if args.json:
@@ -806,7 +808,7 @@ def _info_reference(args: argparse.Namespace) -> int:
         }
         print(_json(rec))
         return 0
-    with _damaged(args.file, "reference"):
+    with damaged_entries(args.file, "reference"):
         lines = _reference_lines(args.file, rec)
     print("\n".join(lines))
     return 0
@@ -901,11 +903,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
         format="%(message)s",
-        stream=sys.stderr,
+        handlers=[_Stderr()],
     )
     with warnings.catch_warnings():  # restores the caller's warning display on return
         warnings.showwarning = _show_warning
         return _run(args)
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes each record to ``sys.stderr`` as it is when the record comes, not as it was when
+    the handler was made (``main`` may run many times in one process, with standard error
+    swapped between the runs)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
 
 
 def _show_warning(
@@ -918,6 +934,12 @@ def _show_warning(
 ) -> None:
     """Print a warning as one line on standard error, without the source line behind it."""
     print(f"neuralpde: warning: {category.__name__}: {message}", file=sys.stderr)
+
+
+def _line(exc: BaseException) -> str:
+    """An error's message on one line: a multi-line message (a user's exception, PyTorch's
+    list of mismatched tensors) with its line breaks and indents as single spaces."""
+    return " ".join(str(exc).split())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -934,7 +956,7 @@ def _run(args: argparse.Namespace) -> int:
         }
         return commands[args.command](args)
     except UsageError as exc:
-        print(f"neuralpde: error: {exc}", file=sys.stderr)
+        print(f"neuralpde: error: {_line(exc)}", file=sys.stderr)
         return 2
     except (
         FileNotFoundError,
@@ -944,7 +966,7 @@ def _run(args: argparse.Namespace) -> int:
         IsADirectoryError,
         NotADirectoryError,
     ) as exc:
-        print(f"neuralpde: error: {exc}", file=sys.stderr)
+        print(f"neuralpde: error: {_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # whoever read standard output stopped (e.g. `| head`): end quietly, as Unix tools do
@@ -954,13 +976,13 @@ def _run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
         where = _in_problem_file(exc, getattr(args, "problem_file", None))
         place = "" if where is None else f" ({where})"
-        print(f"neuralpde: error: {type(exc).__name__}: {exc}{place}", file=sys.stderr)
+        print(f"neuralpde: error: {type(exc).__name__}: {_line(exc)}{place}", file=sys.stderr)
         return 1
     except Exception as exc:
         where = _in_problem_file(exc, getattr(args, "problem_file", None))
         if where is None:
             raise  # not the problem's own code: the whole traceback, to report
-        print(f"neuralpde: error: {type(exc).__name__}: {exc} ({where})", file=sys.stderr)
+        print(f"neuralpde: error: {type(exc).__name__}: {_line(exc)} ({where})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("neuralpde: interrupted", file=sys.stderr)

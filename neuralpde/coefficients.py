@@ -88,7 +88,15 @@ def gradient(value: Coefficient, x: torch.Tensor, name: str = "coefficient") -> 
         return torch.zeros_like(x)
     xg = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():
-        out = value(xg)
+        try:
+            out = value(xg)
+        except RuntimeError as exc:  # NumPy called on the points, which require grad here
+            if "requires grad" not in str(exc):
+                raise
+            raise TypeError(
+                f"the gradient of {name} is needed, but it calls NumPy on the points ({exc}): "
+                "write it with differentiable torch functions of the points (e.g. torch.sin)"
+            ) from None
         if not torch.is_tensor(out) or not out.requires_grad:
             got = (
                 "values that do not depend differentiably on the points (a constant, or "

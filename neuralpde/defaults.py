@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,7 @@ import torch
 from torch import nn
 
 from .conditions import Dirichlet, Initial, InitialVelocity
-from .domains import SpaceTime
+from .domains import Domain, SpaceTime
 from .fields import Siren
 from .fields.constraints import HardConstraint, boundary_pieces, distance_product
 from .problem import Problem
@@ -137,57 +138,53 @@ def _interior_points(problem: Problem, n: int = _SAMPLES, seed: int = 7) -> np.n
     return problem.domain.interior(unit)
 
 
-def plan_constraints(problem: Problem, dirichlet: bool = True) -> ConstraintPlan | None:
-    """The hard constraints ``problem`` allows, or ``None`` when none can be built in;
-    ``dirichlet=False`` builds in the initial data only."""
-    dom = problem.domain
-    timed = isinstance(dom, SpaceTime)
-    space = dom.space if timed else dom
-    pts = torch.as_tensor(_interior_points(problem), dtype=torch.float64)
-    probe = pts[:16]
+def _dirichlet_groups(
+    problem: Problem, space: Domain, probe: torch.Tensor, allowed: bool
+) -> list[tuple[int, list[dict]]]:
+    """The Dirichlet conditions built into the field, each with the distance pieces of its
+    parts: all of them, or none where one has a part with no distance description or data that
+    cannot be differentiated at ``probe`` (or where ``allowed`` is false)."""
     conds = problem.conditions
-    built = [False] * len(conds)
-
-    # Dirichlet data: every part of every Dirichlet condition needs its distance pieces
     by_part = boundary_pieces(space)
-    dirichlet_allowed = dirichlet
     dirichlet = [i for i, c in enumerate(conds) if type(c) is Dirichlet]
     groups: list[tuple[int, list[dict]]] = []
-    if dirichlet and by_part is not None and dirichlet_allowed:
+    if dirichlet and by_part is not None and allowed:
         for i in dirichlet:
             c = conds[i]
             parts = space.boundary_parts if c.on is None else c.on
             if not all(p in by_part for p in parts) or not _differentiable(c.value, probe):
-                groups = []
-                break
+                return []
             groups.append((i, [pc for p in parts for pc in by_part[p]]))
-    for i, _ in groups:
-        built[i] = True
-    pieces = [pc for _, ps in groups for pc in ps]
+    return groups
 
-    time = None
+
+def _initial_data(
+    problem: Problem, probe: torch.Tensor
+) -> tuple[dict | None, Callable | None, Callable | None, list[int]]:
+    """The initial data of an evolution problem built into the field: the time settings
+    (``None`` when nothing is built in), the initial value and velocity as functions (``None``
+    where not built in) and the indices of their conditions."""
+    dom, conds = problem.domain, problem.conditions
+    order = problem.equation.time_order
+    ini = [i for i, c in enumerate(conds) if type(c) is Initial]
+    vel = [i for i, c in enumerate(conds) if type(c) is InitialVelocity]
     u0 = v0 = None
-    if timed:
-        order = problem.equation.time_order
-        ini = [i for i, c in enumerate(conds) if type(c) is Initial]
-        vel = [i for i, c in enumerate(conds) if type(c) is InitialVelocity]
-        k = 0
-        if ini and _differentiable(conds[ini[0]].value, probe):
-            built[ini[0]] = True
-            u0, k = _as_function(conds[ini[0]].value), 1
-            if order == 2 and vel and _differentiable(conds[vel[0]].value, probe):
-                built[vel[0]] = True
-                v0, k = _as_function(conds[vel[0]].value), 2
-        if k:
-            time = {"axis": dom.dim - 1, "t0": dom.t0, "t1": dom.t1, "order": k}
-    if not any(built):
-        return None
+    built: list[int] = []
+    if ini and _differentiable(conds[ini[0]].value, probe):
+        built.append(ini[0])
+        u0 = _as_function(conds[ini[0]].value)
+        if order == 2 and vel and _differentiable(conds[vel[0]].value, probe):
+            built.append(vel[0])
+            v0 = _as_function(conds[vel[0]].value)
+    if not built:
+        return None, u0, v0, built
+    time = {"axis": dom.dim - 1, "t0": dom.t0, "t1": dom.t1, "order": len(built)}
+    return time, u0, v0, built
 
-    # the Dirichlet lift: one condition's data, or the blend of several by inverse distance
-    gs = [(_as_function(conds[i].value), ps) for i, ps in groups]
-    constant_zero = all(
-        not callable(conds[i].value) and float(conds[i].value) == 0 for i, _ in groups
-    )
+
+def _dirichlet_lift(gs: list[tuple[Callable, list[dict]]]) -> Callable:
+    """The Dirichlet lift: one condition's data, or the blend of several by inverse distance
+    (``gs``: each condition's data as a function, with its distance pieces)."""
 
     def g_hat(x: torch.Tensor) -> torch.Tensor:
         if not gs:
@@ -209,26 +206,70 @@ def plan_constraints(problem: Problem, dirichlet: bool = True) -> ConstraintPlan
         # where two parts meet every weight vanishes: the mean of their data there
         return torch.where(total > 0, blend, sum(values) / len(values))
 
+    return g_hat
+
+
+def _problem_lift(
+    dom: Domain, g_hat: Callable, dirichlet: bool, u0: Callable | None, v0: Callable | None
+) -> Callable:
+    """The exact lift on ``dom``: the Dirichlet lift ``g_hat`` (``dirichlet``: whether there are
+    Dirichlet data), corrected to the initial value ``u0`` and velocity ``v0`` where given (``dom``
+    is then a :class:`~neuralpde.domains.SpaceTime`)."""
+    t_axis = dom.dim - 1
+
+    def lift(x: torch.Tensor) -> torch.Tensor:
+        a = g_hat(x)
+        if u0 is None:
+            return a
+        x0 = torch.cat([x[:, :t_axis], torch.full_like(x[:, t_axis:], dom.t0)], dim=1)
+        a = a + u0(x0) - (g_hat(x0) if dirichlet else 0.0)
+        if v0 is not None:
+            dg = 0.0
+            if dirichlet:
+                e = torch.zeros_like(x0)
+                e[:, t_axis] = 1.0
+                dg = torch.func.jvp(g_hat, (x0,), (e,))[1]
+            a = a + (x[:, t_axis] - dom.t0) * (v0(x0) - dg)
+        return a
+
+    return lift
+
+
+def plan_constraints(problem: Problem, dirichlet: bool = True) -> ConstraintPlan | None:
+    """The hard constraints ``problem`` allows, or ``None`` when none can be built in;
+    ``dirichlet=False`` builds in the initial data only."""
+    dom = problem.domain
+    timed = isinstance(dom, SpaceTime)
+    space = dom.space if timed else dom
+    pts = torch.as_tensor(_interior_points(problem), dtype=torch.float64)
+    probe = pts[:16]
+    conds = problem.conditions
+    built = [False] * len(conds)
+
+    # Dirichlet data: every part of every Dirichlet condition needs its distance pieces
+    groups = _dirichlet_groups(problem, space, probe, dirichlet)
+    for i, _ in groups:
+        built[i] = True
+    pieces = [pc for _, ps in groups for pc in ps]
+
+    time = None
+    u0 = v0 = None
+    if timed:
+        time, u0, v0, initial = _initial_data(problem, probe)
+        for i in initial:
+            built[i] = True
+    if not any(built):
+        return None
+
+    gs = [(_as_function(conds[i].value), ps) for i, ps in groups]
+    constant_zero = all(
+        not callable(conds[i].value) and float(conds[i].value) == 0 for i, _ in groups
+    )
     lift = None
     kind = "zero"
     if u0 is not None or not constant_zero:
         kind = "problem"
-        t_axis = dom.dim - 1
-
-        def lift(x: torch.Tensor) -> torch.Tensor:
-            a = g_hat(x)
-            if u0 is None:
-                return a
-            x0 = torch.cat([x[:, :t_axis], torch.full_like(x[:, t_axis:], dom.t0)], dim=1)
-            a = a + u0(x0) - (g_hat(x0) if gs else 0.0)
-            if v0 is not None:
-                dg = 0.0
-                if gs:
-                    e = torch.zeros_like(x0)
-                    e[:, t_axis] = 1.0
-                    dg = torch.func.jvp(g_hat, (x0,), (e,))[1]
-                a = a + (x[:, t_axis] - dom.t0) * (v0(x0) - dg)
-            return a
+        lift = _problem_lift(dom, _dirichlet_lift(gs), bool(gs), u0, v0)
 
     phi = distance_product(pieces, pts)
     norm = float(phi.abs().max()) if pieces else 1.0
@@ -288,7 +329,8 @@ def _rms(v: torch.Tensor) -> float:
 
 def _lift_residual(problem: Problem, lift, pts: torch.Tensor) -> torch.Tensor:
     """The equation's residual of the lift (0 where it has none) at ``pts``."""
-    from .operators import field_values, residual_values
+    from .engine import field_values
+    from .operators import residual_values
 
     x = pts.detach().clone().requires_grad_(True)
     u = field_values(_Lift(lift), x, problem.domain.names, problem.time_index, None, "autograd")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._arguments import as_number, check_grid_nodes, check_name, real_array, real_coordinates
-from .io import check_coordinate_names
+from ._names import check_coordinate_names
 from .limits import MAX_IN_FEATURES
 
 __all__ = ["Domain", "Box", "Interval", "Rectangle", "SpaceTime", "BoundarySample", "UnitSource"]
@@ -137,14 +137,18 @@ def _as_corner(value: float | Sequence[float], name: str) -> np.ndarray:
     return arr
 
 
-def _check_unit(unit: np.ndarray, width: int, what: str, kind: str = "unit points") -> np.ndarray:
+def check_unit_points(
+    unit: np.ndarray, width: int, what: str, kind: str = "unit points"
+) -> np.ndarray:
+    """``unit`` as a float ``(N, width)`` array (points of the unit cube that a domain maps to
+    its own), or a ``ValueError`` naming ``what`` expected it."""
     unit = np.asarray(unit, dtype=float)
     if unit.ndim != 2 or unit.shape[1] != width:
         raise ValueError(f"{what} expects {kind} of shape (N, {width}), got {unit.shape}")
     return unit
 
 
-def _check_points(points: object, width: int, what: str) -> np.ndarray:
+def check_domain_points(points: object, width: int, what: str) -> np.ndarray:
     """User ``points`` as a float64 ``(N, width)`` array; strings, bools, ``None`` and masked
     arrays are refused (see :func:`~neuralpde._arguments.real_coordinates`), NaN and inf kept.
 
@@ -152,7 +156,7 @@ def _check_points(points: object, width: int, what: str) -> np.ndarray:
     """
     if type(points) is not np.ndarray or points.dtype != np.float64:
         points = real_coordinates(points, "points", f"an (N, {width}) array of numbers")
-    return _check_unit(points, width, what, kind="points")
+    return check_unit_points(points, width, what, kind="points")
 
 
 class Box(Domain):
@@ -210,17 +214,17 @@ class Box(Domain):
         return self._parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = _check_points(points, self.dim, f"{type(self).__name__}.contains")
+        points = check_domain_points(points, self.dim, f"{type(self).__name__}.contains")
         return np.all((points >= self._lo) & (points <= self._hi), axis=1)
 
     def interior(self, unit: np.ndarray) -> np.ndarray:
-        unit = _check_unit(unit, self.dim, f"{type(self).__name__}.interior")
+        unit = check_unit_points(unit, self.dim, f"{type(self).__name__}.interior")
         return self._lo + unit * (self._hi - self._lo)
 
     def boundary(self, unit: np.ndarray) -> BoundarySample:
         """Face chosen by the first unit coordinate (area-weighted), position by the rest."""
         d = self.dim
-        unit = _check_unit(unit, d, f"{type(self).__name__}.boundary")
+        unit = check_unit_points(unit, d, f"{type(self).__name__}.boundary")
         face = np.searchsorted(self._face_cdf, unit[:, 0], side="right")
         face = np.minimum(face, 2 * d - 1)
         axis, upper = face // 2, face % 2
@@ -330,7 +334,7 @@ class SpaceTime(Domain):
         return self.space.empty_parts
 
     def contains(self, points: np.ndarray) -> np.ndarray:
-        points = _check_points(points, self.dim, "SpaceTime.contains")
+        points = check_domain_points(points, self.dim, "SpaceTime.contains")
         t = points[:, -1]
         return self.space.contains(points[:, :-1]) & (t >= self.t0) & (t <= self.t1)
 
@@ -338,11 +342,11 @@ class SpaceTime(Domain):
         return self.t0 + u * (self.t1 - self.t0)
 
     def interior(self, unit: np.ndarray) -> np.ndarray:
-        unit = _check_unit(unit, self.dim, "SpaceTime.interior")
+        unit = check_unit_points(unit, self.dim, "SpaceTime.interior")
         return np.column_stack([self.space.interior(unit[:, :-1]), self._time(unit[:, -1])])
 
     def boundary(self, unit: np.ndarray) -> BoundarySample:
-        unit = _check_unit(unit, self.dim, "SpaceTime.boundary")
+        unit = check_unit_points(unit, self.dim, "SpaceTime.boundary")
         b = self.space.boundary(unit[:, :-1])
         pts = np.column_stack([b.points, self._time(unit[:, -1])])
         normals = np.column_stack([b.normals, np.zeros(len(pts))])
@@ -350,7 +354,7 @@ class SpaceTime(Domain):
 
     def initial(self, unit: np.ndarray) -> np.ndarray:
         """Map unit points of shape ``(N, d - 1)`` to points of the slice ``t = t0``."""
-        unit = _check_unit(unit, self.dim - 1, "SpaceTime.initial")
+        unit = check_unit_points(unit, self.dim - 1, "SpaceTime.initial")
         return np.column_stack([self.space.interior(unit), np.full(len(unit), self.t0)])
 
     def _space_maps_directly(self, method: str) -> bool:

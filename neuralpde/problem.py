@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +32,7 @@ from .equations import Custom, Equation
 from .limits import MAX_CONDITIONS
 from .operators import FieldValues
 
-__all__ = ["Problem"]
+__all__ = ["Problem", "mathematics", "differing_mathematics"]
 
 ExactSolution = Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
 
@@ -271,8 +273,14 @@ class Problem:
                 h.update(f.name.encode() + _value_text(getattr(c, f.name), pts))
         return h.hexdigest()
 
+    def differs_from(self, description: Mapping) -> list[str]:
+        """The parts in which this problem differs from another's ``description`` (a file's):
+        :func:`differing_mathematics` of the two."""
+        return differing_mathematics(self.describe(), description)
+
     def _probe_residual(self, pts: torch.Tensor) -> torch.Tensor:
-        from .operators import field_values, residual_values
+        from .engine import field_values
+        from .operators import residual_values
 
         class _Probe(torch.nn.Module):
             def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -283,3 +291,23 @@ class Problem:
         x = pts.clone().requires_grad_(True)
         u = field_values(_Probe(), x, self.domain.names, self.time_index, None, "autograd")
         return residual_values(self.residual(u, x), x.shape[0])
+
+
+def mathematics(desc: Mapping) -> dict[str, Any]:
+    """The parts of a problem description that define the solution (not the loss weights), as
+    a file stores them (JSON: tuples become lists, other values their text), so that a live
+    description compares equal to the same one read from a file."""
+    conds = [{k: v for k, v in c.items() if k != "weight"} for c in desc.get("conditions", [])]
+    parts = {"domain": desc.get("domain"), "equation": desc.get("equation"), "conditions": conds}
+    return json.loads(json.dumps(parts, default=str))
+
+
+def differing_mathematics(a: Mapping, b: Mapping) -> list[str]:
+    """The parts (``domain``, ``equation``, ``conditions``) in which two problem descriptions
+    differ, loss weights aside (see :func:`mathematics`)."""
+    ma, mb = mathematics(a), mathematics(b)
+    differ = [k for k in ma if ma[k] != mb[k]]
+    fa, fb = a.get("fingerprint"), b.get("fingerprint")
+    if not differ and fa and fb and fa != fb:  # same text, different values computed
+        differ.append("values at the probe points (captured constants or data differ)")
+    return differ

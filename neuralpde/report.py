@@ -26,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._arguments import check_path
+from .reference.richardson import observed_order
 from .validate import ValidationResult
 
 __all__ = ["write_report"]
@@ -240,12 +241,13 @@ def _order(p: object) -> str:
 
 
 def _orders(rows: Sequence[Mapping], ratio: float) -> list[float | None]:
-    """Observed order between successive differences, log(d_{k-1} / d_k) / log(ratio)."""
+    """Observed orders of successive differences, ``None`` where one is missing or zero
+    (:func:`~neuralpde.reference.richardson.observed_order`)."""
     out: list[float | None] = []
     prev = None
     for row in rows:
         diff = row["difference"]
-        out.append(math.log(prev / diff) / math.log(ratio) if prev and diff and diff > 0 else None)
+        out.append(observed_order(prev, diff, ratio) if prev and diff and diff > 0 else None)
         prev = diff
     return out
 
@@ -292,8 +294,24 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
         lines.append(f"| reference's estimated error | {result.reference_error:.3e} | |")
     if result.notes:
         lines += ["", "Notes:", ""] + [f"- {note}" for note in result.notes]
-    table = (result.reference_info or {}).get("table")
-    ratio = (result.reference_info or {}).get("ratio", 2)
+    lines += _convergence_tables(result.reference_info or {})
+    lines += ["", "## Figures", ""]
+    for name, caption in figures:
+        lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+    lines.append(
+        "fRMSE: RMS error by spatial wavenumber band (FFT over space per time level, then RMS "
+        "over time); the squares of the three bands add up to the RMSE² on the grid without "
+        "its last node per space axis."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _convergence_tables(info: Mapping) -> list[str]:
+    """The reference's convergence table and, if extrapolated, that of its extrapolations, as
+    Markdown lines (none without a table)."""
+    lines: list[str] = []
+    table = info.get("table")
+    ratio = info.get("ratio", 2)
     if table:
         lines += [
             "",
@@ -309,7 +327,7 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
                 f"{_fmt(row['steps'])} | {_fmt(diff)} | "
                 f"{'—' if order is None else f'{order:.2f}'} |"
             )
-    ext = (result.reference_info or {}).get("extrapolated_table")
+    ext = info.get("extrapolated_table")
     if ext:
         lines += [
             "",
@@ -325,18 +343,10 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
                 f"| {' + '.join(map(str, row['levels']))} | {'×'.join(map(str, row['n']))} | "
                 f"{_fmt(diff)} | {'—' if order is None else f'{order:.2f}'} |"
             )
-    lines += ["", "## Figures", ""]
-    for name, caption in figures:
-        lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
-    lines.append(
-        "fRMSE: RMS error by spatial wavenumber band (FFT over space per time level, then RMS "
-        "over time); the squares of the three bands add up to the RMSE² on the grid without "
-        "its last node per space axis."
-    )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def _check_directory(directory: str | os.PathLike) -> Path:
+def check_directory(directory: str | os.PathLike) -> Path:
     """Raise ``OSError`` naming ``directory`` unless it is, or can be created as, a writable
     directory (``TypeError`` when it is not a path); returns it as a ``Path``."""
     d = Path(check_path(directory, "directory", "a directory path"))
@@ -379,7 +389,7 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
             f"result must be a ValidationResult (from neuralpde.validate), got "
             f"{type(result).__name__}"
         )
-    d = _check_directory(directory)
+    d = check_directory(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +19,8 @@ from ._arguments import check_path, check_points, real_coordinates
 from .domains import SpaceTime, grid_counts, outside_box
 from .fields import build_field, check_architecture
 from .io import FormatError, write_solution
-from .io.hdf5 import _read_solution, _verify_solution, check_writable
+from .io.hdf5 import check_writable, read_solution_record, verify_solution
+from .io.provenance import versions
 from .operators import as_column
 from .problem import Problem
 from .training import TrainResult
@@ -39,23 +39,6 @@ _CHUNK = 65536
 #: The precisions a stored network may name (``/model`` attribute ``dtype``): no other name
 #: is looked up in torch.
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def versions() -> dict[str, str]:
-    """Versions of neuralpde and of the libraries that shape its results."""
-    import h5py
-    import scipy
-
-    from . import __version__
-
-    return {
-        "neuralpde": __version__,
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "h5py": h5py.__version__,
-    }
 
 
 def grid_points(axes: Sequence[np.ndarray]) -> np.ndarray:
@@ -205,7 +188,7 @@ def load(path: str | os.PathLike) -> SavedField:
     finite, and the content digest must match. Raises ``FileNotFoundError`` for a missing file
     and :class:`~neuralpde.io.FormatError` for any file that cannot be loaded so.
     """
-    rec = _read_solution(path, grid=True, verify=False)
+    rec = read_solution_record(path, grid=True, verify=False)
     where = str(path)
     dtype = _DTYPES[rec["dtype"].removeprefix("torch.")]  # read_solution allows no other name
     try:
@@ -242,7 +225,7 @@ def load(path: str | os.PathLike) -> SavedField:
         raise FormatError(
             f"{where!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
         ) from None
-    _verify_solution(path, rec)
+    verify_solution(path, rec)
     return SavedField(net, rec, path)
 
 

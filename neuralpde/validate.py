@@ -15,18 +15,17 @@ frequency band (:func:`~neuralpde.metrics.band_errors`), absolute and relative.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import metrics
-from .io.hdf5 import _json
+from .problem import differing_mathematics
 from .reference import ReferenceSolution, load_reference
 from .solution import NeuralField, SavedField, Solution, grid_points, load
 
@@ -196,26 +195,6 @@ def _as_solution(solution: Any) -> tuple[_Sol, Any]:
 _RESOLVE = 3.0
 
 
-def _mathematics(desc: Mapping) -> dict[str, Any]:
-    """The parts of a problem description that define the solution (not the loss weights), as
-    a file stores them (JSON: tuples become lists, other values their text), so that a live
-    description compares equal to the same one read from a file."""
-    conds = [{k: v for k, v in c.items() if k != "weight"} for c in desc.get("conditions", [])]
-    parts = {"domain": desc.get("domain"), "equation": desc.get("equation"), "conditions": conds}
-    return json.loads(_json(parts))
-
-
-def _differing_mathematics(a: Mapping, b: Mapping) -> list[str]:
-    """The parts (``domain``, ``equation``, ``conditions``) in which two problem descriptions
-    differ, loss weights aside (see :func:`_mathematics`)."""
-    ma, mb = _mathematics(a), _mathematics(b)
-    differ = [k for k in ma if ma[k] != mb[k]]
-    fa, fb = a.get("fingerprint"), b.get("fingerprint")
-    if not differ and fa and fb and fa != fb:  # same text, different values computed
-        differ.append("values at the probe points (captured constants or data differ)")
-    return differ
-
-
 def _check_grid(
     sol: _Sol, names: Sequence[str], axes: Sequence[np.ndarray], ref_label: str
 ) -> list[str]:
@@ -254,6 +233,22 @@ def _check_tol(tol: Any) -> float | None:
     return float(tol)
 
 
+@dataclass
+class _Compared:
+    """The two fields compared on the grid of ``axes`` (``u`` the solution's, ``ref`` the
+    reference's or the exact solution's) and what is known so far: the reference's estimated
+    error (0 for the exact solution), the notes, the reference's path and description."""
+
+    against: str
+    axes: tuple[np.ndarray, ...]
+    u: np.ndarray
+    ref: np.ndarray
+    reference_error: float
+    notes: list[str]
+    path: str | None = None
+    info: dict | None = None
+
+
 def validate(
     solution: str | os.PathLike | SavedField | Solution,
     *,
@@ -279,6 +274,49 @@ def validate(
     tol:
         Pass when the relative :math:`L^2` error is at most ``tol``.
     """
+    _check_against(reference, exact)
+    tol = _check_tol(tol)
+    sol, obj = _as_solution(solution)
+    c = _against_exact(sol, obj) if reference is None else _against_reference(sol, reference)
+    if metrics.determined_up_to_a_constant(sol.description, sol.time_axis):
+        c.u, c.ref = metrics.without_means(c.u, c.ref)
+        c.notes.append(
+            "the problem has only Neumann or periodic conditions: its solution is determined up "
+            "to an additive constant, so both fields are compared with their means removed"
+        )
+    m = metrics.summary(c.u, c.ref)
+    m.update(metrics.band_errors(c.u, c.ref, time_axis=sol.time_axis, endpoint=True))
+    c.notes += _measured_notes(c, m, tol)
+    result = ValidationResult(
+        against=c.against,
+        metrics=m,
+        reference_error=c.reference_error,
+        tol=tol,
+        passed=None if tol is None else bool(m["relative_l2"] <= tol),
+        names=sol.names,
+        axes=c.axes,
+        u=c.u,
+        ref=c.ref,
+        time_axis=sol.time_axis,
+        problem=sol.problem,
+        solution_path=sol.path,
+        reference_path=c.path,
+        reference_info=c.info,
+        notes=tuple(c.notes),
+    )
+    log.info(
+        "%s vs %s: relative L2 %.3e (reference error %.3e) %s",
+        sol.problem,
+        c.against,
+        m["relative_l2"],
+        c.reference_error,
+        result.verdict(),
+    )
+    return result
+
+
+def _check_against(reference: Any, exact: Any) -> None:
+    """Raise ``ValueError`` unless exactly one of ``reference`` and ``exact=True`` is given."""
     if not isinstance(exact, (bool, np.bool_)):
         raise ValueError(f"exact must be True or False, got {exact!r}")
     if (reference is None) == (not exact):
@@ -286,151 +324,140 @@ def validate(
             "give exactly one of reference=... (a reference file or ReferenceSolution) and "
             f"exact=True, got reference={reference!r} and exact={exact!r}"
         )
-    tol = _check_tol(tol)
-    sol, obj = _as_solution(solution)
-    notes: list[str] = []
-    ref_path = ref_info = None
-    if reference is not None:
-        if isinstance(reference, (str, os.PathLike)):
-            ref_path = str(reference)
-            reference = load_reference(reference)
-        if not isinstance(reference, ReferenceSolution):
-            raise TypeError(
-                "reference must be a path to a reference file or a ReferenceSolution (from "
-                f"neuralpde.reference.convergence_study), got {type(reference).__name__}"
-            )
-        ref_label = f"reference {ref_path!r}" if ref_path else "the reference"
-        notes += _check_grid(sol, reference.names, reference.axes, ref_label)
-        ref_desc = getattr(reference, "description", None)
-        if reference.problem != sol.problem:
-            raise ValueError(
-                f"{ref_label} was computed for problem {reference.problem!r}, but the solution "
-                f"solves {sol.problem!r}: a comparison of the two would judge nothing; compute "
-                "a reference of the solution's problem"
-            )
-        if not (ref_desc and "equation" in ref_desc):
-            notes.append(
-                f"{ref_label} records only its problem's name, not the problem itself: it was "
-                f"matched to the solution by the name {sol.problem!r} alone"
-            )
-        elif "equation" in sol.description:
-            differ = _differing_mathematics(ref_desc, sol.description)
-            if differ:
-                raise ValueError(
-                    f"{ref_label} and the solution are both for problem {sol.problem!r}, but "
-                    f"their problems' {', '.join(differ)} differ (the problem changed between "
-                    "them): compute the reference again from the solution's problem"
-                )
-        reference_error = float(reference.estimated_error)
-        if not math.isfinite(reference_error):
-            raise ValueError(
-                f"{ref_label} has estimated error {reference_error}: its levels do not "
-                "converge, so its own error is unknown and it cannot judge a solution; compute "
-                "the reference again (refine, or check that the problem is well posed)"
-            )
-        if not reference_error >= 0:
-            raise ValueError(
-                f"{ref_label} has estimated error {reference_error}: an error estimate is "
-                "at least 0; the reference is damaged or was not made by a convergence study"
-            )
-        axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
-        ref_values = np.asarray(reference.values, dtype=np.float64)
-        missing = int(np.count_nonzero(~np.isfinite(ref_values)))
-        if missing:  # a finite-difference reference has a value at every node it holds
-            raise ValueError(
-                f"{ref_label} is NaN or infinite at {missing} of its {ref_values.size} nodes: "
-                "a reference with holes would judge only the nodes left; compute it again"
-            )
-        u = sol.field.on_grid(axes)
-        ref_info = reference.describe()
-        against = "reference"
-    else:
-        if isinstance(obj, SavedField):
-            coords, u = obj.grid
-            ref_values = obj.record.get("exact")
-            if ref_values is None or u is None:
-                where = f"solution file {sol.path!r}" if sol.path else "the solution file"
-                raise ValueError(
-                    f"{where} has no 'exact' dataset (its problem {sol.problem!r} had no exact "
-                    "solution): validate against a finite-difference reference instead"
-                )
-            axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in sol.names)
-            # the network is judged, never the stored grid: it is evaluated at the grid's
-            # nodes, left out where the exact solution is (outside the domain)
-            ref_values = np.asarray(ref_values, dtype=np.float64)
-            u = np.where(np.isnan(ref_values), np.nan, obj.on_grid(axes))
-        else:
-            if obj.problem.exact is None:
-                raise ValueError(
-                    f"problem {sol.problem!r} has no exact solution: validate against a "
-                    "finite-difference reference instead"
-                )
-            axes = tuple(obj.grid_axes())
-            # NaN outside the domain, as in a solution file
-            u, inside = obj._on_domain_grid(axes, stacklevel=6)
-            ref_values = obj.problem.exact_values(grid_points(axes)).reshape(u.shape)
-            ref_values = np.where(inside, ref_values, np.nan)
-        u = np.asarray(u, dtype=np.float64)
-        ref_values = np.asarray(ref_values, dtype=np.float64)
-        reference_error = 0.0
-        against = "exact"
-    if metrics.determined_up_to_a_constant(sol.description, sol.time_axis):
-        u, ref_values = metrics.without_means(u, ref_values)
-        notes.append(
-            "the problem has only Neumann or periodic conditions: its solution is determined up "
-            "to an additive constant, so both fields are compared with their means removed"
+
+
+def _against_reference(sol: _Sol, reference: Any) -> _Compared:
+    """The solution's network at the nodes of ``reference`` (a path or a
+    :class:`ReferenceSolution`), after the checks that the reference can judge it."""
+    ref_path = None
+    if isinstance(reference, (str, os.PathLike)):
+        ref_path = str(reference)
+        reference = load_reference(reference)
+    if not isinstance(reference, ReferenceSolution):
+        raise TypeError(
+            "reference must be a path to a reference file or a ReferenceSolution (from "
+            f"neuralpde.reference.convergence_study), got {type(reference).__name__}"
         )
-    m = metrics.summary(u, ref_values)
-    m.update(metrics.band_errors(u, ref_values, time_axis=sol.time_axis, endpoint=True))
-    if against == "exact" and np.isnan(ref_values).any():
+    ref_label = f"reference {ref_path!r}" if ref_path else "the reference"
+    notes = _check_grid(sol, reference.names, reference.axes, ref_label)
+    notes += _check_problem(sol, reference, ref_label)
+    reference_error = _reference_error(reference, ref_label)
+    axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
+    ref_values = np.asarray(reference.values, dtype=np.float64)
+    missing = int(np.count_nonzero(~np.isfinite(ref_values)))
+    if missing:  # a finite-difference reference has a value at every node it holds
+        raise ValueError(
+            f"{ref_label} is NaN or infinite at {missing} of its {ref_values.size} nodes: "
+            "a reference with holes would judge only the nodes left; compute it again"
+        )
+    u = sol.field.on_grid(axes)
+    info = reference.describe()
+    return _Compared("reference", axes, u, ref_values, reference_error, notes, ref_path, info)
+
+
+def _check_problem(sol: _Sol, reference: ReferenceSolution, ref_label: str) -> list[str]:
+    """Raise ``ValueError`` unless ``reference`` was computed for the solution's problem (by
+    name, and by its mathematics where both record them); a note when only the name can tell."""
+    ref_desc = getattr(reference, "description", None)
+    if reference.problem != sol.problem:
+        raise ValueError(
+            f"{ref_label} was computed for problem {reference.problem!r}, but the solution "
+            f"solves {sol.problem!r}: a comparison of the two would judge nothing; compute "
+            "a reference of the solution's problem"
+        )
+    if not (ref_desc and "equation" in ref_desc):
+        return [
+            f"{ref_label} records only its problem's name, not the problem itself: it was "
+            f"matched to the solution by the name {sol.problem!r} alone"
+        ]
+    if "equation" in sol.description:
+        differ = differing_mathematics(ref_desc, sol.description)
+        if differ:
+            raise ValueError(
+                f"{ref_label} and the solution are both for problem {sol.problem!r}, but "
+                f"their problems' {', '.join(differ)} differ (the problem changed between "
+                "them): compute the reference again from the solution's problem"
+            )
+    return []
+
+
+def _reference_error(reference: ReferenceSolution, ref_label: str) -> float:
+    """The reference's estimated error; ``ValueError`` unless it is finite and at least 0."""
+    reference_error = float(reference.estimated_error)
+    if not math.isfinite(reference_error):
+        raise ValueError(
+            f"{ref_label} has estimated error {reference_error}: its levels do not "
+            "converge, so its own error is unknown and it cannot judge a solution; compute "
+            "the reference again (refine, or check that the problem is well posed)"
+        )
+    if not reference_error >= 0:
+        raise ValueError(
+            f"{ref_label} has estimated error {reference_error}: an error estimate is "
+            "at least 0; the reference is damaged or was not made by a convergence study"
+        )
+    return reference_error
+
+
+def _against_exact(sol: _Sol, obj: Any) -> _Compared:
+    """The solution's network and the exact solution on a solution file's grid (an in-memory
+    :class:`Solution`'s dense grid), NaN at the grid's points outside the domain."""
+    if isinstance(obj, SavedField):
+        coords, u = obj.grid
+        ref_values = obj.record.get("exact")
+        if ref_values is None or u is None:
+            where = f"solution file {sol.path!r}" if sol.path else "the solution file"
+            raise ValueError(
+                f"{where} has no 'exact' dataset (its problem {sol.problem!r} had no exact "
+                "solution): validate against a finite-difference reference instead"
+            )
+        axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in sol.names)
+        # the network is judged, never the stored grid: it is evaluated at the grid's
+        # nodes, left out where the exact solution is (outside the domain)
+        ref_values = np.asarray(ref_values, dtype=np.float64)
+        u = np.where(np.isnan(ref_values), np.nan, obj.on_grid(axes))
+    else:
+        if obj.problem.exact is None:
+            raise ValueError(
+                f"problem {sol.problem!r} has no exact solution: validate against a "
+                "finite-difference reference instead"
+            )
+        axes = tuple(obj.grid_axes())
+        # NaN outside the domain, as in a solution file; a warning goes to validate's caller
+        u, inside = obj._on_domain_grid(axes, stacklevel=7)
+        ref_values = obj.problem.exact_values(grid_points(axes)).reshape(u.shape)
+        ref_values = np.where(inside, ref_values, np.nan)
+    u = np.asarray(u, dtype=np.float64)
+    ref_values = np.asarray(ref_values, dtype=np.float64)
+    return _Compared("exact", axes, u, ref_values, 0.0, [])
+
+
+def _measured_notes(c: _Compared, m: dict[str, float], tol: float | None) -> list[str]:
+    """Notes on the measured errors ``m``: points left out or not finite, an error the
+    reference cannot resolve, a tolerance below the reference's error."""
+    notes = []
+    if c.against == "exact" and np.isnan(c.ref).any():
         notes.append(
             "the domain is not a box: the grid's points outside it are left out of the errors, "
             "and the frequency-band errors (fRMSE), which need the whole grid, are not defined"
         )
-    bad = int(np.count_nonzero(~np.isfinite(u) & ~np.isnan(ref_values)))
+    bad = int(np.count_nonzero(~np.isfinite(c.u) & ~np.isnan(c.ref)))
     if bad:
         notes.append(
             f"the solution is NaN or infinite at {bad} grid point(s) where it is compared: its "
             "errors are not finite, and it fails any tolerance"
         )
-    if against == "reference" and m["relative_l2"] < _RESOLVE * reference_error:
+    if c.against == "reference" and m["relative_l2"] < _RESOLVE * c.reference_error:
         # a Richardson estimate is itself uncertain (it can run low by a factor near 1): a
         # measured difference within a few times it may be the reference's own error
         notes.append(
             f"the solution's relative L2 error {m['relative_l2']:.3e} is within "
-            f"{_RESOLVE:g} times the reference's estimated error {reference_error:.3e}: this "
-            "comparison cannot resolve it, as the reference's own error may make up the "
+            f"{_RESOLVE:g} times the reference's estimated error {c.reference_error:.3e}: "
+            "this comparison cannot resolve it, as the reference's own error may make up the "
             "difference (refine the reference)"
         )
-    if tol is not None and tol < reference_error:
+    if tol is not None and tol < c.reference_error:
         notes.append(
-            f"tol {tol:.3e} is below the reference's estimated error {reference_error:.3e}: "
+            f"tol {tol:.3e} is below the reference's estimated error {c.reference_error:.3e}: "
             "a pass cannot be verified with this reference"
         )
-    passed = None if tol is None else bool(m["relative_l2"] <= tol)
-    result = ValidationResult(
-        against=against,
-        metrics=m,
-        reference_error=reference_error,
-        tol=tol,
-        passed=passed,
-        names=sol.names,
-        axes=axes,
-        u=u,
-        ref=ref_values,
-        time_axis=sol.time_axis,
-        problem=sol.problem,
-        solution_path=sol.path,
-        reference_path=ref_path,
-        reference_info=ref_info,
-        notes=tuple(notes),
-    )
-    log.info(
-        "%s vs %s: relative L2 %.3e (reference error %.3e) %s",
-        sol.problem,
-        against,
-        m["relative_l2"],
-        reference_error,
-        result.verdict(),
-    )
-    return result
+    return notes

@@ -521,9 +521,9 @@ def test_cli_names_a_coefficient_that_returns_no_numbers(tmp_path, capsys):
 def test_mesh_cells_are_counted_before_the_mesh_is_analysed(monkeypatch):
     import meshio
 
-    import neuralpde.geometry as geometry
+    import neuralpde.geometry.meshes as meshes
 
-    monkeypatch.setattr(geometry, "MAX_MESH_CELLS", 1)  # a mesh of millions, without the memory
+    monkeypatch.setattr(meshes, "MAX_MESH_CELLS", 1)  # a mesh of millions, without the memory
     pts = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     mesh = meshio.Mesh(pts, [("triangle", np.array([[0, 1, 2], [0, 2, 3]]))])
     with pytest.raises(ValueError, match=r"path_or_mesh must hold at most 1 triangle cells, got 2"):

@@ -245,10 +245,10 @@ def test_xarray_sees_named_coordinates(heat_solution, tmp_path):
             r"s.h5' has no format_version; expected an integer >= 1",
             2,
         ),
-        (  # info does not rebuild the network: it still describes the file
+        (  # the tensors are those of the architecture, checked before any is read
             lambda f: f["model/parameters"].__delitem__(next(iter(f["model/parameters"]))),
-            "the stored network cannot be rebuilt",
-            0,
+            "does not hold the tensors of its architecture",
+            2,
         ),
     ],
 )

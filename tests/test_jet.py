@@ -9,19 +9,10 @@ import torch
 from torch import nn
 
 import neuralpde as npde
+from neuralpde.engine import DerivativePlan, derivative_plan, field_values
 from neuralpde.fields import MLP, InputScaling, Siren, SirenNet
 from neuralpde.fields.jet import _ActivationJet, forward_jet, input_jet, supports_jet
-from neuralpde.operators import (
-    DerivativePlan,
-    LinearForm,
-    combination,
-    derivative_plan,
-    dt,
-    field_values,
-    grad,
-    laplacian,
-    partial,
-)
+from neuralpde.operators import LinearForm, combination, dt, grad, laplacian, partial
 from neuralpde.training import make_batch
 from neuralpde.training.loss import loss_terms, residual_plan
 

@@ -75,7 +75,7 @@ def test_values_modified_in_place_leave_the_derivatives_of_the_field():
     _close(dt(u), C * field)
     _close(grad(u)[:, 0], A * p["cx"] * p["cy"] * p["e"])
     # and the two engines agree on such a residual
-    from neuralpde.operators import derivative_plan, field_values
+    from neuralpde.engine import derivative_plan, field_values
 
     def residual(u, x):
         u.mul_(2)

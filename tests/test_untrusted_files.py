@@ -193,10 +193,10 @@ def test_weights_declaring_more_than_the_limit_are_not_read(solution):
         name = a_weight(f)
         replace(f, f"model/parameters/{name}", shape=(2**30,), chunks=(4096,), dtype="f4")
     refused(npde.load, solution, re.escape(f"'/model/parameters/{name}' declares 1073741824"))
-    with h5py.File(solution, "a") as f:  # each within the limit, too many together
+    with h5py.File(solution, "a") as f:  # within the limit, but not its architecture's tensors
         replace(f, f"model/parameters/{name}", shape=(2**25,), chunks=(4096,), dtype="f4")
         f.create_dataset("model/parameters/more", shape=(2**25 + 1,), chunks=(4096,), dtype="f4")
-    refused(npde.load, solution, r"tensors of '/model/parameters' declare more than")
+    refused(npde.load, solution, r"does not hold the tensors of its architecture")
 
 
 def test_a_gzip_bomb_beyond_the_limit_is_not_inflated(solution):
@@ -532,3 +532,17 @@ def test_a_reference_is_checked_as_a_solution_is(reference, tmp_path):
         f["convergence/n"] = h5py.SoftLink("/convergence/h")
     refused(load_reference, reference, r"'/convergence/n' is a soft link")
     assert main(["info", str(reference)]) == 2
+
+
+def test_parameter_shapes_are_checked_against_the_architecture_before_reading(solution):
+    """A tensor declared far larger than its architecture's (an unwritten chunked dataset of
+    2**26 numbers costs nothing on disk) is refused before its values are read; so are missing
+    and unexpected tensors."""
+    with h5py.File(solution, "r+") as f:
+        name = next(k for k in f["model/parameters"] if k.endswith("out.bias"))
+        replace(f, f"model/parameters/{name}", shape=(2**26,), dtype="f8", chunks=(2**16,))
+    refused(npde.load, solution, r"declares shape \(67108864,\), but its architecture's tensor")
+    with h5py.File(solution, "r+") as f:
+        del f[f"model/parameters/{name}"]
+        f["model/parameters/extra"] = np.zeros(3)
+    refused(npde.load, solution, r"missing \[.*out.bias'\], unexpected \['extra'\]")

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..coefficients import Coefficient, check_coefficient, evaluate, gradient
-from ..operators import FieldValues, _time_index, combination, dt, grad, laplacian
+from ..operators import FieldValues, combination, dt, grad, laplacian, time_axis_of
 from .base import Equation
 
 
@@ -91,7 +91,7 @@ class Heat(Equation):
                     f"Heat.kappa is a {len(K)}x{len(K)} tensor but the space has {len(names)} "
                     "coordinates"
                 )
-            t = u.names[_time_index(u, "dt")]
+            t = u.names[time_axis_of(u, "dt")]
             terms: dict = {t: 1.0}
             for i, a in enumerate(names):  # div(K grad u) = sum_ij K_ij u_ij, one channel
                 for j, b in enumerate(names):
@@ -99,7 +99,7 @@ class Heat(Equation):
                         terms[(a, b)] = terms.get((a, b), 0.0) - K[i][j]
             return combination(u, terms) - evaluate(self.f, x, "Heat.f")
         if not callable(self.kappa):  # u_t - kappa lap u as one channel of the fused engine
-            lu = combination(u, {u.names[_time_index(u, "dt")]: 1.0, "lap": -float(self.kappa)})
+            lu = combination(u, {u.names[time_axis_of(u, "dt")]: 1.0, "lap": -float(self.kappa)})
             return lu - evaluate(self.f, x, "Heat.f")
         kappa = evaluate(self.kappa, x, "Heat.kappa")
         r = dt(u) - kappa * laplacian(u) - evaluate(self.f, x, "Heat.f")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..coefficients import Coefficient, check_coefficient, evaluate
-from ..operators import FieldValues, _time_index, combination, dtt, laplacian
+from ..operators import FieldValues, combination, dtt, laplacian, time_axis_of
 from .base import Equation
 
 
@@ -31,8 +31,9 @@ class Wave(Equation):
 
     def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
         if not callable(self.c):  # u_tt - c^2 lap u as one channel of the fused engine
-            t = u.names[_time_index(u, "dtt")]
-            lu = combination(u, {(t, t): 1.0, "lap": -(float(self.c) ** 2)})
+            t = u.names[time_axis_of(u, "dtt")]
+            c = float(self.c)  # c * c: inf past the largest float, where c**2 raises
+            lu = combination(u, {(t, t): 1.0, "lap": -(c * c)})
             return lu - evaluate(self.f, x, "Wave.f")
         c = evaluate(self.c, x, "Wave.c")
         return dtt(u) - c**2 * laplacian(u) - evaluate(self.f, x, "Wave.f")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -100,12 +101,15 @@ class ChebyshevSeries(nn.Module):
         coefficients: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
-        lo = torch.as_tensor(lower, dtype=torch.float64)
-        hi = torch.as_tensor(upper, dtype=torch.float64)
-        if lo.shape != hi.shape or lo.ndim != 1 or not bool((hi > lo).all()):
+        # checked as plain numbers: the module may be built on the meta device, for its shapes
+        lo_np, hi_np = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+        if lo_np.shape != hi_np.shape or lo_np.ndim != 1 or not (hi_np > lo_np).all():
             raise ValueError(f"ChebyshevSeries needs lower < upper, got {lower!r}, {upper!r}")
+        lo = torch.as_tensor(lo_np.tolist(), dtype=torch.float64)
+        hi = torch.as_tensor(hi_np.tolist(), dtype=torch.float64)
         indices = torch.as_tensor(indices, dtype=torch.int64)
-        if indices.ndim != 2 or indices.shape[1] != lo.numel() or bool((indices < 0).any()):
+        negative = indices.device.type != "meta" and bool((indices < 0).any())
+        if indices.ndim != 2 or indices.shape[1] != lo.numel() or negative:
             raise ValueError(
                 f"indices must be an (n, {lo.numel()}) array of non-negative degrees, got shape "
                 f"{tuple(indices.shape)}"

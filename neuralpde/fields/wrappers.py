@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -23,10 +24,13 @@ class InputScaling(nn.Module):
     def __init__(self, net: nn.Module, lower: Sequence[float], upper: Sequence[float]) -> None:
         super().__init__()
         self.net = net
-        lo = torch.as_tensor(lower, dtype=torch.float64)
-        hi = torch.as_tensor(upper, dtype=torch.float64)
-        finite = bool(torch.isfinite(lo).all()) and bool(torch.isfinite(hi).all())
-        if lo.shape != hi.shape or lo.ndim != 1 or not finite or not bool((hi > lo).all()):
+        # checked as plain numbers: the module may be built on the meta device, for its shapes
+        lo_np = np.asarray(lower, dtype=np.float64)
+        hi_np = np.asarray(upper, dtype=np.float64)
+        finite = bool(np.isfinite(lo_np).all() and np.isfinite(hi_np).all())
+        lo = torch.as_tensor(lo_np.tolist(), dtype=torch.float64)
+        hi = torch.as_tensor(hi_np.tolist(), dtype=torch.float64)
+        if lo_np.shape != hi_np.shape or lo_np.ndim != 1 or not finite or not (hi_np > lo_np).all():
             raise ValueError(
                 "InputScaling needs finite bounds, one per input coordinate, with lower < upper; "
                 f"got {lower!r} and {upper!r}"

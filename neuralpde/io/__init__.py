@@ -1,15 +1,12 @@
 """File input and output; the only part of neuralpde that imports h5py."""
 
+from .._names import REFERENCE_ENTRIES, RESERVED_NAMES, SOLUTION_ENTRIES, check_coordinate_names
 from .hdf5 import (
     FORMAT,
     FORMAT_VERSION,
-    REFERENCE_ENTRIES,
     REFERENCE_FORMAT,
     REFERENCE_FORMAT_VERSION,
-    RESERVED_NAMES,
-    SOLUTION_ENTRIES,
     FormatError,
-    check_coordinate_names,
     check_writable,
     file_kind,
     read_grid,

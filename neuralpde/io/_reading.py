@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import mmap
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +39,7 @@ __all__ = [
     "MAX_ATTRIBUTES",
     "MAX_CHUNK_BYTES",
     "DIGEST_ATTRIBUTE",
+    "check_global_heaps",
 ]
 
 
@@ -119,10 +122,10 @@ def check_structure(f: h5py.File, path: str) -> None:
     than :data:`MAX_CHUNK_BYTES`, or more than :data:`MAX_ENTRIES` entries. Reads no values and
     never leaves the file: links are inspected, not followed."""
     root = f.id
-    seen = {_address(root)}
     stack: list[tuple[str, h5py.h5g.GroupID]] = [("", root)]
     count = 0
     try:
+        seen = {_address(root)}
         while stack:
             prefix, gid = stack.pop()
             for raw in gid:
@@ -146,6 +149,69 @@ def check_structure(f: h5py.File, path: str) -> None:
         raise
     except _H5_ERRORS as exc:
         raise FormatError(f"{path!r}: its structure cannot be read ({exc})") from None
+
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_HEAP_MIN = 4096  # HDF5's smallest global heap collection (H5HG_MINSIZE)
+
+
+def check_global_heaps(path: str | os.PathLike) -> None:
+    """Refuse (:class:`FormatError`) a file whose global heap collections, where HDF5 keeps
+    variable-length strings (every string attribute of a neuralpde file), are damaged so that
+    HDF5 would loop forever reading one (an object of size 0: HDF5 up to 2.0 steps by the
+    object's size) or run past its end. The file's bytes are scanned for the collections'
+    signature, not read through HDF5; a file without a superblock is left to HDF5 to refuse."""
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            lengths = _size_of_lengths(data)
+            if lengths is None:
+                return
+            at = data.find(b"GCOL")
+            while at >= 0:
+                _check_heap(data, at, lengths, str(path))
+                at = data.find(b"GCOL", at + 1)
+
+
+def _size_of_lengths(data: mmap.mmap) -> int | None:
+    """The superblock's size of lengths (bytes), or ``None`` without a superblock at 0, 512,
+    1024, ... (where HDF5 looks for one)."""
+    at = 0
+    while at + 16 <= len(data):
+        if data[at : at + 8] == _HDF5_SIGNATURE:
+            version = data[at + 8]
+            size = data[at + 14] if version < 2 else data[at + 10]
+            return size if size in (2, 4, 8) else None
+        at = 512 if at == 0 else 2 * at
+    return None
+
+
+def _check_heap(data: mmap.mmap, at: int, lengths: int, path: str) -> None:
+    """Walk the global heap collection at ``at`` as HDF5 does, refusing one it cannot end."""
+    header = 8 + lengths  # signature, version, 3 reserved bytes, collection size
+    if at + header > len(data) or data[at + 4 : at + 8] != b"\x01\0\0\0":
+        return  # no collection header (the bytes "GCOL" elsewhere): HDF5 never walks it
+    size = int.from_bytes(data[at + 8 : at + header], "little")
+    end = at + size
+    if size < _HEAP_MIN or end > len(data):
+        raise FormatError(
+            f"{path!r}: a global heap collection (at byte {at}) declares {size} bytes, "
+            f"{'fewer than the smallest' if size < _HEAP_MIN else 'past the end of the file'}"
+            ": the file is damaged and is not read"
+        )
+    p = at + header
+    while p + header <= end:  # each object: index (2), references (2), reserved (4), size
+        index = int.from_bytes(data[p : p + 2], "little")
+        length = int.from_bytes(data[p + 8 : p + header], "little")
+        need = header + -(-length // 8) * 8 if index else length  # object 0: the free space
+        if need == 0 or need > end - p:
+            raise FormatError(
+                f"{path!r}: the global heap collection at byte {at} holds an object (at byte "
+                f"{p}) of {length} bytes that {'never ends' if need == 0 else 'runs past it'}: "
+                "the file is damaged (HDF5 would loop forever or read past it) and is not read"
+            )
+        p += need
 
 
 def _address(oid: h5py.h5o.ObjectID) -> tuple[int, int]:
@@ -422,13 +488,20 @@ def read_json(obj: h5py.HLObject, name: str, path: str) -> Any:
         raise FormatError(f"{path!r}: {where} cannot be parsed ({exc})") from None
 
 
-def content_digest(arrays: Mapping[str, np.ndarray]) -> str:
+def content_digest(
+    arrays: Mapping[str, np.ndarray], metadata: Mapping[str, Any] | None = None
+) -> str:
     """The SHA-256 (hex) of named numeric arrays (their paths in the file), in the order of
-    their names: after the line ``neuralpde content digest 1``, for each the compact JSON
+    their names: after the line ``neuralpde content digest V``, for each the compact JSON
     ``[name, dtype name, shape]`` and its values (little-endian, C order), each preceded by its
     length in bytes (8 bytes, little-endian); equal contents give equal digests on any machine.
+
+    Version 1 covers the arrays alone; version 2 (given ``metadata``: attributes by
+    ``path@name``, as JSON values) then the compact, key-sorted JSON of ``metadata``, preceded
+    by its length in bytes.
     """
-    h = hashlib.sha256(b"neuralpde content digest 1\n")
+    version = 1 if metadata is None else 2
+    h = hashlib.sha256(f"neuralpde content digest {version}\n".encode())
     for name in sorted(arrays):
         a = np.asarray(arrays[name])
         if a.dtype.kind not in "biuf":
@@ -437,6 +510,9 @@ def content_digest(arrays: Mapping[str, np.ndarray]) -> str:
         head = json.dumps([name, a.dtype.name, list(a.shape)], separators=(",", ":")).encode()
         h.update(len(head).to_bytes(8, "little") + head + data.nbytes.to_bytes(8, "little"))
         h.update(data.view(np.uint8))
+    if metadata is not None:
+        text = json.dumps(dict(metadata), sort_keys=True, separators=(",", ":")).encode()
+        h.update(len(text).to_bytes(8, "little") + text)
     return h.hexdigest()
 
 

@@ -38,10 +38,13 @@ a domain is built, long before a file is written.
 
 ``checksum`` is :func:`reference_checksum` of the problem description and the settings, so a
 reference whose inputs did not change can be reused. ``content_sha256`` is the content digest
-(:func:`~neuralpde.io._reading.content_digest`) of the stored values: the coordinates, ``/u``,
-``/exact`` and the network's tensors of a solution; the coordinates, ``/u`` and the datasets of
-``/convergence`` of a reference. Readers recompute it and refuse a file whose values no longer
-match (a file written before it existed, without the attribute, is read with a logged warning).
+(:func:`~neuralpde.io._reading.content_digest`) of the stored values and of the attributes that
+decide what they mean: the coordinates, ``/u``, ``/exact``, the network's tensors and the
+attributes ``coordinates``, ``/model`` ``architecture`` and ``dtype`` and ``/problem``
+``description`` of a solution; the
+coordinates, ``/u``, the datasets of ``/convergence`` and ``coordinates`` of a reference. Readers
+recompute it and refuse a file whose contents no longer match (a file written before it existed,
+without the attribute, or before it covered the attributes, is read with a logged warning).
 
 Files are read as untrusted data (:mod:`neuralpde.io._reading`): no link is followed and no
 dataset stored in other files is read, and every entry's type and size is checked against
@@ -73,6 +76,9 @@ import h5py
 import numpy as np
 
 from .._arguments import as_number, check_path
+from .._names import (
+    check_coordinate_names,
+)
 from ._reading import (
     DIGEST_ATTRIBUTE,
     FLOATS,
@@ -89,6 +95,7 @@ from ._reading import (
     FormatError,
     MissingEntryError,
     brief,
+    check_global_heaps,
     check_link,
     check_storage,
     check_structure,
@@ -106,29 +113,6 @@ from ._reading import (
 from .atomic import replace_atomically, temp_prefix
 
 log = logging.getLogger("neuralpde.io")
-
-#: The root entries of solution and reference files other than the coordinates.
-SOLUTION_ENTRIES = ("u", "exact", "model", "problem", "training", "metrics", "provenance")
-REFERENCE_ENTRIES = ("u", "convergence", "problem", "provenance")
-#: Names a coordinate may not take: they would clash with a root entry of a file.
-RESERVED_NAMES = tuple(dict.fromkeys(SOLUTION_ENTRIES + REFERENCE_ENTRIES))
-
-
-def check_coordinate_names(names: Sequence[object], parameter: str = "names") -> None:
-    """Raise ``ValueError`` naming ``parameter`` unless every name can be a coordinate of a
-    solution or reference file: a non-empty string without ``/``, not ``.``, not reserved."""
-    for name in names:
-        if not isinstance(name, str) or not name or "/" in name or name == ".":
-            raise ValueError(
-                f"{parameter} must be non-empty strings without '/' (they name datasets of the "
-                f"solution file), got {name!r} in {tuple(names)!r}"
-            )
-        if name in RESERVED_NAMES:
-            raise ValueError(
-                f"{parameter} may not use {name!r}: it names an entry of the solution and "
-                f"reference files; reserved names are {list(RESERVED_NAMES)}"
-            )
-
 
 __all__ = [
     "FORMAT",
@@ -252,6 +236,7 @@ def _grid_shape(coords: Mapping[str, np.ndarray], values: np.ndarray) -> list[st
     names = list(coords)
     check_coordinate_names(names, "coords")
     shape = tuple(len(coords[n]) for n in names)
+    values = np.asarray(values)
     if values.shape != shape:
         raise ValueError(f"values have shape {values.shape}, the coordinates give {shape}")
     if not 0 < len(names) <= MAX_COORDINATES:
@@ -315,12 +300,19 @@ def write_solution(
     """Write a solution file atomically; returns its path.
 
     The root attribute ``content_sha256`` is :func:`~neuralpde.io._reading.content_digest` of
-    the coordinates, ``/u``, ``/exact`` and every tensor of ``parameters``, as written.
+    the coordinates, ``/u``, ``/exact`` and every tensor of ``parameters``, as written, and of
+    the attributes that define the network (``coordinates``, ``architecture``, ``dtype``) and
+    its problem (``description``).
     """
     names = _grid_shape(coords, values)
     grid = _grid_arrays(coords, {"u": values, "exact": exact})
     tensors = {k: np.asarray(v) for k, v in parameters.items()}
-    digest = content_digest({**grid, **{f"/model/parameters/{k}": v for k, v in tensors.items()}})
+    arrays = {**grid, **{f"/model/parameters/{k}": v for k, v in tensors.items()}}
+    # what the reader compares: the attributes' values as JSON reads them back
+    stored_architecture = json.loads(_json(dict(architecture)))
+    description = json.loads(_json(dict(problem)))
+    metadata = _solution_metadata(names, stored_architecture, dtype, description)
+    digest = content_digest(arrays, metadata)
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = FORMAT
@@ -330,12 +322,12 @@ def write_solution(
         f.attrs[DIGEST_ATTRIBUTE] = digest
         _write_grid(f, names, grid, {"u": "solution", "exact": "exact solution"})
         m = f.create_group("model")
-        m.attrs["architecture"] = _json(dict(architecture))
+        m.attrs["architecture"] = _json(stored_architecture)
         m.attrs["dtype"] = dtype
         pg = m.create_group("parameters")
         for k, v in tensors.items():
             pg.create_dataset(k, data=v)
-        f.create_group("problem").attrs["description"] = _json(dict(problem))
+        f.create_group("problem").attrs["description"] = _json(description)
         tg = f.create_group("training")
         history = training.get("history", {})
         for key in ("step", "time", "loss", "monitor"):
@@ -378,6 +370,7 @@ def _open_hdf5(p: Path) -> h5py.File:
     system refuses (locked by a program that has it open for writing, no read permission)
     raises that ``OSError``, naming the file, since its contents may be fine."""
     try:
+        check_global_heaps(p)  # HDF5 itself would loop forever on some damaged ones
         return h5py.File(p, "r")
     except OSError as exc:
         if exc.errno is None:  # HDF5's verdict on the contents
@@ -443,7 +436,7 @@ def file_kind(path: str | os.PathLike) -> str:
 
 
 @contextlib.contextmanager
-def _damaged(path: str | os.PathLike, kind: str):
+def damaged_entries(path: str | os.PathLike, kind: str):
     """Turn a missing or unreadable part of an opened neuralpde file into a :class:`FormatError`
     that names the file (a dataset deleted, an attribute that is not JSON, ...)."""
     try:
@@ -522,10 +515,67 @@ def _read_common(f: h5py.File, p: str, version: int) -> dict[str, Any]:
         "coordinates": list(names),
         "coords": coords,
         "grid_shape": shape,
-        "problem": read_json(_node(f, "problem", h5py.Group), "description", p),
+        "problem": _check_description(
+            read_json(_node(f, "problem", h5py.Group), "description", p), len(names)
+        ),
         "versions": read_json(prov, "versions", p),
         "platform": read_text(prov, "platform", p),
     }
+
+
+def _check_description(desc: Any, dim: int) -> dict[str, Any]:
+    """``desc`` (the problem's description, read from a file) after checking that it has the
+    shape its readers (``validate``, ``info``) rely on: a JSON object whose ``name`` is a
+    string; ``domain`` (and a space-time domain's ``space``) an object whose ``lower`` and
+    ``upper`` hold ``dim`` numbers (the domain's, with the space's: fewer) and ``names``
+    strings; ``equation`` an object; ``conditions`` a list of objects. ``ValueError``
+    otherwise (a damaged file, for the caller)."""
+    where = "the attribute 'description' of '/problem'"
+
+    def mapping(value: Any, what: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: {what} must be a JSON object, got {brief(value, 80)}")
+        return value
+
+    def text(value: Any, what: str) -> None:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: {what} must be a string, got {brief(value, 80)}")
+
+    mapping(desc, "the description")
+    if "name" in desc:
+        text(desc["name"], "'name'")
+    domain = mapping(desc.get("domain", {}), "'domain'")
+    parts = [("'domain'", domain, dim)]
+    if "space" in domain:
+        parts.append(("'domain' 'space'", mapping(domain["space"], "'domain' 'space'"), dim - 1))
+    for what, part, size in parts:
+        for key in ("lower", "upper"):
+            if key not in part:
+                continue
+            v = part[key]
+            if (
+                not isinstance(v, list)
+                or len(v) != size
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+            ):
+                raise ValueError(
+                    f"{where}: {what} {key!r} must be a list of {size} numbers, got {brief(v, 80)}"
+                )
+        names = part.get("names", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"{where}: {what} 'names' must be a list of strings")
+        if "type" in part:
+            text(part["type"], f"{what} 'type'")
+    equation = mapping(desc.get("equation", {}), "'equation'")
+    if "type" in equation:
+        text(equation["type"], "'equation' 'type'")
+    conditions = desc.get("conditions", [])
+    if not isinstance(conditions, list):
+        raise ValueError(f"{where}: 'conditions' must be a list, got {brief(conditions, 80)}")
+    for i, c in enumerate(conditions):
+        if "type" in mapping(c, f"'conditions'[{i}]"):
+            text(c["type"], f"'conditions'[{i}] 'type'")
+    return desc
 
 
 def _read_grid_values(f: h5py.File, p: str, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -536,18 +586,61 @@ def _read_grid_values(f: h5py.File, p: str, name: str, shape: tuple[int, ...]) -
     return read_dataset(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid")
 
 
-def _read_parameters(f: h5py.File, p: str) -> dict[str, np.ndarray]:
-    """The tensors of ``/model/parameters``, their number and sizes checked before reading."""
+def _expected_shapes(architecture: Any, names: Sequence[str], p: str) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor of the network ``architecture`` describes, from a copy built
+    on PyTorch's ``meta`` device (no memory); the architecture is checked against the limits
+    first. ``FormatError`` when it cannot be built."""
+    import torch
+
+    from ..fields import build_field, check_architecture
+
+    where = f"{p!r}: attribute 'architecture' of '/model'"
+    try:
+        check_architecture(architecture)
+    except ValueError as exc:
+        raise FormatError(f"{where} is refused: {exc}") from None
+    if architecture["in_features"] != len(names):
+        raise FormatError(
+            f"{where} has in_features {architecture['in_features']!r}, but the file has the "
+            f"coordinates {list(names)!r}"
+        )
+    try:
+        with torch.device("meta"):
+            net = build_field(architecture)
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise FormatError(
+            f"{p!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
+        ) from None
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
+
+
+def _read_parameters(
+    f: h5py.File, p: str, expected: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """The tensors of ``/model/parameters``: their names and declared shapes must be those of
+    the network (``expected``) before any value is read."""
     pg = _node(f, "model/parameters", h5py.Group)
     if len(pg) > MAX_PARAMETER_TENSORS:
         raise FormatError(
             f"{p!r}: '/model/parameters' holds {len(pg)} tensors, more than the "
             f"{MAX_PARAMETER_TENSORS} a network may have: they are not read"
         )
+    if set(pg) != set(expected):
+        missing, extra = sorted(set(expected) - set(pg)), sorted(set(pg) - set(expected))
+        raise FormatError(
+            f"{p!r}: '/model/parameters' does not hold the tensors of its architecture "
+            f"(missing {missing[:5]}, unexpected {extra[:5]}): they are not read"
+        )
     datasets = {k: _node(pg, k, h5py.Dataset) for k in pg}
     total = 0
-    for ds in datasets.values():
-        total += math.prod(checked_shape(ds, p, NUMBERS, MAX_PARAMETER_ELEMENTS, "a network"))
+    for k, ds in datasets.items():
+        shape = checked_shape(ds, p, NUMBERS, MAX_PARAMETER_ELEMENTS, "a network")
+        if tuple(shape) != expected[k]:
+            raise FormatError(
+                f"{p!r}: '/model/parameters/{k}' declares shape {tuple(shape)}, but its "
+                f"architecture's tensor has {expected[k]}: it is not read"
+            )
+        total += math.prod(shape)
         if total > MAX_PARAMETER_ELEMENTS:
             raise FormatError(
                 f"{p!r}: the tensors of '/model/parameters' declare more than the "
@@ -578,11 +671,31 @@ def _solution_arrays(rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _solution_metadata(
+    names: Sequence[str], architecture: Any, dtype: Any, description: Any
+) -> dict[str, Any]:
+    """The attributes a solution's content digest covers besides its arrays: they decide what
+    the stored network computes (the order of its inputs, its layers, its precision) and how
+    ``validate`` judges it (the problem: its domain, conditions, time axis)."""
+    return {
+        "/@coordinates": list(names),
+        "/model@architecture": architecture,
+        "/model@dtype": dtype,
+        "/problem@description": description,
+    }
+
+
 def _verify(
-    path: str | os.PathLike, stored: str | None, arrays: Mapping[str, np.ndarray], what: str
+    path: str | os.PathLike,
+    stored: str | None,
+    arrays: Mapping[str, np.ndarray],
+    what: str,
+    metadata: Mapping[str, Any],
 ) -> None:
-    """Refuse ``arrays`` (read from ``path``) unless their digest is the ``stored`` one; a file
-    written before digests were stored (``None``) is let through with a logged warning."""
+    """Refuse ``arrays`` and ``metadata`` (read from ``path``) unless their digest is the
+    ``stored`` one. A file written before digests were stored (``None``), or before they
+    covered the metadata (digest version 1, of the arrays alone), is let through with a logged
+    warning."""
     if stored is None:
         log.warning(
             "%r has no content digest (it was written before neuralpde stored one): it cannot "
@@ -590,18 +703,30 @@ def _verify(
             str(path),
         )
         return
-    if content_digest(arrays) != stored:
-        raise FormatError(
-            f"{str(path)!r}: its content digest does not match: the file was altered or damaged "
-            f"since it was written (its {what} no longer hash to the attribute "
-            f"{DIGEST_ATTRIBUTE!r} of '/')"
+    if content_digest(arrays, metadata) == stored:
+        return
+    if content_digest(arrays) == stored:
+        log.warning(
+            "%r has a content digest of its values only (it was written before neuralpde's "
+            "digest covered %s too): they cannot be checked for damage",
+            str(path),
+            ", ".join(metadata),
         )
+        return
+    raise FormatError(
+        f"{str(path)!r}: its content digest does not match: the file was altered or damaged "
+        f"since it was written (its {what} no longer hash to the attribute "
+        f"{DIGEST_ATTRIBUTE!r} of '/')"
+    )
 
 
-def _verify_solution(path: str | os.PathLike, rec: Mapping[str, Any]) -> None:
+def verify_solution(path: str | os.PathLike, rec: Mapping[str, Any]) -> None:
     """Refuse a solution record read with its grid whose content digest does not match."""
-    what = "coordinates, grids and network weights"
-    _verify(path, rec["content_sha256"], _solution_arrays(rec), what)
+    what = "coordinates, grids, network weights, architecture, precision and problem"
+    metadata = _solution_metadata(
+        rec["coordinates"], rec["architecture"], rec["dtype"], rec["problem"]
+    )
+    _verify(path, rec["content_sha256"], _solution_arrays(rec), what, metadata)
 
 
 def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
@@ -612,14 +737,14 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
     exceeds the limits of :mod:`neuralpde.io._reading`. With ``grid`` (the default), ``/u`` and
     ``/exact`` are read too and the content digest is checked.
     """
-    return _read_solution(path, grid=grid, verify=grid)
+    return read_solution_record(path, grid=grid, verify=grid)
 
 
-def _read_solution(path: str | os.PathLike, *, grid: bool, verify: bool) -> dict[str, Any]:
+def read_solution_record(path: str | os.PathLike, *, grid: bool, verify: bool) -> dict[str, Any]:
     """:func:`read_solution`; ``verify`` (which needs ``grid``) checks the content digest."""
     f, _, version = _open(path, "solution")
     p = str(path)
-    with f, _damaged(path, "solution"):
+    with f, damaged_entries(path, "solution"):
         out = _read_common(f, p, version)
         model = _node(f, "model", h5py.Group)
         dtype = read_text(model, "dtype", p)
@@ -628,10 +753,13 @@ def _read_solution(path: str | os.PathLike, *, grid: bool, verify: bool) -> dict
                 f"{p!r}: attribute 'dtype' of '/model' is {shown(dtype, 80)}; expected "
                 "'float32' or 'float64'"
             )
+        architecture = read_json(model, "architecture", p)
         out.update(
-            architecture=read_json(model, "architecture", p),
+            architecture=architecture,
             dtype=dtype,
-            parameters=_read_parameters(f, p),
+            parameters=_read_parameters(
+                f, p, _expected_shapes(architecture, out["coordinates"], p)
+            ),
             metrics=_read_metrics(f, p),
         )
         tg = _node(f, "training", h5py.Group)
@@ -661,7 +789,7 @@ def _read_solution(path: str | os.PathLike, *, grid: bool, verify: bool) -> dict
                 else None
             )
             if verify:
-                _verify_solution(path, out)
+                verify_solution(path, out)
     return out
 
 
@@ -759,7 +887,8 @@ def write_reference(
     wall_time``; optionally ``extrapolated`` (bool) and ``extrapolated_table`` (rows with
     ``n, levels, h, dt, steps, difference``). The root attribute ``checksum`` is
     ``reference_checksum(problem, settings)``, and ``content_sha256`` the content digest of
-    the coordinates, ``/u`` and the datasets of ``/convergence``.
+    the coordinates, ``/u``, the datasets of ``/convergence`` and the attribute
+    ``coordinates``.
     """
     names = _grid_shape(coords, values)
     table = list(convergence.get("table", ()))
@@ -775,7 +904,7 @@ def write_reference(
     levels = _table(table, _LEVEL_KEYS)
     ext = list(convergence.get("extrapolated_table") or ())
     pairs = _table(ext, _EXTRAPOLATED_KEYS) if ext else {}
-    digest = content_digest(_reference_arrays(grid, levels, pairs))
+    digest = content_digest(_reference_arrays(grid, levels, pairs), {"/@coordinates": names})
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = REFERENCE_FORMAT
@@ -831,7 +960,7 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     """
     f, _, version = _open(path, "reference")
     p = str(path)
-    with f, _damaged(path, "reference"):
+    with f, damaged_entries(path, "reference"):
         cg = _node(f, "convergence", h5py.Group)
         levels = _read_table(cg, _LEVEL_KEYS, p)
         eg = cg.get("extrapolated")
@@ -858,7 +987,9 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
             grid_arrays = {f"/{n}": c for n, c in out["coords"].items()}
             grid_arrays["/u"] = out["u"]
             arrays = _reference_arrays(grid_arrays, levels, pairs)
-            _verify(path, out["content_sha256"], arrays, "coordinates, grid and convergence table")
+            what = "coordinates, grid and convergence table"
+            metadata = {"/@coordinates": out["coordinates"]}
+            _verify(path, out["content_sha256"], arrays, what, metadata)
     return out
 
 
@@ -882,7 +1013,7 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
     p = _existing_file(path, "an HDF5 file")
     name = str(p)
     f = _open_hdf5(p)
-    with f:
+    with f, _unreadable(name):
         _check_hard_path(f, dataset, name)
         if dataset not in f:
             raise KeyError(f"{name!r} has no dataset {dataset!r}; it has {sorted(f.keys())}")
@@ -909,10 +1040,30 @@ def read_grid(path: str | os.PathLike, dataset: str = "u") -> tuple[list[np.ndar
                     "coordinate values are needed"
                 )
             check_storage(scale.id, scale.name, name, plugins=True)
+            length = checked_shape(scale, name, NUMBERS, MAX_GRID_ELEMENTS, "a coordinate", 1)
+            if length != (ds.shape[i],):  # before its values are read: it may declare many
+                raise FormatError(
+                    f"dimension {i} of {dataset!r} in {name!r} ({scale.name!r}) has "
+                    f"{length[0]} coordinates; {dataset!r} has {ds.shape[i]} values along it"
+                )
             values = read_dataset(scale, name, NUMBERS, MAX_GRID_ELEMENTS, "a coordinate", 1)
             axes.append(np.asarray(values, dtype=np.float64))
         values = read_dataset(ds, name, NUMBERS, MAX_GRID_ELEMENTS, "a grid")
         return axes, np.asarray(values, dtype=np.float64)
+
+
+@contextlib.contextmanager
+def _unreadable(path: str):
+    """Turn HDF5's errors on a damaged part of an opened file into a :class:`FormatError`
+    naming it; a :class:`FormatError` or ``KeyError`` (a missing dataset) passes as it is."""
+    try:
+        yield
+    except (FormatError, KeyError):
+        raise
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:
+        raise FormatError(
+            f"{path!r} cannot be read: it is damaged ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _check_hard_path(f: h5py.File, dataset: str, path: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .._arguments import as_number
@@ -96,21 +97,7 @@ def analyse(problem: Problem) -> Spec:
             f"{type(eq).__name__} is steady: the finite-difference reference solves it on a "
             "Box, not on a SpaceTime domain"
         )
-    dirichlet, neumann, initial, velocity = [], [], None, None
-    for c in problem.conditions:
-        if isinstance(c, Dirichlet):
-            dirichlet.append(c)
-        elif isinstance(c, Neumann):
-            neumann.append(c)
-        elif isinstance(c, InitialVelocity):
-            velocity = c
-        elif isinstance(c, Initial):
-            initial = c
-        else:
-            raise NotImplementedError(
-                f"the finite-difference reference does not support {type(c).__name__} "
-                "conditions; supported: Dirichlet, Neumann, Initial, InitialVelocity"
-            )
+    dirichlet, neumann, initial, velocity = _conditions(problem.conditions)
     parts = space.boundary_parts
     on_d, on_n = _faces(dirichlet, parts), _faces(neumann, parts)
     both = [p for p in parts if p in on_d and p in on_n]
@@ -148,6 +135,29 @@ def analyse(problem: Problem) -> Spec:
         neumann=tuple(neumann),
         neumann_faces=frozenset(parts.index(p) for p in on_n),
     )
+
+
+def _conditions(
+    conditions: Iterable[object],
+) -> tuple[list[Dirichlet], list[Neumann], Initial | None, InitialVelocity | None]:
+    """The ``Dirichlet`` and ``Neumann`` conditions, and the (last) ``Initial`` and
+    ``InitialVelocity``; ``NotImplementedError`` for a condition of another kind."""
+    dirichlet, neumann, initial, velocity = [], [], None, None
+    for c in conditions:
+        if isinstance(c, Dirichlet):
+            dirichlet.append(c)
+        elif isinstance(c, Neumann):
+            neumann.append(c)
+        elif isinstance(c, InitialVelocity):
+            velocity = c
+        elif isinstance(c, Initial):
+            initial = c
+        else:
+            raise NotImplementedError(
+                f"the finite-difference reference does not support {type(c).__name__} "
+                "conditions; supported: Dirichlet, Neumann, Initial, InitialVelocity"
+            )
+    return dirichlet, neumann, initial, velocity
 
 
 def _faces(conditions, parts: tuple[str, ...]) -> set[str]:

@@ -1,4 +1,8 @@
-"""The entry points: :func:`solve_fd` (one grid) and :func:`convergence_study` (several)."""
+"""The entry points: :func:`solve_fd` (one grid) and :func:`convergence_study` (several).
+
+A study's levels are solved and compared in :mod:`.study`; Richardson's formulas (observed
+order, error estimate, extrapolation) are in :mod:`.richardson`.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,16 @@ from ..limits import MAX_STORED_VALUES, MAX_TIME_STEPS
 from ..problem import Problem
 from ._grid import Grid
 from ._spec import Spec, analyse, check_dt
-from .evolution import Recorder, cfl_number, max_wave_speed, solve_heat, solve_wave
+from .evolution import cfl_number, max_wave_speed
+from .richardson import (
+    observed_order,
+    richardson_error,
+    richardson_extrapolate,
+    richardson_factor,
+)
 from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
-from .steady import check_resonance, solve_steady
+from .steady import check_resonance
+from .study import StudyLevels, sample_steps, solve_grid, solve_levels, stack_times
 
 __all__ = ["solve_fd", "convergence_study"]
 
@@ -150,39 +161,6 @@ def _check_samples(time_samples: int | None) -> None:
         raise ValueError(f"time_samples must be an int >= 2 or None, got {time_samples!r}")
 
 
-def _run(
-    spec: Spec,
-    grid: Grid,
-    order: int,
-    steps: int | None,
-    keep: np.ndarray | Recorder | None,
-    method: str,
-) -> tuple[np.ndarray | dict, str]:
-    if spec.kind in ("poisson", "helmholtz"):
-        return solve_steady(spec, grid, order, method)
-    if spec.kind == "heat":
-        return solve_heat(spec, grid, steps, keep, method)
-    if method == "dst":
-        raise ValueError("method='dst' applies to implicit solves; the wave solver is explicit")
-    return solve_wave(spec, grid, steps, keep)
-
-
-def _sample_steps(steps: int, time_samples: int | None) -> np.ndarray:
-    if time_samples is None:
-        return np.arange(steps + 1)
-    return np.arange(0, steps + 1, steps // (time_samples - 1))
-
-
-def _stack(values: dict[int, np.ndarray], steps: np.ndarray) -> np.ndarray:
-    """The arrays ``values[k]``, ``k`` in ``steps``, stacked along a new last (time) axis; each
-    is dropped from ``values`` once copied, so the two never coexist in full."""
-    first = values[int(steps[0])]
-    out = np.empty((*first.shape, len(steps)), dtype=first.dtype)
-    for i, k in enumerate(steps):
-        out[..., i] = values.pop(int(k))
-    return out
-
-
 def _package(
     spec: Spec,
     grid: Grid,
@@ -272,11 +250,11 @@ def solve_fd(
         if time_samples is not None:
             steps = _round_up(steps, time_samples - 1)
         _check_time(steps, steps + 1 if time_samples is None else time_samples, nodes, "the grid")
-        keep = _sample_steps(steps, time_samples)
+        keep = sample_steps(steps, time_samples)
     elif dt is not None:
         raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
-    out, solver = _run(spec, grid, order, steps, keep, method)
-    values = _stack(out, keep) if spec.timed else out
+    out, solver = solve_grid(spec, grid, order, steps, keep, method)
+    values = stack_times(out, keep) if spec.timed else out
     wall = time.perf_counter() - start
     log.info("%s: n=%s steps=%s solved in %.3f s (%s)", problem.name, grid.n, steps, wall, solver)
     scheme = _scheme(spec, order, solver)
@@ -296,8 +274,7 @@ def _estimate(
     unknown."""
     highest = formal if highest is None else highest
     expected = f"{formal:g}" if highest == formal else f"{formal:g} to {highest:g}"
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = float(np.log(np.float64(rel[-2]) / rel[-1]) / np.log(ratio))
+    p = observed_order(rel[-2], rel[-1], ratio)
     if not (np.isfinite(p) and p > 0):
         used = float(formal)
         if rel[-1] > 0:
@@ -333,29 +310,7 @@ def _estimate(
                 expected,
                 capped,
             )
-    return p, used, rel[-1] / (ratio**used - 1)
-
-
-def _quadrature_weights(axes: Sequence[np.ndarray], times: np.ndarray | None) -> list[np.ndarray]:
-    r"""Per-axis trapezoidal-rule weights on the nodes ``axes`` (and the time levels ``times``):
-    :math:`\int v^2 \approx \sum_j w_j v_j^2` with :math:`w` their outer product."""
-    out = []
-    for a in (*axes, *(() if times is None else (times,))):
-        w = np.zeros(len(a))
-        half = np.diff(a) / 2
-        w[:-1] += half
-        w[1:] += half
-        out.append(w)
-    return out
-
-
-def _norm(v: np.ndarray, weights: Sequence[np.ndarray]) -> float:
-    r"""The discrete L2 norm :math:`(\sum_j w_j v_j^2)^{1/2}`, ``w`` the outer product of the
-    per-axis ``weights`` (one per axis of ``v``)."""
-    out = np.square(v)
-    for w in weights:
-        out = np.tensordot(w, out, axes=(0, 0))
-    return float(np.sqrt(out))
+    return p, used, richardson_error(rel[-1], ratio, used)
 
 
 def _check_resolution(row: LevelResult, name: str) -> None:
@@ -369,14 +324,6 @@ def _check_resolution(row: LevelResult, name: str) -> None:
             name,
             "x".join(map(str, row.n)),
         )
-
-
-def _richardson(fine: np.ndarray, coarse: np.ndarray, factor: float) -> np.ndarray:
-    """``fine + (fine - coarse) / factor``, with one temporary."""
-    out = np.subtract(fine, coarse)
-    out /= factor
-    out += fine
-    return out
 
 
 def convergence_study(
@@ -443,6 +390,71 @@ def convergence_study(
     """
     start = time.perf_counter()
     spec = analyse(problem)
+    base, coarse_steps, extrapolate = _check_study(
+        spec, n, levels, ratio, order, dt, time_samples, method, extrapolate
+    )
+    run = solve_levels(
+        spec, base, levels, ratio, order, coarse_steps, time_samples, method, extrapolate
+    )
+    return _study_solution(spec, run, levels, ratio, order, extrapolate, time_samples, dt, start)
+
+
+def _study_solution(
+    spec: Spec,
+    run: StudyLevels,
+    levels: int,
+    ratio: int,
+    order: int,
+    extrapolate: bool,
+    time_samples: int | None,
+    dt: float | None,
+    start: float,
+) -> ReferenceSolution:
+    """The :class:`ReferenceSolution` of the levels ``run`` of a study begun at ``start``: the
+    relative differences, the observed order and the error estimates (of the levels, or of
+    their extrapolations), and the returned values."""
+    name = spec.problem.name
+    rel, rows = _relative(run)
+    # the grid that the first of the two differences giving the order is measured on
+    _check_resolution(rows[levels - (4 if extrapolate else 3)], name)
+    scheme = _scheme(spec, order, run.solver)
+    if extrapolate:
+        p, used, estimate, values, scheme, extra = _extrapolated(
+            spec, run, rel, rows, ratio, order, scheme
+        )
+    else:
+        p, used, estimate = _estimate(rel, ratio, order, name, "")
+        values, extra = run.top_values, {}
+    wall = time.perf_counter() - start
+    fields = _package(spec, run.top_grid, order, run.top_steps, values, scheme, wall, run.samples)
+    return ReferenceSolution(
+        **fields,
+        table=tuple(rows),
+        observed_order=p,
+        order_used=used,
+        estimated_error=float(estimate),
+        gci=float(1.25 * estimate),
+        ratio=int(ratio),
+        time_samples=None if time_samples is None else int(time_samples),
+        study_dt=check_dt(dt),
+        **extra,
+    )
+
+
+def _check_study(
+    spec: Spec,
+    n: int | Sequence[int],
+    levels: int,
+    ratio: int,
+    order: int,
+    dt: float | None,
+    time_samples: int | None,
+    method: str,
+    extrapolate: bool,
+) -> tuple[tuple[int, ...], int | None, bool]:
+    """Check :func:`convergence_study`'s arguments before anything is solved; returns the
+    coarsest grid's intervals per axis, its time steps (``None`` for a steady problem) and
+    ``extrapolate`` as a ``bool``."""
     _check_order(spec, order)
     _check_options(spec, time_samples, method)
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 3:
@@ -462,163 +474,83 @@ def convergence_study(
     base = _counts(n, spec.box.dim)
     finest = check_grid_nodes(base, "n", levels=int(levels), ratio=int(ratio))
     if dt is not None and not spec.timed:
-        raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
+        raise ValueError(f"dt applies to evolution problems only; {spec.problem.name!r} is steady")
     if spec.kind == "helmholtz":
         check_resonance(spec)
-    coarse_steps = None
-    if spec.timed:
-        coarse_steps = _default_steps(spec, Grid(spec.box, base, spec.neumann_faces), dt)
-        if time_samples is not None:  # the samples are time levels of every level
-            coarse_steps = _round_up(coarse_steps, time_samples - 1)
-        stored = coarse_steps + 1 if time_samples is None else time_samples
-        fine_steps = coarse_steps * int(ratio) ** (int(levels) - 1)
-        _check_time(fine_steps, stored, finest, f"the finest of {levels} levels")
-    dim = spec.box.dim
-    # The level whose grid carries the returned values; with extrapolation the finest level is
-    # kept on that grid's nodes only.
-    top = levels - 2 if extrapolate else levels - 1
-    factor = float(ratio**order - 1)
-    on_previous = (slice(None, None, ratio),) * dim  # a level's nodes that the previous one has
-    times = None
-    coarse_samples = None
-    if spec.timed:
-        times = np.linspace(spec.t_span[0], spec.t_span[1], coarse_steps + 1)
-        coarse_samples = _sample_steps(coarse_steps, time_samples)
-    rows: list[LevelResult] = []
-    diffs: list[float] = []
-    rich_diffs: list[float] = []
-    previous = previous_weights = rich = rich_weights = finest = None
-    top_values = fine_values = None
-    top_grid = top_steps = samples = solver = None
-    for level in range(levels):
-        t_level = time.perf_counter()
-        s = ratio**level
-        grid = Grid(spec.box, tuple(m * s for m in base), spec.neumann_faces)
-        weights = _quadrature_weights(grid.axes, times)
-        last = level == levels - 1
-        steps = keep = None
-        if spec.timed:
-            steps = coarse_steps * s
-            common = np.arange(0, steps + 1, s)  # the coarsest level's time levels
-            # every level but the last on its own nodes; the last on the previous one's only,
-            # and, when it carries the returned values, on all its nodes at the samples
-            requests = {"on_previous" if last else "own": (common, ratio if last else 1)}
-            if level == top:
-                samples = coarse_samples * s
-                if last:
-                    requests["top"] = (samples, 1)
-            keep = Recorder(grid.shape, requests)
-        out, solver = _run(spec, grid, order, steps, keep, method)
-        if spec.timed:  # the samples are among the stored (coarsest) time levels
-            own = None if last else _stack(out["own"], common)
-            here = _stack(out["on_previous"], common) if last else own[on_previous]
-            if level == top:
-                kept = _stack(out["top"], samples) if last else own[..., coarse_samples]
-            else:  # extrapolation, the last level: on the top grid's nodes
-                kept = here[..., coarse_samples] if last else None
-        else:
-            own = None if last else out
-            here = out[on_previous]
-            kept = out if level == top else here.copy() if last else None
-        del out
-        if level == top:
-            top_values, top_grid, top_steps = kept, grid, steps
-        elif last and extrapolate:
-            fine_values = kept
-        if previous is not None:
-            # each pair of levels compared on the coarser one's nodes, by the trapezoidal rule
-            diffs.append(_norm(here - previous, previous_weights))
-            finest = (here, previous_weights)
-            if extrapolate:
-                rich_new = _richardson(here, previous, factor)
-                if rich is not None:
-                    rich_diffs.append(_norm(rich_new[on_previous] - rich, rich_weights))
-                rich, rich_weights = rich_new, previous_weights
-        previous, previous_weights = own, weights
-        del here, own
-        wall = time.perf_counter() - t_level
-        rows.append(
-            LevelResult(
-                n=grid.n,
-                h=float(np.max(grid.h)),
-                dt=None if steps is None else (spec.t_span[1] - spec.t_span[0]) / steps,
-                steps=steps,
-                difference=None,
-                wall_time=wall,
-            )
-        )
-        log.info("%s: level %d n=%s steps=%s in %.3f s", problem.name, level, grid.n, steps, wall)
-    norm = _norm(*finest)
-    del finest
-    if norm == 0:
+    if not spec.timed:
+        return base, None, extrapolate
+    coarse_steps = _default_steps(spec, Grid(spec.box, base, spec.neumann_faces), dt)
+    if time_samples is not None:  # the samples are time levels of every level
+        coarse_steps = _round_up(coarse_steps, time_samples - 1)
+    stored = coarse_steps + 1 if time_samples is None else time_samples
+    fine_steps = coarse_steps * int(ratio) ** (int(levels) - 1)
+    _check_time(fine_steps, stored, finest, f"the finest of {levels} levels")
+    return base, coarse_steps, extrapolate
+
+
+def _relative(run: StudyLevels) -> tuple[list[float], list[LevelResult]]:
+    """The differences of successive levels relative to the finest solution's norm, and the
+    levels' rows with them."""
+    if run.norm == 0:
         raise ValueError(
             "the finest solution is identically zero on the nodes it is compared on: "
             "relative errors are undefined"
         )
-    rel = [e / norm for e in diffs]
-    rows = [rows[0]] + [
+    rel = [e / run.norm for e in run.differences]
+    rows = [run.rows[0]] + [
         LevelResult(r.n, r.h, r.dt, r.steps, e, r.wall_time)
-        for r, e in zip(rows[1:], rel, strict=True)
+        for r, e in zip(run.rows[1:], rel, strict=True)
     ]
-    # the grid that the first of the two differences giving the order is measured on
-    _check_resolution(rows[levels - (4 if extrapolate else 3)], problem.name)
-    scheme = _scheme(spec, order, solver)
-    extra: dict = {}
-    if not extrapolate:
-        p, used, estimate = _estimate(rel, ratio, order, problem.name, "")
-        values = top_values
-    else:
-        rich_norm = _norm(rich, rich_weights)
-        if rich_norm == 0:
-            raise ValueError(
-                "the finest extrapolated solution is identically zero on the nodes it is "
-                "compared on: relative errors are undefined"
+    return rel, rows
+
+
+def _extrapolated(
+    spec: Spec,
+    run: StudyLevels,
+    rel: list[float],
+    rows: list[LevelResult],
+    ratio: int,
+    order: int,
+    scheme: str,
+) -> tuple[float, float, float, np.ndarray, str, dict]:
+    """``(observed order, order used, estimate, values, scheme, fields)`` of an extrapolated
+    study: the estimates from the sequence of extrapolations, the values the extrapolation of
+    the two finest levels; drops ``run``'s values of those levels."""
+    name = spec.problem.name
+    if run.extrapolated_norm == 0:
+        raise ValueError(
+            "the finest extrapolated solution is identically zero on the nodes it is "
+            "compared on: relative errors are undefined"
+        )
+    rel_rich = [e / run.extrapolated_norm for e in run.extrapolated_differences]
+    p, used, estimate = _estimate(
+        rel_rich, ratio, order + 1, name, " (extrapolated sequence)", order + 2
+    )
+    plain = observed_order(rel[-2], rel[-1], ratio)
+    log.info(
+        "%s: observed order %.3g of the levels, %.3g of the extrapolated sequence", name, plain, p
+    )
+    values = richardson_extrapolate(
+        run.fine_values, run.top_values, richardson_factor(ratio, order)
+    )
+    run.fine_values = run.top_values = None
+    extra = dict(
+        extrapolated=True,
+        extrapolated_table=tuple(
+            ExtrapolatedResult(
+                n=r.n,
+                h=r.h,
+                dt=r.dt,
+                steps=r.steps,
+                levels=(k, k + 1),
+                difference=None if k == 0 else rel_rich[k - 1],
             )
-        rel_rich = [e / rich_norm for e in rich_diffs]
-        p, used, estimate = _estimate(
-            rel_rich, ratio, order + 1, problem.name, " (extrapolated sequence)", order + 2
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            plain = float(np.log(np.float64(rel[-2]) / rel[-1]) / np.log(ratio))
-        log.info(
-            "%s: observed order %.3g of the levels, %.3g of the extrapolated sequence",
-            problem.name,
-            plain,
-            p,
-        )
-        values = _richardson(fine_values, top_values, factor)
-        del fine_values, top_values
-        extra = dict(
-            extrapolated=True,
-            extrapolated_table=tuple(
-                ExtrapolatedResult(
-                    n=r.n,
-                    h=r.h,
-                    dt=r.dt,
-                    steps=r.steps,
-                    levels=(k, k + 1),
-                    difference=None if k == 0 else rel_rich[k - 1],
-                )
-                for k, r in enumerate(rows[:-1])
-            ),
-        )
-        finest = "x".join(map(str, rows[-1].n))
-        scheme = (
-            f"{scheme}; Richardson-extrapolated with the formal order {order} from the grids "
-            f"{'x'.join(map(str, top_grid.n))} and {finest}"
-        )
-    fields = _package(
-        spec, top_grid, order, top_steps, values, scheme, time.perf_counter() - start, samples
+            for k, r in enumerate(rows[:-1])
+        ),
     )
-    return ReferenceSolution(
-        **fields,
-        table=tuple(rows),
-        observed_order=p,
-        order_used=used,
-        estimated_error=float(estimate),
-        gci=float(1.25 * estimate),
-        ratio=int(ratio),
-        time_samples=None if time_samples is None else int(time_samples),
-        study_dt=check_dt(dt),
-        **extra,
+    finest = "x".join(map(str, rows[-1].n))
+    scheme = (
+        f"{scheme}; Richardson-extrapolated with the formal order {order} from the grids "
+        f"{'x'.join(map(str, run.top_grid.n))} and {finest}"
     )
+    return p, used, estimate, values, scheme, extra

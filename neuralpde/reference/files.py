@@ -23,8 +23,9 @@ import numpy as np
 from .._arguments import check_path
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
-from ..io.hdf5 import _damaged
-from ..problem import Problem
+from ..io.hdf5 import damaged_entries
+from ..io.provenance import versions
+from ..problem import Problem, differing_mathematics
 from . import solution as _solution
 from ._spec import check_dt
 from .solution import LevelResult, ReferenceSolution
@@ -186,9 +187,7 @@ def save_reference(
                 f"{ref.problem!r}"
             )
         if ref.description and "equation" in ref.description and "equation" in desc:
-            from ..validate import _differing_mathematics
-
-            differ = _differing_mathematics(ref.description, desc)
+            differ = differing_mathematics(ref.description, desc)
             if differ:
                 raise ValueError(
                     f"problem {ref.problem!r} is not the one the reference was computed for: "
@@ -205,7 +204,6 @@ def save_reference(
             )
         raw = {**_inferred_settings(ref), **dict(settings)}
     canonical = reference_settings(desc if "domain" in desc else _desc_from_axes(ref), **raw)
-    from ..solution import versions
 
     vers = versions()
     return write_reference(
@@ -239,7 +237,7 @@ def load_reference(path: str | os.PathLike) -> SavedReference:
     or with an estimated error that is not a finite number >= 0.
     """
     rec = read_reference(path)
-    with _damaged(path, "reference"):  # parts present but not of the expected kind
+    with damaged_entries(path, "reference"):  # parts present but not of the expected kind
         _check_error_estimate(rec, path)
         _check_values(rec, path)
         return _saved_reference(rec, path)

@@ -39,9 +39,10 @@ from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from ..conditions import Periodic
-from ..operators import field_values, residual_values
+from ..engine import field_values
+from ..operators import residual_values
 from ..problem import Problem
-from .loss import Batch, _condition_defect
+from .loss import Batch, condition_defect
 
 __all__ = ["per_point_capable", "rows", "rows_and_jacobian", "levenberg_marquardt"]
 
@@ -91,7 +92,7 @@ def _groups(
         rows_n = pts.shape[0]  # a periodic pair gives two rows per pair of points
 
         def defect(module, cond=cond, pts=pts, target=target, nrm=nrm):
-            return _condition_defect(module, problem, cond, pts, target, nrm, "autograd")
+            return condition_defect(module, problem, cond, pts, target, nrm, "autograd")
 
         out.append((pts.shape[0], math.sqrt(weights[i] / max(rows_n, 1)), defect))
     return out

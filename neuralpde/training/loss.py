@@ -23,15 +23,8 @@ from torch import nn
 
 from ..coefficients import evaluate
 from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
-from ..operators import (
-    DerivativePlan,
-    LinearForm,
-    as_column,
-    derivative_plan,
-    field_values,
-    grad,
-    residual_values,
-)
+from ..engine import DerivativePlan, derivative_plan, field_values
+from ..operators import LinearForm, as_column, grad, residual_values
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
@@ -113,7 +106,7 @@ def field_column(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return as_column(net(x), x)
 
 
-def _condition_defect(
+def condition_defect(
     net: nn.Module,
     problem: Problem,
     cond: Condition,
@@ -157,7 +150,7 @@ def loss_terms(
 ) -> tuple[torch.Tensor, dict]:
     """Total loss and its unweighted terms (``residual`` and one per condition).
 
-    ``engine`` chooses how derivatives are computed (see :func:`neuralpde.operators.field_values`);
+    ``engine`` chooses how derivatives are computed (see :func:`neuralpde.engine.field_values`);
     ``plan`` is the residual's :func:`residual_plan`, found here when not given. Conditions
     flagged in ``built_in`` are met by the field itself (a hard constraint) and left out;
     ``weights`` replace the conditions' own weights.
@@ -182,7 +175,7 @@ def loss_terms(
     ):
         if built_in is not None and built_in[i]:
             continue
-        e = _condition_defect(net, problem, cond, pts, target, nrm, engine)
+        e = condition_defect(net, problem, cond, pts, target, nrm, engine)
         term = (e**2).mean()
         terms[f"{type(cond).__name__.lower()}_{i}"] = term
         total = total + (cond.weight if weights is None else weights[i]) * term

@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._arguments import as_number
-from ..operators import DerivativePlan
+from ..engine import DerivativePlan
 from ..problem import Problem
 from ..sampling import Sampler
 from .checkpoint import Checkpointer, stop_requested

@@ -32,8 +32,9 @@ from .._arguments import (
     check_steps,
 )
 from ..checks import check_time_order
+from ..engine import ENGINES, DerivativePlan, check_fused, engine_for
 from ..fields.jet import jet_obstacle, library_jets_only
-from ..operators import ENGINES, DerivativePlan, as_column, check_fused, engine_for
+from ..operators import as_column
 from ..problem import Problem
 from ..sampling import Sampler
 from .checkpoint import Checkpointer, interrupts_caught
@@ -248,7 +249,7 @@ class Trainer:
         values; its parameters and buffers must already have ``dtype`` and live on ``device``
         (``net.to(...)``). Before any step, ``net`` is tried on a few points and, when it carries
         derivatives forward with a ``jet`` of its own, its derivatives are compared with
-        autograd's there (:func:`neuralpde.operators.check_fused`). Unlike
+        autograd's there (:func:`neuralpde.engine.check_fused`). Unlike
         :func:`neuralpde.solve`, this does not run :func:`neuralpde.checks.check_problem`; call
         it first for a new problem. The time derivatives the residual takes are checked against
         the equation's ``time_order`` (:func:`neuralpde.checks.check_time_order`).

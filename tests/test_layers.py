@@ -1,0 +1,126 @@
+"""The package's layers point one way: a module imports only modules of its own layer or below,
+there is no import cycle (imports inside functions included), and no module imports another's
+private names."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "neuralpde"
+
+#: Lowest first. A module belongs to the layer of its top-level name (``neuralpde.io.hdf5`` to
+#: ``io``); ``neuralpde`` itself is the package's ``__init__``.
+LAYERS: list[set[str]] = [
+    {"_version", "limits", "_arguments", "_names"},  # checks of arguments, names
+    {"coefficients", "metrics"},  # numbers, and the error measures
+    {"operators", "domains", "geometry", "conditions"},  # the calculus and the geometry
+    {"equations", "fields"},  # the equations; the networks and their jets
+    {"problem", "engine"},  # a problem; the derivative engines over the networks
+    {"checks", "sampling", "io"},  # checks and points of a problem; the file format
+    {"griddata", "reference"},  # data from files; the finite-difference referee
+    {"training"},  # optimizers and checkpoints
+    {"defaults", "solution"},  # settings derived from a problem; a trained field
+    {"api", "validate"},  # solve; the judge
+    {"report"},  # figures of a verdict
+    {"cli", "__main__", "neuralpde"},  # the command line and the package's face
+]
+LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(name: str, path: Path, known: set[str]) -> list[tuple[str, str, int]]:
+    """(module imported, name imported or '', line) for every import of a neuralpde module in
+    ``path``, at any depth (inside functions too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("neuralpde"):
+                continue
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                if sub in known:  # `from . import operators`: the module itself
+                    out.append((sub, "", node.lineno))
+                else:
+                    out.append((target, alias.name, node.lineno))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, "", node.lineno) for a in node.names if a.name.startswith("neuralpde")]
+    return out
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "neuralpde"
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, list[tuple[str, str, int]]]:
+    mods = _modules()
+    return {name: _imports(name, path, set(mods)) for name, path in mods.items()}
+
+
+def test_every_module_has_a_layer(graph):
+    missing = sorted({_layer(m) for m in graph} - set(LAYER))
+    assert not missing, f"modules of no layer: {missing}; add them to LAYERS"
+
+
+def test_no_module_imports_a_layer_above_its_own(graph):
+    upward = [
+        f"{src}:{line} imports {dst} ({_layer(src)} is below {_layer(dst)})"
+        for src, imports in graph.items()
+        for dst, _, line in imports
+        if LAYER[_layer(dst)] > LAYER[_layer(src)]
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_there_is_no_import_cycle(graph):
+    edges = {src: {dst for dst, _, _ in imports if dst != src} for src, imports in graph.items()}
+    # a package's __init__ re-exports its submodules: an edge from it to them is no cycle
+    for src in edges:
+        edges[src] = {d for d in edges[src] if not d.startswith(src + ".")}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_no_private_name_is_imported_from_another_module(graph):
+    private = [
+        f"{src}:{line} imports {name} from {dst}"
+        for src, imports in graph.items()
+        for dst, name, line in imports
+        if name.startswith("_") and not name.startswith("__") and dst != src
+    ]
+    assert not private, "\n".join(private)
