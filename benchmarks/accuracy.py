@@ -131,7 +131,7 @@ def run_one(name: str, seed: int) -> dict:
     import torch
 
     import neuralpde as npde
-    from neuralpde.cli import load_problem_file
+    from neuralpde.problem_file import load_problem_file
 
     folder = ROOT / "benchmarks" if name.startswith("holdout/") else ROOT / "problems"
     spec = load_problem_file(str(folder / f"{name}.py"))

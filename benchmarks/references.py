@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from accuracy import machine, only_option, select_cases, write_section  # noqa: E402
 
-from neuralpde.cli import load_problem_file  # noqa: E402
+from neuralpde.problem_file import load_problem_file  # noqa: E402
 from neuralpde.reference import convergence_study, solve_fd  # noqa: E402
 
 CASES = [

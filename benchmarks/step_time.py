@@ -109,8 +109,8 @@ def run_one(
     import torch
 
     import neuralpde as npde
-    from neuralpde.cli import load_problem_file
     from neuralpde.fields import InputScaling
+    from neuralpde.problem_file import load_problem_file
     from neuralpde.training import retain_freed_memory
     from neuralpde.training.loss import loss_terms, make_batch, residual_plan
 

@@ -55,7 +55,7 @@ def run_neuralpde(name: str, seconds: float, seed: int) -> dict:
     import torch
 
     import neuralpde as npde
-    from neuralpde.cli import load_problem_file
+    from neuralpde.problem_file import load_problem_file
 
     spec = load_problem_file(str(ROOT / "problems" / f"{name}.py"))
     trainer = spec["trainer"]

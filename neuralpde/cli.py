@@ -25,7 +25,6 @@ import json
 import logging
 import math
 import os
-import runpy
 import sys
 import time
 import traceback
@@ -41,148 +40,15 @@ class UsageError(Exception):
     """A problem with the command's arguments or input files (exit status 2)."""
 
 
-def _forget_modules_of(folder: str, names: set[str]) -> None:
-    """Drop from ``sys.modules`` those of ``names`` that were imported from ``folder`` (a
-    problem file's sibling modules and packages), so that another problem file, in another
-    folder, imports its own module of the same name; what the problem holds keeps working."""
-    drop = []
-    for name in names:
-        top = name.partition(".")[0]
-        where = getattr(sys.modules.get(top), "__file__", None)
-        if (
-            top != "neuralpde"
-            and where is not None
-            and Path(where).resolve().is_relative_to(folder)
-        ):
-            drop.append(name)
-    for name in drop:
-        sys.modules.pop(name, None)
-
-
 def load_problem_file(path: str) -> dict[str, Any]:
-    """Run a problem file and return its ``problem`` and optional settings.
+    """:func:`neuralpde.problem_file.load_problem_file`, its errors as :class:`UsageError`."""
+    from .problem_file import ProblemFileError
+    from .problem_file import load_problem_file as load
 
-    Raises :class:`UsageError` with a one-line message for a missing file, a file that fails to
-    run, one that defines no problem, or settings of the wrong kind (including a ``reference``
-    dict with unknown keys or bad values).
-    """
-    from ._arguments import check_dtype
-    from .fields import MLP, Siren
-    from .problem import Problem
-    from .sampling import Sampler
-    from .training import Trainer
-
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"problem file {path!r} is a directory; give a Python file")
-    if not p.is_file():
-        raise UsageError(f"problem file {path!r} does not exist")
-    # as `python file.py` does, the file's directory comes first on the import path, so that a
-    # problem file can import the modules beside it
-    folder = str(p.resolve().parent)
-    sys.path.insert(0, folder)
-    loaded = set(sys.modules)
     try:
-        ns = runpy.run_path(str(p), run_name="__neuralpde_problem__")
-    except Exception as exc:  # the user's code: report it in one line
-        raise UsageError(
-            f"problem file {path!r} failed to run: {type(exc).__name__}: {exc}"
-        ) from exc
-    except SystemExit as exc:
-        raise UsageError(f"problem file {path!r} called sys.exit({exc.code!r})") from None
-    finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
-        _forget_modules_of(folder, set(sys.modules) - loaded)
-    problem = ns.get("problem")
-    if problem is not None and not isinstance(problem, Problem):
-        raise UsageError(
-            f"problem file {path!r}: 'problem' must be a neuralpde.Problem, got "
-            f"{type(problem).__name__}"
-        )
-    if problem is None:
-        found = {k: v for k, v in ns.items() if isinstance(v, Problem)}
-        if len(found) > 1:
-            raise UsageError(
-                f"problem file {path!r} defines {len(found)} problems ({', '.join(found)}) and "
-                "none named 'problem': assign the one to solve to a variable named 'problem'"
-            )
-        problem = next(iter(found.values()), None)
-    if problem is None:
-        raise UsageError(
-            f"problem file {path!r} defines no problem: assign a neuralpde.Problem to a variable "
-            "named 'problem'"
-        )
-    out: dict[str, Any] = {"problem": problem}
-    for name, kind in (("field", (Siren, MLP)), ("sampler", Sampler), ("trainer", Trainer)):
-        value = ns.get(name)
-        if value is not None and not isinstance(value, kind):
-            raise UsageError(
-                f"problem file {path!r}: {name!r} must be a "
-                f"{getattr(kind, '__name__', 'Siren or MLP')}"
-                f", got {type(value).__name__}"
-            )
-        out[name] = value
-    dtype = ns.get("dtype")
-    if dtype is not None:
-        try:
-            check_dtype(dtype, "dtype")
-        except ValueError as exc:
-            raise UsageError(f"problem file {path!r}: {exc}") from None
-    out["dtype"] = dtype
-    out["reference"] = _reference_options(ns.get("reference"), path)
-    return out
-
-
-_REFERENCE_KEYS = ("n", "levels", "order", "dt", "time_samples", "extrapolate")
-
-
-def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
-    """Check a problem file's optional ``reference`` dict of finite-difference settings."""
-    if value is None:
-        return None
-    where = f"problem file {path!r}: reference"
-    if not isinstance(value, dict):
-        raise UsageError(
-            f"{where} must be a dict of finite-difference settings (keys "
-            f"{', '.join(_REFERENCE_KEYS)}), got {type(value).__name__}"
-        )
-    unknown = sorted(str(k) for k in value if k not in _REFERENCE_KEYS)
-    if unknown:
-        raise UsageError(
-            f"{where} has unknown key(s) {unknown}; expected some of {', '.join(_REFERENCE_KEYS)}"
-        )
-
-    def is_int(v: Any, low: int) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= low
-
-    checks = {
-        "n": (
-            lambda v: (
-                is_int(v, 2)
-                or (isinstance(v, (list, tuple)) and len(v) > 0 and all(is_int(c, 2) for c in v))
-            ),
-            "an int >= 2 or a list of them (intervals per space axis)",
-        ),
-        "levels": (lambda v: is_int(v, 3), "an int >= 3"),
-        "order": (lambda v: v in (2, 4) and not isinstance(v, bool), "2 or 4"),
-        "dt": (
-            lambda v: (
-                v is None
-                or (
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
-                )
-            ),
-            "a positive number or None",
-        ),
-        "time_samples": (lambda v: v is None or is_int(v, 2), "an int >= 2 or None"),
-        "extrapolate": (lambda v: isinstance(v, bool), "True or False"),
-    }
-    for key, v in value.items():
-        ok, expected = checks[key]
-        if not ok(v):
-            raise UsageError(f"{where}[{key!r}] must be {expected}, got {v!r}")
-    return dict(value)
+        return load(path)
+    except ProblemFileError as exc:
+        raise UsageError(str(exc)) from exc.__cause__
 
 
 def positive_number(s: str, at_most: float | None = None) -> float:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from neuralpde.cli import load_problem_file
 from neuralpde.conditions import Dirichlet, Initial, InitialVelocity, Neumann, Robin
 from neuralpde.operators import FieldValues, dt, grad
+from neuralpde.problem_file import load_problem_file
 from neuralpde.sampling import SobolSampler
 
 from .conftest import CATALOG

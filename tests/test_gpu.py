@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.cli import load_problem_file
 from neuralpde.fields import InputScaling
+from neuralpde.problem_file import load_problem_file
 from neuralpde.training.loss import loss_terms, make_batch, residual_plan
 
 from .conftest import ROOT

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"checks", "sampling", "io"},  # checks and points of a problem; the file format
     {"griddata", "reference"},  # data from files; the finite-difference referee
     {"training"},  # optimizers and checkpoints
-    {"defaults", "solution"},  # settings derived from a problem; a trained field
+    {"defaults", "solution", "problem_file"},  # derived settings; a trained field; problem files
     {"api", "validate"},  # solve; the judge
     {"report"},  # figures of a verdict
     {"cli", "__main__", "neuralpde"},  # the command line and the package's face

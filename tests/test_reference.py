@@ -791,7 +791,7 @@ def test_an_observed_order_above_the_formal_one_is_capped(caplog):
     than the fourth order of the scheme before the asymptotic range. With the observed order
     (6.3) the estimate was 3.6e-5 against a true error of 1.5e-4; with the formal order it
     bounds the true error."""
-    from neuralpde.cli import load_problem_file
+    from neuralpde.problem_file import load_problem_file
 
     from .conftest import ROOT
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.cli import load_problem_file
+from neuralpde.problem_file import load_problem_file
 from neuralpde.training import make_batch
 from neuralpde.training.loss import loss_terms
 

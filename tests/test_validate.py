@@ -19,7 +19,8 @@ from PIL import Image
 
 import neuralpde as npde
 from neuralpde import metrics
-from neuralpde.cli import load_problem_file, main
+from neuralpde.cli import main
+from neuralpde.problem_file import load_problem_file
 from neuralpde.reference import convergence_study, load_reference, save_reference
 from neuralpde.report import write_report
 from neuralpde.validate import ValidationResult, validate

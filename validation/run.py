@@ -28,7 +28,8 @@ import torch
 
 import neuralpde as npde
 from neuralpde import metrics
-from neuralpde.cli import int_at_least, load_problem_file
+from neuralpde.cli import int_at_least
+from neuralpde.problem_file import load_problem_file
 from neuralpde.reference import (
     convergence_study,
     load_reference,

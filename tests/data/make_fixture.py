@@ -7,7 +7,7 @@ the format changes: it stands for files users already have.
 from pathlib import Path
 
 import neuralpde as npde
-from neuralpde.cli import load_problem_file
+from neuralpde.problem_file import load_problem_file
 
 root = Path(__file__).resolve().parents[2]
 problem = load_problem_file(str(root / "problems" / "poisson2d_sine.py"))["problem"]
