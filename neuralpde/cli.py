@@ -324,6 +324,7 @@ def _solve(args: argparse.Namespace) -> int:
 
     from ._arguments import check_device
     from .api import solve
+    from .training import Status
 
     try:
         device = check_device(args.device)
@@ -381,7 +382,7 @@ def _solve(args: argparse.Namespace) -> int:
         resume=args.resume,
     )
     wall = time.perf_counter() - t0
-    failed = sol.status in ("diverged", "interrupted")  # never written as a result
+    failed = not sol.status.is_result  # a divergence or a stop is never written as a result
     path = None if failed else sol.save(args.output)
     loss = sol.history["loss"][-1]
     print(
@@ -394,7 +395,7 @@ def _solve(args: argparse.Namespace) -> int:
             f"relative L2 error vs exact: {errs['relative_l2']:.3e} "
             f"(relative max {errs['relative_max']:.3e})"
         )
-    if sol.status == "interrupted":
+    if sol.status is Status.INTERRUPTED:
         print(
             f"not written: the run was stopped; its state is in {checkpoint}: continue with "
             f"the same command and --resume"

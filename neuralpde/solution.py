@@ -310,7 +310,7 @@ class Solution(NeuralField):
         A run that diverged or was interrupted is not a result, and is refused (an interrupted
         one continues from its checkpoint: ``solve(..., resume=True)``)."""
         check_path(path)
-        if self.status in ("diverged", "interrupted"):
+        if not self.status.is_result:
             raise ValueError(
                 f"this run {self.status} ({self.result.message}): it is not written as a result"
             )
@@ -340,7 +340,7 @@ class Solution(NeuralField):
             problem=self.problem.describe(),
             training={
                 "history": self.history,
-                "status": self.status,
+                "status": str(self.status),
                 "message": self.message,
                 "seed": self.seed,
                 "steps": self.result.steps,

@@ -37,6 +37,7 @@ from .gauss_newton import (
 )
 from .gauss_newton import rows as gn_rows
 from .loss import Batch, loss_terms, make_batch
+from .status import Status
 
 __all__ = [
     "TrainingState",
@@ -74,7 +75,7 @@ class TrainingState:
     step: int = 0
     loss: float = math.inf
     fresh: bool = False  # whether `loss` is the loss of the parameters as they are
-    status: str | None = None
+    status: Status | None = None
     clock_out: bool = False  # a phase stopped because its next step would pass the deadline
     history: dict[str, list] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -93,7 +94,7 @@ class TrainingState:
         if self.checkpointer is not None and (stop or self.checkpointer.due()):
             self.checkpointer.write(self, phase, position())
         if stop:
-            self.status = "interrupted"
+            self.status = Status.INTERRUPTED
         return stop
 
     def resumed(self, phase: str) -> dict | None:
@@ -158,7 +159,7 @@ class DivergenceGuard:
             return True
         state.net.load_state_dict(self.good)
         state.step = self.good_step
-        state.status = "diverged"
+        state.status = Status.DIVERGED
         return False
 
 
@@ -265,7 +266,7 @@ class AdamPhase:
             if k % self.log_every == 0:  # recorded with the parameters that gave it
                 s.record("adam")
             if s.loss <= self.tol:
-                s.status = "converged"
+                s.status = Status.CONVERGED
                 break
             backward(loss)
             opt.step()
@@ -310,7 +311,7 @@ class LBFGSPhase:
             s.record("lbfgs")
             next_log = self.log_every
             if s.loss <= self.tol:
-                s.status = "converged"
+                s.status = Status.CONVERGED
 
         def position() -> dict:
             return {"done": done, "next_log": next_log, "optimizer": opt.state_dict()}
@@ -333,11 +334,11 @@ class LBFGSPhase:
                 s.record("lbfgs")
                 next_log = done + self.log_every
             if s.loss <= self.tol:
-                s.status = "converged"
+                s.status = Status.CONVERGED
             # no change at all over a chunk: torch's L-BFGS counts an iteration even when its
             # line search finds no descent, so `advanced` alone does not show it
             elif advanced == 0 or s.loss == previous:
-                s.status = "stalled"
+                s.status = Status.STALLED
             if s.status is None and s.boundary("lbfgs", position):
                 break
         s.timings["lbfgs"] = time.perf_counter() - t0

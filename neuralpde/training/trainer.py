@@ -50,6 +50,7 @@ from .phases import (
     Recorder,
     TrainingState,
 )
+from .status import Status
 
 __all__ = ["Trainer", "TrainResult"]
 
@@ -63,7 +64,7 @@ _UNTIL_THE_CLOCK = 10**9
 class TrainResult:
     """What a training run did: its history, why it stopped and where the time went."""
 
-    status: str
+    status: Status
     message: str
     steps: int
     history: dict[str, list] = field(default_factory=dict)
@@ -419,7 +420,8 @@ class Trainer:
         if status is None:
             spent = time.perf_counter() >= s.deadline or adam_cut or s.clock_out
             status = "time_budget" if spent else "step_budget"
-        message = _MESSAGES[status]
+        status = Status(status)
+        message = status.message
         log.info("stopped after %d steps (%s): loss %.3e", s.step, status, h["loss"][-1])
         if status == "diverged":
             log.warning(message)
@@ -488,17 +490,3 @@ def _check_net_on(net: nn.Module, problem: Problem, x: torch.Tensor) -> None:
             f"{type(e).__name__}: {e}"
         ) from e
     as_column(y, x)
-
-
-_MESSAGES = {
-    "converged": "the loss reached the tolerance",
-    "step_budget": "all steps done; raise the step budget for a smaller loss",
-    "time_budget": "the wall-time budget was spent; raise it for a smaller loss",
-    "diverged": "the loss became non-finite; the last finite parameters were kept. Lower the "
-    "learning rate or use float64",
-    "interrupted": "the run was stopped by a signal; its state is in the checkpoint, from which "
-    "it can be resumed",
-    "stalled": "the optimizer could no longer lower the loss (L-BFGS over a chunk of iterations, "
-    "or Gauss-Newton at any damping), the limit of this field in this precision: more steps "
-    "would not help; for a smaller loss use float64 or change the field",
-}
