@@ -55,6 +55,7 @@ from tests.fuzzing import (  # noqa: E402
     make_workspace,
     max_rss_bytes,
     run_api_campaign,
+    write_record,
 )
 
 #: The most the file campaign's peak resident memory may grow over its own after imports.
@@ -358,7 +359,7 @@ def kill_during_write(folder: Path, loops: int, rng: random.Random) -> dict[str,
     SIGKILLed at a random moment: the file must stay whole, and the next write must leave no
     temporary file."""
     import neuralpde as npde
-    from neuralpde.io import read_solution, write_solution
+    from neuralpde.io import read_solution
     from tests.fuzzing import BASE_PROBLEM
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -376,19 +377,7 @@ def kill_during_write(folder: Path, loops: int, rng: random.Random) -> dict[str,
     (folder / "write_checkpoint.py").write_text(CHECKPOINT_WRITER)
 
     def good_solution(target: Path, k: int = 0) -> None:
-        write_solution(
-            target,
-            coords=rec["coords"],
-            values=rec["u"] * (2.0 if k % 2 else 1.0),
-            exact=rec["exact"],
-            architecture=rec["architecture"],
-            parameters=rec["parameters"],
-            dtype=rec["dtype"],
-            problem=rec["problem"],
-            training=rec["training"],
-            metrics=rec["metrics"],
-            provenance={"versions": rec["versions"], "platform": rec["platform"]},
-        )
+        write_record(target, rec, u=rec["u"] * (2.0 if k % 2 else 1.0))
 
     def good_checkpoint(target: Path, k: int = 0) -> None:
         import torch

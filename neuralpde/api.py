@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -196,15 +195,13 @@ def solve(
         "field": field.describe(),
         "sampler": sampler.describe(),
         "trainer": trainer.describe(),
-        "seed": seed,
         "dtype": str(dtype).replace("torch.", ""),
-        "architecture": architecture,
     }
     writer = None
     if checkpoint is not None:
-        ident = identity(problem.describe(), settings)
+        ident = identity(problem.describe(), {**settings, "seed": seed})
         if saved is not None:
-            check_resumable(saved["identity"], json.loads(json.dumps(ident)), str(checkpoint))
+            check_resumable(saved["identity"], ident, str(checkpoint))
         writer = Checkpointer(checkpoint, checkpoint_every, ident)
     result = trainer.fit(
         net,
@@ -218,16 +215,13 @@ def solve(
         checkpoint=writer,
         resume=saved,
     )
-    del settings["architecture"], settings["seed"]
-    settings = {
-        **settings,
-        "derivatives_used": result.derivatives,
-        "dtype": str(dtype).replace("torch.", ""),
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        "derived": None if derived is None else derived.summary(),
-        "lift_fit": lift_record,
-    }
+    settings.update(
+        derivatives_used=result.derivatives,
+        device=str(device),
+        threads=torch.get_num_threads(),
+        derived=None if derived is None else derived.summary(),
+        lift_fit=lift_record,
+    )
     return Solution(problem, net, architecture, result, seed, settings)
 
 

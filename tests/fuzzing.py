@@ -131,6 +131,25 @@ class Tally:
 FINDINGS = ("traceback", "hang", "bad exit", "bad message", "silent wrong network", "foreign open")
 
 
+def write_record(path: Path, rec: dict, **changes: Any) -> Path:
+    """A solution file of ``rec`` (a record as :func:`~neuralpde.io.read_solution` gives it) with
+    ``changes`` to its entries, written (and digested) by neuralpde."""
+    rec = {**rec, **changes}
+    return write_solution(
+        path,
+        coords=rec["coords"],
+        values=rec["u"],
+        exact=rec["exact"],
+        architecture=rec["architecture"],
+        parameters=rec["parameters"],
+        dtype=rec["dtype"],
+        problem=rec["problem"],
+        training=rec["training"],
+        metrics=rec["metrics"],
+        provenance={"versions": rec["versions"], "platform": rec["platform"]},
+    )
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise :class:`HangError` in the block after ``seconds`` (main thread, POSIX; else no

@@ -19,9 +19,11 @@ import pytest
 
 import neuralpde as npde
 from neuralpde.cli import main
-from neuralpde.io import FormatError, file_kind, read_grid, read_solution, write_solution
+from neuralpde.io import FormatError, file_kind, read_grid, read_solution
 from neuralpde.io._reading import MAX_GRID_ELEMENTS, MAX_JSON_DEPTH, MAX_STRING_LENGTH
 from neuralpde.reference import convergence_study, load_reference, save_reference
+
+from .fuzzing import write_record
 
 DATA = Path(__file__).parent / "data"
 MEMORY = 100 * 2**20  # what reading one crafted file may allocate at most (NumPy included)
@@ -56,27 +58,9 @@ def record():
     return read_solution(DATA / "solution_v1.h5")
 
 
-def write(path: Path, rec: dict, **changes) -> Path:
-    """A solution file of ``rec`` with ``changes``, written (and digested) by neuralpde."""
-    rec = {**rec, **changes}
-    return write_solution(
-        path,
-        coords=rec["coords"],
-        values=rec["u"],
-        exact=rec["exact"],
-        architecture=rec["architecture"],
-        parameters=rec["parameters"],
-        dtype=rec["dtype"],
-        problem=rec["problem"],
-        training=rec["training"],
-        metrics=rec["metrics"],
-        provenance={"versions": rec["versions"], "platform": rec["platform"]},
-    )
-
-
 @pytest.fixture
 def solution(tmp_path, record) -> Path:
-    return write(tmp_path / "s.h5", record)
+    return write_record(tmp_path / "s.h5", record)
 
 
 @pytest.fixture(scope="module")
@@ -428,7 +412,7 @@ def test_nan_weights_are_refused(tmp_path, record):
     params[name] = np.where(
         np.arange(params[name].size).reshape(params[name].shape) == 0, np.nan, params[name]
     )
-    path = write(tmp_path / "nan.h5", record, parameters=params)  # a matching digest
+    path = write_record(tmp_path / "nan.h5", record, parameters=params)  # a matching digest
     refused(npde.load, path, re.escape(f"'/model/parameters/{name}' holds 1 NaN or infinite"))
 
 

@@ -23,6 +23,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .. import limits
+
 __all__ = [
     "FormatError",
     "MissingEntryError",
@@ -56,8 +58,9 @@ class MissingEntryError(KeyError):
 
 #: Elements of a grid dataset (``/u``, ``/exact``, a coordinate): 1 GiB in float64.
 MAX_GRID_ELEMENTS = 2**27
-#: Elements of a network's stored tensors, all together (512 MiB in float64).
-MAX_PARAMETER_ELEMENTS = 2**26
+#: Elements of a network's stored tensors, all together (512 MiB in float64): the numbers a
+#: network may hold (:data:`neuralpde.limits.MAX_PARAMETERS`).
+MAX_PARAMETER_ELEMENTS = limits.MAX_PARAMETERS
 #: Tensors of a network's stored state.
 MAX_PARAMETER_TENSORS = 4096
 #: Entries of each training-history dataset.
@@ -66,8 +69,9 @@ MAX_HISTORY_LENGTH = 2**20
 MAX_PHASE_BYTES = 64
 #: Rows (grid levels) and columns of each dataset of a convergence table.
 MAX_LEVELS = 1024
-#: Coordinates (dimensions) of a grid.
-MAX_COORDINATES = 32
+#: Coordinates (dimensions) of a grid: those of a domain
+#: (:data:`neuralpde.limits.MAX_IN_FEATURES`).
+MAX_COORDINATES = limits.MAX_IN_FEATURES
 #: Characters of a string attribute, JSON included (16 Mi).
 MAX_STRING_LENGTH = 2**24
 #: Nesting of arrays and objects in a JSON attribute.

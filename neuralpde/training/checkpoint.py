@@ -19,6 +19,7 @@ settings is refused, naming what differs.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -98,14 +99,15 @@ def write_atomic(path: Path, payload: Mapping[str, Any]) -> None:
 
 def identity(description: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
     """What a checkpoint belongs to: the problem's description (with its fingerprint) and the
-    settings that decide the steps (field, sampler, trainer but its budget, seed, dtype)."""
+    settings that decide the steps (field, sampler, trainer but its budget, seed, dtype), as
+    JSON holds them, so that the identity written and the one compared with it are alike."""
     kept = {k: settings[k] for k in ("field", "sampler", "seed", "dtype") if k in settings}
     trainer = dict(settings.get("trainer", {}))
     for k in ("seconds", "progress", "lbfgs_steps", "gauss_newton_steps", "log_every"):
         trainer.pop(k, None)  # a resumed run may be given another budget (not Adam's steps,
         # which set its schedule)
     kept["trainer"] = trainer
-    return {"problem": dict(description), "settings": kept}
+    return json.loads(json.dumps({"problem": dict(description), "settings": kept}, default=str))
 
 
 def check_resumable(saved: Mapping[str, Any], wanted: Mapping[str, Any], path: str) -> None:
