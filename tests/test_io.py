@@ -516,11 +516,11 @@ def test_saving_through_a_symbolic_link_replaces_the_file_it_points_to(heat_solu
 
 
 def test_a_new_file_gets_the_mode_the_umask_gives(heat_solution, tmp_path):
-    from neuralpde.io.hdf5 import _umask
+    from neuralpde.io._common import umask
 
     old = os.umask(0o027)
     try:
-        assert _umask() == 0o027
+        assert umask() == 0o027
         path = heat_solution.save(tmp_path / "s.h5", n=3)
     finally:
         os.umask(old)
