@@ -1,0 +1,7 @@
+"""``python -m neuralpde.cli`` runs the command line, as ``python -m neuralpde`` does."""
+
+import sys
+
+from ._main import main
+
+sys.exit(main())

@@ -1,0 +1,229 @@
+"""The command line's argument parser: one function for each subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+
+from ._types import int_at_least, non_negative_number, path_argument, positive_number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``neuralpde`` parser with its subcommands ``solve``, ``reference``, ``validate`` and
+    ``info``."""
+    from .. import __version__
+
+    ap = argparse.ArgumentParser(
+        prog="neuralpde", description="Solve PDEs with neural fields; results in HDF5."
+    )
+    ap.add_argument("--version", action="version", version=f"neuralpde {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_solve(sub)
+    _add_reference(sub)
+    _add_validate(sub)
+    _add_info(sub)
+    return ap
+
+
+def _add_problem_file(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "problem_file",
+        metavar="PROBLEM_FILE",
+        type=path_argument("a file path"),
+        help="Python file defining `problem`",
+    )
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the result")
+
+
+def _add_solve(sub) -> None:
+    from .. import limits
+
+    s = sub.add_parser("solve", help="train a field for a problem file and write it to HDF5")
+    _add_problem_file(s)
+    s.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.h5",
+        type=path_argument("a file path", suffixes=(".ckpt",)),  # and its checkpoint
+        help="solution file to write",
+    )
+    s.add_argument("--seed", type=int_at_least(0, 2**63), default=0, help="random seed (default 0)")
+    s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run whose checkpoint is OUT.h5.ckpt (written while training, and "
+        "when the run is stopped with Ctrl-C or SIGTERM); the problem and settings must be the "
+        "same, the budget may differ",
+    )
+    s.add_argument(
+        "--checkpoint-every",
+        type=functools.partial(non_negative_number, at_most=limits.MAX_SECONDS),
+        default=60.0,
+        metavar="SECONDS",
+        help="write the checkpoint OUT.h5.ckpt this often (default 60; 0: after every step)",
+    )
+    _add_budget(s)
+    _add_precision(s)
+    _add_training_options(s)
+    _add_quiet(s)
+
+
+def _add_budget(s: argparse.ArgumentParser) -> None:
+    """``solve``'s ``--steps`` or ``--seconds``."""
+    from .. import limits
+
+    budget = s.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--steps",
+        type=int_at_least(1, at_most=limits.MAX_STEPS),
+        help="total optimizer steps (at most 10**9), in place of the problem file's budget (no "
+        "time limit)",
+    )
+    budget.add_argument(
+        "--seconds",
+        type=functools.partial(positive_number, at_most=limits.MAX_SECONDS),
+        help="wall-time budget in seconds (at most 1e7), in place of the problem file's budget "
+        "(no L-BFGS step limit; a trainer without L-BFGS keeps its Adam steps as a limit)",
+    )
+
+
+def _add_precision(s: argparse.ArgumentParser) -> None:
+    """``solve``'s ``--dtype`` or ``--float32``."""
+    precision = s.add_mutually_exclusive_group()
+    precision.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        help="precision of training (default: the problem file's dtype, else float64)",
+    )
+    precision.add_argument(
+        "--float32",
+        dest="dtype",
+        action="store_const",
+        const="float32",
+        help="the same as --dtype float32",
+    )
+
+
+def _add_training_options(s: argparse.ArgumentParser) -> None:
+    """``solve``'s ``--derivatives``, ``--soft``, ``--device`` and ``--threads``."""
+    from .. import limits
+    from ..engine import ENGINES
+
+    s.add_argument(
+        "--derivatives",
+        choices=ENGINES,
+        help="how residual derivatives are computed (default: the problem file's trainer, "
+        "else auto: one fused forward pass where the field supports it)",
+    )
+    s.add_argument(
+        "--soft",
+        action="store_true",
+        help="keep every condition a term of the loss (default: Dirichlet, initial value and "
+        "velocity are built into the field where the domain allows)",
+    )
+    s.add_argument(
+        "--device",
+        default="cpu",
+        metavar="DEV",
+        help="where to train: cpu (default), cuda or cuda:N",
+    )
+    s.add_argument(
+        "--threads",
+        type=int_at_least(1, at_most=limits.max_threads()),
+        metavar="N",
+        help=f"CPU threads for PyTorch, at most {limits.THREADS_PER_CPU} per core (default: one "
+        "per core)",
+    )
+
+
+def _add_reference(sub) -> None:
+    from .. import limits
+
+    r = sub.add_parser(
+        "reference",
+        help="compute a finite-difference reference with its error estimate and write it to HDF5",
+    )
+    _add_problem_file(r)
+    r.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="REF.h5",
+        type=path_argument("a file path"),
+        help="reference file to write",
+    )
+    r.add_argument(
+        "--n",
+        type=int_at_least(2, at_most=limits.MAX_GRID_NODES),
+        help="intervals per space axis on the coarsest grid (default: the problem file's "
+        "reference['n'], else 32)",
+    )
+    r.add_argument(
+        "--levels",
+        type=int_at_least(3, at_most=limits.MAX_REFERENCE_LEVELS),
+        help="number of grids, each refined by 2, at most 25 and so that the finest has at most "
+        "2**26 nodes (default: reference['levels'], else 3)",
+    )
+    r.add_argument(
+        "--order",
+        type=int,
+        choices=(2, 4),
+        help="formal order: 4 (steady, Dirichlet-only problems) or 2 (default: "
+        "reference['order'], else 4 where available and 2 otherwise)",
+    )
+    r.add_argument(
+        "--time-samples",
+        type=int_at_least(2, at_most=limits.MAX_TIME_STEPS),
+        help="store this many evenly spaced time levels (evolution problems; the coarsest grid's "
+        "step count is rounded up to a multiple of N-1; default: reference['time_samples'], "
+        "else every time level of the coarsest grid, where the error is measured)",
+    )
+    r.add_argument(
+        "--extrapolate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="store the Richardson extrapolation of the two finest grids (needs 4 levels; "
+        "default: the problem file's reference['extrapolate'], else off)",
+    )
+    _add_quiet(r)
+
+
+def _add_validate(sub) -> None:
+    v = sub.add_parser(
+        "validate", help="compare a solution file with a reference file or its exact solution"
+    )
+    v.add_argument(
+        "solution",
+        metavar="SOLUTION.h5",
+        type=path_argument("a file path"),
+        help="solution file (neuralpde solve)",
+    )
+    v.add_argument(
+        "--reference",
+        metavar="REF.h5",
+        type=path_argument("a file path"),
+        help="reference file (neuralpde reference)",
+    )
+    v.add_argument(
+        "--exact", action="store_true", help="compare with the exact solution stored in the file"
+    )
+    v.add_argument(
+        "--tol", metavar="X", help="fail (exit status 1) when the relative L2 error exceeds X"
+    )
+    v.add_argument(
+        "--report",
+        metavar="DIR",
+        type=path_argument("a directory path"),
+        help="write report.md and figures into DIR",
+    )
+    _add_quiet(v)
+
+
+def _add_info(sub) -> None:
+    i = sub.add_parser("info", help="describe a solution or reference file")
+    i.add_argument("file", metavar="FILE.h5", type=path_argument("a file path"))
+    i.add_argument("--json", action="store_true", help="print the record as JSON")

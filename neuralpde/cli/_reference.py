@@ -1,0 +1,160 @@
+"""``neuralpde reference``: a finite-difference reference with its error estimate, and the
+convergence table that ``reference`` and ``info`` print."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+from ._types import UsageError, output_and_problem
+
+
+def reference_command(args: argparse.Namespace) -> int:
+    """Run ``neuralpde reference``; returns the exit status."""
+    from ..reference import convergence_study, reference_checksum, save_reference
+
+    spec = output_and_problem(args)
+    problem = spec["problem"]
+    settings = _settings(args, problem, spec["reference"] or {})
+    if not args.quiet:
+        print(
+            f"reference for {problem.name} ({type(problem.equation).__name__}, "
+            f"{problem.domain.dim}-D): n={settings['n']}, {settings['levels']} levels, "
+            f"order {settings['order']}" + (", extrapolated" if "extrapolate" in settings else ""),
+            file=sys.stderr,
+        )
+    try:
+        ref = convergence_study(problem, **settings)
+    except NotImplementedError as exc:
+        raise UsageError(
+            f"the finite-difference reference cannot solve {problem.name!r}: {exc}"
+        ) from None
+    info = ref.describe()
+    print("\n".join(convergence_lines(info)))
+    if not math.isfinite(ref.estimated_error):
+        print(
+            f"neuralpde: error: the finite-difference solutions of {problem.name!r} do not "
+            "converge as the grid is refined (the differences between levels do not shrink), "
+            "so the reference's error is unknown; nothing was written. Check that the problem "
+            "is well posed, or refine (--n, --levels)",
+            file=sys.stderr,
+        )
+        return 1
+    path = save_reference(ref, args.output, problem=problem, settings=settings)
+    checksum = reference_checksum(problem, **settings)
+    print(f"wrote {path} (checksum {checksum[:16]})")
+    return 0
+
+
+def _settings(args: argparse.Namespace, problem: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    """The finite-difference settings from the command line, else the problem file's
+    ``reference`` (``opts``), else the defaults; checked before anything is solved."""
+    from .._arguments import check_grid_nodes
+    from ..conditions import Dirichlet
+    from ..reference import reference_settings
+
+    steady = problem.time_index is None
+    # the compact fourth-order scheme takes steady problems with Dirichlet data only
+    compact = steady and all(isinstance(c, Dirichlet) for c in problem.conditions)
+    n = args.n if args.n is not None else opts.get("n", 32)
+    levels = args.levels if args.levels is not None else opts.get("levels", 3)
+    order = args.order if args.order is not None else opts.get("order", 4 if compact else 2)
+    samples = args.time_samples if args.time_samples is not None else opts.get("time_samples")
+    dt = opts.get("dt")
+    extrapolate = args.extrapolate if args.extrapolate is not None else opts.get("extrapolate")
+    extrapolate = bool(extrapolate)
+    if steady and (samples is not None or dt is not None):
+        raise UsageError(
+            f"time samples and dt apply to evolution problems only; {problem.name!r} is steady"
+        )
+    if extrapolate and levels < 4:
+        source = "--extrapolate" if args.extrapolate else "the problem file's reference settings"
+        raise UsageError(
+            f"extrapolation (asked by {source}) needs at least 4 levels, got {levels}; give "
+            "--levels 4 or more, or --no-extrapolate"
+        )
+    settings = {"n": n, "levels": levels, "order": order, "dt": dt, "time_samples": samples}
+    if extrapolate:
+        settings["extrapolate"] = True
+    try:  # the options are checked; a problem file's n may not fit its problem's axes
+        canonical = reference_settings(problem, **settings)
+    except ValueError as exc:
+        raise UsageError(f"problem file {args.problem_file!r}: reference settings: {exc}") from None
+    try:  # the finest grid, from n, levels and the dimension, before anything is solved
+        check_grid_nodes(canonical["n"], "n", levels=canonical["levels"], ratio=canonical["ratio"])
+    except ValueError as exc:
+        raise UsageError(f"--n/--levels (or the problem file's reference): {exc}") from None
+    return settings
+
+
+def convergence_lines(conv: dict[str, Any]) -> list[str]:
+    """The convergence table, observed orders and the finest grid's estimated error, as text."""
+    ratio = conv.get("ratio", 2)
+    lines = [
+        f"{'level':>5}  {'n':>13}  {'h':>9}  {'dt':>9}  {'steps':>6}  {'difference':>10}  "
+        f"{'order':>5}"
+    ]
+    prev = None
+    for k, row in enumerate(conv["table"]):
+        diff = row["difference"]
+        dt = "-" if row["dt"] is None else f"{row['dt']:.3e}"
+        steps = "-" if row["steps"] is None else str(row["steps"])
+        lines.append(
+            f"{k:>5}  {'x'.join(map(str, row['n'])):>13}  {row['h']:>9.3e}  {dt:>9}  "
+            f"{steps:>6}  {'-' if diff is None else f'{diff:.3e}':>10}  "
+            f"{_order_text(prev, diff, ratio):>5}"
+        )
+        prev = diff
+    what = "the finest grid"
+    if conv.get("extrapolated"):
+        what = "the extrapolated solution"
+        lines += _extrapolated_lines(conv, ratio)
+    how = _order_used_text(conv["observed_order"], conv["order_used"])
+    if not math.isfinite(conv["estimated_error"]):
+        lines.append(f"estimated error of {what}: unknown (the levels do not converge; {how})")
+        return lines
+    lines.append(
+        f"estimated error of {what}: {conv['estimated_error']:.3e} relative L2 "
+        f"(Richardson, {how}; GCI {conv['gci']:.3e})"
+    )
+    return lines
+
+
+def _extrapolated_lines(conv: dict[str, Any], ratio: float) -> list[str]:
+    """The table of the Richardson-extrapolated sequence."""
+    o = int(conv["order"])
+    lines = [
+        f"Richardson-extrapolated sequence (extrapolated with the formal order {o}; its own "
+        f"order is expected from {o + 1} to {o + 2}):",
+        f"{'levels':>7}  {'on n':>13}  {'difference':>10}  {'order':>5}",
+    ]
+    prev = None
+    for row in conv.get("extrapolated_table") or ():
+        diff = row["difference"]
+        levels = "+".join(map(str, row["levels"]))
+        lines.append(
+            f"{levels:>7}  {'x'.join(map(str, row['n'])):>13}  "
+            f"{'-' if diff is None else f'{diff:.3e}':>10}  {_order_text(prev, diff, ratio):>5}"
+        )
+        prev = diff
+    return lines
+
+
+def _order_text(prev: float | None, diff: float | None, ratio: float) -> str:
+    """The order observed from two successive differences, or ``-``."""
+    from ..reference.richardson import observed_order
+
+    if prev and diff and diff > 0:
+        return f"{observed_order(prev, diff, ratio):.2f}"
+    return "-"
+
+
+def _order_used_text(p: float, used: float) -> str:
+    """The order the error estimate uses, and why."""
+    if p == used:
+        return f"observed order {p:.2f}"
+    if math.isfinite(p) and p > used:  # capped at the highest expected order
+        return f"order {used:g}, the highest expected (observed {p:.3g})"
+    return f"order {used:g} (observed {p:.3g}, not usable)"
