@@ -182,7 +182,7 @@ def solve(
         ref = problem.exact_values(pts)
         xm = torch.as_tensor(pts, dtype=dtype, device=device)
         # a solution fixed only up to a constant is compared less both means, as its errors are
-        free = metrics.determined_up_to_a_constant(problem.describe(), problem.time_index)
+        free = problem.determined_up_to_a_constant
 
         def watch(n: torch.nn.Module) -> float:
             with torch.no_grad():

@@ -85,30 +85,25 @@ def _warn_overlaps(problem: Problem, holders: dict[str, list[int]]) -> None:
         )
 
 
-def _coverage(problem: Problem) -> tuple[dict[str, set[str]], dict[str, list[int]]]:
-    """The kinds of condition on each boundary part (a flux-only Robin counts as Neumann) and
-    the indices of the conditions that hold on it."""
+def _coverage(problem: Problem) -> dict[str, list[int]]:
+    """The indices of the conditions that hold on each boundary part."""
     parts = problem.domain.boundary_parts
-    covered: dict[str, set[str]] = {p: set() for p in parts}
-    holders: dict[str, list[int]] = {p: [] for p in parts}  # the conditions on each part
+    holders: dict[str, list[int]] = {p: [] for p in parts}
     for i, c in enumerate(problem.conditions):
         if isinstance(c, BoundaryCondition):
-            kind = "Neumann" if isinstance(c, Robin) and c.flux_only else type(c).__name__
             for p in c.on or parts:
-                covered[p].add(kind)
                 holders[p].append(i)
         if isinstance(c, Periodic):
             for p in (c.part_a, c.part_b):
-                covered[p].add("Periodic")
                 holders[p].append(i)
-    return covered, holders
+    return holders
 
 
-def _warn_bare(problem: Problem, covered: dict[str, set[str]]) -> list[str]:
+def _warn_bare(problem: Problem, holders: dict[str, list[int]]) -> list[str]:
     """Warn about the boundary parts with no condition (parts with no boundary points aside,
     there is nothing to impose on them) and return them."""
     empty = set(problem.domain.empty_parts)
-    bare = [p for p, kinds in covered.items() if not kinds and p not in empty]
+    bare = [p for p, held in holders.items() if not held and p not in empty]
     if bare:
         warnings.warn(
             f"problem {problem.name!r}: boundary part(s) {bare} have no boundary condition, so "
@@ -202,26 +197,32 @@ def _flux_integrals(
 
 def _check_flux_only(
     problem: Problem,
-    covered: dict[str, set[str]],
+    holders: dict[str, list[int]],
     bare: list[str],
     x_in: torch.Tensor,
     x_b: torch.Tensor,
     tags: np.ndarray,
 ) -> None:
-    """Poisson with only Neumann and periodic conditions: raise ``ValueError`` unless it
-    satisfies the compatibility condition, warn about the free constant unless observations fix
-    it. Periodic faces add no net flux (the outward normal derivatives on the two faces
-    cancel)."""
-    kinds = set().union(*covered.values()) if covered else set()
-    flux_only = bool(kinds) and kinds <= {"Neumann", "Periodic"} and not bare
+    """Poisson whose boundary conditions pin no constant (Neumann, flux-only Robin and
+    periodic ones): raise ``ValueError`` unless it satisfies the compatibility condition, warn
+    about the free constant unless observations fix it. Periodic faces add no net flux (the
+    outward normal derivatives on the two faces cancel)."""
+    held = [problem.conditions[i] for i in sorted({i for on in holders.values() for i in on})]
+    flux_only = bool(held) and not any(c.pins_constant for c in held) and not bare
     if not (
         flux_only and isinstance(problem.equation, Poisson) and hasattr(problem.domain, "measure")
     ):
         return
-    what = {
-        frozenset({"Neumann"}): "pure Neumann",
-        frozenset({"Periodic"}): "fully periodic",
-    }.get(frozenset(kinds), "periodic with Neumann elsewhere")
+    # the conditions that pin nothing are periodic ones and Neumann ones (flux-only Robin)
+    neumann = any(not isinstance(c, Periodic) for c in held)
+    periodic = any(isinstance(c, Periodic) for c in held)
+    what = (
+        "periodic with Neumann elsewhere"
+        if neumann and periodic
+        else "pure Neumann"
+        if neumann
+        else "fully periodic"
+    )
     f_int, g_int, scale = _flux_integrals(problem, x_in, x_b, tags)
     if abs(f_int + g_int) > 1e-2 * scale + 1e-12:
         raise ValueError(
@@ -233,7 +234,7 @@ def _check_flux_only(
     if not any(isinstance(c, Observations) for c in problem.conditions):
         fix = (
             "pin it with an Observations condition at a point"
-            if "Neumann" not in kinds
+            if not neumann
             else "pin it with an Observations condition at a point, or put a Dirichlet "
             "condition in place of the Neumann one on some part"
         )
@@ -250,9 +251,9 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
     """Run the checks on ``problem``; raise ``ValueError`` on errors, warn on doubts."""
     domain = problem.domain
     d = domain.dim
-    covered, holders = _coverage(problem)
+    holders = _coverage(problem)
     _warn_overlaps(problem, holders)
-    bare = _warn_bare(problem, covered)
+    bare = _warn_bare(problem, holders)
     # Probe every callable on a few points, so that a shape or NaN error surfaces now.
     x_in = torch.as_tensor(domain.interior(_unit(n_probe, d, seed)), dtype=torch.float64)
     boundary = domain.boundary(_unit(n_probe, d, seed + 1))
@@ -260,7 +261,7 @@ def check_problem(problem: Problem, n_probe: int = 1024, seed: int = 0) -> None:
     _probe_callables(problem, x_in, x_b, seed)
     _check_residual(problem, x_in)
     _check_kappa(problem, x_in)
-    _check_flux_only(problem, covered, bare, x_in, x_b, boundary.tags)
+    _check_flux_only(problem, holders, bare, x_in, x_b, boundary.tags)
 
 
 _TIME_DERIVATIVE = {0: "no time derivative", 1: "∂u/∂t (dt)", 2: "∂²u/∂t² (dtt)"}

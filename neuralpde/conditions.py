@@ -15,8 +15,9 @@ Each condition contributes a mean-squared term to the training loss, weighted by
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -66,6 +67,19 @@ class Condition:
 
     value: Coefficient = 0.0
     weight: float = 1.0
+
+    #: Whether the condition pins the solution's additive constant: ``False`` where ``u + c``
+    #: meets it whenever ``u`` does (it constrains derivatives of ``u`` only: Neumann,
+    #: Periodic, InitialVelocity, a Robin condition with ``a = 0``). A steady problem whose
+    #: equation is blind to constants and none of whose conditions pin one fixes its solution
+    #: only up to a constant (:attr:`~neuralpde.Problem.determined_up_to_a_constant`).
+    pins_constant: ClassVar[bool] = True
+
+    @classmethod
+    def pins_constant_described(cls, description: Mapping) -> bool:
+        """:attr:`pins_constant` of the condition of this class that ``description`` (its
+        :meth:`describe`, as a solution file stores it) describes."""
+        return cls.pins_constant
 
     def __post_init__(self) -> None:
         check_coefficient(self.value, f"{type(self).__name__}.value")
@@ -119,6 +133,8 @@ class Dirichlet(BoundaryCondition):
 class Neumann(BoundaryCondition):
     """``du/dn = value`` (outward normal derivative) on the parts named in ``on``."""
 
+    pins_constant: ClassVar[bool] = False
+
 
 @dataclass(frozen=True)
 class Initial(Condition):
@@ -129,6 +145,8 @@ class Initial(Condition):
 class InitialVelocity(Condition):
     """``du/dt(x, t0) = value(x, t0)``; needed, with :class:`Initial`, by second-order equations
     and refused by the others (their ``du/dt`` at ``t0`` is not free data)."""
+
+    pins_constant: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, init=False)
@@ -166,6 +184,20 @@ class Robin(BoundaryCondition):
         :math:`\partial u/\partial n = \mathrm{value}/b` (a Neumann condition)."""
         return not callable(self.a) and float(self.a) == 0
 
+    @property
+    def pins_constant(self) -> bool:  # type: ignore[override]
+        """Whether the condition pins the additive constant: unless it is :attr:`flux_only`."""
+        return not self.flux_only
+
+    @classmethod
+    def pins_constant_described(cls, description: Mapping) -> bool:
+        """Whether the described Robin condition's ``a`` is not the number 0 (a callable ``a``
+        is described by its source, and pins the constant)."""
+        try:
+            return float(description.get("a")) != 0  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return True
+
     def describe(self) -> dict:
         out = super().describe()
         out["a"] = describe_coefficient(self.a)
@@ -183,6 +215,8 @@ class Periodic(Condition):
 
     part_a: str = ""
     part_b: str = ""
+
+    pins_constant: ClassVar[bool] = False
 
     def __init__(self, part_a: str, part_b: str, weight: float = 1.0) -> None:
         for name, v in (("part_a", part_a), ("part_b", part_b)):

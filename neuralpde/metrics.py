@@ -7,12 +7,9 @@ the RMS error by spatial frequency (low, mid and high wavenumbers).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 __all__ = [
-    "determined_up_to_a_constant",
     "without_means",
     "relative_l2",
     "relative_max",
@@ -22,27 +19,6 @@ __all__ = [
     "band_errors",
     "BANDS",
 ]
-
-
-def determined_up_to_a_constant(description: Mapping, time_axis: int | None) -> bool:
-    """Whether the described problem (a :meth:`~neuralpde.Problem.describe`) fixes its solution
-    only up to an additive constant: a steady Poisson problem whose conditions are all Neumann
-    or periodic (an ``Observations`` condition pins the constant); a Robin condition with
-    ``a = 0`` is a Neumann one."""
-    conds = description.get("conditions", [])
-    kinds = {"Neumann" if _robin_flux_only(c) else c.get("type") for c in conds}
-    poisson = description.get("equation", {}).get("type") == "Poisson"
-    return time_axis is None and poisson and bool(conds) and kinds <= {"Neumann", "Periodic"}
-
-
-def _robin_flux_only(condition: Mapping) -> bool:
-    """Whether a described condition is a Robin one whose ``a`` is the number 0."""
-    if condition.get("type") != "Robin":
-        return False
-    try:
-        return float(condition.get("a")) == 0  # a callable is described by its source
-    except (TypeError, ValueError):
-        return False
 
 
 def without_means(u: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,17 +22,20 @@ from ._arguments import check_name, check_points, shown
 from .conditions import (
     BoundaryCondition,
     Condition,
+    Dirichlet,
     Initial,
     InitialVelocity,
+    Neumann,
     Observations,
     Periodic,
+    Robin,
 )
 from .domains import Domain, SpaceTime
-from .equations import Custom, Equation
+from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave
 from .limits import MAX_CONDITIONS
 from .operators import FieldValues
 
-__all__ = ["Problem", "mathematics", "differing_mathematics"]
+__all__ = ["Problem", "mathematics", "differing_mathematics", "determined_up_to_a_constant"]
 
 ExactSolution = Callable[[torch.Tensor], "torch.Tensor | np.ndarray"]
 
@@ -223,6 +226,19 @@ class Problem:
         """Column of time in the points, or ``None`` when steady."""
         return self.domain.dim - 1 if isinstance(self.domain, SpaceTime) else None
 
+    @property
+    def determined_up_to_a_constant(self) -> bool:
+        """Whether the problem fixes its solution only up to an additive constant: it is steady,
+        its equation is :attr:`~neuralpde.equations.Equation.blind_to_constants` (Poisson) and
+        it has conditions, none of which :attr:`~neuralpde.conditions.Condition.pins_constant`
+        (Neumann, Periodic, Robin with ``a = 0``; a Dirichlet, Observations or other Robin
+        condition pins it). Such a solution is compared with a reference less both means."""
+        return _up_to_a_constant(
+            self.time_index is None,
+            self.equation.blind_to_constants,
+            [c.pins_constant for c in self.conditions],
+        )
+
     def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:
         """The equation's residual at points ``x``."""
         return self.equation.residual(u, x)
@@ -291,6 +307,44 @@ class Problem:
         x = pts.clone().requires_grad_(True)
         u = field_values(_Probe(), x, self.domain.names, self.time_index, None, "autograd")
         return residual_values(self.residual(u, x), x.shape[0])
+
+
+def _up_to_a_constant(steady: bool, blind: bool, pins: Sequence[bool]) -> bool:
+    """The decision of :attr:`Problem.determined_up_to_a_constant`, from whether the problem is
+    steady, whether its equation is blind to constants and whether each condition pins one."""
+    return steady and blind and bool(pins) and not any(pins)
+
+
+#: The classes a problem description's ``"type"`` names (a file holds descriptions, not
+#: objects): ``describe()`` writes the class's name.
+_CONDITION_TYPES: dict[str, type[Condition]] = {
+    c.__name__: c
+    for c in (Dirichlet, Neumann, Robin, Periodic, Initial, InitialVelocity, Observations)
+}
+_EQUATION_TYPES: dict[str, type[Equation]] = {
+    e.__name__: e for e in (Poisson, Heat, Helmholtz, Wave, Custom)
+}
+
+
+def determined_up_to_a_constant(description: Mapping, time_axis: int | None) -> bool:
+    """:attr:`Problem.determined_up_to_a_constant` of the problem that ``description`` (a
+    :meth:`Problem.describe`, as a solution file stores it) describes, ``time_axis`` its time
+    column (``None`` when steady); for a live problem ask the problem.
+
+    The answer comes from the classes the description's ``"type"`` entries name; a condition
+    of a type this package does not know pins the constant, an equation of one is not blind to
+    constants."""
+
+    def pins(condition: Mapping) -> bool:
+        cls = _CONDITION_TYPES.get(condition.get("type"))  # type: ignore[arg-type]
+        return True if cls is None else cls.pins_constant_described(condition)
+
+    eq = _EQUATION_TYPES.get(description.get("equation", {}).get("type"))
+    return _up_to_a_constant(
+        time_axis is None,
+        eq is not None and eq.blind_to_constants,
+        [pins(c) for c in description.get("conditions", [])],
+    )
 
 
 def mathematics(desc: Mapping) -> dict[str, Any]:

@@ -296,7 +296,7 @@ class Solution(NeuralField):
 
     def _errors(self, u: np.ndarray, exact: np.ndarray) -> dict[str, float]:
         """:func:`metrics.summary`, with the means removed where the constant is free."""
-        if metrics.determined_up_to_a_constant(self.problem.describe(), self.problem.time_index):
+        if self.problem.determined_up_to_a_constant:
             u, exact = metrics.without_means(u, exact)
         return metrics.summary(u, exact)
 

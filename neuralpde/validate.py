@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics
-from .problem import differing_mathematics
+from .problem import determined_up_to_a_constant, differing_mathematics
 from .reference import ReferenceSolution, load_reference
 from .solution import NeuralField, SavedField, Solution, grid_points, load
 
@@ -278,7 +278,12 @@ def validate(
     tol = _check_tol(tol)
     sol, obj = _as_solution(solution)
     c = _against_exact(sol, obj) if reference is None else _against_reference(sol, reference)
-    if metrics.determined_up_to_a_constant(sol.description, sol.time_axis):
+    free = (
+        obj.problem.determined_up_to_a_constant
+        if isinstance(obj, Solution)
+        else determined_up_to_a_constant(sol.description, sol.time_axis)
+    )
+    if free:
         c.u, c.ref = metrics.without_means(c.u, c.ref)
         c.notes.append(
             "the problem has only Neumann or periodic conditions: its solution is determined up "

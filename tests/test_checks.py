@@ -99,7 +99,7 @@ def test_robin_with_a_zero_is_a_neumann_condition():
     free = npde.Problem(SQUARE, npde.Poisson(f), [npde.Robin(0.0, a=0.0, b=2.0)], name="r")
     with pytest.warns(ProblemWarning, match="'r' is pure Neumann: its solution is determined"):
         check_problem(free)
-    assert npde.metrics.determined_up_to_a_constant(free.describe(), None)
+    assert free.determined_up_to_a_constant
     # f = 1 needs an outflow of 1/4 per side: b du/dn = -1/2 with b = 2 balances it, +1/2 not
     balanced = npde.Problem(SQUARE, npde.Poisson(1.0), [npde.Robin(-0.5, a=0, b=2.0)])
     with pytest.warns(ProblemWarning, match="additive constant"):
@@ -110,11 +110,9 @@ def test_robin_with_a_zero_is_a_neumann_condition():
     # a non-zero somewhere (or a callable a) pins the constant: no warning
     pinned = npde.Problem(SQUARE, npde.Poisson(f), [npde.Robin(0.0, a=1.0, b=2.0)])
     check_problem(pinned)
-    assert not npde.metrics.determined_up_to_a_constant(pinned.describe(), None)
+    assert not pinned.determined_up_to_a_constant
     varying = npde.Robin(0.0, a=lambda x: x[:, 0], b=1.0)
-    assert not npde.metrics.determined_up_to_a_constant(
-        npde.Problem(SQUARE, npde.Poisson(f), [varying]).describe(), None
-    )
+    assert not npde.Problem(SQUARE, npde.Poisson(f), [varying]).determined_up_to_a_constant
 
 
 def test_periodic_poisson_compatibility_and_free_constant():

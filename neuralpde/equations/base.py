@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import torch
 
@@ -23,6 +24,13 @@ class Equation(ABC):
 
     time_order = 0
     latex = ""
+
+    #: Whether the equation is steady and its residual is unchanged by ``u -> u + c`` for every
+    #: field ``u`` and constant ``c``, so that only the conditions can fix the solution's level
+    #: (:attr:`~neuralpde.Problem.determined_up_to_a_constant`). True for Poisson; Helmholtz's
+    #: ``k^2 u`` sees the level, Heat and Wave are evolution equations (their Initial condition
+    #: fixes it), and a Custom residual is not inspected.
+    blind_to_constants: ClassVar[bool] = False
 
     @abstractmethod
     def residual(self, u: FieldValues, x: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
@@ -20,6 +21,7 @@ class Poisson(Equation):
 
     f: Coefficient = 0.0
     latex = r"-\Delta u = f"
+    blind_to_constants: ClassVar[bool] = True  # -Δ(u + c) = -Δu
 
     def __post_init__(self) -> None:
         check_coefficient(self.f, "Poisson.f")
