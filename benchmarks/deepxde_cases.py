@@ -1,10 +1,19 @@
 """DeepXDE side of the neuralpde vs DeepXDE time-to-accuracy benchmark.
 
-Solves one of the benchmark problems B1-B4 with DeepXDE 1.15 (PyTorch backend, float32) using the
-settings of DeepXDE's own documented examples, and records the relative L2 error against the exact
-solution as a function of training wall time.
+Solves one of the benchmark problems B1-B4 with DeepXDE 1.15 (PyTorch backend) and records the
+relative L2 error against the exact solution as a function of training wall time, with one of two
+sets of settings:
+
+* ``--settings documented`` (default): the settings of DeepXDE's own documented examples (float32,
+  soft boundary/initial conditions), as below;
+* ``--settings tuned``: what a skilled DeepXDE user would do by hand: hard constraints through
+  ``net.apply_output_transform`` (the boundary data, initial value and initial velocity built into
+  the network's output, so that only the PDE residual is a loss term), a tanh FNN 4 x 50 (B2: the
+  sine FNN 3 x 150 of DeepXDE's own hard-constraint Helmholtz example), Glorot uniform, float64,
+  Adam (lr 1e-3) then L-BFGS (see ``TUNED``).
 
     python benchmarks/deepxde_cases.py --case B1 --seconds 300 --seed 0
+    python benchmarks/deepxde_cases.py --case B1 --seconds 300 --settings tuned
 
 Cases (exact solutions as in problems/*.py):
 
@@ -13,11 +22,13 @@ Cases (exact solutions as in problems/*.py):
     B3 heat2d          u_t = κΔu on [0, 1]² × [0, 1], κ = 1/(2π²)
     B4 wave1d          u_tt = 4 u_xx on [0, 1] × [0, 1], u_t(x, 0) = 0
 
-Network: plain FNN (tanh, Glorot initialization), soft boundary/initial conditions. Adam runs for
-the example's documented number of iterations or 30% of the budget, whichever comes first, then
-L-BFGS for the rest of the budget; the whole run stops at --seconds of training time. L-BFGS runs
-in chunks of about one second (DeepXDE's loop only checks for a stop between chunks); if DeepXDE
-declares it converged while time is left, it is compiled again and continues.
+Documented settings: plain FNN (tanh, Glorot initialization), soft boundary/initial conditions.
+In both modes Adam runs for the settings' number of iterations or 30% of the budget, whichever
+comes first, then L-BFGS for the rest of the budget; the whole run stops at --seconds of training
+time. L-BFGS runs in chunks of about one second (DeepXDE's loop only checks for a stop between
+chunks); if DeepXDE declares it converged while time is left, it is compiled again and continues
+(a restart that makes no progress ends the run). --float float32/float64 replaces the mode's
+precision (float32 documented, float64 tuned), e.g. to compare with hand-tuned float32 figures.
 
 CPU threads: --threads (default 2). On a machine with other CPU load, two GNU OpenMP threads that
 spin while waiting can make each step orders of magnitude slower; set OMP_WAIT_POLICY=PASSIVE in
@@ -25,7 +36,7 @@ the environment (for both sides of the comparison) or run on an idle machine.
 
 Output: the LAST line of stdout is one JSON object
     {"case", "curve": [[t_seconds, rel_l2], ...], "final_error", "steps", "deepxde_version",
-     "settings"}
+     "mode", "settings"}
 where t_seconds is training wall time excluding the time spent measuring the error, and rel_l2 is
 ||u - u*||_2 / ||u*||_2 on a uniform grid (200 points per axis in 2-D, 64 per axis for B3).
 Everything DeepXDE prints goes to stderr.
@@ -52,6 +63,7 @@ PI = math.pi
 ADAM_FRACTION = 0.3  # Adam gets at most this share of the budget; L-BFGS gets the rest.
 RECORD_EVERY = 1.0  # seconds of training time between two points of the curve
 EVAL_CHUNK = 65536  # test points per forward pass when measuring the error
+MODES = ("documented", "tuned")  # --settings
 
 # ---------------------------------------------------------------------------------------------
 # Exact solutions (NumPy), one per case.
@@ -170,14 +182,105 @@ SETTINGS: dict[str, dict] = {
     },
 }
 
+# Per-case settings a skilled DeepXDE user would choose by hand (--settings tuned): every
+# boundary/initial condition built into the output (net.apply_output_transform), so that only the
+# PDE residual is trained; float64; Adam (lr 1e-3) for a short start, then L-BFGS. With no
+# condition left as a loss term, the boundary and initial points are PDE residual points too.
+
+TUNED: dict[str, dict] = {
+    "B1": {
+        "hidden": [50] * 4,
+        "activation": "tanh",
+        "initializer": "Glorot uniform",
+        "num_domain": 1200,
+        "num_boundary": 120,
+        "transform": "u = x(1-x) y(1-y) N(x, y)",
+        "adam_lr": 1e-3,
+        "adam_iterations": 2000,
+    },
+    "B2": {
+        # The network of DeepXDE's own example for this problem (Helmholtz_Dirichlet_2d.py,
+        # whose default is hard_constraint = True): a sine FNN 3 x 150, rather than tanh 4 x 50,
+        # for the four half-waves per unit length of sin(4 pi y).
+        "hidden": [150] * 3,
+        "activation": "sin",
+        "initializer": "Glorot uniform",
+        # as the example: 10 points per shortest wavelength (0.5) on a side of length 2, 40 per
+        # direction (more points make each step of this network dearer than 2 cores can afford)
+        "num_domain": 40**2,
+        "num_boundary": 4 * 40,
+        "transform": "u = (1-x^2)(1-y^2) N(x, y)",
+        "adam_lr": 1e-3,
+        "adam_iterations": 2000,
+    },
+    "B3": {
+        "hidden": [50] * 4,
+        "activation": "tanh",
+        "initializer": "Glorot uniform",
+        "num_domain": 3000,
+        "num_boundary": 300,
+        "num_initial": 300,
+        # u0 = u(x, y, 0) vanishes on the lateral faces, so this meets both conditions exactly.
+        "transform": "u = u0(x, y) + t x(1-x) y(1-y) N(x, y, t), "
+        "u0 = sin(pi x) sin(pi y) + 0.5 sin(2 pi x) sin(2 pi y)",
+        "adam_lr": 1e-3,
+        "adam_iterations": 2000,
+    },
+    "B4": {
+        "hidden": [50] * 4,
+        "activation": "tanh",
+        "initializer": "Glorot uniform",
+        "num_domain": 2000,
+        "num_boundary": 200,
+        "num_initial": 200,
+        # u0 vanishes at x = 0 and 1; the t^2 factor gives u = u0 and u_t = 0 at t = 0.
+        "transform": "u = u0(x) + t^2 x(1-x) N(x, t), u0 = sin(pi x) + 0.5 sin(4 pi x)",
+        "adam_lr": 1e-3,
+        "adam_iterations": 2000,
+    },
+}
+
+
+def output_transform(case: str):
+    """The hard-constraint output transform of ``case`` (``TUNED[case]["transform"]``)."""
+    if case == "B1":
+        return lambda x, n: x[:, 0:1] * (1 - x[:, 0:1]) * x[:, 1:2] * (1 - x[:, 1:2]) * n
+    if case == "B2":
+        return lambda x, n: (1 - x[:, 0:1] ** 2) * (1 - x[:, 1:2] ** 2) * n
+
+    if case == "B3":
+
+        def b3(x, n):
+            X, Y, T = x[:, 0:1], x[:, 1:2], x[:, 2:3]
+            u0 = torch.sin(PI * X) * torch.sin(PI * Y) + 0.5 * torch.sin(2 * PI * X) * torch.sin(
+                2 * PI * Y
+            )
+            return u0 + T * X * (1 - X) * Y * (1 - Y) * n
+
+        return b3
+
+    if case == "B4":
+
+        def b4(x, n):
+            X, T = x[:, 0:1], x[:, 1:2]
+            u0 = torch.sin(PI * X) + 0.5 * torch.sin(4 * PI * X)
+            return u0 + T**2 * X * (1 - X) * n
+
+        return b4
+
+    raise ValueError(f"unknown case {case!r}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Problem definitions.
 
 
-def build_data(dde, case: str, counts: dict | None = None):
+def build_data(dde, case: str, counts: dict | None = None, hard: bool = False):
     """Return (data, test_x, test_u) for one case; ``counts`` overrides the settings' point
-    counts (``num_domain``, ``num_boundary``, ``num_initial``)."""
-    s = {**SETTINGS[case], **(counts or {})}
+    counts (``num_domain``, ``num_boundary``, ``num_initial``). ``hard``: no boundary or
+    initial condition as a loss term (they are built into the network by
+    :func:`output_transform`), the tuned settings' point counts."""
+    s = {**(TUNED if hard else SETTINGS)[case], **(counts or {})}
 
     def on_boundary(_, on_b):
         return on_b
@@ -194,9 +297,9 @@ def build_data(dde, case: str, counts: dict | None = None):
             return -u_xx - u_yy - f
 
         geom = dde.geometry.Rectangle([0.0, 0.0], [1.0, 1.0])
-        bc = dde.icbc.DirichletBC(geom, lambda x: 0, on_boundary)
+        bcs = [] if hard else [dde.icbc.DirichletBC(geom, lambda x: 0, on_boundary)]
         data = dde.data.PDE(
-            geom, pde, bc, num_domain=s["num_domain"], num_boundary=s["num_boundary"]
+            geom, pde, bcs, num_domain=s["num_domain"], num_boundary=s["num_boundary"]
         )
         test_x = grid([(0.0, 1.0), (0.0, 1.0)], 200)
         return data, test_x, exact_b1(test_x)
@@ -214,9 +317,9 @@ def build_data(dde, case: str, counts: dict | None = None):
             return u_xx + u_yy + K_B2**2 * u - f
 
         geom = dde.geometry.Rectangle([-1.0, -1.0], [1.0, 1.0])
-        bc = dde.icbc.DirichletBC(geom, lambda x: 0, on_boundary)
+        bcs = [] if hard else [dde.icbc.DirichletBC(geom, lambda x: 0, on_boundary)]
         data = dde.data.PDE(
-            geom, pde, bc, num_domain=s["num_domain"], num_boundary=s["num_boundary"]
+            geom, pde, bcs, num_domain=s["num_domain"], num_boundary=s["num_boundary"]
         )
         test_x = grid([(-1.0, 1.0), (-1.0, 1.0)], 200)
         return data, test_x, exact_b2(test_x)
@@ -237,7 +340,7 @@ def build_data(dde, case: str, counts: dict | None = None):
         data = dde.data.TimePDE(
             geom,
             pde,
-            [bc, ic],
+            [] if hard else [bc, ic],
             num_domain=s["num_domain"],
             num_boundary=s["num_boundary"],
             num_initial=s["num_initial"],
@@ -266,7 +369,7 @@ def build_data(dde, case: str, counts: dict | None = None):
         data = dde.data.TimePDE(
             geom,
             pde,
-            [bc, ic, ic_v],
+            [] if hard else [bc, ic, ic_v],
             num_domain=s["num_domain"],
             num_boundary=s["num_boundary"],
             num_initial=s["num_initial"],
@@ -293,7 +396,8 @@ class Clock:
 
     def __init__(self, net: torch.nn.Module, test_x: np.ndarray, test_u: np.ndarray):
         self.net = net
-        self.test_x = torch.from_numpy(test_x.astype(np.float32))
+        dtype = next(net.parameters()).dtype  # float32 or float64, as the network's
+        self.test_x = torch.from_numpy(test_x).to(dtype)
         self.test_u = test_u.reshape(-1).astype(np.float64)
         self.norm = float(np.linalg.norm(self.test_u))
         self.t0 = time.perf_counter()
@@ -406,15 +510,39 @@ def lbfgs_iterations(model) -> int:
 # The run.
 
 
-def run_case(dde, case: str, seconds: float, seed: int, threads: int = 2) -> dict:
-    s = SETTINGS[case]
+def run_case(
+    dde,
+    case: str,
+    seconds: float,
+    seed: int,
+    threads: int = 2,
+    mode: str = "documented",
+    float_type: str | None = None,
+) -> dict:
+    """Train ``case`` with the ``mode`` settings ("documented" or "tuned") for ``seconds``;
+    ``float_type`` ("float32" or "float64") replaces the mode's precision."""
+    if mode not in MODES:
+        raise ValueError(f"unknown settings {mode!r}; expected one of {', '.join(MODES)}")
+    tuned = mode == "tuned"
+    if tuned:
+        s = {
+            **TUNED[case],
+            "loss_weights": None,
+            "adam_decay": None,
+            "adam_iterations_documented": TUNED[case]["adam_iterations"],
+        }
+    else:
+        s = SETTINGS[case]
+    float_type = float_type or ("float64" if tuned else "float32")
     torch.set_num_threads(threads)
-    dde.config.set_default_float("float32")
+    dde.config.set_default_float(float_type)
     dde.config.set_random_seed(seed)
 
-    data, test_x, test_u = build_data(dde, case)
+    data, test_x, test_u = build_data(dde, case, hard=tuned)
     layers = [test_x.shape[1], *s["hidden"], 1]
     net = dde.nn.FNN(layers, s["activation"], s["initializer"])
+    if tuned:
+        net.apply_output_transform(output_transform(case))
     model = dde.Model(data, net)
     AdamBudget, LBFGSBudget = make_callbacks(dde)
     quiet = {"display_every": 10**9, "verbose": 0}
@@ -431,7 +559,7 @@ def run_case(dde, case: str, seconds: float, seed: int, threads: int = 2) -> dic
         losshistory, _ = model.train(iterations=0, **quiet)
         loss_weights = [float(w) for w in 5.0 / np.asarray(losshistory.loss_train[0])]
 
-    # Adam: documented iterations or ADAM_FRACTION of the budget, whichever comes first.
+    # Adam: the settings' iterations or ADAM_FRACTION of the budget, whichever comes first.
     decay = tuple(s["adam_decay"]) if s["adam_decay"] else None
     model.compile("adam", lr=s["adam_lr"], loss_weights=loss_weights, decay=decay)
     adam_cb = AdamBudget(clock, ADAM_FRACTION * seconds)
@@ -479,30 +607,51 @@ def run_case(dde, case: str, seconds: float, seed: int, threads: int = 2) -> dic
     if clock.curve[-1][0] < clock.train_time() - 1e-3:
         clock.record()
 
-    settings = {
-        "problem": s["problem"],
-        "source": s["source"],
+    common = {
+        "mode": mode,
+        "problem": SETTINGS[case]["problem"],
         "net": "FNN",
         "layers": layers,
         "activation": s["activation"],
-        "activation_documented": s["activation_documented"],
         "initializer": s["initializer"],
-        "boundary_conditions": "soft (loss terms)",
         "train_distribution": "Hammersley (DeepXDE default)",
         "num_domain": s["num_domain"],
         "num_boundary": s["num_boundary"],
         "num_initial": s.get("num_initial"),
-        "points_note": s["points_note"],
-        "loss_weights": loss_weights,
-        "loss_weights_rule": s["loss_weights"] if isinstance(s["loss_weights"], str) else None,
-        "adam_lr": s["adam_lr"],
-        "adam_decay": s["adam_decay"],
-        "adam_iterations_documented": s["adam_iterations_documented"],
+    }
+    if tuned:
+        described = {
+            **common,
+            "boundary_conditions": "hard: every boundary and initial condition built into the "
+            "output by net.apply_output_transform; the loss is the PDE residual alone, on all "
+            "the points (interior, boundary and initial)",
+            "output_transform": s["transform"],
+            "loss_weights": None,
+            "adam_lr": s["adam_lr"],
+            "adam_decay": None,
+            "adam_iterations": s["adam_iterations"],
+        }
+    else:
+        described = {
+            **common,
+            "source": s["source"],
+            "activation_documented": s["activation_documented"],
+            "boundary_conditions": "soft (loss terms)",
+            "points_note": s["points_note"],
+            "loss_weights": loss_weights,
+            "loss_weights_rule": s["loss_weights"] if isinstance(s["loss_weights"], str) else None,
+            "adam_lr": s["adam_lr"],
+            "adam_decay": s["adam_decay"],
+            "adam_iterations_documented": s["adam_iterations_documented"],
+            "lbfgs_in_example": s["lbfgs_documented"],
+            "example_differences": s.get("example_differences"),
+        }
+    settings = {
+        **described,
         "adam_time_limit_s": ADAM_FRACTION * seconds,
         "adam_steps": adam_cb.steps,
         "adam_stop": "time" if adam_cb.stopped_on_time else "iterations",
         "adam_time_s": round(adam_time, 3),
-        "lbfgs_in_example": s["lbfgs_documented"],
         "lbfgs": "torch.optim.LBFGS via DeepXDE, strong Wolfe line search, "
         "history 100, gtol 1e-8, ftol 0",
         "lbfgs_chunk_iterations": chunk,
@@ -510,8 +659,7 @@ def run_case(dde, case: str, seconds: float, seed: int, threads: int = 2) -> dic
         "lbfgs_restarts_at_s": lbfgs_restarts,
         "lbfgs_steps": lbfgs_steps,
         "lbfgs_stop": lbfgs_stop,
-        "example_differences": s.get("example_differences"),
-        "float": "float32",
+        "float": float_type,
         "seed": seed,
         "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__,
@@ -526,6 +674,7 @@ def run_case(dde, case: str, seconds: float, seed: int, threads: int = 2) -> dic
         "final_error": clock.curve[-1][1],
         "steps": adam_cb.steps + lbfgs_steps,
         "deepxde_version": dde.__version__,
+        "mode": mode,
         "settings": settings,
     }
 
@@ -539,6 +688,18 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=positive_number, default=300.0, help="training time budget (default 300)"
     )
     parser.add_argument("--seed", type=int_at_least(0), default=0)
+    parser.add_argument(
+        "--settings",
+        choices=MODES,
+        default="documented",
+        help="documented: DeepXDE's example settings (soft conditions, float32); tuned: by hand "
+        "(hard constraints, float64); default documented",
+    )
+    parser.add_argument(
+        "--float",
+        choices=("float32", "float64"),
+        help="precision (default: float32 with documented settings, float64 with tuned)",
+    )
     parser.add_argument(
         "--threads", type=int_at_least(1), default=2, help="torch CPU threads (default 2)"
     )
@@ -554,7 +715,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        result = run_case(dde, args.case, args.seconds, args.seed, args.threads)
+        result = run_case(
+            dde, args.case, args.seconds, args.seed, args.threads, args.settings, args.float
+        )
     print(json.dumps(result), flush=True)
     return 0
 
