@@ -122,6 +122,7 @@ class ChebyshevSeries(nn.Module):
         self.register_buffer("coefficients", torch.as_tensor(coefficients, dtype=torch.float64))
 
         self._cache: list[tuple] = []  # (points, coefficients' version, value, grad, Hessian)
+        self._shape_of: tuple = (None, None)  # (indices' identity, tensor shape or None)
 
     def scaled(self, x: torch.Tensor) -> torch.Tensor:
         return 2.0 * (x - self.lower) / (self.upper - self.lower) - 1.0
@@ -134,6 +135,9 @@ class ChebyshevSeries(nn.Module):
         :math:`x = x_0`: autograd then finds the exact first and second derivatives without
         replaying the recurrences (derivatives of third order are those of the quadratic)."""
         if not (torch.is_grad_enabled() and x.requires_grad):
+            shape = self.tensor_shape()
+            if shape is not None:
+                return _tensor_values(self, x, shape)
             rows = self._rows()
             return (
                 torch.cat(
@@ -150,17 +154,49 @@ class ChebyshevSeries(nn.Module):
         dx = x - x.detach()  # zero, with x's gradient
         return a0 + (dx * g0).sum(dim=1) + 0.5 * torch.einsum("ni,nij,nj->n", dx, h0, dx)
 
+    def derivative(self, x: torch.Tensor, axis: int) -> torch.Tensor:
+        r""":math:`\partial A/\partial x_{\text{axis}}` at ``x`` (``(N, d)``), in blocks, with no
+        graph."""
+        rows, rate = self._rows(), 2.0 / float(self.upper[axis] - self.lower[axis])
+        with torch.no_grad():
+            parts = [
+                chebyshev_basis(self.scaled(x[i : i + rows]), self.indices, axis)
+                @ self.coefficients
+                for i in range(0, x.shape[0], rows)
+            ]
+        return rate * torch.cat(parts) if parts else x.new_zeros(0)
+
     def _taylor(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         version = self.coefficients._version  # loading new coefficients empties the cache
         for x0, v0, a0, g0, h0 in self._cache:
             same = x0.shape == x.shape and x0.dtype == x.dtype and x0.device == x.device
             if same and v0 == version and torch.equal(x0, x):
                 return a0, g0, h0
-        rows = max(self._rows() // 3, 1)  # three tables (T, T', T'') per axis
+        shape = self.tensor_shape()
+        # three tables (T, T', T'') per axis
+        rows = _tensor_rows(shape) if shape is not None else max(self._rows() // 3, 1)
         parts = [_value_gradient_hessian(self, x[i : i + rows]) for i in range(0, len(x), rows)]
         out = tuple(torch.cat(v) for v in zip(*parts, strict=True))
         self._cache = [(x.clone(), version, *out), *self._cache[:3]]
         return out
+
+    def tensor_shape(self) -> tuple[int, ...] | None:
+        """``(p_1 + 1, ..., p_d + 1)`` when the indices are the whole tensor-product set in C
+        order (the coefficients then reshape to that array and the series is evaluated by
+        contracting one axis at a time: a matrix product, then sums), else ``None``."""
+        idx = self.indices
+        if idx.device.type == "meta" or idx.numel() == 0:
+            return None
+        key = (idx.data_ptr(), idx._version, tuple(idx.shape))
+        if self._shape_of[0] != key:
+            shape = tuple(int(v) + 1 for v in idx.max(dim=0).values)
+            whole = math.prod(shape) == idx.shape[0]
+            if whole:
+                grids = torch.meshgrid(*[torch.arange(n) for n in shape], indexing="ij")
+                full = torch.stack([g.reshape(-1) for g in grids], dim=1).to(idx.device)
+                whole = torch.equal(idx, full)
+            self._shape_of = (key, shape if whole else None)
+        return self._shape_of[1]
 
     def _rows(self) -> int:
         """Points per block, so that a block's tables hold about 4 million numbers (32 MB in
@@ -179,6 +215,37 @@ def _tables(s: torch.Tensor, top: int) -> tuple[torch.Tensor, torch.Tensor, torc
     return tuple(torch.stack(v[: top + 1], dim=1) for v in (t, d1, d2))
 
 
+def _contract(tables: list[torch.Tensor], c: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    r""":math:`\sum_\alpha c_\alpha \prod_i B_i[n, \alpha_i]` for per-axis tables
+    :math:`B_i` ``(N, p_i + 1)`` and coefficients of the tensor-product set ``shape``: a matrix
+    product along the first axis, then one weighted sum per further axis."""
+    n = tables[0].shape[0]
+    y = tables[0] @ c.reshape(shape[0], -1)
+    for i in range(1, len(shape)):
+        y = (y.reshape(n, shape[i], -1) * tables[i].unsqueeze(2)).sum(dim=1)
+    return y.reshape(n)
+
+
+def _tensor_rows(shape: tuple[int, ...]) -> int:
+    """Points per block of a tensor-product evaluation (its intermediate holds the terms less
+    the first axis per point, and three tables per axis)."""
+    per_point = math.prod(shape[1:]) + 3 * sum(shape)
+    return max(_BLOCK // per_point, 1)
+
+
+def _tensor_values(
+    series: ChebyshevSeries, x: torch.Tensor, shape: tuple[int, ...]
+) -> torch.Tensor:
+    """:math:`A(x)` through :func:`_contract`, in blocks."""
+    rows, c = _tensor_rows(shape), series.coefficients
+    out = []
+    for i in range(0, x.shape[0], rows):
+        s = series.scaled(x[i : i + rows])
+        tabs = [_tables(s[:, k], n - 1)[0][:, :n] for k, n in enumerate(shape)]
+        out.append(_contract(tabs, c, shape))
+    return torch.cat(out) if out else x.new_zeros(0)
+
+
 def _value_gradient_hessian(
     series: ChebyshevSeries, x: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -188,9 +255,15 @@ def _value_gradient_hessian(
     s = series.scaled(x)
     rate = 2.0 / (series.upper - series.lower)  # ds_i/dx_i
     top = int(idx.max()) if idx.numel() else 0
-    tabs = [[tab[:, idx[:, i]] for tab in _tables(s[:, i], top)] for i in range(d)]
+    shape = series.tensor_shape()
+    if shape is not None:  # per-axis tables, contracted
+        tabs = [[t[:, :n] for t in _tables(s[:, i], n - 1)] for i, n in enumerate(shape)]
+    else:  # one column per term
+        tabs = [[tab[:, idx[:, i]] for tab in _tables(s[:, i], top)] for i in range(d)]
 
     def product(orders: dict[int, int]) -> torch.Tensor:
+        if shape is not None:
+            return _contract([tabs[i][orders.get(i, 0)] for i in range(d)], c, shape)
         out = tabs[0][orders.get(0, 0)]
         for i in range(1, d):
             out = out * tabs[i][orders.get(i, 0)]

@@ -19,6 +19,15 @@ velocity (:math:`v`) and interior points (:math:`i`, :math:`\beta = 0.1`, which 
 close to :math:`A^\ast` inside). The degrees per axis follow the data's spectrum. Smooth data
 are then met to about 1e-12 of their size, and a stored solution needs no problem code: the
 series is saved with the weights.
+
+On a box (or a box times an interval of time) the series is instead the tensor-product
+interpolant of :math:`A^\ast` at the Chebyshev–Lobatto points
+:math:`s_j = \cos(\pi j / p_i)`, its coefficients by a type-I discrete cosine transform along
+each axis. The grid holds the box's faces, so the interpolant restricted to a face is the
+interpolant of the face's data, and the degree along each axis is doubled until the last
+coefficients fall below :math:`10^{-13}` of the largest: no least-squares matrix is formed, and
+data as sharp as a Gaussian of width 0.1 (degree ~80 per axis, 6,561 terms) are met to
+round-off.
 """
 
 from __future__ import annotations
@@ -29,9 +38,11 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.fft
 import torch
 
 from ..conditions import Dirichlet, Initial, InitialVelocity
+from ..domains import Box, SpaceTime
 from ..fields.chebyshev import ChebyshevSeries, chebyshev_basis, index_set
 from ..problem import Problem
 from ..sampling import SobolSampler
@@ -41,6 +52,11 @@ __all__ = ["fit_lift"]
 log = logging.getLogger("neuralpde.training")
 
 _INTERIOR_WEIGHT = 0.1
+_TAIL = 1e-13  # the interpolant's last coefficients, relative to its largest, once resolved
+_CHOP = 1e-15  # coefficients dropped from a resolved interpolant, relative to its largest
+_MAX_DEGREE = 256  # per axis, interpolated
+_MAX_TERMS = 40_000  # of an interpolated series (tables of 4M numbers per block of points)
+_DEFECT_POINTS = 4096  # per condition, where an interpolated series' defect is measured
 
 
 def fit_lift(
@@ -62,7 +78,9 @@ def fit_lift(
     t_start = time.perf_counter()
     degrees = tuple(int(p) for p in degrees)
     best = None
-    for _ in range(3):
+    if _on_a_box(problem):
+        best = _interpolated_series(problem, exact_lift, built_in, degrees, seed)
+    for _ in range(0 if best is not None and best[1]["relative_defect"] <= 1e-10 else 3):
         fit = _fit_series(problem, exact_lift, built_in, degrees, seed)
         if best is None or fit[1]["relative_defect"] < best[1]["relative_defect"]:
             best = fit
@@ -80,6 +98,128 @@ def fit_lift(
         record["seconds"],
     )
     return series.to(dtype=dtype, device=device), record
+
+
+def _on_a_box(problem: Problem) -> bool:
+    dom = problem.domain
+    return isinstance(dom.space if isinstance(dom, SpaceTime) else dom, Box)
+
+
+def _lobatto_coefficients(values: np.ndarray) -> np.ndarray:
+    r"""Chebyshev coefficients of the tensor-product interpolant of ``values``, given at the
+    points :math:`s_j = \cos(\pi j / p_i)` along each axis (an axis of one point is a constant):
+    :math:`c_k = \tfrac{2}{p}\sum_j{}'' v_j \cos(\pi jk/p)`, halved at :math:`k = 0, p`."""
+    c = values
+    for axis, n in enumerate(values.shape):
+        p = n - 1
+        if p == 0:
+            continue
+        c = scipy.fft.dct(c, type=1, axis=axis) / p
+        ends = [slice(None)] * c.ndim
+        for k in (0, p):
+            ends[axis] = k
+            c[tuple(ends)] *= 0.5
+    return c
+
+
+def _interpolant(problem: Problem, exact_lift, degrees: Sequence[int]) -> np.ndarray:
+    """The coefficients of the interpolant of ``exact_lift`` at the Lobatto points of the
+    domain's bounding box, shape ``degrees + 1``."""
+    lo, hi = problem.domain.bounds
+    axes = [
+        lo[i] + 0.5 * (hi[i] - lo[i]) * (1 + np.cos(np.pi * np.arange(p + 1) / max(p, 1)))
+        for i, p in enumerate(degrees)
+    ]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(degrees))
+    with torch.no_grad():
+        v = exact_lift(torch.as_tensor(grid, dtype=torch.float64)).numpy()
+    return _lobatto_coefficients(np.nan_to_num(v).reshape([p + 1 for p in degrees]))
+
+
+def _unresolved(c: np.ndarray) -> list[bool]:
+    """Per axis, whether the last two coefficients along it exceed :data:`_TAIL` of the
+    largest."""
+    top = max(float(np.abs(c).max()), 1e-300)
+    out = []
+    for axis, n in enumerate(c.shape):
+        tail = np.take(np.abs(c), range(max(n - 2, 0), n), axis=axis) if n > 2 else None
+        out.append(tail is not None and float(tail.max()) > _TAIL * top)
+    return out
+
+
+def _chopped(c: np.ndarray) -> np.ndarray:
+    """``c`` less its trailing slices, along each axis, whose coefficients are all below
+    :data:`_CHOP` of the largest (they change no value by more than that)."""
+    top = max(float(np.abs(c).max()), 1e-300)
+    keep = []
+    for axis in range(c.ndim):
+        profile = np.abs(c).max(axis=tuple(a for a in range(c.ndim) if a != axis))
+        big = np.nonzero(profile > _CHOP * top)[0]
+        keep.append(slice(0, int(big[-1]) + 1 if big.size else 1))
+    return c[tuple(keep)]
+
+
+def _interpolated_series(
+    problem: Problem, exact_lift, built_in: tuple[bool, ...], degrees: Sequence[int], seed: int
+) -> tuple[ChebyshevSeries, dict] | None:
+    """The interpolant on a box (see the module's docstring), its degrees doubled along each
+    unresolved axis; ``None`` where the terms would pass :data:`_MAX_TERMS`."""
+    degrees = [max(int(p), 8) if p else 0 for p in degrees]
+    while True:
+        c = _interpolant(problem, exact_lift, degrees)
+        more = [
+            min(2 * p, _MAX_DEGREE) if bad else p
+            for p, bad in zip(degrees, _unresolved(c), strict=True)
+        ]
+        if more == degrees or math.prod(p + 1 for p in more) > _MAX_TERMS:
+            break
+        degrees = more
+    if math.prod(p + 1 for p in degrees) > _MAX_TERMS:
+        return None
+    c = _chopped(c)
+    degrees = [n - 1 for n in c.shape]
+    grids = torch.meshgrid(*[torch.arange(p + 1) for p in degrees], indexing="ij")
+    indices = torch.stack([g.reshape(-1) for g in grids], dim=1).to(torch.int64)
+    lo, hi = problem.domain.bounds
+    series = ChebyshevSeries(lo.tolist(), hi.tolist(), indices, torch.as_tensor(c.reshape(-1)))
+    record = {
+        "kind": "chebyshev",
+        "fit": "interpolation",
+        "terms": int(indices.shape[0]),
+        "degrees": [int(p) for p in degrees],
+        "relative_defect": _defect(problem, exact_lift, built_in, series, seed),
+    }
+    return series, record
+
+
+def _defect(
+    problem: Problem, exact_lift, built_in: tuple[bool, ...], series: ChebyshevSeries, seed: int
+) -> float:
+    """The largest miss of ``series`` on the built-in conditions' points (values, and time
+    derivatives times half the time span), relative to the data's largest value."""
+    n = _DEFECT_POINTS
+    draw = SobolSampler(n_interior=n, n_boundary=n, n_initial=n).draw(problem, seed + 1, 0)
+    lo, hi = problem.domain.bounds
+    axis = problem.domain.dim - 1
+    half_t = 0.5 * float(hi[axis] - lo[axis])
+    misses, size = [0.0], 1e-300
+    for i, c in enumerate(problem.conditions):
+        if not built_in[i]:
+            continue
+        x = torch.as_tensor(np.asarray(draw.condition_points[i]), dtype=torch.float64)
+        if isinstance(c, (Dirichlet, Initial)):
+            with torch.no_grad():
+                want, got = exact_lift(x), series(x)
+        elif isinstance(c, InitialVelocity):
+            e = torch.zeros_like(x)
+            e[:, axis] = 1.0
+            want = half_t * torch.func.jvp(exact_lift, (x,), (e,))[1].detach()
+            got = half_t * series.derivative(x, axis)
+        else:
+            continue
+        size = max(size, float(want.abs().max()))
+        misses.append(float((got - want).abs().max()))
+    return max(misses) / size
 
 
 def _fit_series(
