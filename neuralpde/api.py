@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -14,13 +15,14 @@ import torch
 from . import metrics
 from ._arguments import as_number, check_device, check_dtype, check_seed
 from .checks import check_problem
-from .defaults import ConstraintPlan, derive_settings, plan_constraints
+from .defaults import ConstraintPlan, Settings, derive_settings, plan_constraints
+from .domains import Domain
 from .fields import MLP, InputScaling, Siren
 from .io.hdf5 import check_writable
 from .problem import Problem
 from .sampling import Sampler
 from .solution import Solution
-from .training import Trainer
+from .training import Trainer, TrainResult
 from .training.checkpoint import Checkpointer, check_resumable, identity, read_checkpoint
 from .training.lift import fit_lift
 
@@ -92,6 +94,39 @@ def solve(
         on a CPU, the result is bit-identical to the uninterrupted run's.
     """
     started = time.perf_counter()
+    monitor = _check_arguments(problem, field, sampler, trainer, monitor, constraints)
+    check_dtype(dtype)
+    seed, device = check_seed(seed), check_device(device)
+    checkpoint_every = _check_checkpointing(checkpoint, checkpoint_every, resume)
+    saved = read_checkpoint(checkpoint) if resume else None
+    check_problem(problem)
+    derived, field, sampler, trainer, plan = _derive(problem, field, sampler, trainer, constraints)
+    net, architecture = _network(field, problem.domain, seed, dtype, device)
+    plan, lift, lift_record = _lift(problem, plan, seed, dtype, device)
+    trainer = _budget_left(trainer, started)
+    if plan is not None:
+        net, architecture["constraint"] = _constrain(net, plan, lift)
+    watch = _watch(problem, seed, dtype, device) if monitor else None
+    log.debug("solving %s: %s, %s", problem.name, field, sampler)
+    settings = _settings(field, sampler, trainer, dtype)
+    writer = _checkpointer(checkpoint, checkpoint_every, saved, problem, {**settings, "seed": seed})
+    built_in = plan.built_in if plan is not None else None
+    hooks = {"monitor": watch, "built_in": built_in, "checkpoint": writer, "resume": saved}
+    result = trainer.fit(net, problem, sampler, seed=seed, dtype=dtype, device=device, **hooks)
+    settings.update(_record(result, device, derived, lift_record))
+    return Solution(problem, net, architecture, result, seed, settings)
+
+
+def _check_arguments(
+    problem: object,
+    field: object,
+    sampler: object,
+    trainer: object,
+    monitor: object,
+    constraints: object,
+) -> bool | np.bool_:
+    """``monitor`` (``None`` read as ``False``), after checking the types of :func:`solve`'s
+    problem, settings and flags."""
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
     if not isinstance(constraints, (bool, np.bool_)):
@@ -110,119 +145,7 @@ def solve(
             f"{type(monitor).__name__}; to record another quantity, call Trainer.fit with "
             "monitor=function"
         )
-    check_dtype(dtype)
-    seed = check_seed(seed)
-    device = check_device(device)
-    checkpoint_every = _check_checkpointing(checkpoint, checkpoint_every, resume)
-    saved = read_checkpoint(checkpoint) if resume else None
-    check_problem(problem)
-    derived = None
-    if field is None or sampler is None or trainer is None or constraints:
-        derived = derive_settings(problem, constraints=bool(constraints))
-    field = derived.field if field is None else field
-    sampler = derived.sampler if sampler is None else sampler
-    if trainer is None:
-        trainer = for_size(derived.trainer, field, problem.domain.dim)
-    plan = derived.constraints if constraints and derived is not None else None
-    if plan is not None and trainer.derivatives == "fused":
-        raise ValueError(
-            "derivatives='fused' cannot take the derivatives of a field with built-in "
-            "conditions (hard constraints): use derivatives='auto' or 'autograd', or solve with "
-            "constraints=False (neuralpde solve --soft)"
-        )
-
-    domain = problem.domain
-    lo, hi = domain.bounds
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net = InputScaling(field.build(domain.dim), lo.tolist(), hi.tolist())
-    net = net.to(dtype=dtype, device=device)
-    architecture = {
-        "field": field.describe(),
-        "in_features": domain.dim,
-        "input_scaling": {"lower": lo.tolist(), "upper": hi.tolist()},
-    }
-    lift, lift_record = None, None
-    if plan is not None and plan.lift_kind == "problem":
-        lift, lift_record = _fit(problem, plan, seed, dtype, device)
-        if not lift_record["relative_defect"] <= _LIFT_DEFECT:
-            # data that no smooth function meets (a jump where two parts meet, say): the
-            # Dirichlet conditions stay terms of the loss
-            log.warning(
-                "the Dirichlet data could not be built into the field (a smooth lift meets them "
-                "only to %.1e of their size: do they jump where boundary parts meet?); they are "
-                "terms of the loss instead",
-                lift_record["relative_defect"],
-            )
-            plan = plan_constraints(problem, dirichlet=False)
-            lift, lift_record = None, None
-            if plan is not None and plan.lift_kind == "problem":
-                lift, lift_record = _fit(problem, plan, seed, dtype, device)
-                if not lift_record["relative_defect"] <= _LIFT_DEFECT:  # nor the initial data
-                    log.warning("nor could the initial data: every condition is a loss term")
-                    plan, lift, lift_record = None, None, None
-    if trainer.seconds is not None:  # the set-up (the lift's fit) is part of the budget
-        spent = time.perf_counter() - started
-        left = max(trainer.seconds * (1 - _RESERVE) - spent, 0.5 * trainer.seconds)
-        trainer = dataclasses.replace(trainer, seconds=left)
-    if plan is not None:
-        net = plan.wrap(net, lift)
-        architecture["constraint"] = {
-            **net.describe(),
-            "built_in": [i for i, b in enumerate(plan.built_in) if b],
-            "lift": None
-            if lift is None
-            else {"type": "chebyshev", "terms": int(lift.indices.shape[0])},
-        }
-
-    watch = None
-    if monitor and problem.exact is not None:
-        rng = np.random.default_rng([seed, 2**31 - 1])
-        pts = domain.interior(rng.random((_MONITOR_POINTS, domain.dim)))
-        ref = problem.exact_values(pts)
-        xm = torch.as_tensor(pts, dtype=dtype, device=device)
-        # a solution fixed only up to a constant is compared less both means, as its errors are
-        free = problem.determined_up_to_a_constant
-
-        def watch(n: torch.nn.Module) -> float:
-            with torch.no_grad():
-                u = n(xm)[:, 0].cpu().numpy()
-            return metrics.relative_l2(*(metrics.without_means(u, ref) if free else (u, ref)))
-
-    log.debug("solving %s: %s, %s", problem.name, field, sampler)
-    built_in = plan.built_in if plan is not None else None
-    settings = {
-        "field": field.describe(),
-        "sampler": sampler.describe(),
-        "trainer": trainer.describe(),
-        "dtype": str(dtype).replace("torch.", ""),
-    }
-    writer = None
-    if checkpoint is not None:
-        ident = identity(problem.describe(), {**settings, "seed": seed})
-        if saved is not None:
-            check_resumable(saved["identity"], ident, str(checkpoint))
-        writer = Checkpointer(checkpoint, checkpoint_every, ident)
-    result = trainer.fit(
-        net,
-        problem,
-        sampler,
-        seed=seed,
-        dtype=dtype,
-        device=device,
-        monitor=watch,
-        built_in=built_in,
-        checkpoint=writer,
-        resume=saved,
-    )
-    settings.update(
-        derivatives_used=result.derivatives,
-        device=str(device),
-        threads=torch.get_num_threads(),
-        derived=None if derived is None else derived.summary(),
-        lift_fit=lift_record,
-    )
-    return Solution(problem, net, architecture, result, seed, settings)
+    return monitor
 
 
 def _check_checkpointing(checkpoint: object, every: object, resume: object) -> float:
@@ -245,6 +168,83 @@ def _check_checkpointing(checkpoint: object, every: object, resume: object) -> f
     return float(v)
 
 
+def _derive(
+    problem: Problem,
+    field: Siren | MLP | None,
+    sampler: Sampler | None,
+    trainer: Trainer | None,
+    constraints: bool | np.bool_,
+) -> tuple[Settings | None, Siren | MLP, Sampler, Trainer, ConstraintPlan | None]:
+    """The settings derived from ``problem`` (``None`` when none is needed), the field, sampler
+    and trainer with those left ``None`` taken from them, and the plan of the conditions to
+    build into the field (``None``: none); refuses the fused engine for such a field."""
+    derived = None
+    if field is None or sampler is None or trainer is None or constraints:
+        derived = derive_settings(problem, constraints=bool(constraints))
+    field = derived.field if field is None else field
+    sampler = derived.sampler if sampler is None else sampler
+    if trainer is None:
+        trainer = for_size(derived.trainer, field, problem.domain.dim)
+    plan = derived.constraints if constraints and derived is not None else None
+    if plan is not None and trainer.derivatives == "fused":
+        raise ValueError(
+            "derivatives='fused' cannot take the derivatives of a field with built-in "
+            "conditions (hard constraints): use derivatives='auto' or 'autograd', or solve with "
+            "constraints=False (neuralpde solve --soft)"
+        )
+    return derived, field, sampler, trainer, plan
+
+
+def _network(
+    field: Siren | MLP, domain: Domain, seed: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.nn.Module, dict]:
+    """The network of ``field``, initialised from ``seed`` (the global generator left as it
+    was) with its inputs scaled from ``domain``'s bounding box, and its description."""
+    lo, hi = domain.bounds
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = InputScaling(field.build(domain.dim), lo.tolist(), hi.tolist())
+    net = net.to(dtype=dtype, device=device)
+    architecture = {
+        "field": field.describe(),
+        "in_features": domain.dim,
+        "input_scaling": {"lower": lo.tolist(), "upper": hi.tolist()},
+    }
+    return net, architecture
+
+
+def _lift(
+    problem: Problem,
+    plan: ConstraintPlan | None,
+    seed: int,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> tuple[ConstraintPlan | None, torch.nn.Module | None, dict | None]:
+    """The plan, the fitted lift and its record (``None`` where there is none). A lift that
+    does not meet the data to :data:`_LIFT_DEFECT` leaves the Dirichlet conditions terms of the
+    loss, and one then not meeting the initial data every condition."""
+    if plan is None or plan.lift_kind != "problem":
+        return plan, None, None
+    lift, lift_record = _fit(problem, plan, seed, dtype, device)
+    if not lift_record["relative_defect"] <= _LIFT_DEFECT:
+        # data that no smooth function meets (a jump where two parts meet, say): the
+        # Dirichlet conditions stay terms of the loss
+        log.warning(
+            "the Dirichlet data could not be built into the field (a smooth lift meets them "
+            "only to %.1e of their size: do they jump where boundary parts meet?); they are "
+            "terms of the loss instead",
+            lift_record["relative_defect"],
+        )
+        plan = plan_constraints(problem, dirichlet=False)
+        lift, lift_record = None, None
+        if plan is not None and plan.lift_kind == "problem":
+            lift, lift_record = _fit(problem, plan, seed, dtype, device)
+            if not lift_record["relative_defect"] <= _LIFT_DEFECT:  # nor the initial data
+                log.warning("nor could the initial data: every condition is a loss term")
+                plan, lift, lift_record = None, None, None
+    return plan, lift, lift_record
+
+
 def _fit(
     problem: Problem, plan: ConstraintPlan, seed: int, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.nn.Module, dict]:
@@ -252,6 +252,98 @@ def _fit(
     return fit_lift(
         problem, plan.lift, plan.built_in, plan.degrees, seed=seed, dtype=dtype, device=device
     )
+
+
+def _budget_left(trainer: Trainer, started: float) -> Trainer:
+    """``trainer`` with its time budget less the set-up since ``started`` (the lift's fit is
+    part of it) and a reserve for what follows training, but at least half of it."""
+    if trainer.seconds is None:
+        return trainer
+    spent = time.perf_counter() - started
+    left = max(trainer.seconds * (1 - _RESERVE) - spent, 0.5 * trainer.seconds)
+    return dataclasses.replace(trainer, seconds=left)
+
+
+def _constrain(
+    net: torch.nn.Module, plan: ConstraintPlan, lift: torch.nn.Module | None
+) -> tuple[torch.nn.Module, dict]:
+    """``net`` wrapped to meet the conditions ``plan`` builds in, and the description of that
+    constraint."""
+    net = plan.wrap(net, lift)
+    constraint = {
+        **net.describe(),
+        "built_in": [i for i, b in enumerate(plan.built_in) if b],
+        "lift": None
+        if lift is None
+        else {"type": "chebyshev", "terms": int(lift.indices.shape[0])},
+    }
+    return net, constraint
+
+
+def _watch(
+    problem: Problem, seed: int, dtype: torch.dtype, device: torch.device
+) -> Callable[[torch.nn.Module], float] | None:
+    """The monitor :func:`solve` records: a network's relative L2 error against the exact
+    solution on fixed random points (``None`` when the problem has no exact solution)."""
+    if problem.exact is None:
+        return None
+    domain = problem.domain
+    rng = np.random.default_rng([seed, 2**31 - 1])
+    pts = domain.interior(rng.random((_MONITOR_POINTS, domain.dim)))
+    ref = problem.exact_values(pts)
+    xm = torch.as_tensor(pts, dtype=dtype, device=device)
+    # a solution fixed only up to a constant is compared less both means, as its errors are
+    free = problem.determined_up_to_a_constant
+
+    def watch(n: torch.nn.Module) -> float:
+        with torch.no_grad():
+            u = n(xm)[:, 0].cpu().numpy()
+        return metrics.relative_l2(*(metrics.without_means(u, ref) if free else (u, ref)))
+
+    return watch
+
+
+def _settings(field: Siren | MLP, sampler: Sampler, trainer: Trainer, dtype: torch.dtype) -> dict:
+    """The settings of a run, as its record and its checkpoints' identity give them."""
+    return {
+        "field": field.describe(),
+        "sampler": sampler.describe(),
+        "trainer": trainer.describe(),
+        "dtype": str(dtype).replace("torch.", ""),
+    }
+
+
+def _checkpointer(
+    checkpoint: str | os.PathLike | None,
+    every: float,
+    saved: dict | None,
+    problem: Problem,
+    settings: dict,
+) -> Checkpointer | None:
+    """The writer of ``checkpoint`` (``None`` without one), after checking that a checkpoint
+    ``saved`` to resume from is of this problem and these ``settings``."""
+    if checkpoint is None:
+        return None
+    ident = identity(problem.describe(), settings)
+    if saved is not None:
+        check_resumable(saved["identity"], ident, str(checkpoint))
+    return Checkpointer(checkpoint, every, ident)
+
+
+def _record(
+    result: TrainResult,
+    device: torch.device,
+    derived: Settings | None,
+    lift_record: dict | None,
+) -> dict:
+    """What a run adds to its settings' record once trained."""
+    return {
+        "derivatives_used": result.derivatives,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "derived": None if derived is None else derived.summary(),
+        "lift_fit": lift_record,
+    }
 
 
 def for_size(trainer: Trainer, field: Siren | MLP, dim: int) -> Trainer:

@@ -329,18 +329,7 @@ class Trainer:
         # the optimizers are built before the clock starts: the first one built in a process
         # imports torch._dynamo (about 1 s on a CPU), a one-off cost that is no part of training
         params = [p for p in net.parameters() if p.requires_grad]
-        adam = torch.optim.Adam(params, lr=self.lr) if self.adam_steps > 0 else None
-        lbfgs = None
-        if self.lbfgs_steps > 0:
-            lbfgs = torch.optim.LBFGS(
-                params,
-                lr=1.0,
-                max_iter=20,
-                history_size=self.lbfgs_history,
-                line_search_fn="strong_wolfe",
-                tolerance_grad=0.0,
-                tolerance_change=0.0,
-            )
+        adam, lbfgs = self._optimizers(params)
         start = time.perf_counter()
         deadline = math.inf if self.seconds is None else start + float(self.seconds)
         s = TrainingState(
@@ -365,19 +354,56 @@ class Trainer:
         s.progress = self._progress(problem.name)
         s.recorder = Recorder(s, monitor)
         s.checkpointer = checkpoint
+        todo = self._begin(s, resume)
+        adam_cut = self._phases(s, adam, lbfgs, todo, start)
+        s.progress.close(s)
+        return self._result(s, adam_cut, used)
+
+    def _optimizers(
+        self, params: list[torch.Tensor]
+    ) -> tuple[torch.optim.Adam | None, torch.optim.LBFGS | None]:
+        """Adam and L-BFGS on ``params`` (``None`` for a phase of no steps)."""
+        adam = torch.optim.Adam(params, lr=self.lr) if self.adam_steps > 0 else None
+        lbfgs = None
+        if self.lbfgs_steps > 0:
+            lbfgs = torch.optim.LBFGS(
+                params,
+                lr=1.0,
+                max_iter=20,
+                history_size=self.lbfgs_history,
+                line_search_fn="strong_wolfe",
+                tolerance_grad=0.0,
+                tolerance_change=0.0,
+            )
+        return adam, lbfgs
+
+    def _begin(self, s: TrainingState, resume: Mapping[str, Any] | None) -> set[str]:
+        """The phases still to run: all of them, on the first draw of points, or from a
+        checkpoint's phase on, its state restored into ``s`` and the deadline moved with it."""
         phases = ("adam", "lbfgs", "gauss_newton")
-        todo = set(phases)
-        if resume is not None:
-            _restore(s, resume)
-            s.deadline = s.start + (math.inf if self.seconds is None else float(self.seconds))
-            deadline = s.deadline
-            todo = set(phases[phases.index(resume["phase"]) :])
-            s.progress.advance(s, s.step)
-        else:
+        if resume is None:
             s.draw(0)
+            return set(phases)
+        _restore(s, resume)
+        s.deadline = s.start + (math.inf if self.seconds is None else float(self.seconds))
+        todo = set(phases[phases.index(resume["phase"]) :])
+        s.progress.advance(s, s.step)
+        return todo
+
+    def _phases(
+        self,
+        s: TrainingState,
+        adam: torch.optim.Adam | None,
+        lbfgs: torch.optim.LBFGS | None,
+        todo: set[str],
+        start: float,
+    ) -> bool:
+        """Run the phases in ``todo`` that have steps, each while the run goes on; returns
+        whether Adam stopped at its share of the time budget, counted from ``start`` (when this
+        call's clock started, resumed or not)."""
         adam_cut = False
         if adam is not None and "adam" in todo:
-            adam_deadline = deadline
+            adam_deadline = s.deadline
             if self.seconds is not None and (self.lbfgs_steps > 0 or self.gauss_newton_steps > 0):
                 adam_deadline = start + self.adam_fraction * float(self.seconds)
             phase = AdamPhase(
@@ -392,8 +418,7 @@ class Trainer:
                 self.gauss_newton_steps, self.log_every, self.tol, self.damping
             )
             phase.run(s)
-        s.progress.close(s)
-        return self._result(s, adam_cut, used)
+        return adam_cut
 
     def _progress(self, name: str) -> Progress:
         """A bar in seconds for a run that ends on the clock, else in steps."""
