@@ -915,3 +915,62 @@ def test_extrapolated_wave_with_forcing_and_velocity_is_judged_by_its_own_order(
     from neuralpde.reference.api import _estimate
 
     assert _estimate([0.0, 0.0], 2, 3, "x", "", 4)[1] == 3
+
+
+# -- the equation families and the shared checks of the settings ---------------------------------
+
+
+def test_each_equation_class_has_one_family_whose_name_the_scheme_starts_with():
+    """The families' names are what schemes, and so reference files, write: they must not
+    change."""
+    from neuralpde.reference.families import FAMILIES, family_of
+
+    assert [(f.name, f.equation, f.time_order) for f in FAMILIES] == [
+        ("poisson", npde.Poisson, 0),
+        ("helmholtz", npde.Helmholtz, 0),
+        ("heat", npde.Heat, 1),
+        ("wave", npde.Wave, 2),
+    ]
+    problems = [
+        poisson_problem(smooth(1), UNIT[1]),
+        helmholtz_problem(smooth(1), UNIT[1], 2.0),
+        heat_problem(lambda x: smooth(1)(x) * torch.exp(-x[:, 1]), UNIT[1], 1.0),
+        wave_problem(lambda x: smooth(1)(x) * torch.cos(x[:, 1]), UNIT[1], 1.0),
+    ]
+    for family, problem in zip(FAMILIES, problems, strict=True):
+        assert family_of(problem.equation) is family
+        assert solve_fd(problem, 4).scheme.startswith(f"{family.name}: ")
+    assert family_of(npde.Problem(UNIT[1], lambda u, x: u, [npde.Dirichlet(0.0)]).equation) is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"n": 1}, r"^n must give at least 2 intervals per axis \(ints >= 2\), got 1$"),
+        ({"n": (4, 4)}, r"^n must be an int or 1 ints \(one per space axis\), got \(4, 4\)$"),
+        ({"n": None}, r"^n must be an int or 1 ints \(one per space axis\), got None$"),
+        ({"n": 4, "levels": 2}, r"^levels must be an int >= 3 \(two differences give an order\)"),
+        ({"n": 4, "ratio": True}, r"^ratio must be an int >= 2 \(nested grids\), got True$"),
+        ({"n": 4, "order": 3}, r"^order must be 2 or 4, got 3$"),
+        ({"n": 4, "dt": -1.0}, r"^dt must be a positive finite number .* got float -1.0$"),
+        ({"n": 4, "time_samples": 1}, r"^time_samples must be an int >= 2 or None, got 1$"),
+        ({"n": 4, "extrapolate": "yes"}, r"^extrapolate must be True or False, got 'yes'$"),
+    ],
+)
+def test_the_study_and_reference_files_check_settings_alike(settings, message):
+    from neuralpde.reference import reference_settings
+
+    heat = heat_problem(lambda x: smooth(1)(x) * torch.exp(-x[:, 1]), UNIT[1], 1.0)
+    with pytest.raises(ValueError, match=message):
+        convergence_study(heat, **settings)
+    with pytest.raises(ValueError, match=message):
+        reference_settings(heat, **settings)
+
+
+def test_time_settings_of_a_steady_problem_are_refused_by_name():
+    poisson = poisson_problem(smooth(1), UNIT[1])
+    for kw in ({"dt": 0.1}, {"time_samples": 3}):
+        key = next(iter(kw))
+        for call in (solve_fd, convergence_study):
+            with pytest.raises(ValueError, match=rf"^{key} applies to evolution problems only; "):
+                call(poisson, 4, **kw)

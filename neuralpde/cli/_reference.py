@@ -54,6 +54,7 @@ def _settings(args: argparse.Namespace, problem: Any, opts: dict[str, Any]) -> d
     from .._arguments import check_grid_nodes
     from ..conditions import Dirichlet
     from ..reference import reference_settings
+    from ..reference.settings import EXTRAPOLATION_LEVELS, check_evolution_only
 
     steady = problem.time_index is None
     # the compact fourth-order scheme takes steady problems with Dirichlet data only
@@ -65,15 +66,15 @@ def _settings(args: argparse.Namespace, problem: Any, opts: dict[str, Any]) -> d
     dt = opts.get("dt")
     extrapolate = args.extrapolate if args.extrapolate is not None else opts.get("extrapolate")
     extrapolate = bool(extrapolate)
-    if steady and (samples is not None or dt is not None):
-        raise UsageError(
-            f"time samples and dt apply to evolution problems only; {problem.name!r} is steady"
-        )
-    if extrapolate and levels < 4:
+    try:
+        check_evolution_only(not steady, problem.name, dt=dt, time_samples=samples)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if extrapolate and levels < EXTRAPOLATION_LEVELS:  # said in the command line's terms
         source = "--extrapolate" if args.extrapolate else "the problem file's reference settings"
         raise UsageError(
-            f"extrapolation (asked by {source}) needs at least 4 levels, got {levels}; give "
-            "--levels 4 or more, or --no-extrapolate"
+            f"extrapolation (asked by {source}) needs at least {EXTRAPOLATION_LEVELS} levels, "
+            f"got {levels}; give --levels {EXTRAPOLATION_LEVELS} or more, or --no-extrapolate"
         )
     settings = {"n": n, "levels": levels, "order": order, "dt": dt, "time_samples": samples}
     if extrapolate:

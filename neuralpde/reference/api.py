@@ -1,7 +1,9 @@
 """The entry points: :func:`solve_fd` (one grid) and :func:`convergence_study` (several).
 
-A study's levels are solved and compared in :mod:`.study`; Richardson's formulas (observed
-order, error estimate, extrapolation) are in :mod:`.richardson`.
+A problem is read into its pieces and its equation's family (which names the solver, the
+scheme's description and the family's checks) by :func:`.families.analyse`; the settings are
+checked by :mod:`.settings`. A study's levels are solved and compared in :mod:`.study`;
+Richardson's formulas (observed order, error estimate, extrapolation) are in :mod:`.richardson`.
 """
 
 from __future__ import annotations
@@ -17,40 +19,36 @@ from .._arguments import check_grid_nodes
 from ..limits import MAX_STORED_VALUES, MAX_TIME_STEPS
 from ..problem import Problem
 from ._grid import Grid
-from ._spec import Spec, analyse, check_dt
-from .evolution import cfl_number, max_wave_speed
+from ._spec import Spec
+from .families import analyse
 from .richardson import (
     observed_order,
     richardson_error,
     richardson_extrapolate,
     richardson_factor,
 )
+from .settings import (
+    Settings,
+    check_evolution_only,
+    check_extrapolation,
+    check_method,
+    check_settings,
+)
 from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
-from .steady import check_resonance
-from .study import StudyLevels, sample_steps, solve_grid, solve_levels, stack_times
+from .study import StudyLevels, sample_steps, solve_levels, stack_times
 
 __all__ = ["solve_fd", "convergence_study"]
 
 log = logging.getLogger("neuralpde.reference")
 
-_WAVE_CFL_FRACTION = 0.5
 
-
-def _counts(n: int | Sequence[int], d: int) -> tuple[int, ...]:
-    counts = (n,) * d if np.isscalar(n) else tuple(n)
-    if len(counts) != d:
-        raise ValueError(f"n must be an int or {d} ints (one per space axis), got {n!r}")
-    out = []
-    for c in counts:
-        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 2:
-            raise ValueError(f"n must give at least 2 intervals per axis, got {n!r}")
-        out.append(int(c))
-    return tuple(out)
-
-
-def _check_order(spec: Spec, order: int) -> None:
-    if order not in (2, 4):
-        raise ValueError(f"order must be 2 or 4, got {order!r}")
+def _check_applies(spec: Spec, settings: Settings, method: object) -> None:
+    """Check ``method``, and that the checked ``settings`` apply to the problem of ``spec``."""
+    check_method(method)
+    check_evolution_only(
+        spec.timed, spec.problem.name, dt=settings.dt, time_samples=settings.time_samples
+    )
+    order = settings.order
     if order == 4 and spec.timed:
         raise NotImplementedError(
             f"order=4 is available for steady problems only; {type(spec.equation).__name__} "
@@ -59,68 +57,30 @@ def _check_order(spec: Spec, order: int) -> None:
     if order == 4 and spec.divergence_form:
         raise NotImplementedError("order=4 is not available in divergence form")
     if order == 4 and spec.neumann_faces:
-        parts = spec.box.boundary_parts
-        faces = [parts[f] for f in sorted(spec.neumann_faces)]
         raise NotImplementedError(
-            f"order=4 with Neumann faces ({faces}) is not implemented: the Mehrstellen scheme "
-            "has no fourth-order Neumann closure here. Use order=2 (ghost-node Neumann faces, "
-            "second order); convergence_study(..., order=2, levels>=4, extrapolate=True) "
-            "gives a Richardson-extrapolated, higher-order reference"
+            f"order=4 with Neumann faces ({spec.neumann_face_names}) is not implemented: the "
+            "Mehrstellen scheme has no fourth-order Neumann closure here. Use order=2 "
+            "(ghost-node Neumann faces, second order); convergence_study(..., order=2, "
+            "levels>=4, extrapolate=True) gives a Richardson-extrapolated, higher-order "
+            "reference"
         )
-
-
-def _scheme(spec: Spec, order: int, solver: str) -> str:
-    if spec.kind in ("poisson", "helmholtz"):
-        space = (
-            "central 2nd order, (2d+1)-point Laplacian"
-            if order == 2
-            else "compact 4th order Mehrstellen (3^d-point stencil, corrected right-hand side)"
-        )
-        return f"{spec.kind}: {space}{_neumann_note(spec)}; {solver}"
-    lap = "conservative 2nd-order Laplacian" if spec.divergence_form else "2nd-order Laplacian"
-    if spec.kind == "heat":
-        return f"heat: Crank-Nicolson + {lap}{_neumann_note(spec)}; {solver}"
-    return f"wave: leapfrog (2nd-order first step) + {lap}{_neumann_note(spec)}"
-
-
-def _neumann_note(spec: Spec) -> str:
-    if not spec.neumann_faces:
-        return ""
-    parts = spec.box.boundary_parts
-    faces = ", ".join(parts[f] for f in sorted(spec.neumann_faces))
-    return f", Neumann faces {faces} by ghost nodes (2nd order)"
 
 
 def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
-    """Time steps for ``grid``: ``dt`` rounded down to land on ``t1``, or the default choice."""
+    """Time steps for ``grid``: ``dt`` (checked) rounded down to land on ``t1``, or the
+    family's default choice."""
+    if dt is None:
+        return spec.family.default_steps(spec, grid)
+    spec.family.check_step(spec, grid, dt)
     t0, t1 = spec.t_span
     T = t1 - t0
-    dt = check_dt(dt)
-    if dt is not None:
-        if spec.kind == "wave":
-            cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h)
-            if cfl > 1 + 1e-12:
-                limit = dt / cfl
-                raise ValueError(
-                    f"dt={dt:.6g} is unstable for leapfrog on this grid: the CFL number "
-                    f"|c| dt sqrt(sum 1/h^2) = {cfl:.4g} exceeds 1; use dt <= {limit:.6g} "
-                    "(or dt=None for half of that)"
-                )
-        count = T / dt * (1 - 1e-12)
-        if not count <= MAX_TIME_STEPS:  # inf too
-            raise ValueError(
-                f"dt={dt:.6g} would take {count:.4g} time steps over the time span {T:g}, more "
-                f"than the {MAX_TIME_STEPS:,} allowed; give a larger dt (or None)"
-            )
-        return max(1, math.ceil(count))
-    if spec.kind == "wave":
-        speed = max_wave_speed(spec, grid)
-        if speed == 0:
-            return max(1, math.ceil(T / float(np.max(grid.h))))
-        dt_max = 1.0 / (speed * math.sqrt(float(np.sum(1.0 / grid.h**2))))
-        return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
-    # Heat: Crank-Nicolson is unconditionally stable; dt ~ h keeps the error O(h^2).
-    return max(1, math.ceil(T / float(np.max(grid.h)) * (1 - 1e-12)))
+    count = T / dt * (1 - 1e-12)
+    if not count <= MAX_TIME_STEPS:  # inf too
+        raise ValueError(
+            f"dt={dt:.6g} would take {count:.4g} time steps over the time span {T:g}, more "
+            f"than the {MAX_TIME_STEPS:,} allowed; give a larger dt (or None)"
+        )
+    return max(1, math.ceil(count))
 
 
 def _check_time(steps: int, stored: int, nodes: int, what: str) -> None:
@@ -142,23 +102,6 @@ def _check_time(steps: int, stored: int, nodes: int, what: str) -> None:
 
 def _round_up(steps: int, multiple: int) -> int:
     return -(-steps // multiple) * multiple
-
-
-def _check_options(spec: Spec, time_samples: int | None, method: str) -> None:
-    if method not in ("auto", "dst", "lu"):
-        raise ValueError(f"method must be 'auto', 'dst' or 'lu', got {method!r}")
-    if time_samples is not None and not spec.timed:
-        raise ValueError("time_samples applies to evolution problems only")
-    _check_samples(time_samples)
-
-
-def _check_samples(time_samples: int | None) -> None:
-    if time_samples is not None and (
-        isinstance(time_samples, bool)
-        or not isinstance(time_samples, (int, np.integer))
-        or time_samples < 2
-    ):
-        raise ValueError(f"time_samples must be an int >= 2 or None, got {time_samples!r}")
 
 
 def _package(
@@ -237,27 +180,24 @@ def solve_fd(
     """
     start = time.perf_counter()
     spec = analyse(problem)
-    _check_order(spec, order)
-    _check_options(spec, time_samples, method)
-    counts = _counts(n, spec.box.dim)
-    nodes = check_grid_nodes(counts, "n")
-    grid = Grid(spec.box, counts, spec.neumann_faces)
+    settings = check_settings(spec.box.dim, n, order=order, dt=dt, time_samples=time_samples)
+    _check_applies(spec, settings, method)
+    order, time_samples = settings.order, settings.time_samples
+    nodes = check_grid_nodes(settings.n, "n")
+    grid = Grid(spec.box, settings.n, spec.neumann_faces)
     steps = keep = None
-    if spec.kind == "helmholtz":
-        check_resonance(spec)
+    spec.family.check(spec)
     if spec.timed:
-        steps = _default_steps(spec, grid, dt)
+        steps = _default_steps(spec, grid, settings.dt)
         if time_samples is not None:
             steps = _round_up(steps, time_samples - 1)
         _check_time(steps, steps + 1 if time_samples is None else time_samples, nodes, "the grid")
         keep = sample_steps(steps, time_samples)
-    elif dt is not None:
-        raise ValueError(f"dt applies to evolution problems only; {problem.name!r} is steady")
-    out, solver = solve_grid(spec, grid, order, steps, keep, method)
+    out, solver = spec.family.solve(spec, grid, order, steps, keep, method)
     values = stack_times(out, keep) if spec.timed else out
     wall = time.perf_counter() - start
     log.info("%s: n=%s steps=%s solved in %.3f s (%s)", problem.name, grid.n, steps, wall, solver)
-    scheme = _scheme(spec, order, solver)
+    scheme = spec.family.describe(spec, order, solver)
     return FDSolution(**_package(spec, grid, order, steps, values, scheme, wall, keep))
 
 
@@ -390,35 +330,44 @@ def convergence_study(
     """
     start = time.perf_counter()
     spec = analyse(problem)
-    base, coarse_steps, extrapolate = _check_study(
-        spec, n, levels, ratio, order, dt, time_samples, method, extrapolate
+    settings = check_settings(
+        spec.box.dim,
+        n,
+        levels=levels,
+        ratio=ratio,
+        order=order,
+        dt=dt,
+        time_samples=time_samples,
+        extrapolate=extrapolate,
     )
+    coarse_steps = _check_study(spec, settings, method)
     run = solve_levels(
-        spec, base, levels, ratio, order, coarse_steps, time_samples, method, extrapolate
+        spec,
+        settings.n,
+        settings.levels,
+        settings.ratio,
+        settings.order,
+        coarse_steps,
+        settings.time_samples,
+        method,
+        settings.extrapolate,
     )
-    return _study_solution(spec, run, levels, ratio, order, extrapolate, time_samples, dt, start)
+    return _study_solution(spec, run, settings, start)
 
 
 def _study_solution(
-    spec: Spec,
-    run: StudyLevels,
-    levels: int,
-    ratio: int,
-    order: int,
-    extrapolate: bool,
-    time_samples: int | None,
-    dt: float | None,
-    start: float,
+    spec: Spec, run: StudyLevels, settings: Settings, start: float
 ) -> ReferenceSolution:
     """The :class:`ReferenceSolution` of the levels ``run`` of a study begun at ``start``: the
     relative differences, the observed order and the error estimates (of the levels, or of
     their extrapolations), and the returned values."""
     name = spec.problem.name
+    levels, ratio, order = settings.levels, settings.ratio, settings.order
     rel, rows = _relative(run)
     # the grid that the first of the two differences giving the order is measured on
-    _check_resolution(rows[levels - (4 if extrapolate else 3)], name)
-    scheme = _scheme(spec, order, run.solver)
-    if extrapolate:
+    _check_resolution(rows[levels - (4 if settings.extrapolate else 3)], name)
+    scheme = spec.family.describe(spec, order, run.solver)
+    if settings.extrapolate:
         p, used, estimate, values, scheme, extra = _extrapolated(
             spec, run, rel, rows, ratio, order, scheme
         )
@@ -434,58 +383,31 @@ def _study_solution(
         order_used=used,
         estimated_error=float(estimate),
         gci=float(1.25 * estimate),
-        ratio=int(ratio),
-        time_samples=None if time_samples is None else int(time_samples),
-        study_dt=check_dt(dt),
+        ratio=ratio,
+        time_samples=settings.time_samples,
+        study_dt=settings.dt,
         **extra,
     )
 
 
-def _check_study(
-    spec: Spec,
-    n: int | Sequence[int],
-    levels: int,
-    ratio: int,
-    order: int,
-    dt: float | None,
-    time_samples: int | None,
-    method: str,
-    extrapolate: bool,
-) -> tuple[tuple[int, ...], int | None, bool]:
-    """Check :func:`convergence_study`'s arguments before anything is solved; returns the
-    coarsest grid's intervals per axis, its time steps (``None`` for a steady problem) and
-    ``extrapolate`` as a ``bool``."""
-    _check_order(spec, order)
-    _check_options(spec, time_samples, method)
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 3:
-        raise ValueError(
-            f"levels must be an int >= 3 (two differences give an order), got {levels!r}"
-        )
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 2:
-        raise ValueError(f"ratio must be an int >= 2 (nested grids), got {ratio!r}")
-    if not isinstance(extrapolate, (bool, np.bool_)):
-        raise ValueError(f"extrapolate must be True or False, got {extrapolate!r}")
-    extrapolate = bool(extrapolate)
-    if extrapolate and levels < 4:
-        raise ValueError(
-            f"extrapolate=True needs levels >= 4 (L levels give L - 1 extrapolated solutions, "
-            f"and two of their differences give an order), got levels={levels}"
-        )
-    base = _counts(n, spec.box.dim)
-    finest = check_grid_nodes(base, "n", levels=int(levels), ratio=int(ratio))
-    if dt is not None and not spec.timed:
-        raise ValueError(f"dt applies to evolution problems only; {spec.problem.name!r} is steady")
-    if spec.kind == "helmholtz":
-        check_resonance(spec)
+def _check_study(spec: Spec, settings: Settings, method: object) -> int | None:
+    """Check that :func:`convergence_study`'s checked ``settings`` (and ``method``) apply to
+    the problem, and the size of its finest level, before anything is solved; returns the
+    coarsest grid's time steps (``None`` for a steady problem)."""
+    _check_applies(spec, settings, method)
+    check_extrapolation(settings.levels, settings.extrapolate)
+    levels, ratio, time_samples = settings.levels, settings.ratio, settings.time_samples
+    finest = check_grid_nodes(settings.n, "n", levels=levels, ratio=ratio)
+    spec.family.check(spec)
     if not spec.timed:
-        return base, None, extrapolate
-    coarse_steps = _default_steps(spec, Grid(spec.box, base, spec.neumann_faces), dt)
+        return None
+    coarse_steps = _default_steps(spec, Grid(spec.box, settings.n, spec.neumann_faces), settings.dt)
     if time_samples is not None:  # the samples are time levels of every level
         coarse_steps = _round_up(coarse_steps, time_samples - 1)
     stored = coarse_steps + 1 if time_samples is None else time_samples
-    fine_steps = coarse_steps * int(ratio) ** (int(levels) - 1)
+    fine_steps = coarse_steps * ratio ** (levels - 1)
     _check_time(fine_steps, stored, finest, f"the finest of {levels} levels")
-    return base, coarse_steps, extrapolate
+    return coarse_steps
 
 
 def _relative(run: StudyLevels) -> tuple[list[float], list[LevelResult]]:

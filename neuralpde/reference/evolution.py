@@ -49,9 +49,23 @@ from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, divergence_laplacian, laplacian
 from ._spec import Spec
 
-__all__ = ["solve_heat", "solve_wave", "cfl_number", "max_wave_speed", "Recorder"]
+__all__ = [
+    "solve_heat",
+    "solve_wave",
+    "describe_heat",
+    "describe_wave",
+    "default_heat_steps",
+    "default_wave_steps",
+    "check_wave_step",
+    "cfl_number",
+    "max_wave_speed",
+    "Recorder",
+]
 
 log = logging.getLogger("neuralpde.reference")
+
+#: The default wave time step, as a fraction of the CFL limit.
+_WAVE_CFL_FRACTION = 0.5
 
 
 def cfl_number(speed: float, dt: float, h: np.ndarray) -> float:
@@ -69,6 +83,56 @@ def max_wave_speed(spec: Spec, grid: Grid, samples: int = 9) -> float:
         float(np.max(np.abs(evaluate_numpy(c, grid.points(t=t), "Wave.c"))))
         for t in np.linspace(t0, t1, samples)
     )
+
+
+def _laplacian_text(spec: Spec) -> str:
+    return "conservative 2nd-order Laplacian" if spec.divergence_form else "2nd-order Laplacian"
+
+
+def describe_heat(spec: Spec, order: int, solver: str) -> str:
+    """The description of Crank–Nicolson with the linear solver ``solver``."""
+    return (
+        f"{spec.family.name}: Crank-Nicolson + {_laplacian_text(spec)}{spec.neumann_note}; {solver}"
+    )
+
+
+def describe_wave(spec: Spec, order: int, solver: str) -> str:
+    """The description of leapfrog (explicit: no linear solver)."""
+    return (
+        f"{spec.family.name}: leapfrog (2nd-order first step) + {_laplacian_text(spec)}"
+        f"{spec.neumann_note}"
+    )
+
+
+def default_heat_steps(spec: Spec, grid: Grid) -> int:
+    """Heat's time steps on ``grid`` when no ``dt`` is given: Crank-Nicolson is
+    unconditionally stable, and ``dt ~ h`` keeps the error ``O(h^2)``."""
+    t0, t1 = spec.t_span
+    return max(1, math.ceil((t1 - t0) / float(np.max(grid.h)) * (1 - 1e-12)))
+
+
+def default_wave_steps(spec: Spec, grid: Grid) -> int:
+    """Wave's time steps on ``grid`` when no ``dt`` is given: half the CFL limit (``dt ~ h``
+    when ``c`` is 0)."""
+    t0, t1 = spec.t_span
+    T = t1 - t0
+    speed = max_wave_speed(spec, grid)
+    if speed == 0:
+        return max(1, math.ceil(T / float(np.max(grid.h))))
+    dt_max = 1.0 / (speed * math.sqrt(float(np.sum(1.0 / grid.h**2))))
+    return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
+
+
+def check_wave_step(spec: Spec, grid: Grid, dt: float) -> None:
+    """Refuse a ``dt`` beyond leapfrog's CFL limit on ``grid``."""
+    cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h)
+    if cfl > 1 + 1e-12:
+        limit = dt / cfl
+        raise ValueError(
+            f"dt={dt:.6g} is unstable for leapfrog on this grid: the CFL number "
+            f"|c| dt sqrt(sum 1/h^2) = {cfl:.4g} exceeds 1; use dt <= {limit:.6g} "
+            "(or dt=None for half of that)"
+        )
 
 
 class Recorder:
@@ -155,10 +219,15 @@ def _march_setup(
 
 
 def solve_heat(
-    spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder, method: str = "auto"
+    spec: Spec,
+    grid: Grid,
+    order: int,
+    steps: int,
+    keep: np.ndarray | Recorder,
+    method: str = "auto",
 ) -> tuple[dict, str]:
-    """Crank–Nicolson; returns the full-grid values at the steps ``keep`` (or, when ``keep``
-    is a :class:`Recorder`, its ``values``) and the linear-solver name."""
+    """Crank–Nicolson (``order`` 2); returns the full-grid values at the steps ``keep`` (or,
+    when ``keep`` is a :class:`Recorder`, its ``values``) and the linear-solver name."""
     eq = spec.equation
     times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
@@ -231,10 +300,20 @@ def solve_heat(
     return _result(keep, record), cache["solver"].method
 
 
-def solve_wave(spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder) -> tuple[dict, str]:
-    """Leapfrog with a second-order first step; returns the full-grid values at the steps
-    ``keep`` (or, when ``keep`` is a :class:`Recorder`, its ``values``). Raises ``ValueError``
-    if ``|c| dt sqrt(sum 1/h^2) > 1`` at any step."""
+def solve_wave(
+    spec: Spec,
+    grid: Grid,
+    order: int,
+    steps: int,
+    keep: np.ndarray | Recorder,
+    method: str = "auto",
+) -> tuple[dict, str]:
+    """Leapfrog with a second-order first step (``order`` 2; explicit, so no ``method`` but
+    ``"auto"`` and ``"lu"``); returns the full-grid values at the steps ``keep`` (or, when
+    ``keep`` is a :class:`Recorder`, its ``values``). Raises ``ValueError`` if
+    ``|c| dt sqrt(sum 1/h^2) > 1`` at any step."""
+    if method == "dst":
+        raise ValueError("method='dst' applies to implicit solves; the wave solver is explicit")
     eq = spec.equation
     times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns

@@ -27,7 +27,7 @@ from ..io.hdf5 import damaged_entries
 from ..io.provenance import versions
 from ..problem import Problem, differing_mathematics
 from . import solution as _solution
-from ._spec import check_dt
+from .settings import check_settings
 from .solution import LevelResult, ReferenceSolution
 
 __all__ = [
@@ -81,12 +81,6 @@ def _space_dims(description: Mapping) -> int:
     return len(domain.get("names", ())) or 1
 
 
-def _int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
-
-
 def reference_settings(
     problem: Problem | Mapping,
     *,
@@ -101,27 +95,21 @@ def reference_settings(
     """The inputs of :func:`~neuralpde.reference.convergence_study` in a canonical form.
 
     ``n`` becomes one count per space axis of ``problem`` (a :class:`~neuralpde.Problem` or its
-    description), so ``n=32`` and ``n=(32, 32)`` give the same settings and checksum.
+    description), so ``n=32`` and ``n=(32, 32)`` give the same settings and checksum. The
+    settings are checked as the study checks them
+    (:func:`~neuralpde.reference.settings.check_settings`).
     """
     desc = problem.describe() if isinstance(problem, Problem) else problem
-    d = _space_dims(desc)
-    counts = [n] * d if np.isscalar(n) else list(n)
-    if len(counts) != d:
-        raise ValueError(f"n must be an int or {d} ints (one per space axis), got {n!r}")
-    step = check_dt(dt)
-    if order not in (2, 4):
-        raise ValueError(f"order must be 2 or 4, got {order!r}")
-    if not isinstance(extrapolate, (bool, np.bool_)):
-        raise ValueError(f"extrapolate must be True or False, got {extrapolate!r}")
-    return {
-        "n": [_int(c, "n", 2) for c in counts],
-        "levels": _int(levels, "levels", 3),
-        "ratio": _int(ratio, "ratio", 2),
-        "order": int(order),
-        "dt": step,
-        "time_samples": None if time_samples is None else _int(time_samples, "time_samples", 2),
-        "extrapolate": bool(extrapolate),
-    }
+    return check_settings(
+        _space_dims(desc),
+        n,
+        levels=levels,
+        ratio=ratio,
+        order=order,
+        dt=dt,
+        time_samples=time_samples,
+        extrapolate=extrapolate,
+    ).canonical()
 
 
 def reference_checksum(problem: Problem | Mapping, **settings: Any) -> str:

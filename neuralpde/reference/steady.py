@@ -44,8 +44,16 @@ import scipy.sparse as sp
 from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, laplacian, mehrstellen
 from ._spec import Spec
+from .settings import check_method
 
-__all__ = ["solve_steady", "ResonanceWarning", "check_resonance"]
+__all__ = [
+    "solve_steady",
+    "solve_poisson",
+    "solve_helmholtz",
+    "describe_steady",
+    "ResonanceWarning",
+    "check_resonance",
+]
 
 log = logging.getLogger("neuralpde.reference")
 
@@ -119,17 +127,50 @@ def check_resonance(spec: Spec, tol: float = 0.01) -> None:
         )
 
 
-def solve_steady(
-    spec: Spec, grid: Grid, order: int, method: str = "auto"
+def solve_poisson(
+    spec: Spec,
+    grid: Grid,
+    order: int,
+    steps: int | None = None,
+    keep: object = None,
+    method: str = "auto",
 ) -> tuple[np.ndarray, str]:
-    """Solve on ``grid``; returns the values on every node (shape ``grid.shape``) and the
-    linear-solver name."""
-    if method not in ("auto", "dst", "lu"):
-        raise ValueError(f"method must be 'auto', 'dst' or 'lu', got {method!r}")
+    r"""Poisson's family solver: :func:`solve_steady` of :math:`-\Delta u = f` (``steps`` and
+    ``keep``, for evolution problems, are ``None``)."""
+    return solve_steady(spec, grid, order, method, helm=False)
+
+
+def solve_helmholtz(
+    spec: Spec,
+    grid: Grid,
+    order: int,
+    steps: int | None = None,
+    keep: object = None,
+    method: str = "auto",
+) -> tuple[np.ndarray, str]:
+    r"""Helmholtz's family solver: :func:`solve_steady` of :math:`\Delta u + k^2 u = f`."""
+    return solve_steady(spec, grid, order, method, helm=True)
+
+
+def describe_steady(spec: Spec, order: int, solver: str) -> str:
+    """The description of the steady scheme of ``order`` with the linear solver ``solver``."""
+    space = (
+        "central 2nd order, (2d+1)-point Laplacian"
+        if order == 2
+        else "compact 4th order Mehrstellen (3^d-point stencil, corrected right-hand side)"
+    )
+    return f"{spec.family.name}: {space}{spec.neumann_note}; {solver}"
+
+
+def solve_steady(
+    spec: Spec, grid: Grid, order: int, method: str = "auto", *, helm: bool
+) -> tuple[np.ndarray, str]:
+    """Solve on ``grid`` (Helmholtz's equation when ``helm``, else Poisson's); returns the
+    values on every node (shape ``grid.shape``) and the linear-solver name."""
+    check_method(method)
     eq = spec.equation
     pts = grid.points()
     f = np.broadcast_to(evaluate_numpy(eq.f, pts, f"{type(eq).__name__}.f"), (grid.size,))
-    helm = spec.kind == "helmholtz"
     if helm:
         k = evaluate_numpy(eq.k, pts, "Helmholtz.k")
         k2 = np.broadcast_to(k**2, (grid.size,))

@@ -19,13 +19,11 @@ import numpy as np
 
 from ._grid import Grid
 from ._spec import Spec
-from .evolution import Recorder, solve_heat, solve_wave
+from .evolution import Recorder
 from .richardson import richardson_extrapolate, richardson_factor
 from .solution import LevelResult
-from .steady import solve_steady
 
 __all__ = [
-    "solve_grid",
     "sample_steps",
     "stack_times",
     "quadrature_weights",
@@ -38,25 +36,6 @@ log = logging.getLogger("neuralpde.reference")
 
 #: A level's values on its own nodes, on the previous level's, and those the result keeps.
 _LevelValues = tuple[np.ndarray | None, np.ndarray, np.ndarray | None]
-
-
-def solve_grid(
-    spec: Spec,
-    grid: Grid,
-    order: int,
-    steps: int | None,
-    keep: np.ndarray | Recorder | None,
-    method: str,
-) -> tuple[np.ndarray | dict, str]:
-    """``(values, solver)`` of ``spec`` on ``grid`` by its scheme; for an evolution problem over
-    ``steps`` time steps, the values ``keep`` asks for."""
-    if spec.kind in ("poisson", "helmholtz"):
-        return solve_steady(spec, grid, order, method)
-    if spec.kind == "heat":
-        return solve_heat(spec, grid, steps, keep, method)
-    if method == "dst":
-        raise ValueError("method='dst' applies to implicit solves; the wave solver is explicit")
-    return solve_wave(spec, grid, steps, keep)
 
 
 def sample_steps(steps: int, time_samples: int | None) -> np.ndarray:
@@ -197,7 +176,9 @@ class _Levels:
     def _steady(self, level: int, grid: Grid, last: bool) -> _LevelValues:
         """``(own, here, kept)``: the level's values on its nodes (``None`` for the last), on
         the previous level's, and those it leaves to the result (``None`` if none)."""
-        out, self.result.solver = solve_grid(self.spec, grid, self.order, None, None, self.method)
+        out, self.result.solver = self.spec.family.solve(
+            self.spec, grid, self.order, None, None, self.method
+        )
         own = None if last else out
         here = out[self.on_previous]
         kept = out if level == self.top else here.copy() if last else None
@@ -214,7 +195,9 @@ class _Levels:
             if last:
                 requests["top"] = (self.result.samples, 1)
         keep = Recorder(grid.shape, requests)
-        out, self.result.solver = solve_grid(self.spec, grid, self.order, steps, keep, self.method)
+        out, self.result.solver = self.spec.family.solve(
+            self.spec, grid, self.order, steps, keep, self.method
+        )
         # the samples are among the stored (coarsest) time levels
         own = None if last else stack_times(out["own"], common)
         here = stack_times(out["on_previous"], common) if last else own[self.on_previous]

@@ -1,0 +1,174 @@
+"""The equation families the finite-difference reference solves, and :func:`analyse`, which
+reads a :class:`~neuralpde.Problem` into the :class:`~._spec.Spec` its solvers take.
+
+Each :class:`~._spec.Family` is built once here from its equation class and names its solver,
+its scheme's description and its checks; everything downstream asks ``spec.family``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
+from ..domains import Box, SpaceTime
+from ..equations import Heat, Helmholtz, Poisson, Wave
+from ..problem import Problem
+from ._spec import Family, Spec
+from .evolution import (
+    check_wave_step,
+    default_heat_steps,
+    default_wave_steps,
+    describe_heat,
+    describe_wave,
+    solve_heat,
+    solve_wave,
+)
+from .steady import check_resonance, describe_steady, solve_helmholtz, solve_poisson
+
+__all__ = ["POISSON", "HELMHOLTZ", "HEAT", "WAVE", "FAMILIES", "family_of", "analyse"]
+
+POISSON = Family("poisson", Poisson, solve=solve_poisson, describe=describe_steady)
+HELMHOLTZ = Family(
+    "helmholtz", Helmholtz, solve=solve_helmholtz, describe=describe_steady, check=check_resonance
+)
+HEAT = Family(
+    "heat", Heat, solve=solve_heat, describe=describe_heat, default_steps=default_heat_steps
+)
+WAVE = Family(
+    "wave",
+    Wave,
+    solve=solve_wave,
+    describe=describe_wave,
+    default_steps=default_wave_steps,
+    check_step=check_wave_step,
+)
+
+#: The families, in the order an equation is matched against their classes.
+FAMILIES = (POISSON, HELMHOLTZ, HEAT, WAVE)
+
+
+def family_of(equation: object) -> Family | None:
+    """The family of ``equation`` (an instance of its class or of a subclass), or ``None``."""
+    return next((f for f in FAMILIES if isinstance(equation, f.equation)), None)
+
+
+def analyse(problem: Problem) -> Spec:
+    """Check that ``problem`` is one the FD reference solves; raise naming what is not."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a neuralpde Problem, got {type(problem).__name__}")
+    eq = problem.equation
+    family = family_of(eq)
+    if family is None:
+        raise NotImplementedError(
+            f"the finite-difference reference does not support the equation "
+            f"{type(eq).__name__}; supported: {', '.join(f.title for f in FAMILIES)}"
+        )
+    if getattr(eq, "anisotropic", False):
+        raise NotImplementedError(
+            "the finite-difference reference does not support an anisotropic (tensor) Heat.kappa "
+            "yet; scalar constants, callables and GridData maps are supported"
+        )
+    dom = problem.domain
+    space = dom.space if isinstance(dom, SpaceTime) else dom
+    if not isinstance(space, Box):
+        raise NotImplementedError(
+            f"the finite-difference reference needs a Box domain (or SpaceTime of a Box), got "
+            f"{type(space).__name__}"
+        )
+    timed = isinstance(dom, SpaceTime)
+    if timed and family.steady:
+        raise NotImplementedError(
+            f"{type(eq).__name__} is steady: the finite-difference reference solves it on a "
+            "Box, not on a SpaceTime domain"
+        )
+    dirichlet, neumann, initial, velocity = _conditions(problem.conditions)
+    parts = space.boundary_parts
+    on_d, on_n = _faces(dirichlet, parts), _faces(neumann, parts)
+    both = [p for p in parts if p in on_d and p in on_n]
+    if both:
+        raise ValueError(
+            f"faces {both} have both a Dirichlet and a Neumann condition; the finite-difference "
+            "reference needs exactly one kind of condition per face"
+        )
+    missing = [p for p in parts if p not in on_d and p not in on_n]
+    if missing:
+        raise NotImplementedError(
+            f"the finite-difference reference needs a Dirichlet or Neumann condition on every "
+            f"face; none on {missing}"
+        )
+    spec = Spec(
+        problem=problem,
+        family=family,
+        equation=eq,
+        box=space,
+        t_span=(dom.t0, dom.t1) if timed else None,
+        dirichlet=tuple(dirichlet),
+        initial=initial,
+        velocity=velocity,
+        neumann=tuple(neumann),
+        neumann_faces=frozenset(parts.index(p) for p in on_n),
+    )
+    _check_initial_data(spec)
+    return spec
+
+
+def _check_initial_data(spec: Spec) -> None:
+    """Refuse Neumann faces in divergence form, and initial data that do not fit the family's
+    order in time."""
+    family = spec.family
+    if spec.neumann and spec.divergence_form:
+        raise NotImplementedError(
+            f"Neumann faces are not available for {family.title} in divergence form with a "
+            "varying kappa; use the non-conservative form kappa * laplacian(u), or Dirichlet "
+            "faces"
+        )
+    if family.time_order == 1 and spec.initial is None:
+        raise ValueError(f"{family.title} needs an Initial condition")
+    if family.time_order == 2 and (spec.initial is None or spec.velocity is None):
+        raise ValueError(f"{family.title} needs Initial and InitialVelocity conditions")
+    if family.time_order == 1 and spec.velocity is not None:
+        raise NotImplementedError(
+            f"InitialVelocity is meaningless for {family.title} (first order in time)"
+        )
+
+
+def _conditions(
+    conditions: Iterable[object],
+) -> tuple[list[Dirichlet], list[Neumann], Initial | None, InitialVelocity | None]:
+    """The ``Dirichlet`` and ``Neumann`` conditions, and the (last) ``Initial`` and
+    ``InitialVelocity``; ``NotImplementedError`` for a condition of another kind.
+
+    The kinds are told apart by class: no attribute of the conditions says which one a
+    condition is (``pins_constant``, for one, is false for Neumann, InitialVelocity, Periodic
+    and flux-only Robin conditions alike)."""
+    dirichlet, neumann, initial, velocity = [], [], None, None
+    for c in conditions:
+        if isinstance(c, Dirichlet):
+            dirichlet.append(c)
+        elif isinstance(c, Neumann):
+            neumann.append(c)
+        elif isinstance(c, InitialVelocity):
+            velocity = c
+        elif isinstance(c, Initial):
+            initial = c
+        else:
+            raise NotImplementedError(
+                f"the finite-difference reference does not support {type(c).__name__} "
+                "conditions; supported: Dirichlet, Neumann, Initial, InitialVelocity"
+            )
+    return dirichlet, neumann, initial, velocity
+
+
+def _faces(conditions, parts: tuple[str, ...]) -> set[str]:
+    """The boundary parts named by ``conditions`` (all of them for ``on=None``)."""
+    out: set[str] = set()
+    for c in conditions:
+        names = parts if c.on is None else c.on
+        unknown = [p for p in names if p not in parts]
+        if unknown:
+            raise ValueError(
+                f"{type(c).__name__}(on={list(c.on)!r}) names {unknown}, which are not faces "
+                f"of the box; its faces are {list(parts)}"
+            )
+        out |= set(names)
+    return out
