@@ -2,42 +2,80 @@
 
 Define a :class:`Problem` (domain, equation, conditions), call :func:`solve`, evaluate or
 :meth:`~neuralpde.solution.Solution.save` the result, and :func:`load` it anywhere.
+
+The names below are imported on first use (PEP 562), so ``import neuralpde`` and
+``neuralpde --version`` do not load PyTorch until something needs it.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+from typing import TYPE_CHECKING, Any
 
-from . import operators, reference  # noqa: E402
 from ._version import __version__
-from .api import solve  # noqa: E402
-from .checks import ProblemWarning  # noqa: E402
-from .conditions import (  # noqa: E402
-    Dirichlet,
-    Initial,
-    InitialVelocity,
-    Neumann,
-    Observations,
-    Periodic,
-    Robin,
-)
-from .domains import Box, Interval, Rectangle, SpaceTime  # noqa: E402
-from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave  # noqa: E402
-from .fields import MLP, Siren  # noqa: E402
-from .geometry import (  # noqa: E402
-    Ball,
-    Difference,
-    Disk,
-    Intersection,
-    MeshDomain,
-    Polygon,
-    Union,
-)
-from .griddata import GridData  # noqa: E402
-from .problem import Problem  # noqa: E402
-from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler  # noqa: E402
-from .solution import ExtrapolationWarning, NeuralField, Solution, load  # noqa: E402
-from .training import Trainer  # noqa: E402
+
+#: public name -> the module that defines it
+_WHERE = {
+    "solve": "api",
+    "ProblemWarning": "checks",
+    **dict.fromkeys(
+        ("Dirichlet", "Initial", "InitialVelocity", "Neumann", "Observations", "Periodic", "Robin"),
+        "conditions",
+    ),
+    **dict.fromkeys(("Box", "Interval", "Rectangle", "SpaceTime"), "domains"),
+    **dict.fromkeys(("Custom", "Equation", "Heat", "Helmholtz", "Poisson", "Wave"), "equations"),
+    **dict.fromkeys(("MLP", "Siren"), "fields"),
+    **dict.fromkeys(
+        ("Ball", "Difference", "Disk", "Intersection", "MeshDomain", "Polygon", "Union"),
+        "geometry",
+    ),
+    "GridData": "griddata",
+    "Problem": "problem",
+    **dict.fromkeys(("LatinHypercubeSampler", "SobolSampler", "UniformSampler"), "sampling"),
+    **dict.fromkeys(("ExtrapolationWarning", "NeuralField", "Solution", "load"), "solution"),
+    "Trainer": "training",
+}
+
+if TYPE_CHECKING:  # what static tools see; at run time each is imported on first use
+    from . import operators, reference
+    from .api import solve
+    from .checks import ProblemWarning
+    from .conditions import (
+        Dirichlet,
+        Initial,
+        InitialVelocity,
+        Neumann,
+        Observations,
+        Periodic,
+        Robin,
+    )
+    from .domains import Box, Interval, Rectangle, SpaceTime
+    from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave
+    from .fields import MLP, Siren
+    from .geometry import Ball, Difference, Disk, Intersection, MeshDomain, Polygon, Union
+    from .griddata import GridData
+    from .problem import Problem
+    from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler
+    from .solution import ExtrapolationWarning, NeuralField, Solution, load
+    from .training import Trainer
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
+        value = importlib.import_module(f"{__name__}.{name}")  # a submodule, as if imported
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 logging.getLogger("neuralpde").addHandler(logging.NullHandler())
 

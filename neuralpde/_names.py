@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["SOLUTION_ENTRIES", "REFERENCE_ENTRIES", "RESERVED_NAMES", "check_coordinate_names"]
+__all__ = [
+    "ENGINES",
+    "SOLUTION_ENTRIES",
+    "REFERENCE_ENTRIES",
+    "RESERVED_NAMES",
+    "check_coordinate_names",
+]
 
+#: The derivative engines a trainer may be told to use (see :mod:`neuralpde.engine`); here, below
+#: PyTorch, so that the command line can offer them without loading it.
+ENGINES = ("auto", "fused", "autograd")
 #: The root entries of solution and reference files other than the coordinates.
 SOLUTION_ENTRIES = ("u", "exact", "model", "problem", "training", "metrics", "provenance")
 REFERENCE_ENTRIES = ("u", "convergence", "problem", "provenance")

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ._arguments import check_columns
+from ._names import ENGINES
 from .fields.jet import forward_jet, jet_obstacle
 from .operators import FieldValues, LinearForm, SecondKey
 
@@ -28,8 +29,6 @@ __all__ = [
     "field_values",
     "check_fused",
 ]
-
-ENGINES = ("auto", "fused", "autograd")
 
 
 # -- engines --------------------------------------------------------------------------------------

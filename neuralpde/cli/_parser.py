@@ -111,7 +111,7 @@ def _add_precision(s: argparse.ArgumentParser) -> None:
 def _add_training_options(s: argparse.ArgumentParser) -> None:
     """``solve``'s ``--derivatives``, ``--soft``, ``--device`` and ``--threads``."""
     from .. import limits
-    from ..engine import ENGINES
+    from .._names import ENGINES
 
     s.add_argument(
         "--derivatives",

@@ -91,9 +91,10 @@ def path_argument(what: str, suffixes: Sequence[str] = ()) -> Callable[[str], st
     than it allows; :func:`neuralpde._arguments.check_path`), also with each of ``suffixes``
     appended (files written beside it). Whether it exists or can be written is checked later,
     before any work."""
-    from .._arguments import check_path
 
     def parse(s: str) -> str:
+        from .._arguments import check_path  # loads PyTorch: not for --help or --version
+
         for suffix in ("", *suffixes):
             try:
                 check_path(s + suffix, "the path", what)
