@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from ._types import UsageError, output_and_problem
+from ._types import UsageError, dimensions, output_and_problem
 
 
 def reference_command(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ def reference_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"reference for {problem.name} ({type(problem.equation).__name__}, "
-            f"{problem.domain.dim}-D): n={settings['n']}, {settings['levels']} levels, "
+            f"{dimensions(problem)}): n={settings['n']}, {settings['levels']} levels, "
             f"order {settings['order']}" + (", extrapolated" if "extrapolate" in settings else ""),
             file=sys.stderr,
         )

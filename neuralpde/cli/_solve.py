@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._types import UsageError, output_and_problem
+from ._types import UsageError, dimensions, output_and_problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _announce(args: argparse.Namespace, run: _Run) -> None:
     problem, spec = run.problem, run.spec
     print(
         f"solving {problem.name} ({type(problem.equation).__name__}, "
-        f"{problem.domain.dim}-D) with seed {args.seed}"
+        f"{dimensions(problem)}) with seed {args.seed}"
         + (f", resumed from {args.output}.ckpt" if args.resume else ""),
         file=sys.stderr,
     )

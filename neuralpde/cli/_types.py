@@ -104,3 +104,11 @@ def path_argument(what: str, suffixes: Sequence[str] = ()) -> Callable[[str], st
         return s
 
     return parse
+
+
+def dimensions(problem: Any) -> str:
+    """A problem's dimensions as a person says them: ``"2-D"``, or ``"2-D + time"`` for an
+    evolution problem in two space dimensions."""
+    if problem.time_index is None:
+        return f"{problem.domain.dim}-D"
+    return f"{problem.domain.dim - 1}-D + time"

@@ -297,9 +297,9 @@ class Trainer:
         obstacle = jet_obstacle(net)
         if engine != "autograd" and obstacle is None and not library_jets_only(net):
             _check_own_jet(net, problem, plan, probe)
-        log.info("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
+        log.debug("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
         if engine == "auto" and used == "autograd" and obstacle is not None:
-            log.info("the fused engine does not apply: %s", obstacle)
+            log.debug("the fused engine does not apply: %s", obstacle)
         if device.type == "cpu":
             retain_freed_memory()
         if checkpoint is not None and not isinstance(checkpoint, Checkpointer):
