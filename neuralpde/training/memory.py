@@ -66,7 +66,7 @@ def retain_freed_memory() -> bool:
     _applied = bool(
         mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
     )
-    log.info(
+    log.debug(
         "malloc keeps freed memory in the process for reuse: %s (NEURALPDE_MALLOC=system "
         "leaves it as the system sets it)",
         _applied,
