@@ -14,7 +14,9 @@ r"""Checks run before training, each message naming the fix.
   and is warned about its free additive constant (unless observations fix it).
 
 Initial conditions against the equation's time order and boundary part names are checked when
-the :class:`~neuralpde.Problem` is built.
+the :class:`~neuralpde.Problem` is built. What each condition holds, constrains and prescribes is
+asked of it (:mod:`neuralpde.conditions`), so no condition class is named here but those the
+time-order messages name.
 """
 
 from __future__ import annotations
@@ -26,16 +28,7 @@ import torch
 from scipy.stats import qmc
 
 from .coefficients import evaluate
-from .conditions import (
-    BoundaryCondition,
-    Condition,
-    Initial,
-    InitialVelocity,
-    Neumann,
-    Observations,
-    Periodic,
-    Robin,
-)
+from .conditions import Condition, Initial, InitialVelocity
 from .domains import SpaceTime
 from .engine import DerivativePlan, derivative_plan
 from .equations import Custom, Heat, Poisson
@@ -55,10 +48,7 @@ def _unit(n: int, d: int, seed: int) -> np.ndarray:
 
 def _label(i: int, c: Condition) -> str:
     """``conditions[i] Dirichlet(0.0)``, with a function's value shown as ``<function>``."""
-    if isinstance(c, Periodic):
-        return f"conditions[{i}] Periodic({c.part_a!r}, {c.part_b!r})"
-    value = "<function>" if callable(c.value) else repr(float(c.value))
-    return f"conditions[{i}] {type(c).__name__}({value})"
+    return f"conditions[{i}] {c.summary()}"
 
 
 def _warn_overlaps(problem: Problem, holders: dict[str, list[int]]) -> None:
@@ -90,12 +80,8 @@ def _coverage(problem: Problem) -> dict[str, list[int]]:
     parts = problem.domain.boundary_parts
     holders: dict[str, list[int]] = {p: [] for p in parts}
     for i, c in enumerate(problem.conditions):
-        if isinstance(c, BoundaryCondition):
-            for p in c.on or parts:
-                holders[p].append(i)
-        if isinstance(c, Periodic):
-            for p in (c.part_a, c.part_b):
-                holders[p].append(i)
+        for p in c.holds_on(parts):
+            holders[p].append(i)
     return holders
 
 
@@ -116,22 +102,24 @@ def _warn_bare(problem: Problem, holders: dict[str, list[int]]) -> list[str]:
 
 
 def _probe_callables(problem: Problem, x_in: torch.Tensor, x_b: torch.Tensor, seed: int) -> None:
-    """Evaluate the conditions' data and the exact solution on a few points (interior
-    ``x_in``, boundary ``x_b``, initial points drawn), so that a shape or NaN error surfaces
-    now."""
+    """Evaluate the conditions' coefficients and the exact solution on a few points (interior
+    ``x_in``; boundary ``x_b``; initial points drawn; a condition's own points), so that a shape
+    or NaN error surfaces now."""
     domain = problem.domain
     for i, c in enumerate(problem.conditions):
-        if isinstance(c, (Periodic, Observations)):
-            continue  # no user callables
-        pts = x_b
-        if not isinstance(c, BoundaryCondition):
+        coefficients = c.coefficients()
+        if not coefficients:
+            continue  # no user callables (Periodic, Observations)
+        if c.where == "initial":
             assert isinstance(domain, SpaceTime)
             unit = _unit(64, domain.dim - 1, seed + 2)
             pts = torch.as_tensor(domain.initial(unit), dtype=torch.float64)
-        evaluate(c.value, pts[:64], f"conditions[{i}] ({type(c).__name__}).value")
-        if isinstance(c, Robin):
-            evaluate(c.a, pts[:64], f"conditions[{i}] (Robin).a")
-            evaluate(c.b, pts[:64], f"conditions[{i}] (Robin).b")
+        elif c.where == "points":
+            pts = torch.as_tensor(c.points, dtype=torch.float64)
+        else:
+            pts = x_b
+        for name, value in coefficients.items():
+            evaluate(value, pts[:64], f"conditions[{i}] ({type(c).__name__}).{name}")
     if problem.exact is not None:
         evaluate(problem.exact, x_in[:64], "exact")
 
@@ -173,21 +161,20 @@ def _check_kappa(problem: Problem, x_in: torch.Tensor) -> None:
 def _flux_integrals(
     problem: Problem, x_in: torch.Tensor, x_b: torch.Tensor, tags: np.ndarray
 ) -> tuple[float, float, float]:
-    """Quasi-Monte Carlo estimates of ∫f dx and ∮g ds (g the Neumann data, the flux of a
-    flux-only Robin condition) from interior points ``x_in`` and boundary points ``x_b`` (with
-    their part ``tags``), and the scale to judge their sum by: the integrals of |f| and |g|."""
+    """Quasi-Monte Carlo estimates of ∫f dx and ∮g ds (g the flux the conditions prescribe:
+    Neumann data, a flux-only Robin condition's value / b) from interior points ``x_in`` and
+    boundary points ``x_b`` (with their part ``tags``), and the scale to judge their sum by: the
+    integrals of |f| and |g|."""
     domain, parts = problem.domain, problem.domain.boundary_parts
     f = evaluate(problem.equation.f, x_in, "Poisson.f").expand(len(x_in))
     f_int = domain.measure * float(f.mean())
     g = torch.zeros(len(x_b), dtype=torch.float64)
     tag = torch.as_tensor(tags)
     for c in problem.conditions:
-        if isinstance(c, Neumann) or (isinstance(c, Robin) and c.flux_only):
-            wanted = [parts.index(p) for p in (c.on or parts)]
+        flux = c.flux(x_b)
+        if flux is not None:
+            wanted = [parts.index(p) for p in c.holds_on(parts)]
             on = torch.isin(tag, torch.as_tensor(wanted))
-            flux = evaluate(c.value, x_b, f"{type(c).__name__}.value")
-            if isinstance(c, Robin):  # b du/dn = value
-                flux = flux / evaluate(c.b, x_b, "Robin.b")
             g = g + on * flux
     g_int = domain.boundary_measure * float(g.mean())
     # relative to the integrals of |f| and |g|, so that cancellation is judged fairly
@@ -214,8 +201,8 @@ def _check_flux_only(
     ):
         return
     # the conditions that pin nothing are periodic ones and Neumann ones (flux-only Robin)
-    neumann = any(not isinstance(c, Periodic) for c in held)
-    periodic = any(isinstance(c, Periodic) for c in held)
+    neumann = any(c.where != "pairs" for c in held)
+    periodic = any(c.where == "pairs" for c in held)
     what = (
         "periodic with Neumann elsewhere"
         if neumann and periodic
@@ -231,7 +218,7 @@ def _check_flux_only(
             "and periodic faces contribute nothing); change f or the Neumann data, or put a "
             "Dirichlet condition on some part"
         )
-    if not any(isinstance(c, Observations) for c in problem.conditions):
+    if not any(c.pins_constant for c in problem.conditions):  # off the boundary: observations
         fix = (
             "pin it with an Observations condition at a point"
             if not neumann
@@ -281,7 +268,7 @@ def check_time_order(problem: Problem, plan: DerivativePlan) -> None:
     used, declared = plan.time_order, problem.equation.time_order
     if problem.time_index is None or used is None or used == declared:
         return
-    observed = any(isinstance(c, Observations) for c in problem.conditions)
+    observed = any(c.where == "points" for c in problem.conditions)
     if used > declared and observed:
         return
     eq = problem.equation

@@ -19,17 +19,7 @@ import numpy as np
 import torch
 
 from ._arguments import check_name, check_points, shown
-from .conditions import (
-    BoundaryCondition,
-    Condition,
-    Dirichlet,
-    Initial,
-    InitialVelocity,
-    Neumann,
-    Observations,
-    Periodic,
-    Robin,
-)
+from .conditions import Condition, Initial, InitialVelocity, condition_class
 from .domains import Domain, SpaceTime
 from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave
 from .limits import MAX_CONDITIONS
@@ -131,12 +121,13 @@ class Problem:
         order = self.equation.time_order
         timed = isinstance(self.domain, SpaceTime)
         kinds = {type(c) for c in self.conditions}
+        initial = any(c.where == "initial" for c in self.conditions)
         if order > 0 and not timed:
             raise ValueError(
                 f"{type(self.equation).__name__} is an evolution equation: give it a SpaceTime "
                 "domain, e.g. SpaceTime(Rectangle(...), t_span=(0, 1))"
             )
-        if not timed and kinds & {Initial, InitialVelocity}:
+        if not timed and initial:
             raise ValueError("Initial conditions need a SpaceTime domain")
         if order >= 1 and Initial not in kinds:
             raise ValueError(
@@ -170,15 +161,16 @@ class Problem:
                     f"{len(held)} {kind.__name__} conditions ({where}) each set {what} on the "
                     f"whole initial slice, which takes one value: give one {kind.__name__}"
                 )
+        # what each condition's points need (see neuralpde.conditions: ``where``)
         parts = set(self.domain.boundary_parts)
         for c in self.conditions:
-            if isinstance(c, Periodic):
+            if c.where == "pairs":
                 self._periodic_axis(c)
-            if isinstance(c, Observations):
+            if c.where == "points":
                 if c.points.shape[1] != self.domain.dim:
                     raise ValueError(
-                        f"Observations.points have {c.points.shape[1]} columns; this domain's "
-                        f"coordinates are {self.domain.names}"
+                        f"{type(c).__name__}.points have {c.points.shape[1]} columns; this "
+                        f"domain's coordinates are {self.domain.names}"
                     )
                 outside = ~self.domain.contains(c.points)
                 if outside.any():
@@ -186,7 +178,7 @@ class Problem:
                         f"{int(outside.sum())} observation point(s) lie outside the domain, "
                         f"e.g. {c.points[outside][0].tolist()}"
                     )
-            if isinstance(c, BoundaryCondition) and c.on is not None:
+            if c.where == "boundary" and c.on is not None:
                 unknown = [p for p in c.on if p not in parts]
                 if unknown:
                     raise ValueError(
@@ -194,8 +186,9 @@ class Problem:
                         f"this domain's parts are {sorted(parts)}"
                     )
 
-    def _periodic_axis(self, c: Periodic) -> tuple[int, float]:
-        """Axis and signed shift from ``c.part_a`` to ``c.part_b`` (opposite faces of a box)."""
+    def _periodic_axis(self, c: Condition) -> tuple[int, float]:
+        """Axis and signed shift from ``c.part_a`` to ``c.part_b`` (opposite faces of a box) of
+        a condition on pairs of points (:class:`~neuralpde.conditions.Periodic`)."""
         from .domains import Box
 
         space = self.domain.space if isinstance(self.domain, SpaceTime) else self.domain
@@ -214,8 +207,9 @@ class Problem:
             f"Periodic('{space.names[0]}_min', '{space.names[0]}_max')"
         )
 
-    def periodic_partner(self, c: Periodic, points: np.ndarray) -> np.ndarray:
-        """The points of ``c.part_b`` facing ``points`` on ``c.part_a``."""
+    def periodic_partner(self, c: Condition, points: np.ndarray) -> np.ndarray:
+        """The points of ``c.part_b`` facing ``points`` on ``c.part_a``, for a condition on
+        pairs of points (``where == "pairs"``: :class:`~neuralpde.conditions.Periodic`)."""
         axis, shift = self._periodic_axis(c)
         out = np.array(points, dtype=float, copy=True)
         out[:, axis] += shift
@@ -271,7 +265,9 @@ class Problem:
         r"""SHA-256 of what the problem computes, not of how it is written: the equation's
         residual of a fixed probe field :math:`v(x) = \sum_i \sin(0.7\,i\,x_i + 0.3) + 0.1
         \prod_i x_i` and every condition's value (and any other callable or array it holds),
-        at :data:`_PROBES` fixed points of the bounding box, each to 10 significant digits.
+        at :data:`_PROBES` fixed points of the bounding box, each to 10 significant digits. A
+        condition without a ``value`` (Periodic, Observations) counts as one of ``0.0``, as it
+        did when every condition had one, so that stored fingerprints still match.
 
         Two problems written with the same text but different captured values (a closure
         ``lambda x: A * q(x)`` with another ``A``) have different fingerprints; a callable
@@ -283,8 +279,9 @@ class Problem:
         h.update(_probe_text(lambda: self._probe_residual(pts)))
         for c in self.conditions:
             h.update(type(c).__name__.encode())
+            h.update(b"value" + _value_text(getattr(c, "value", 0.0), pts))
             for f in dataclasses.fields(c):
-                if f.name == "weight":  # a loss weight changes the training, not the problem
+                if f.name in ("value", "weight"):  # a weight changes the training, not the problem
                     continue
                 h.update(f.name.encode() + _value_text(getattr(c, f.name), pts))
         return h.hexdigest()
@@ -315,12 +312,9 @@ def _up_to_a_constant(steady: bool, blind: bool, pins: Sequence[bool]) -> bool:
     return steady and blind and bool(pins) and not any(pins)
 
 
-#: The classes a problem description's ``"type"`` names (a file holds descriptions, not
-#: objects): ``describe()`` writes the class's name.
-_CONDITION_TYPES: dict[str, type[Condition]] = {
-    c.__name__: c
-    for c in (Dirichlet, Neumann, Robin, Periodic, Initial, InitialVelocity, Observations)
-}
+#: The classes a problem description's equation ``"type"`` names (a file holds descriptions,
+#: not objects): ``describe()`` writes the class's name. Condition types are looked up by
+#: :func:`~neuralpde.conditions.condition_class`.
 _EQUATION_TYPES: dict[str, type[Equation]] = {
     e.__name__: e for e in (Poisson, Heat, Helmholtz, Wave, Custom)
 }
@@ -336,7 +330,7 @@ def determined_up_to_a_constant(description: Mapping, time_axis: int | None) -> 
     constants."""
 
     def pins(condition: Mapping) -> bool:
-        cls = _CONDITION_TYPES.get(condition.get("type"))  # type: ignore[arg-type]
+        cls = condition_class(condition.get("type"))
         return True if cls is None else cls.pins_constant_described(condition)
 
     eq = _EQUATION_TYPES.get(description.get("equation", {}).get("type"))

@@ -15,6 +15,7 @@ from typing import Any
 from ._arguments import check_dtype
 from .fields import MLP, Siren
 from .problem import Problem
+from .reference.settings import check_settings
 from .sampling import Sampler
 from .training import Trainer
 
@@ -108,15 +109,18 @@ def load_problem_file(path: str) -> dict[str, Any]:
         except ValueError as exc:
             raise ProblemFileError(f"problem file {path!r}: {exc}") from None
     out["dtype"] = dtype
-    out["reference"] = _reference_options(ns.get("reference"), path)
+    out["reference"] = _reference_options(ns.get("reference"), path, problem)
     return out
 
 
 _REFERENCE_KEYS = ("n", "levels", "order", "dt", "time_samples", "extrapolate")
 
 
-def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
-    """Check a problem file's optional ``reference`` dict of finite-difference settings."""
+def _reference_options(value: Any, path: str, problem: Problem) -> dict[str, Any] | None:
+    """Check a problem file's optional ``reference`` dict of finite-difference settings, each
+    key as :func:`~neuralpde.reference.settings.check_settings` checks it (one by one: whether
+    ``n`` has one count per space axis of the problem is checked where a reference is
+    computed, so that a file only solved is not refused for it)."""
     if value is None:
         return None
     where = f"problem file {path!r}: reference"
@@ -130,34 +134,17 @@ def _reference_options(value: Any, path: str) -> dict[str, Any] | None:
         raise ProblemFileError(
             f"{where} has unknown key(s) {unknown}; expected some of {', '.join(_REFERENCE_KEYS)}"
         )
-
-    def is_int(v: Any, low: int) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= low
-
-    checks = {
-        "n": (
-            lambda v: (
-                is_int(v, 2)
-                or (isinstance(v, (list, tuple)) and len(v) > 0 and all(is_int(c, 2) for c in v))
-            ),
-            "an int >= 2 or a list of them (intervals per space axis)",
-        ),
-        "levels": (lambda v: is_int(v, 3), "an int >= 3"),
-        "order": (lambda v: v in (2, 4) and not isinstance(v, bool), "2 or 4"),
-        "dt": (
-            lambda v: (
-                v is None
-                or (
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
-                )
-            ),
-            "a positive number or None",
-        ),
-        "time_samples": (lambda v: v is None or is_int(v, 2), "an int >= 2 or None"),
-        "extrapolate": (lambda v: isinstance(v, bool), "True or False"),
-    }
+    space_dims = problem.domain.dim - (problem.time_index is not None)
     for key, v in value.items():
-        ok, expected = checks[key]
-        if not ok(v):
-            raise ProblemFileError(f"{where}[{key!r}] must be {expected}, got {v!r}")
+        if key == "n":  # the counts, as many as given (an empty list: as the problem needs)
+            dims = len(v) if isinstance(v, (list, tuple)) and v else space_dims
+            settings = {"dim": dims, "n": v}
+        else:
+            settings = {"dim": space_dims, "n": 2, key: v}
+        try:
+            check_settings(**settings)
+        except ValueError as exc:  # "n must ...": said of the file's variable instead
+            text = str(exc)
+            said = text[len(key) :] if text.startswith(f"{key} ") else f": {text}"
+            raise ProblemFileError(f"{where}[{key!r}]{said}") from None
     return dict(value)

@@ -3,6 +3,10 @@
 A sampler draws points in the unit cube; the domain maps them onto its interior, boundary and
 initial slice. Every draw is reproducible from ``(seed, round)``: round ``k`` is the ``k``-th
 resampling, so a run with the same seed sees the same points.
+
+Each condition's points come from where its :attr:`~neuralpde.conditions.Condition.where` says
+(one rule per value, in :meth:`Sampler.draw`): the boundary, the initial slice, periodic pairs
+or the condition's own points.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import numpy as np
 from scipy.stats import qmc
 
 from ._arguments import check_count, check_seed, check_steps
-from .conditions import BoundaryCondition, Initial, InitialVelocity, Observations, Periodic
 from .domains import Domain, SpaceTime
 from .problem import Problem
 
@@ -107,9 +110,11 @@ class Sampler:
         boundary = None
         cond_points, cond_normals = [], []
         for i, cond in enumerate(problem.conditions):
-            if isinstance(cond, BoundaryCondition):
-                if boundary is None:
-                    boundary = domain.sample_boundary(self.n_boundary, source(1))
+            where = cond.where
+            if where in ("boundary", "pairs") and boundary is None:
+                boundary = domain.sample_boundary(self.n_boundary, source(1))
+            if where == "boundary":  # the points on the parts of ``on``, with their normals
+                assert boundary is not None
                 if cond.on is None:
                     keep = np.ones(len(boundary.points), dtype=bool)
                 else:
@@ -120,24 +125,26 @@ class Sampler:
                     raise ValueError(_none_fell(domain, cond.on or (), self.n_boundary))
                 cond_points.append(pts)
                 cond_normals.append(boundary.normals[keep])
-            elif isinstance(cond, Periodic):
-                if boundary is None:
-                    boundary = domain.sample_boundary(self.n_boundary, source(1))
+            elif where == "pairs":  # the points on part_a, then their partners on part_b
+                assert boundary is not None
                 on_a = boundary.tags == domain.boundary_parts.index(cond.part_a)
                 pts = boundary.points[on_a]
                 if len(pts) == 0:
                     raise ValueError(_none_fell(domain, (cond.part_a,), self.n_boundary))
                 cond_points.append(np.concatenate([pts, problem.periodic_partner(cond, pts)]))
                 cond_normals.append(boundary.normals[on_a])
-            elif isinstance(cond, Observations):
+            elif where == "points":  # the condition's own
                 cond_points.append(cond.points)
                 cond_normals.append(None)
-            elif isinstance(cond, (Initial, InitialVelocity)):
-                assert isinstance(domain, SpaceTime)
+            elif where == "initial":
+                assert isinstance(domain, SpaceTime)  # Problem refuses them on a steady domain
                 cond_points.append(domain.sample_initial(self.n_initial, source(2 + i)))
                 cond_normals.append(None)
-            else:  # pragma: no cover - every Condition subclass is handled above
-                raise TypeError(f"no sampling rule for {type(cond).__name__}")
+            else:
+                raise TypeError(
+                    f"no sampling rule for {type(cond).__name__}: its where is {where!r}, not "
+                    "one of neuralpde.conditions.WHERE"
+                )
         return CollocationPoints(interior, tuple(cond_points), tuple(cond_normals))
 
     def describe(self) -> dict:

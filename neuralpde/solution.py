@@ -22,7 +22,7 @@ from .io import FormatError, write_solution
 from .io.hdf5 import check_writable, read_solution_record, verify_solution
 from .io.provenance import versions
 from .operators import as_column
-from .problem import Problem
+from .problem import Problem, determined_up_to_a_constant
 from .training import TrainResult
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "NeuralField",
     "SavedField",
     "Solution",
+    "SolvedField",
     "grid_points",
     "load",
     "versions",
@@ -161,7 +162,54 @@ class NeuralField:
         return self._values(x).reshape(tuple(len(a) for a in axes))
 
 
-class SavedField(NeuralField):
+_Axes = tuple[np.ndarray, ...]  # one 1-D array per coordinate
+
+
+class SolvedField(NeuralField):
+    """A field that solves a problem, trained in this process (:class:`Solution`) or loaded
+    from a file (:class:`SavedField`): what is known of its problem, and its comparison with
+    the exact solution, asked the same way of both (:func:`neuralpde.validate.validate` takes
+    either)."""
+
+    #: The solution file the field was read from (``None``: in memory, or not given).
+    path: str | None = None
+
+    @property
+    def problem_name(self) -> str:
+        """The name of the problem it solves."""
+        raise NotImplementedError
+
+    @property
+    def description(self) -> dict:
+        """Its problem's :meth:`~neuralpde.Problem.describe` (as far as a file records it)."""
+        raise NotImplementedError
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lower and upper corners of its domain's bounding box, float64, in :attr:`names`
+        order."""
+        raise NotImplementedError
+
+    @property
+    def time_axis(self) -> int | None:
+        """The column of time in the points, ``None`` when its problem is steady."""
+        raise NotImplementedError
+
+    @property
+    def determined_up_to_a_constant(self) -> bool:
+        """Whether its problem fixes the solution only up to an additive constant
+        (:attr:`~neuralpde.Problem.determined_up_to_a_constant`)."""
+        raise NotImplementedError
+
+    def exact_on_grid(self, *, stacklevel: int = 2) -> tuple[_Axes, np.ndarray, np.ndarray]:
+        """The axes of the grid on which it is compared with its problem's exact solution, its
+        values there and the exact solution's (float64, both NaN at the grid's points outside
+        the domain). ``ValueError`` when there is no exact solution to compare with. An
+        :class:`ExtrapolationWarning` is attributed ``stacklevel`` frames up (2: the caller)."""
+        raise NotImplementedError
+
+
+class SavedField(SolvedField):
     """A field loaded from a solution file; :attr:`record` holds everything else the file says
     and :attr:`path` the file it was read from (``None`` when not given)."""
 
@@ -176,6 +224,53 @@ class SavedField(NeuralField):
     def grid(self) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """The stored coordinate arrays and the values on their grid."""
         return self.record["coords"], self.record.get("u")
+
+    @property
+    def problem_name(self) -> str:
+        return str(self.description.get("name", ""))
+
+    @property
+    def description(self) -> dict:
+        return self.record.get("problem", {})
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The domain's corners as the file describes them, else the stored grid's."""
+        dom = self.description.get("domain", {})
+        if "lower" in dom and "upper" in dom:
+            return np.asarray(dom["lower"], float), np.asarray(dom["upper"], float)
+        coords = self.record["coords"]
+        lo = np.array([coords[n].min() for n in self.names])
+        hi = np.array([coords[n].max() for n in self.names])
+        return lo, hi
+
+    @property
+    def time_axis(self) -> int | None:
+        timed = self.description.get("domain", {}).get("type") == "SpaceTime"
+        return len(self.names) - 1 if timed else None
+
+    @property
+    def determined_up_to_a_constant(self) -> bool:
+        """Asked of the classes the file's description names."""
+        return determined_up_to_a_constant(self.description, self.time_axis)
+
+    def exact_on_grid(self, *, stacklevel: int = 2) -> tuple[_Axes, np.ndarray, np.ndarray]:
+        """On the file's grid, with its stored exact solution; the network is evaluated at the
+        grid's nodes (the stored values are not used), left out where the exact solution is
+        (outside the domain)."""
+        coords, u = self.grid
+        exact = self.record.get("exact")
+        if exact is None or u is None:
+            where = f"solution file {self.path!r}" if self.path else "the solution file"
+            raise ValueError(
+                f"{where} has no 'exact' dataset (its problem {self.problem_name!r} had no exact "
+                "solution): validate against a finite-difference reference instead"
+            )
+        axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in self.names)
+        exact = np.asarray(exact, dtype=np.float64)
+        values = self._on_grid(axes, stacklevel=stacklevel + 3)
+        u = np.where(np.isnan(exact), np.nan, values)
+        return axes, np.asarray(u, dtype=np.float64), exact
 
 
 def load(path: str | os.PathLike) -> SavedField:
@@ -229,7 +324,7 @@ def load(path: str | os.PathLike) -> SavedField:
     return SavedField(net, rec, path)
 
 
-class Solution(NeuralField):
+class Solution(SolvedField):
     """The result of :func:`neuralpde.solve`: the trained field, its problem and its record.
 
     Attributes: ``problem``, ``status`` (why training stopped), ``message`` (what to do about it),
@@ -255,6 +350,41 @@ class Solution(NeuralField):
     message = property(lambda self: self.result.message)
     history = property(lambda self: self.result.history)
     timings = property(lambda self: self.result.timings)
+
+    @property
+    def problem_name(self) -> str:
+        return self.problem.name
+
+    @property
+    def description(self) -> dict:
+        return self.problem.describe()
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.problem.domain.bounds
+        return np.asarray(lo, float), np.asarray(hi, float)
+
+    @property
+    def time_axis(self) -> int | None:
+        return self.problem.time_index
+
+    @property
+    def determined_up_to_a_constant(self) -> bool:
+        return self.problem.determined_up_to_a_constant
+
+    def exact_on_grid(self, *, stacklevel: int = 2) -> tuple[_Axes, np.ndarray, np.ndarray]:
+        """On the dense grid (:meth:`grid_axes`), with the problem's exact solution."""
+        if self.problem.exact is None:
+            raise ValueError(
+                f"problem {self.problem.name!r} has no exact solution: validate against a "
+                "finite-difference reference instead"
+            )
+        axes = tuple(self.grid_axes())
+        # NaN outside the domain, as in a solution file
+        u, inside = self._on_domain_grid(axes, stacklevel=stacklevel + 4)
+        exact = self.problem.exact_values(grid_points(axes)).reshape(u.shape)
+        exact = np.where(inside, exact, np.nan)
+        return axes, np.asarray(u, dtype=np.float64), np.asarray(exact, dtype=np.float64)
 
     def grid_axes(self, n: int | Sequence[int] | None = None) -> tuple[np.ndarray, ...]:
         """The uniform grid used for errors and files (:func:`metrics.dense_grid_size` per axis).

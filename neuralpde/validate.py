@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from . import metrics
-from .problem import determined_up_to_a_constant, differing_mathematics
+from .problem import differing_mathematics
 from .reference import ReferenceSolution, load_reference
-from .solution import NeuralField, SavedField, Solution, grid_points, load
+from .solution import SavedField, Solution, SolvedField, load
 
 __all__ = ["ValidationResult", "validate"]
 
@@ -135,55 +135,13 @@ def _fmt_order(p: Any) -> str:
     return f"{p:.2f}" if isinstance(p, (int, float)) and math.isfinite(p) else str(p)
 
 
-@dataclass
-class _Sol:
-    """What validation needs of a solution, whatever form it came in."""
-
-    field: NeuralField
-    names: tuple[str, ...]
-    lower: np.ndarray
-    upper: np.ndarray
-    problem: str
-    description: dict
-    time_axis: int | None
-    path: str | None
-
-
-def _as_solution(solution: Any) -> tuple[_Sol, Any]:
+def _as_solution(solution: Any) -> SolvedField:
+    """``solution`` as a :class:`~neuralpde.solution.SolvedField`: a path is loaded (the
+    field then knows its file), a saved or in-memory solution is taken as it is."""
     if isinstance(solution, (str, os.PathLike)):
-        path: str | None = str(solution)
         solution = load(solution)
-    else:
-        path = None
-    if isinstance(solution, SavedField):
-        path = path or solution.path  # a field loaded from a file: that file
-        rec = solution.record
-        desc = rec.get("problem", {})
-        dom = desc.get("domain", {})
-        coords = rec["coords"]
-        names = tuple(solution.names)
-        if "lower" in dom and "upper" in dom:
-            lo, hi = np.asarray(dom["lower"], float), np.asarray(dom["upper"], float)
-        else:
-            lo = np.array([coords[n].min() for n in names])
-            hi = np.array([coords[n].max() for n in names])
-        timed = dom.get("type") == "SpaceTime"
-        time_axis = len(names) - 1 if timed else None
-        sol = _Sol(solution, names, lo, hi, str(desc.get("name", "")), desc, time_axis, path)
-        return sol, solution
-    if isinstance(solution, Solution):
-        lo, hi = solution.problem.domain.bounds
-        sol = _Sol(
-            solution,
-            tuple(solution.names),
-            np.asarray(lo, float),
-            np.asarray(hi, float),
-            solution.problem.name,
-            solution.problem.describe(),
-            solution.problem.time_index,
-            None,
-        )
-        return sol, solution
+    if isinstance(solution, SolvedField):
+        return solution
     raise TypeError(
         "solution must be a path to a solution file, a SavedField (neuralpde.load) or a "
         f"Solution (neuralpde.solve), got {type(solution).__name__}"
@@ -196,7 +154,7 @@ _RESOLVE = 3.0
 
 
 def _check_grid(
-    sol: _Sol, names: Sequence[str], axes: Sequence[np.ndarray], ref_label: str
+    sol: SolvedField, names: Sequence[str], axes: Sequence[np.ndarray], ref_label: str
 ) -> list[str]:
     """Raise ``ValueError`` unless the reference grid lies in the solution's domain."""
     sol_label = f"solution {sol.path!r}" if sol.path else "the solution"
@@ -207,8 +165,9 @@ def _check_grid(
         )
     notes = []
     partial = False
+    lower, upper = sol.bounds
     for i, (nm, a) in enumerate(zip(names, axes, strict=True)):
-        lo, hi = float(sol.lower[i]), float(sol.upper[i])
+        lo, hi = float(lower[i]), float(upper[i])
         slack = 1e-9 * max(1.0, hi - lo)
         if a.min() < lo - slack or a.max() > hi + slack:
             raise ValueError(
@@ -276,14 +235,9 @@ def validate(
     """
     _check_against(reference, exact)
     tol = _check_tol(tol)
-    sol, obj = _as_solution(solution)
-    c = _against_exact(sol, obj) if reference is None else _against_reference(sol, reference)
-    free = (
-        obj.problem.determined_up_to_a_constant
-        if isinstance(obj, Solution)
-        else determined_up_to_a_constant(sol.description, sol.time_axis)
-    )
-    if free:
+    sol = _as_solution(solution)
+    c = _against_exact(sol) if reference is None else _against_reference(sol, reference)
+    if sol.determined_up_to_a_constant:
         c.u, c.ref = metrics.without_means(c.u, c.ref)
         c.notes.append(
             "the problem has only Neumann or periodic conditions: its solution is determined up "
@@ -303,7 +257,7 @@ def validate(
         u=c.u,
         ref=c.ref,
         time_axis=sol.time_axis,
-        problem=sol.problem,
+        problem=sol.problem_name,
         solution_path=sol.path,
         reference_path=c.path,
         reference_info=c.info,
@@ -311,7 +265,7 @@ def validate(
     )
     log.info(
         "%s vs %s: relative L2 %.3e (reference error %.3e) %s",
-        sol.problem,
+        sol.problem_name,
         c.against,
         m["relative_l2"],
         c.reference_error,
@@ -331,7 +285,7 @@ def _check_against(reference: Any, exact: Any) -> None:
         )
 
 
-def _against_reference(sol: _Sol, reference: Any) -> _Compared:
+def _against_reference(sol: SolvedField, reference: Any) -> _Compared:
     """The solution's network at the nodes of ``reference`` (a path or a
     :class:`ReferenceSolution`), after the checks that the reference can judge it."""
     ref_path = None
@@ -355,31 +309,32 @@ def _against_reference(sol: _Sol, reference: Any) -> _Compared:
             f"{ref_label} is NaN or infinite at {missing} of its {ref_values.size} nodes: "
             "a reference with holes would judge only the nodes left; compute it again"
         )
-    u = sol.field.on_grid(axes)
+    u = sol.on_grid(axes)
     info = reference.describe()
     return _Compared("reference", axes, u, ref_values, reference_error, notes, ref_path, info)
 
 
-def _check_problem(sol: _Sol, reference: ReferenceSolution, ref_label: str) -> list[str]:
+def _check_problem(sol: SolvedField, reference: ReferenceSolution, ref_label: str) -> list[str]:
     """Raise ``ValueError`` unless ``reference`` was computed for the solution's problem (by
     name, and by its mathematics where both record them); a note when only the name can tell."""
     ref_desc = getattr(reference, "description", None)
-    if reference.problem != sol.problem:
+    if reference.problem != sol.problem_name:
         raise ValueError(
             f"{ref_label} was computed for problem {reference.problem!r}, but the solution "
-            f"solves {sol.problem!r}: a comparison of the two would judge nothing; compute "
+            f"solves {sol.problem_name!r}: a comparison of the two would judge nothing; compute "
             "a reference of the solution's problem"
         )
     if not (ref_desc and "equation" in ref_desc):
         return [
             f"{ref_label} records only its problem's name, not the problem itself: it was "
-            f"matched to the solution by the name {sol.problem!r} alone"
+            f"matched to the solution by the name {sol.problem_name!r} alone"
         ]
-    if "equation" in sol.description:
-        differ = differing_mathematics(ref_desc, sol.description)
+    description = sol.description
+    if "equation" in description:
+        differ = differing_mathematics(ref_desc, description)
         if differ:
             raise ValueError(
-                f"{ref_label} and the solution are both for problem {sol.problem!r}, but "
+                f"{ref_label} and the solution are both for problem {sol.problem_name!r}, but "
                 f"their problems' {', '.join(differ)} differ (the problem changed between "
                 "them): compute the reference again from the solution's problem"
             )
@@ -403,36 +358,12 @@ def _reference_error(reference: ReferenceSolution, ref_label: str) -> float:
     return reference_error
 
 
-def _against_exact(sol: _Sol, obj: Any) -> _Compared:
+def _against_exact(sol: SolvedField) -> _Compared:
     """The solution's network and the exact solution on a solution file's grid (an in-memory
-    :class:`Solution`'s dense grid), NaN at the grid's points outside the domain."""
-    if isinstance(obj, SavedField):
-        coords, u = obj.grid
-        ref_values = obj.record.get("exact")
-        if ref_values is None or u is None:
-            where = f"solution file {sol.path!r}" if sol.path else "the solution file"
-            raise ValueError(
-                f"{where} has no 'exact' dataset (its problem {sol.problem!r} had no exact "
-                "solution): validate against a finite-difference reference instead"
-            )
-        axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in sol.names)
-        # the network is judged, never the stored grid: it is evaluated at the grid's
-        # nodes, left out where the exact solution is (outside the domain)
-        ref_values = np.asarray(ref_values, dtype=np.float64)
-        u = np.where(np.isnan(ref_values), np.nan, obj.on_grid(axes))
-    else:
-        if obj.problem.exact is None:
-            raise ValueError(
-                f"problem {sol.problem!r} has no exact solution: validate against a "
-                "finite-difference reference instead"
-            )
-        axes = tuple(obj.grid_axes())
-        # NaN outside the domain, as in a solution file; a warning goes to validate's caller
-        u, inside = obj._on_domain_grid(axes, stacklevel=7)
-        ref_values = obj.problem.exact_values(grid_points(axes)).reshape(u.shape)
-        ref_values = np.where(inside, ref_values, np.nan)
-    u = np.asarray(u, dtype=np.float64)
-    ref_values = np.asarray(ref_values, dtype=np.float64)
+    :class:`Solution`'s dense grid), NaN at the grid's points outside the domain
+    (:meth:`~neuralpde.solution.SolvedField.exact_on_grid`)."""
+    # the network is judged, never a stored grid; a warning goes to validate's caller
+    axes, u, ref_values = sol.exact_on_grid(stacklevel=4)
     return _Compared("exact", axes, u, ref_values, 0.0, [])
 
 

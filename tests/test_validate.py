@@ -334,6 +334,34 @@ def test_the_network_is_judged_not_the_stored_grid(files, monkeypatch):
     assert res.passed is False
 
 
+def test_a_solution_and_its_file_answer_validate_alike(files):
+    """``validate`` asks a live Solution and a loaded SavedField the same questions
+    (:class:`~neuralpde.solution.SolvedField`), and they answer alike."""
+    live, saved = files["solution"], npde.load(files["sol"])
+    assert isinstance(live, npde.solution.SolvedField)
+    assert isinstance(saved, npde.solution.SolvedField)
+    for name in ("names", "problem_name", "time_axis", "determined_up_to_a_constant"):
+        assert getattr(live, name) == getattr(saved, name), name
+    for a, b in zip(live.bounds, saved.bounds, strict=True):
+        np.testing.assert_allclose(a, b)
+    assert npde.problem.mathematics(live.description) == npde.problem.mathematics(saved.description)
+    assert live.path is None and saved.path == files["sol"]
+    axes, u, exact = saved.exact_on_grid()
+    assert [len(a) for a in axes] == [33, 33] and u.shape == exact.shape == (33, 33)
+    axes, u, exact = live.exact_on_grid()
+    assert u.shape == exact.shape == tuple(len(a) for a in axes)
+
+
+@pytest.mark.parametrize("kind", ["live", "saved"])
+def test_an_extrapolation_warning_of_validate_names_its_caller(files, kind, monkeypatch):
+    field = files["solution"] if kind == "live" else npde.load(files["sol"])
+    box = {"lower": [0.0, 0.0], "upper": [0.5, 0.5]}  # smaller than the domain: extrapolated
+    monkeypatch.setitem(field.architecture, "input_scaling", box)
+    with pytest.warns(npde.ExtrapolationWarning) as record:
+        validate(field, exact=True)
+    assert record[0].filename == __file__
+
+
 def test_a_reference_with_holes_or_a_negative_error_estimate_judges_nothing(files):
     ref = files["reference"]
     holed = np.array(ref.values, dtype=float)
@@ -520,7 +548,7 @@ def test_cli_reference_usage_errors(tmp_path, capsys):
     assert "unknown key(s) ['m']" in _err(capsys)
     f.write_text(head + "reference = {'n': 1}\n")
     assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
-    assert "reference['n'] must be an int >= 2" in _err(capsys)
+    assert "reference['n'] must give at least 2 intervals per axis" in _err(capsys)
     f.write_text(head + "reference = {'n': [8, 8, 8]}\n")  # the problem has two space axes
     assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
     assert _err(capsys) == (

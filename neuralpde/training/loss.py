@@ -9,6 +9,10 @@ with :math:`r` the equation's residual at interior points and :math:`e_c` the de
 velocity, :math:`\\nabla u \\cdot n - g` for a Neumann condition,
 :math:`a u + b \\nabla u\\cdot n - g` for Robin, :math:`u(x_a) - u(x_b)` and the difference
 of the normal derivatives for a periodic pair, :math:`u(x_i) - d_i` for observations).
+
+The defect is chosen by the condition's :attr:`~neuralpde.conditions.Condition.defect` (one rule
+per value, in :func:`condition_defect`) and measured against its
+:meth:`~neuralpde.conditions.Condition.target`; no condition class is named here.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import torch
 from torch import nn
 
 from ..coefficients import evaluate
-from ..conditions import Condition, InitialVelocity, Neumann, Observations, Periodic, Robin
+from ..conditions import Condition
 from ..engine import DerivativePlan, derivative_plan, field_values
 from ..operators import LinearForm, as_column, grad, residual_values
 from ..problem import Problem
@@ -68,15 +72,7 @@ def make_batch(
         return torch.as_tensor(a, dtype=dtype, device=device)
 
     cpts = tuple(tensor(p) for p in points.condition_points)
-
-    def target(c: Condition, p: torch.Tensor) -> torch.Tensor:
-        if isinstance(c, Observations):
-            return tensor(c.values)
-        if isinstance(c, Periodic):
-            return torch.zeros(len(p) // 2, dtype=dtype, device=device)
-        return evaluate(c.value, p, f"{type(c).__name__}.value")
-
-    targets = tuple(target(c, p) for c, p in zip(problem.conditions, cpts, strict=True))
+    targets = tuple(c.target(p) for c, p in zip(problem.conditions, cpts, strict=True))
     normals = tuple(
         None if n is None else tensor(n[:, : problem.domain.dim - (problem.time_index is not None)])
         for n in points.condition_normals
@@ -115,27 +111,37 @@ def condition_defect(
     normals: torch.Tensor | None,
     engine: str,
 ) -> torch.Tensor:
+    """The defect of ``cond`` at its points ``x`` (with their outward ``normals`` on the
+    boundary), against its ``target``, as its :attr:`~neuralpde.conditions.Condition.defect`
+    says."""
     names, ti = problem.domain.names, problem.time_index
-    if isinstance(cond, InitialVelocity):
+    kind = cond.defect
+    if kind == "value":
+        return field_column(net, x) - target
+    if kind == "time":
         # u_t alone, as one channel seeded with e_t: no rows for the other first derivatives
         assert ti is not None  # Problem refuses initial conditions on a steady domain
         plan = _time_derivative_plan(problem.domain.dim, ti)
         u = field_values(net, x.detach().requires_grad_(True), names, ti, plan, engine)
         return u.linear_form(plan.second[0]) - target
-    if isinstance(cond, (Neumann, Robin, Periodic)):
-        x = x.detach().requires_grad_(True)
-        u = field_values(net, x, names, ti, _GRADIENT, engine)
-        if isinstance(cond, Periodic):  # first half on part_a, second half its partners
-            m = x.shape[0] // 2
-            du = (grad(u) * torch.cat([normals, normals])).sum(dim=1)
-            return torch.cat([u.value[:m] - u.value[m:], du[:m] - du[m:]])
-        dn = (grad(u) * normals).sum(dim=1)
-        if isinstance(cond, Neumann):
-            return dn - target
-        a = evaluate(cond.a, x, "Robin.a")
-        b = evaluate(cond.b, x, "Robin.b")
-        return a * u.value + b * dn - target
-    return field_column(net, x) - target
+    if kind not in ("normal", "robin", "periodic"):
+        raise TypeError(
+            f"no defect rule for {type(cond).__name__}: its defect is {kind!r}, not one of "
+            "neuralpde.conditions.DEFECTS"
+        )
+    x = x.detach().requires_grad_(True)
+    u = field_values(net, x, names, ti, _GRADIENT, engine)
+    if kind == "periodic":  # first half on part_a, second half its partners
+        m = x.shape[0] // 2
+        du = (grad(u) * torch.cat([normals, normals])).sum(dim=1)
+        return torch.cat([u.value[:m] - u.value[m:], du[:m] - du[m:]])
+    dn = (grad(u) * normals).sum(dim=1)
+    if kind == "normal":
+        return dn - target
+    name = type(cond).__name__  # robin: a u + b du/dn
+    a = evaluate(cond.a, x, f"{name}.a")
+    b = evaluate(cond.b, x, f"{name}.b")
+    return a * u.value + b * dn - target
 
 
 def loss_terms(
