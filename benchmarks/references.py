@@ -3,28 +3,37 @@
 For every catalog problem: the convergence study with the settings of the problem file's
 ``reference`` dict (wall time, observed order, Richardson estimate of the stored solution's
 relative error), and the time of one 2-D Poisson solve on a 1025 x 1025 grid (B1's problem,
-median of 3, second and fourth order). Results go to ``benchmarks/RESULTS.md`` (the section
-between the ``references`` markers) and are printed.
+median of 3, second and fourth order). Then the references on domains that are not boxes
+(Shortley-Weller, second order; cases G1-G5: a disk (Poisson, Helmholtz), an L-shape, a square
+with two holes, a 3-D ball), each with a manufactured solution, so that the Richardson estimate
+is compared with the true error of the stored solution. Results go to ``benchmarks/RESULTS.md``
+(the section between the ``references`` markers) and are printed.
 
     python benchmarks/references.py
     python benchmarks/references.py --only V1 V3    # some cases: printed, not written
+    python benchmarks/references.py --only G1 G2    # non-box cases only (quick)
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import statistics
 import sys
 import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from accuracy import machine, only_option, select_cases, write_section  # noqa: E402
 
+import neuralpde as npde  # noqa: E402
 from neuralpde.problem_file import load_problem_file  # noqa: E402
 from neuralpde.reference import convergence_study, solve_fd  # noqa: E402
 
@@ -42,6 +51,95 @@ ERROR_TARGET, TIME_TARGET = 1e-5, 60.0
 POISSON_TARGET = 5.0
 
 
+def _exact2(x: torch.Tensor) -> torch.Tensor:
+    """``sin(pi x) exp(y)``: Delta u = (1 - pi^2) u."""
+    return torch.sin(math.pi * x[:, 0]) * torch.exp(x[:, 1])
+
+
+def _exact3(x: torch.Tensor) -> torch.Tensor:
+    """``exp(x) sin(2y) cos(1.5z)``: Delta u = -5.25 u."""
+    return torch.exp(x[:, 0]) * torch.sin(2 * x[:, 1]) * torch.cos(1.5 * x[:, 2])
+
+
+def _manufactured(domain: npde.Domain, name: str, helmholtz_k: float | None = None):
+    """Poisson (or Helmholtz with ``helmholtz_k``) on ``domain`` with the exact solution above
+    and Dirichlet data from it."""
+    exact, lap = (_exact2, 1 - math.pi**2) if domain.dim == 2 else (_exact3, -5.25)
+    if helmholtz_k is None:
+        equation = npde.Poisson(lambda x: -lap * exact(x))
+    else:
+        equation = npde.Helmholtz(k=helmholtz_k, f=lambda x: (lap + helmholtz_k**2) * exact(x))
+    return npde.Problem(domain, equation, [npde.Dirichlet(exact)], exact=exact, name=name)
+
+
+def _irregular_cases() -> dict:
+    """The non-box cases: ``name -> (problem, study settings)``, built when run."""
+    square = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
+    lshape = npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)])
+    holes = square - npde.Disk((0.3, 0.35), 0.15) - npde.Disk((0.7, 0.6), 0.2)
+    return {
+        "disk": (_manufactured(npde.Disk((0.1, 0.05), 0.9), "disk"), {"n": 16, "levels": 4}),
+        "disk_helmholtz": (
+            _manufactured(npde.Disk((0.0, 0.0), 1.0), "disk_helmholtz", helmholtz_k=6.0),
+            {"n": 16, "levels": 4},
+        ),
+        "lshape": (_manufactured(lshape, "lshape"), {"n": 16, "levels": 4}),
+        "square_two_holes": (_manufactured(holes, "square_two_holes"), {"n": 16, "levels": 4}),
+        "ball3d": (
+            _manufactured(npde.Ball((0.05, 0.0, -0.02), 0.9), "ball3d"),
+            {"n": 8, "levels": 4},
+        ),
+    }
+
+
+IRREGULAR = [
+    ("G1", "disk"),
+    ("G2", "disk_helmholtz"),
+    ("G3", "lshape"),
+    ("G4", "square_two_holes"),
+    ("G5", "ball3d"),
+]
+
+
+def _true_error(ref, problem: npde.Problem) -> tuple[float, int]:
+    """The stored solution's relative L2 error against the exact solution over the nodes
+    inside the domain (where it has values), and their count."""
+    pts = ref.points()
+    v = ref.values.ravel()
+    inside = problem.domain.contains(pts)
+    u = problem.exact(torch.as_tensor(pts[inside])).numpy()
+    return float(np.linalg.norm(v[inside] - u) / np.linalg.norm(u)), int(inside.sum())
+
+
+def _run_irregular(selected: list) -> list:
+    """The non-box studies of ``selected``: printed, and their table rows."""
+    cases = _irregular_cases()
+    rows = []
+    for cid, name in selected:
+        problem, settings = cases[name]
+        t0 = time.perf_counter()
+        ref = convergence_study(problem, **settings)
+        wall = time.perf_counter() - t0
+        true, inside = _true_error(ref, problem)
+        ratio = ref.estimated_error / true
+        print(
+            f"{cid} {name}: observed order {ref.observed_order:.2f}, estimated error "
+            f"{ref.estimated_error:.2e}, true error {true:.2e} (ratio {ratio:.2f}), "
+            f"{wall:.1f} s",
+            flush=True,
+        )
+        grid = "x".join(str(len(a)) for a in ref.axes)
+        domain = type(problem.domain).__name__
+        equation = type(problem.equation).__name__
+        s = ", ".join(f"{k}={v}" for k, v in settings.items())
+        rows.append(
+            f"| {cid} | {name} | {domain} | {equation} | {s} | {grid} ({inside} inside) | "
+            f"{ref.observed_order:.2f} | {ref.estimated_error:.1e} | {true:.1e} | {ratio:.2f} | "
+            f"{wall:.1f} s |"
+        )
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -50,7 +148,8 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = ap.parse_args()
     rows, ok = [], True
-    for cid, name in select_cases(ap, args.only, CASES):
+    selected = select_cases(ap, args.only, CASES + IRREGULAR)
+    for cid, name in [c for c in selected if c in CASES]:
         spec = load_problem_file(str(ROOT / "problems" / f"{name}.py"))
         settings = spec["reference"]
         t0 = time.perf_counter()
@@ -80,12 +179,15 @@ def main() -> int:
         print(f"Poisson 2-D 1025x1025, order {order}: {poisson[order]:.2f} s", flush=True)
     ok &= not poisson or poisson[2] <= POISSON_TARGET
 
+    irregular = _run_irregular([c for c in selected if c in IRREGULAR])
     lines = [
         "## references: finite-difference references and their own error",
         "",
         f"Command: `python benchmarks/references.py{only_option(args.only)}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {machine()}",
+    ]
+    catalog = [
         "",
         "Convergence study with each problem file's `reference` settings: wall time, observed "
         "order of the last levels (of the extrapolated sequence when extrapolated), and the "
@@ -96,6 +198,8 @@ def main() -> int:
         "wall time | result |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    if rows:
+        lines += catalog
     for cid, name, settings, ref, wall, grid, passed in rows:
         s = ", ".join(f"{k}={v}" for k, v in settings.items())
         verdict = "pass" if passed else ("**fail**" if cid.startswith("V") else "—")
@@ -109,6 +213,20 @@ def main() -> int:
             f"Poisson 2-D on a 1025 x 1025 grid (B1, `solve_fd(problem, 1024, order=...)`, "
             f"median of 3; target ≤ {POISSON_TARGET:.0f} s): second order {poisson[2]:.2f} s, "
             f"fourth order {poisson[4]:.2f} s (sine-transform solver for constant coefficients).",
+        ]
+    if irregular:
+        lines += [
+            "",
+            "Domains that are not boxes (Shortley-Weller, second order, Dirichlet data; "
+            "manufactured solutions sin(πx)·exp(y) in 2-D, exp(x)·sin(2y)·cos(1.5z) in 3-D): "
+            "observed order of the last levels, the Richardson estimate of the stored "
+            "solution's relative L2 error, its true error over the nodes inside the domain, "
+            "and their ratio.",
+            "",
+            "| id | problem | domain | equation | settings | stored grid | observed order | "
+            "estimated error | true error | estimated / true | wall time |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+            *irregular,
         ]
     table = "\n".join(lines)
     if not args.no_write and not args.only:

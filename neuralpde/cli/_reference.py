@@ -53,12 +53,18 @@ def _settings(args: argparse.Namespace, problem: Any, opts: dict[str, Any]) -> d
     ``reference`` (``opts``), else the defaults; checked before anything is solved."""
     from .._arguments import check_grid_nodes
     from ..conditions import Dirichlet
+    from ..domains import Box
     from ..reference import reference_settings
     from ..reference.settings import EXTRAPOLATION_LEVELS, check_evolution_only
 
     steady = problem.time_index is None
-    # the compact fourth-order scheme takes steady problems with Dirichlet data only
-    compact = steady and all(isinstance(c, Dirichlet) for c in problem.conditions)
+    # the compact fourth-order scheme takes steady problems on a box with Dirichlet data only
+    # (other domains: Shortley-Weller, second order)
+    compact = (
+        steady
+        and isinstance(problem.domain, Box)
+        and all(isinstance(c, Dirichlet) for c in problem.conditions)
+    )
     n = args.n if args.n is not None else opts.get("n", 32)
     levels = args.levels if args.levels is not None else opts.get("levels", 3)
     order = args.order if args.order is not None else opts.get("order", 4 if compact else 2)

@@ -3,7 +3,11 @@ r"""Classical finite-difference reference solutions whose own error is known.
 They consume the same :class:`~neuralpde.Problem` as the neural solver: Poisson and Helmholtz on a
 ``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, a ``Dirichlet`` or a
 ``Neumann`` condition on every face (one kind per face; Dirichlet wins on shared edges and
-corners), ``Initial`` and ``InitialVelocity`` data.
+corners), ``Initial`` and ``InitialVelocity`` data. Poisson and Helmholtz also on a ``Disk``,
+``Ball``, ``Polygon``, CSG (``Union``, ``Intersection``, ``Difference``) or ``MeshDomain`` with
+Dirichlet conditions on every boundary part (:mod:`.irregular`: the Shortley–Weller scheme,
+second order, on the bounding box's grid; NaN at the nodes outside the domain); Neumann or Robin
+conditions and evolution problems there are refused.
 
 * :func:`solve_fd` solves on one uniform grid: second-order central differences, or the compact
   fourth-order Mehrstellen scheme for steady problems with Dirichlet faces only; Crank–Nicolson
@@ -18,7 +22,9 @@ corners), ``Initial`` and ``InitialVelocity`` data.
   grids) it returns the Richardson extrapolation of the two finest, with the error estimated
   from the sequence of extrapolations.
 * :func:`save_reference` and :func:`load_reference` store it in an HDF5 reference file (the same
-  grid layout as solution files, plus the convergence table and a checksum of the inputs).
+  grid layout as solution files, plus the convergence table and a checksum of the inputs);
+  :func:`nodes_inside` tells the nodes inside a described domain (where a reference on a domain
+  that is not a box has values).
 
 NumPy and SciPy only (sparse assembly, SuperLU, type-I sine transforms for all-Dirichlet
 constant-coefficient problems); coefficient callables are evaluated through
@@ -35,6 +41,7 @@ from .files import (
     reference_settings,
     save_reference,
 )
+from .irregular import nodes_inside
 from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
 from .steady import ResonanceWarning
 
@@ -51,4 +58,5 @@ __all__ = [
     "load_reference",
     "reference_settings",
     "reference_checksum",
+    "nodes_inside",
 ]

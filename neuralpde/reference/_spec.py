@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
-from ..domains import Box
+from ..domains import Box, Domain
 from ..equations import Equation
 from ..problem import Problem
 
@@ -65,7 +65,12 @@ class Family:
 
 @dataclass(frozen=True)
 class Spec:
-    """The pieces of a supported problem."""
+    """The pieces of a supported problem.
+
+    ``box`` is the problem's ``Box``, or for a steady problem on another domain (``region``:
+    a ``Disk``, ``Ball``, ``Polygon``, CSG or mesh domain) that domain's bounding box, whose
+    uniform grid carries the nodes; ``region`` is ``None`` on a box.
+    """
 
     problem: Problem
     family: Family
@@ -77,6 +82,7 @@ class Spec:
     velocity: InitialVelocity | None
     neumann: tuple[Neumann, ...] = ()
     neumann_faces: frozenset[int] = frozenset()  # indices into box.boundary_parts
+    region: Domain | None = None  # the domain when it is not a box (steady, Dirichlet only)
 
     @property
     def all_neumann(self) -> bool:
@@ -97,6 +103,11 @@ class Spec:
             return ""
         faces = ", ".join(self.neumann_face_names)
         return f", Neumann faces {faces} by ghost nodes (2nd order)"
+
+    @property
+    def irregular(self) -> bool:
+        """The domain is not a box: the grid is its bounding box's, the nodes outside it NaN."""
+        return self.region is not None
 
     @property
     def timed(self) -> bool:

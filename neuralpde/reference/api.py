@@ -49,6 +49,18 @@ def _check_applies(spec: Spec, settings: Settings, method: object) -> None:
         spec.timed, spec.problem.name, dt=settings.dt, time_samples=settings.time_samples
     )
     order = settings.order
+    if spec.irregular:
+        name = type(spec.region).__name__
+        if order == 4:
+            raise NotImplementedError(
+                f"order=4 needs a Box domain; on a {name} the finite-difference reference is "
+                "the Shortley-Weller scheme, second order: use order=2"
+            )
+        if method == "dst":
+            raise ValueError(
+                f"method='dst' needs a Box domain; on a {name} use method='auto' or 'lu' "
+                "(sparse LU)"
+            )
     if order == 4 and spec.timed:
         raise NotImplementedError(
             f"order=4 is available for steady problems only; {type(spec.equation).__name__} "
@@ -159,6 +171,12 @@ def solve_fd(
         With every face Neumann, Poisson (and Helmholtz with ``k = 0``) is solvable only for
         compatible data (checked; ``ValueError`` otherwise) and its solution is defined up to a
         constant: the one with zero (trapezoidal) mean over the grid is returned.
+        Poisson and Helmholtz also on a ``Disk``, ``Ball``, ``Polygon``, CSG or ``MeshDomain``
+        (any domain with a signed ``distance``) with Dirichlet conditions on every boundary
+        part: the Shortley–Weller scheme (:mod:`~neuralpde.reference.irregular`), second
+        order, on the grid of the domain's bounding box, NaN at the nodes outside the domain;
+        ``order=4`` and ``method="dst"`` need a box, and a grid too coarse for the domain's
+        holes or channels is refused (``ValueError`` naming a grid that resolves them).
     n:
         Intervals per space axis (``n + 1`` nodes, boundary included); an int or one per axis.
         The grid may hold at most :data:`~neuralpde.limits.MAX_GRID_NODES` (2**26) nodes, and
@@ -303,6 +321,10 @@ def convergence_study(
     most :data:`~neuralpde.limits.MAX_STORED_VALUES` (2**28) values (its nodes times the stored
     time levels). Beyond them a ``ValueError`` names the settings before anything is solved.
 
+    On a domain that is not a box (see :func:`solve_fd`) the nodes outside it are NaN and left
+    out of the norms; ``order=2`` only, and ``extrapolate=True`` is refused (the Shortley–Weller
+    error beyond its :math:`h^2` term varies irregularly with the grid).
+
     ``extrapolate=True`` (``levels >= 4``) returns instead the Richardson-extrapolated solution
     of the two finest levels. Each pair of successive levels :math:`(h, h/r)` gives, on the
     coarser one's nodes (space and time),
@@ -396,6 +418,13 @@ def _check_study(spec: Spec, settings: Settings, method: object) -> int | None:
     coarsest grid's time steps (``None`` for a steady problem)."""
     _check_applies(spec, settings, method)
     check_extrapolation(settings.levels, settings.extrapolate)
+    if settings.extrapolate and spec.irregular:
+        raise NotImplementedError(
+            f"extrapolate=True needs a Box domain: on a {type(spec.region).__name__} the "
+            "Shortley-Weller error beyond its h^2 term changes irregularly with the grid (the "
+            "boundary crossings move), so Richardson extrapolation is not reliable there; use "
+            "extrapolate=False (more levels or a larger n for a smaller error)"
+        )
     levels, ratio, time_samples = settings.levels, settings.ratio, settings.time_samples
     finest = check_grid_nodes(settings.n, "n", levels=levels, ratio=ratio)
     spec.family.check(spec)

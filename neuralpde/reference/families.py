@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
-from ..domains import Box, SpaceTime
+from ..domains import Box, Domain, SpaceTime
 from ..equations import Heat, Helmholtz, Poisson, Wave
 from ..problem import Problem
 from ._spec import Family, Spec
@@ -23,6 +23,7 @@ from .evolution import (
     solve_heat,
     solve_wave,
 )
+from .irregular import DirichletData, check_region
 from .steady import check_resonance, describe_steady, solve_helmholtz, solve_poisson
 
 __all__ = ["POISSON", "HELMHOLTZ", "HEAT", "WAVE", "FAMILIES", "family_of", "analyse"]
@@ -71,10 +72,7 @@ def analyse(problem: Problem) -> Spec:
     dom = problem.domain
     space = dom.space if isinstance(dom, SpaceTime) else dom
     if not isinstance(space, Box):
-        raise NotImplementedError(
-            f"the finite-difference reference needs a Box domain (or SpaceTime of a Box), got "
-            f"{type(space).__name__}"
-        )
+        return _analyse_region(problem, family, space, isinstance(dom, SpaceTime))
     timed = isinstance(dom, SpaceTime)
     if timed and family.steady:
         raise NotImplementedError(
@@ -110,6 +108,59 @@ def analyse(problem: Problem) -> Spec:
     )
     _check_initial_data(spec)
     return spec
+
+
+_REGION_SUPPORT = (
+    "on a domain that is not a box it solves Poisson and Helmholtz (steady) with Dirichlet "
+    "conditions on every boundary part, to second order (Shortley-Weller)"
+)
+
+
+def _analyse_region(problem: Problem, family: Family, space: Domain, timed: bool) -> Spec:
+    """The :class:`Spec` of a steady problem with Dirichlet conditions on a domain that is not
+    a box (:mod:`.irregular`); ``NotImplementedError`` naming what is supported otherwise."""
+    name = type(space).__name__
+    if timed or not family.steady:
+        what = (
+            f"{family.title} is steady: give it the {name} itself, not a SpaceTime"
+            if family.steady
+            else f"{family.title} (an evolution problem) is solved on SpaceTime of a Box only"
+        )
+        raise NotImplementedError(
+            f"the finite-difference reference cannot solve {problem.name!r} on "
+            f"{'SpaceTime of a ' if timed else 'a '}{name}: {what}; {_REGION_SUPPORT}"
+        )
+    check_region(space)
+    dirichlet = []
+    for c in problem.conditions:
+        if not isinstance(c, Dirichlet):
+            raise NotImplementedError(
+                f"the finite-difference reference does not support {type(c).__name__} "
+                f"conditions on a {name} (Neumann and Robin conditions on curved boundaries are "
+                f"not implemented); {_REGION_SUPPORT}. On a Box it also takes Neumann faces"
+            )
+        dirichlet.append(c)
+    parts = space.boundary_parts
+    covered = _faces(dirichlet, parts, f"boundary parts of the {name}", "its parts")
+    missing = [p for p in parts if p not in covered and p not in space.empty_parts]
+    if missing:
+        raise NotImplementedError(
+            f"the finite-difference reference needs a Dirichlet condition on every boundary "
+            f"part of the {name}; none on {missing}"
+        )
+    DirichletData(space, dirichlet)  # refuses parts it could not tell apart
+    lo, hi = space.bounds
+    return Spec(
+        problem=problem,
+        family=family,
+        equation=problem.equation,
+        box=Box(lo, hi, names=space.names),
+        t_span=None,
+        dirichlet=tuple(dirichlet),
+        initial=None,
+        velocity=None,
+        region=space,
+    )
 
 
 def _check_initial_data(spec: Spec) -> None:
@@ -159,7 +210,9 @@ def _conditions(
     return dirichlet, neumann, initial, velocity
 
 
-def _faces(conditions, parts: tuple[str, ...]) -> set[str]:
+def _faces(
+    conditions, parts: tuple[str, ...], what: str = "faces of the box", its: str = "its faces"
+) -> set[str]:
     """The boundary parts named by ``conditions`` (all of them for ``on=None``)."""
     out: set[str] = set()
     for c in conditions:
@@ -167,8 +220,8 @@ def _faces(conditions, parts: tuple[str, ...]) -> set[str]:
         unknown = [p for p in names if p not in parts]
         if unknown:
             raise ValueError(
-                f"{type(c).__name__}(on={list(c.on)!r}) names {unknown}, which are not faces "
-                f"of the box; its faces are {list(parts)}"
+                f"{type(c).__name__}(on={list(c.on)!r}) names {unknown}, which are not {what}; "
+                f"{its} are {list(parts)}"
             )
         out |= set(names)
     return out

@@ -27,6 +27,7 @@ from ..io.hdf5 import damaged_entries
 from ..io.provenance import versions
 from ..problem import Problem, differing_mathematics
 from . import solution as _solution
+from .irregular import nodes_inside
 from .settings import check_settings
 from .solution import LevelResult, ReferenceSolution
 
@@ -251,8 +252,10 @@ def _check_error_estimate(rec: Mapping[str, Any], path: str | os.PathLike) -> No
 
 def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Refuse a reference that is NaN or infinite at nodes of its grid inside the problem's
-    domain: inside its box (the finite-difference reference solves on boxes), or at every node
-    when the file does not describe the domain."""
+    domain: inside its box, inside the domain itself when it is not a box (rebuilt from its
+    description: disks, balls, polygons and CSG of them; a mesh cannot be rebuilt, so its
+    reference's NaN nodes are taken as outside), or at every node when the file does not
+    describe the domain."""
     values = np.asarray(rec["u"])
     bad = ~np.isfinite(values)
     if not bad.any():
@@ -260,6 +263,9 @@ def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
     axes = [np.asarray(rec["coords"][n]) for n in rec["coordinates"]]
     inside = [np.ones(len(a), dtype=bool) for a in axes]  # without a box: every node
     domain = rec["problem"].get("domain") if isinstance(rec["problem"], Mapping) else None
+    if isinstance(domain, Mapping) and domain.get("type") not in _BOX_TYPES | {"SpaceTime"}:
+        _check_region_values(values, axes, dict(domain), path)
+        return
     if isinstance(domain, Mapping):
         try:
             lo = np.asarray(domain.get("lower"), dtype=np.float64)
@@ -277,6 +283,29 @@ def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
         raise FormatError(
             f"{str(path)!r}: '/u' is NaN or infinite at {count} of its {values.size} nodes "
             "inside the problem's domain: a reference has a value at every node it holds"
+        )
+
+
+_BOX_TYPES = {"Box", "Interval", "Rectangle"}
+
+
+def _check_region_values(
+    values: np.ndarray, axes: list[np.ndarray], domain: dict, path: str | os.PathLike
+) -> None:
+    """:func:`_check_values` on a domain that is not a box: NaN only at nodes outside it,
+    infinite nowhere."""
+    where = f"{str(path)!r}: '/u'"
+    if np.isinf(values).any():
+        raise FormatError(f"{where} is infinite at {int(np.isinf(values).sum())} nodes")
+    inside = nodes_inside(domain, axes)
+    if inside is None:
+        log.debug("%s: a %s is not rebuilt from its description", path, domain.get("type"))
+        return
+    count = int(np.count_nonzero(np.isnan(values) & inside))
+    if count:
+        raise FormatError(
+            f"{where} is NaN at {count} of its {values.size} nodes inside the problem's "
+            f"{domain.get('type')}: a reference has a value at every node inside its domain"
         )
 
 

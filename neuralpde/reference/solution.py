@@ -55,6 +55,10 @@ class FDSolution:
         ``O(h^4)``; along an axis of fewer than 4 nodes (e.g. ``time_samples=3``), where that
         spline does not exist, it is linear, ``O(h^2)`` along that axis only. ``"linear"``:
         multilinear, ``O(h^2)``.
+
+        On a domain that is not a box the nodes outside it are NaN: ``"linear"`` is NaN in the
+        cells that touch one, and ``"cubic"`` (whose spline couples every node of a grid line)
+        raises ``ValueError``.
         """
         points = check_points(points, self.names)
         if method not in ("cubic", "linear"):
@@ -66,6 +70,11 @@ class FDSolution:
         if method == "linear":
             values = RegularGridInterpolator(self.axes, self.values, method="linear")(points)
         else:
+            if np.isnan(self.values).any():
+                raise ValueError(
+                    "method='cubic' needs a value at every node, and this solution is NaN at "
+                    "the nodes outside its domain (not a box): use method='linear'"
+                )
             degrees = tuple(3 if len(a) >= 4 else 1 for a in self.axes)
             coef, knots = self.values, []
             for i, (ax, k) in enumerate(zip(self.axes, degrees, strict=True)):

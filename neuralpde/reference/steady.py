@@ -30,6 +30,10 @@ differ by constants and exist only for compatible data, :math:`\int f + \oint g 
 (:func:`_check_compatible`); the reference returns the solution of zero trapezoidal mean
 (:func:`_solve_pure_neumann`). Problems with a Neumann face are solved by sparse LU; the sine
 transform needs every face Dirichlet.
+
+On a domain that is not a box (``spec.region``: a disk, ball, polygon, CSG or mesh domain) the
+solvers hand over to :func:`~.irregular.solve_region`: the Shortley–Weller scheme on the nodes
+of the bounding box's grid inside the domain, second order, Dirichlet conditions only.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import scipy.sparse as sp
 from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, laplacian, mehrstellen
 from ._spec import Spec
+from .irregular import describe_region, solve_region
 from .settings import check_method
 
 __all__ = [
@@ -84,6 +89,9 @@ def check_resonance(spec: Spec, tol: float = 0.01) -> None:
     k = spec.equation.k
     if callable(k):
         log.debug("variable k: no resonance check against the box's eigenvalues")
+        return
+    if spec.irregular:
+        log.debug("not a box: no resonance check (its eigenvalues are not known in closed form)")
         return
     k2 = float(k) ** 2
     if k2 == 0:
@@ -154,6 +162,8 @@ def solve_helmholtz(
 
 def describe_steady(spec: Spec, order: int, solver: str) -> str:
     """The description of the steady scheme of ``order`` with the linear solver ``solver``."""
+    if spec.irregular:
+        return describe_region(spec, solver)
     space = (
         "central 2nd order, (2d+1)-point Laplacian"
         if order == 2
@@ -166,7 +176,10 @@ def solve_steady(
     spec: Spec, grid: Grid, order: int, method: str = "auto", *, helm: bool
 ) -> tuple[np.ndarray, str]:
     """Solve on ``grid`` (Helmholtz's equation when ``helm``, else Poisson's); returns the
-    values on every node (shape ``grid.shape``) and the linear-solver name."""
+    values on every node (shape ``grid.shape``) and the linear-solver name. On a domain that is
+    not a box (``spec.region``), the Shortley–Weller scheme of :mod:`.irregular` (order 2)."""
+    if spec.irregular:
+        return solve_region(spec, grid, method, helm=helm)
     check_method(method)
     eq = spec.equation
     pts = grid.points()

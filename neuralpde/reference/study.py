@@ -5,7 +5,9 @@ level's time steps). Two successive levels are compared on the coarser one's nod
 coarsest level's time levels) in the discrete L2 norm of the trapezoidal rule,
 :math:`\|v\|^2 = \sum_j w_j v_j^2`; with extrapolation, each pair :math:`(u_h, u_{h/r})` also
 gives its Richardson extrapolation (:func:`~.richardson.richardson_extrapolate`), and successive
-extrapolations are compared in the same way. Only what is compared or returned is kept.
+extrapolations are compared in the same way. Only what is compared or returned is kept. On a
+domain that is not a box the nodes outside it are NaN and left out of the norms (a node has the
+same position, and so lies inside or outside alike, on every level).
 """
 
 from __future__ import annotations
@@ -69,10 +71,13 @@ def quadrature_weights(axes: Sequence[np.ndarray], times: np.ndarray | None) -> 
     return out
 
 
-def l2_norm(v: np.ndarray, weights: Sequence[np.ndarray]) -> float:
+def l2_norm(v: np.ndarray, weights: Sequence[np.ndarray], skip_nan: bool = False) -> float:
     r"""The discrete L2 norm :math:`(\sum_j w_j v_j^2)^{1/2}`, ``w`` the outer product of the
-    per-axis ``weights`` (one per axis of ``v``)."""
+    per-axis ``weights`` (one per axis of ``v``); with ``skip_nan``, over the nodes where ``v``
+    is not NaN (a domain that is not a box: the nodes outside it are NaN)."""
     out = np.square(v)
+    if skip_nan:
+        out[np.isnan(out)] = 0.0
     for w in weights:
         out = np.tensordot(w, out, axes=(0, 0))
     return float(np.sqrt(out))
@@ -127,6 +132,7 @@ class _Levels:
         # is kept on that grid's nodes only.
         self.top = levels - 2 if extrapolated else levels - 1
         self.factor = richardson_factor(ratio, order)
+        self.skip_nan = spec.irregular  # NaN outside a domain that is not a box
         self.on_previous = (slice(None, None, ratio),) * spec.box.dim  # nodes the previous has
         self.times = self.coarse_samples = None
         if spec.timed:
@@ -215,22 +221,22 @@ class _Levels:
         """Each pair of levels compared on the coarser one's nodes, by the trapezoidal rule; with
         extrapolation, the pair's extrapolation compared with the previous pair's."""
         previous, weights = self.previous, self.previous_weights
-        self.result.differences.append(l2_norm(here - previous, weights))
+        self.result.differences.append(l2_norm(here - previous, weights, self.skip_nan))
         self.finest = (here, weights)
         if self.extrapolated:
             rich = richardson_extrapolate(here, previous, self.factor)
             if self.rich is not None:
                 self.result.extrapolated_differences.append(
-                    l2_norm(rich[self.on_previous] - self.rich, self.rich_weights)
+                    l2_norm(rich[self.on_previous] - self.rich, self.rich_weights, self.skip_nan)
                 )
             self.rich, self.rich_weights = rich, weights
 
     def finish(self) -> StudyLevels:
         """The result, with the norms of the finest pair (and extrapolation); drops the rest."""
-        self.result.norm = l2_norm(*self.finest)
+        self.result.norm = l2_norm(*self.finest, self.skip_nan)
         self.finest = None
         if self.extrapolated:
-            self.result.extrapolated_norm = l2_norm(self.rich, self.rich_weights)
+            self.result.extrapolated_norm = l2_norm(self.rich, self.rich_weights, self.skip_nan)
         self.rich = self.previous = None
         return self.result
 
