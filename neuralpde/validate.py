@@ -26,7 +26,7 @@ import numpy as np
 
 from . import metrics
 from .problem import differing_mathematics
-from .reference import ReferenceSolution, load_reference
+from .reference import ReferenceSolution, load_reference, nodes_inside
 from .solution import SavedField, Solution, SolvedField, load
 
 __all__ = ["ValidationResult", "validate"]
@@ -303,15 +303,31 @@ def _against_reference(sol: SolvedField, reference: Any) -> _Compared:
     reference_error = _reference_error(reference, ref_label)
     axes = tuple(np.asarray(a, dtype=np.float64) for a in reference.axes)
     ref_values = np.asarray(reference.values, dtype=np.float64)
-    missing = int(np.count_nonzero(~np.isfinite(ref_values)))
-    if missing:  # a finite-difference reference has a value at every node it holds
+    outside = _outside_nodes(sol, axes, ref_values)
+    missing = int(np.count_nonzero(~np.isfinite(ref_values) & ~outside))
+    if missing:  # a finite-difference reference has a value at every node of its domain
         raise ValueError(
-            f"{ref_label} is NaN or infinite at {missing} of its {ref_values.size} nodes: "
-            "a reference with holes would judge only the nodes left; compute it again"
+            f"{ref_label} is NaN or infinite at {missing} of its {ref_values.size} nodes inside "
+            "the domain: a reference with holes would judge only the nodes left; compute it again"
         )
-    u = sol.on_grid(axes)
+    u = np.where(outside, np.nan, sol.on_grid(axes))
     info = reference.describe()
     return _Compared("reference", axes, u, ref_values, reference_error, notes, ref_path, info)
+
+
+def _outside_nodes(sol: SolvedField, axes: tuple[np.ndarray, ...], ref: np.ndarray) -> np.ndarray:
+    """The reference's NaN nodes that lie outside the solution's domain (a reference on a domain
+    that is not a box has no value there): from the domain's description, or, for a mesh,
+    which a description does not determine, every NaN node (the reference file was checked on
+    loading)."""
+    nan = np.isnan(ref)
+    if not nan.any():
+        return nan
+    dom = (sol.description or {}).get("domain") or {}
+    inside = nodes_inside(dom, axes)
+    if inside is None:
+        return nan if dom.get("type") == "MeshDomain" else np.zeros_like(nan)
+    return nan & ~inside
 
 
 def _check_problem(sol: SolvedField, reference: ReferenceSolution, ref_label: str) -> list[str]:
@@ -371,7 +387,7 @@ def _measured_notes(c: _Compared, m: dict[str, float], tol: float | None) -> lis
     """Notes on the measured errors ``m``: points left out or not finite, an error the
     reference cannot resolve, a tolerance below the reference's error."""
     notes = []
-    if c.against == "exact" and np.isnan(c.ref).any():
+    if np.isnan(c.ref).any():
         notes.append(
             "the domain is not a box: the grid's points outside it are left out of the errors, "
             "and the frequency-band errors (fRMSE), which need the whole grid, are not defined"

@@ -281,3 +281,31 @@ def test_interpolation_inside_a_disk():
     assert np.isnan(v[2])  # outside
     with pytest.raises(ValueError, match="method='linear'"):
         sol.interpolate([[0.0, 0.0]])
+
+
+def test_a_solution_on_an_l_shape_is_validated_against_its_reference(tmp_path):
+    """The reference is NaN outside the L; validate compares the network inside only, and the
+    difference it measures is the network's error (the reference's own is far smaller)."""
+    p = poisson(npde.Polygon(L_SHAPE), name="lshape_validate")
+    ref = convergence_study(p, n=16, levels=3)
+    path = save_reference(ref, tmp_path / "ref.h5", problem=p)
+    sampler = npde.SobolSampler(n_interior=300, n_boundary=100)
+    trainer = npde.Trainer(gauss_newton_steps=30)
+    sol = npde.solve(p, npde.Siren(16, 2, w0=3.0), sampler, trainer, constraints=False)
+    res = npde.validate.validate(sol, reference=path, tol=1e-2)
+    assert res.passed
+    exact = sol.errors()["relative_l2"]
+    assert 0.5 * exact < res.metrics["relative_l2"] < 2 * exact + 3 * ref.estimated_error
+    assert any("not a box" in n for n in res.notes)
+    # a NaN planted at a node inside the L is refused, as damage
+    bad = dataclasses.replace(
+        ref,
+        values=np.where(
+            np.arange(ref.values.size).reshape(ref.values.shape) == ref.values.size // 4 + 3,
+            np.nan,
+            ref.values,
+        ),
+    )
+    assert np.isfinite(ref.values.reshape(-1)[ref.values.size // 4 + 3])
+    with pytest.raises(ValueError, match="NaN or infinite at 1 of its .* nodes inside the domain"):
+        npde.validate.validate(sol, reference=bad)
