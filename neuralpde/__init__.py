@@ -19,6 +19,7 @@ from ._version import __version__
 #: public name -> the module that defines it
 _WHERE = {
     "solve": "api",
+    "fit": "fitting",
     "ProblemWarning": "checks",
     **dict.fromkeys(
         ("Dirichlet", "Initial", "InitialVelocity", "Neumann", "Observations", "Periodic", "Robin"),
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # what static tools see; at run time each is imported on firs
     from .domains import Box, Interval, Rectangle, SpaceTime
     from .equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave
     from .fields import MLP, Siren
+    from .fitting import fit
     from .geometry import Ball, Difference, Disk, Intersection, MeshDomain, Polygon, Union
     from .griddata import GridData
     from .problem import Problem
@@ -84,6 +86,7 @@ __all__ = [
     "operators",
     "reference",
     "solve",
+    "fit",
     "load",
     "Problem",
     "Solution",

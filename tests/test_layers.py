@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"griddata", "reference"},  # data from files; the finite-difference referee
     {"training"},  # optimizers and checkpoints
     {"defaults", "solution", "problem_file"},  # derived settings; a trained field; problem files
-    {"api", "validate"},  # solve; the judge
+    {"api", "validate", "fitting"},  # solve; the judge; fits of data
     {"report"},  # figures of a verdict
     {"cli", "__main__", "neuralpde"},  # the command line and the package's face
 ]

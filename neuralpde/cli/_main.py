@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from ._fit import fit_command
 from ._info import info_command
 from ._parser import build_parser
 from ._reference import reference_command
@@ -92,6 +93,7 @@ def _run(args: argparse.Namespace) -> int:
             "reference": reference_command,
             "validate": validate_command,
             "info": info_command,
+            "fit": fit_command,
         }
         return commands[args.command](args)
     except UsageError as exc:

@@ -9,8 +9,8 @@ from ._types import int_at_least, non_negative_number, path_argument, positive_n
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``neuralpde`` parser with its subcommands ``solve``, ``reference``, ``validate`` and
-    ``info``."""
+    """The ``neuralpde`` parser with its subcommands ``solve``, ``reference``, ``validate``,
+    ``info`` and ``fit``."""
     from .. import __version__
 
     ap = argparse.ArgumentParser(
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reference(sub)
     _add_validate(sub)
     _add_info(sub)
+    _add_fit(sub)
     return ap
 
 
@@ -227,3 +228,77 @@ def _add_info(sub) -> None:
     i = sub.add_parser("info", help="describe a solution or reference file")
     i.add_argument("file", metavar="FILE.h5", type=path_argument("a file path"))
     i.add_argument("--json", action="store_true", help="print the record as JSON")
+
+
+def _add_fit(sub) -> None:
+    from .. import limits
+    from ._fit import parse_bounds
+
+    f = sub.add_parser(
+        "fit", help="fit a neural field to gridded or point data and write it as a solution file"
+    )
+    f.add_argument(
+        "data",
+        metavar="DATA",
+        type=path_argument("a file path"),
+        help="a .npy array (with --axes), an HDF5/netCDF-4 file (its dataset --dataset, default "
+        "u, with coordinates on its dimensions: solution and reference files too) or a mesh "
+        "file meshio reads (its point data --dataset)",
+    )
+    f.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.h5",
+        type=path_argument("a file path"),
+        help="solution file to write",
+    )
+    f.add_argument("--dataset", metavar="NAME", help="the dataset or point data to fit")
+    f.add_argument(
+        "--axes",
+        nargs="+",
+        type=parse_bounds,
+        metavar="LO:HI",
+        help="the bounds of each axis of a .npy array (evenly spaced coordinates); quote a "
+        "negative LO with a leading space: ' -1:1'",
+    )
+    f.add_argument("--names", nargs="+", metavar="NAME", help="the coordinates' names")
+    size = f.add_mutually_exclusive_group()
+    size.add_argument(
+        "--target",
+        type=functools.partial(positive_number, at_most=1.0),
+        metavar="X",
+        help="relative L2 error on held-out points to reach, growing the width (default 1e-4)",
+    )
+    size.add_argument(
+        "--width",
+        type=int_at_least(1, at_most=limits.MAX_WIDTH),
+        metavar="W",
+        help="a fixed width, trained for the whole budget",
+    )
+    f.add_argument(
+        "--depth",
+        type=int_at_least(1, at_most=limits.MAX_DEPTH),
+        metavar="D",
+        help="sine layers (default 2)",
+    )
+    f.add_argument(
+        "--seconds",
+        type=functools.partial(positive_number, at_most=limits.MAX_SECONDS),
+        default=60.0,
+        help="wall-time budget in seconds (default 60)",
+    )
+    f.add_argument("--seed", type=int_at_least(0, 2**63), default=0, help="random seed (default 0)")
+    f.add_argument(
+        "--holdout",
+        type=functools.partial(non_negative_number, at_most=0.9),
+        default=0.1,
+        metavar="F",
+        help="fraction of the points held out to measure the error (default 0.1)",
+    )
+    f.add_argument(
+        "--supervise",
+        choices=("gradient",),
+        help="also fit the finite-difference gradient of gridded data",
+    )
+    _add_quiet(f)
