@@ -38,7 +38,6 @@ import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from ..conditions import Periodic
 from ..engine import field_values
 from ..operators import residual_values
 from ..problem import Problem
@@ -125,7 +124,7 @@ def rows_and_jacobian(
         _group_conditions(problem, built_in),
         strict=True,
     ):
-        r, jac = per_point_jacobian(net, n, fn, paired=isinstance(cond, Periodic))
+        r, jac = per_point_jacobian(net, n, fn, paired=getattr(cond, "where", None) == "pairs")
         r_parts.append(factor * r)
         j_parts.append(factor * jac)
         sizes.append(r.numel())
