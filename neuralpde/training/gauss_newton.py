@@ -260,40 +260,12 @@ def levenberg_marquardt(
         if loss <= tol:
             status = "converged"
             break
-        m, p = jac.shape
-        kernel = m <= p
-        mat = jac @ jac.T if kernel else jac.T @ jac
-        rhs = r if kernel else jac.T @ r
-        mu = float(mat.diagonal().mean())
-        eye = torch.eye(mat.shape[0], dtype=mat.dtype, device=mat.device)
-        accepted = False
-        while not accepted:
-            if time.perf_counter() + per_try >= deadline:
-                return "time_budget", steps, loss
-            t0 = time.perf_counter()
-            chol, info = torch.linalg.cholesky_ex(mat + (lam * mu) * eye)
-            if int(info) != 0:
-                lam *= 4.0
-                continue
-            sol = torch.cholesky_solve(rhs.unsqueeze(1), chol)[:, 0]
-            delta = -(jac.T @ sol) if kernel else -sol
-            vector_to_parameters(theta + delta, params)
-            with torch.enable_grad():
-                trial = residuals()
-            new = float(trial @ trial)
-            per_try = time.perf_counter() - t0
-            if math.isfinite(new) and new < loss:
-                accepted = True
-                theta = theta + delta
-                loss = new
-                lam = max(lam / 3.0, 1e-12)
-            else:
-                vector_to_parameters(theta, params)
-                lam *= 4.0
-                if lam > 1e12:  # no step of any length lowers the loss: round-off
-                    status = "stalled"
-                    break
-        if not accepted:
+        trial = _Trial(params, theta, loss, lam, per_try)
+        status = trial.run(r, jac, residuals, deadline)
+        theta, loss, lam, per_try = trial.theta, trial.loss, trial.lam, trial.per_try
+        if status == "time_budget":
+            return status, steps, loss
+        if status is not None:
             break
         steps += 1
         if on_step is not None and on_step(steps, loss, lam):
@@ -308,3 +280,50 @@ def levenberg_marquardt(
     if status is None and loss <= tol:
         status = "converged"
     return status, steps, loss
+
+
+class _Trial:
+    """One Levenberg–Marquardt step from ``theta``: damped solves from the same Jacobian, the
+    damping raised until the loss falls (then lowered for the next step). ``run`` leaves the
+    accepted parameters in ``params`` and returns ``None``, or ``"stalled"`` (no damping up to
+    1e12 lowers the loss; the parameters are those of ``theta``) or ``"time_budget"``."""
+
+    def __init__(self, params, theta, loss: float, lam: float, per_try: float) -> None:
+        self.params, self.theta, self.loss, self.lam, self.per_try = (
+            params,
+            theta,
+            loss,
+            lam,
+            per_try,
+        )
+
+    def run(self, r, jac, residuals, deadline: float) -> str | None:
+        m, p = jac.shape
+        kernel = m <= p
+        mat = jac @ jac.T if kernel else jac.T @ jac
+        rhs = r if kernel else jac.T @ r
+        mu = float(mat.diagonal().mean())
+        eye = torch.eye(mat.shape[0], dtype=mat.dtype, device=mat.device)
+        while True:
+            if time.perf_counter() + self.per_try >= deadline:
+                return "time_budget"
+            t0 = time.perf_counter()
+            chol, info = torch.linalg.cholesky_ex(mat + (self.lam * mu) * eye)
+            if int(info) != 0:
+                self.lam *= 4.0
+                continue
+            sol = torch.cholesky_solve(rhs.unsqueeze(1), chol)[:, 0]
+            delta = -(jac.T @ sol) if kernel else -sol
+            vector_to_parameters(self.theta + delta, self.params)
+            with torch.enable_grad():
+                trial = residuals()
+            new = float(trial @ trial)
+            self.per_try = time.perf_counter() - t0
+            if math.isfinite(new) and new < self.loss:
+                self.theta, self.loss = self.theta + delta, new
+                self.lam = max(self.lam / 3.0, 1e-12)
+                return None
+            vector_to_parameters(self.theta, self.params)
+            self.lam *= 4.0
+            if self.lam > 1e12:  # no step of any length lowers the loss: round-off
+                return "stalled"
