@@ -8,6 +8,13 @@ plotting state is touched.
   two dimensions, the middle slice of the other axes);
 * one space dimension and time: the same three panels as x-t images;
 * two or more space dimensions and time: those panels at four evenly spaced times.
+
+On a domain that is not a box the grid's points outside it are NaN: they are left blank and out
+of the colour scales, and the frequency-band errors, which need the whole grid, are not defined
+there, so the report has no band figure.
+
+The figure of one file, without a comparison or with its error, is :func:`plot_file`
+(:mod:`neuralpde.plots`, ``neuralpde plot``).
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._arguments import check_path
+from .plots import plot_figure, plot_file
 from .reference.richardson import observed_order
 from .validate import ValidationResult
 
-__all__ = ["write_report"]
+__all__ = ["plot_figure", "plot_file", "write_report"]
 
 log = logging.getLogger("neuralpde.report")
 
@@ -210,12 +218,16 @@ def _field_figures(result: ValidationResult, staged: _Staged) -> list[tuple[str,
     ]
 
 
-def _band_figure(result: ValidationResult, staged: _Staged) -> tuple[str, str]:
+def _band_figure(result: ValidationResult, staged: _Staged) -> tuple[str, str] | None:
+    """The relative fRMSE by band; ``None`` (no figure) when they are not defined (a domain
+    that is not a box: NaN outside it)."""
     m = result.metrics
     bands = list(_BAND_LABELS)
+    values = [m[f"relative_frmse_{b}"] for b in bands]
+    if not all(math.isfinite(v) for v in values):
+        return None
     fig = Figure(figsize=(6, 3.6), layout="constrained")
     ax = fig.subplots()
-    values = [m[f"relative_frmse_{b}"] for b in bands]
     ax.bar([f"{b}\n{_BAND_LABELS[b]}" for b in bands], values, color=["C0", "C1", "C3"])
     if any(v > 0 for v in values):
         ax.set_yscale("log")
@@ -234,6 +246,12 @@ def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.3e}" if math.isfinite(v) else str(v)
     return str(v)
+
+
+def _defined(v: float) -> str:
+    """A metric in a table cell: ``—`` where it is not defined (NaN: a band error on a domain
+    that is not a box)."""
+    return f"{v:.3e}" if math.isfinite(v) else "—"
 
 
 def _order(p: object) -> str:
@@ -287,8 +305,8 @@ def _markdown(result: ValidationResult, figures: list[tuple[str, str]]) -> str:
     for band, label in _BAND_LABELS.items():
         cell = label.replace("|", r"\|")  # a pipe would end the table cell
         lines.append(
-            f"| fRMSE {band} ({cell}) | {m['frmse_' + band]:.3e} | "
-            f"{m['relative_frmse_' + band]:.3e} |"
+            f"| fRMSE {band} ({cell}) | {_defined(m['frmse_' + band])} | "
+            f"{_defined(m['relative_frmse_' + band])} |"
         )
     if result.against == "reference":
         lines.append(f"| reference's estimated error | {result.reference_error:.3e} | |")
@@ -399,7 +417,9 @@ def write_report(result: ValidationResult, directory: str | os.PathLike) -> Path
     staged = _Staged(d)
     try:
         figures = _field_figures(result, staged)
-        figures.append(_band_figure(result, staged))
+        bands = _band_figure(result, staged)
+        if bands is not None:
+            figures.append(bands)
         text = _markdown(result, figures)
         staged.write("report.md", lambda tmp: tmp.write_text(text, encoding="utf-8"))
         staged.commit()

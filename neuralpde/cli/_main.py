@@ -16,6 +16,7 @@ from typing import Any
 from ._fit import fit_command
 from ._info import info_command
 from ._parser import build_parser
+from ._plot import plot_command
 from ._reference import reference_command
 from ._solve import solve_command
 from ._types import UsageError
@@ -94,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
             "validate": validate_command,
             "info": info_command,
             "fit": fit_command,
+            "plot": plot_command,
         }
         return commands[args.command](args)
     except UsageError as exc:

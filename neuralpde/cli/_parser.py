@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 
+from ._plot import add_plot_parser
 from ._types import int_at_least, non_negative_number, path_argument, positive_number
 
 
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_info(sub)
     _add_fit(sub)
+    add_plot_parser(sub)
     return ap
 
 
