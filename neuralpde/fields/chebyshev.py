@@ -215,6 +215,14 @@ def _tables(s: torch.Tensor, top: int) -> tuple[torch.Tensor, torch.Tensor, torc
     return tuple(torch.stack(v[: top + 1], dim=1) for v in (t, d1, d2))
 
 
+def _values_table(s: torch.Tensor, top: int) -> torch.Tensor:
+    """:math:`T_k(s)` for ``k = 0..top``, ``(N, top + 1)`` (no derivative tables)."""
+    t = [torch.ones_like(s), s]
+    for k in range(1, top):
+        t.append(2 * s * t[k] - t[k - 1])
+    return torch.stack(t[: top + 1], dim=1)
+
+
 def _contract(tables: list[torch.Tensor], c: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
     r""":math:`\sum_\alpha c_\alpha \prod_i B_i[n, \alpha_i]` for per-axis tables
     :math:`B_i` ``(N, p_i + 1)`` and coefficients of the tensor-product set ``shape``: a matrix
@@ -241,7 +249,7 @@ def _tensor_values(
     out = []
     for i in range(0, x.shape[0], rows):
         s = series.scaled(x[i : i + rows])
-        tabs = [_tables(s[:, k], n - 1)[0][:, :n] for k, n in enumerate(shape)]
+        tabs = [_values_table(s[:, k], n - 1) for k, n in enumerate(shape)]
         out.append(_contract(tabs, c, shape))
     return torch.cat(out) if out else x.new_zeros(0)
 
