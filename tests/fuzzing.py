@@ -65,6 +65,7 @@ from neuralpde.io import (
     write_reference,
     write_solution,
 )
+from neuralpde.io._reading import content_digest
 from neuralpde.reference import convergence_study, load_reference, save_reference
 from neuralpde.validate import validate
 
@@ -148,6 +149,65 @@ def write_record(path: Path, rec: dict, **changes: Any) -> Path:
         metrics=rec["metrics"],
         provenance={"versions": rec["versions"], "platform": rec["platform"]},
     )
+
+
+def write_version_1(path: Path) -> Path:
+    """Rewrite the solution or reference file ``path`` (of format version 2) in place as format
+    version 1 laid it out, for tests of reading old files: ``/u`` and ``/exact`` in the
+    coordinates' order with labelled dimensions, the root attribute ``coordinates``, no CF
+    attributes, ``/training/step`` in float64, and the content digest that version computed."""
+    with h5py.File(path, "r+") as f:
+        assert int(f.attrs["format_version"]) == 2, "a file of format version 2 is rewritten"
+        names = json.loads(f.attrs["neuralpde_coordinates"])
+        for key in ("neuralpde_coordinates", "Conventions"):
+            del f.attrs[key]
+        f.attrs["coordinates"] = json.dumps(names)
+        f.attrs["format_version"] = 1
+        for name in names:
+            for key in ("long_name", "units", "axis"):
+                if key in f[name].attrs:
+                    del f[name].attrs[key]
+        for key in ("u", "exact"):
+            if key not in f:
+                continue
+            old = f[key]
+            values, long_name = old[()].T, old.attrs["long_name"].decode()
+            for i, name in enumerate(reversed(names)):
+                old.dims[i].detach_scale(f[name])
+            del f[key]
+            ds = f.create_dataset(key, data=values, compression="gzip")
+            ds.attrs["long_name"] = long_name
+            for i, name in enumerate(names):
+                ds.dims[i].attach_scale(f[name])
+                ds.dims[i].label = name
+        arrays = {f"/{n}": f[n][()] for n in names}
+        arrays.update({f"/{k}": f[k][()] for k in ("u", "exact") if k in f})
+        metadata: dict[str, Any] = {"/@coordinates": names}
+        if "training" in f:
+            step = f["training/step"][()].astype(np.float64)
+            del f["training/step"]
+            f["training"].create_dataset("step", data=step)
+            params = f["model/parameters"]
+            arrays.update({f"/model/parameters/{k}": v[()] for k, v in params.items()})
+            metadata.update(
+                {
+                    "/model@architecture": json.loads(f["model"].attrs["architecture"]),
+                    "/model@dtype": f["model"].attrs["dtype"],
+                    "/problem@description": json.loads(f["problem"].attrs["description"]),
+                }
+            )
+        else:
+            for group in ("convergence", "convergence/extrapolated"):
+                if group in f:
+                    arrays.update(
+                        {
+                            f"/{group}/{k}": v[()]
+                            for k, v in f[group].items()
+                            if isinstance(v, h5py.Dataset)
+                        }
+                    )
+        f.attrs["content_sha256"] = content_digest(arrays, metadata)
+    return path
 
 
 @contextlib.contextmanager
@@ -1577,7 +1637,7 @@ def _family_property(
 #: Attributes holding JSON, by file kind.
 JSON_ATTRIBUTES = {
     "solution": [
-        ("/", "coordinates"),
+        ("/", "neuralpde_coordinates"),
         ("/model", "architecture"),
         ("/problem", "description"),
         ("/training", "timings"),
@@ -1585,7 +1645,7 @@ JSON_ATTRIBUTES = {
         ("/provenance", "versions"),
     ],
     "reference": [
-        ("/", "coordinates"),
+        ("/", "neuralpde_coordinates"),
         ("/convergence", "settings"),
         ("/problem", "description"),
         ("/provenance", "versions"),

@@ -237,7 +237,7 @@ def test_temporary_files_of_killed_solution_writers_are_removed(tmp_path):
         assert out.read_bytes() == before  # they do not touch the file itself
         sol.save(out, n=9)
         left = sorted(p.name for p in tmp_path.iterdir())
-        assert left == sorted(["u.h5", running.name, young.name])
+        assert left == sorted(["u.h5", "u.xdmf", running.name, young.name])  # with its sidecar
     finally:
         proc.kill()
         proc.wait()

@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuralpde as npde
-from neuralpde.io import FormatError, read_grid, read_solution
+from neuralpde.io import FormatError, read_grid
 from neuralpde.io._reading import content_digest
 from neuralpde.validate import validate
 
@@ -52,6 +52,7 @@ from .fuzzing import (
     sampler_cases,
     solve_cases,
     trainer_cases,
+    write_version_1,
 )
 
 _ASKED = int(os.environ.get("NEURALPDE_FUZZ_EXAMPLES", "0") or 0)
@@ -240,7 +241,7 @@ def test_a_global_heap_object_that_never_ends_is_refused_before_hdf5_walks_it(ws
 @pytest.mark.parametrize(
     "change",
     [
-        lambda f: f.attrs.__setitem__("coordinates", '["y", "x"]'),
+        lambda f: f.attrs.__setitem__("neuralpde_coordinates", '["y", "x"]'),
         lambda f: f["model"].attrs.__setitem__("dtype", "float32"),
         lambda f: f["model"].attrs.__setitem__(
             "architecture", _arch(f).replace('"w0": [3.0]', '"w0": [3.5]')
@@ -266,15 +267,23 @@ def test_the_digest_covers_what_defines_the_network(ws, tmp_path, change):
 
 
 def test_a_version_1_digest_still_loads_with_a_warning(ws, tmp_path, caplog):
-    """Files written before the digest covered the attributes (its version 1) still load."""
+    """Files written before the digest covered the attributes (its version 1, in files of
+    format version 1) still load; in a file of format version 2, whose writers never wrote
+    one, such a digest is refused."""
     path = tmp_path / "s.h5"
     path.write_bytes(ws.solution.read_bytes())
-    rec = read_solution(path)
-    arrays = {f"/{n}": c for n, c in rec["coords"].items()} | {"/u": rec["u"]}
-    arrays |= {"/exact": rec["exact"]} | {
-        f"/model/parameters/{k}": v for k, v in rec["parameters"].items()
-    }
-    _edit(path, lambda f: f.attrs.__setitem__("content_sha256", content_digest(arrays)))
+
+    def values_only(f: h5py.File) -> None:
+        arrays = {k: f[k][()] for k in ("x", "y", "u", "exact")}
+        params = {f"model/parameters/{k}": v[()] for k, v in f["model/parameters"].items()}
+        arrays = {f"/{k}": v for k, v in {**arrays, **params}.items()}
+        f.attrs["content_sha256"] = content_digest(arrays)
+
+    _edit(path, values_only)
+    with pytest.raises(FormatError, match="content digest does not match"):
+        npde.load(path)
+    write_version_1(path)
+    _edit(path, values_only)
     with caplog.at_level(logging.WARNING, logger="neuralpde.io"):
         field = npde.load(path)
     assert "a content digest of its values only" in caplog.text
@@ -336,11 +345,11 @@ def test_read_grid_checks_a_coordinates_length_before_reading_it(ws, tmp_path):
     path.write_bytes(ws.solution.read_bytes())
 
     def huge_scale(f: h5py.File) -> None:
-        f["u"].dims[0].detach_scale(f["x"])
+        f["u"].dims[1].detach_scale(f["x"])  # (y, x): CF's order
         del f["x"]
         f.create_dataset("x", shape=(2**27,), chunks=(2**16,), dtype="f8", compression="gzip")
         f["x"].make_scale("x")
-        f["u"].dims[0].attach_scale(f["x"])
+        f["u"].dims[1].attach_scale(f["x"])
 
     _edit(path, huge_scale)
     with pytest.raises(FormatError, match=r"has 134217728 coordinates; 'u' has 6 values"):

@@ -64,4 +64,4 @@ def test_space_time_over_a_disk_samples_trains_and_saves(tmp_path):
     )
     path = sol.save(tmp_path / "disk_heat.h5", n=(9, 9, 3))
     with h5py.File(path) as f:
-        assert f["u"].shape == (9, 9, 3) and np.isnan(f["u"][0, 0, 0])
+        assert f["u"].shape == (3, 9, 9) and np.isnan(f["u"][0, 0, 0])  # (t, y, x)

@@ -108,10 +108,9 @@ def test_reference_file_has_the_solution_files_grid_layout(poisson, poisson_ref,
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "neuralpde-reference"
         assert f.attrs["format_version"] == REFERENCE_FORMAT_VERSION
-        assert json.loads(f.attrs["coordinates"]) == ["x", "y"]
-        for i, name in enumerate(("x", "y")):
+        assert json.loads(f.attrs["neuralpde_coordinates"]) == ["x", "y"]
+        for i, name in enumerate(("y", "x")):  # CF's order: the space axes last to first
             assert h5py.h5ds.is_scale(f[name].id)
-            assert f["u"].dims[i].label == name
             assert f["u"].dims[i][0].name == f"/{name}"
         conv = f["convergence"]
         assert conv["n"].shape == (3, 2) and conv["n"][-1].tolist() == [16, 16]
@@ -120,10 +119,17 @@ def test_reference_file_has_the_solution_files_grid_layout(poisson, poisson_ref,
         assert json.loads(f["problem"].attrs["description"])["name"] == "ref_poisson"
         assert "numpy" in json.loads(f["provenance"].attrs["versions"])
         assert len(f.attrs["checksum"]) == 64
-    with h5py.File(DATA / "solution_v1.h5", "r") as sol, h5py.File(path, "r") as ref:
+    poisson_sol = npde.solve(
+        poisson,
+        npde.Siren(width=4, depth=1),
+        npde.SobolSampler(n_interior=16, n_boundary=16),
+        npde.Trainer(adam_steps=1, lbfgs_steps=0, progress=False),
+    )
+    sol_path = poisson_sol.save(tmp_path / "s.h5", n=5)
+    with h5py.File(sol_path, "r") as sol, h5py.File(path, "r") as ref:
         for f in (sol, ref):  # what a generic reader needs is in the same place in both
-            names = json.loads(f.attrs["coordinates"])
-            assert [d.label for d in f["u"].dims] == names
+            names = json.loads(f.attrs["neuralpde_coordinates"])
+            assert [d[0].name for d in f["u"].dims] == [f"/{n}" for n in reversed(names)]
             assert all(h5py.h5ds.is_scale(f[n].id) for n in names)
 
 
@@ -203,7 +209,7 @@ def test_failed_write_keeps_the_old_file(poisson, poisson_ref, tmp_path, monkeyp
     with pytest.raises(OSError, match="disk full"):
         save_reference(poisson_ref, path, problem=poisson)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r.xdmf"]  # the first save's
 
 
 def test_settings_take_dt_as_a_numpy_scalar(heat):

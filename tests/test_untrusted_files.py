@@ -381,7 +381,10 @@ def test_a_string_attribute_beyond_the_limit_is_refused(solution):
             r"'/training/loss' has 2 dimensions",
         ),
         (lambda f: f.attrs.__setitem__("content_sha256", "0" * 63), r"'content_sha256' of '/'"),
-        (lambda f: f.attrs.__setitem__("coordinates", '["x", "x"]'), r"'coordinates' must name"),
+        (
+            lambda f: f.attrs.__setitem__("neuralpde_coordinates", '["x", "x"]'),
+            r"'neuralpde_coordinates' must name",
+        ),
     ],
     ids=[
         "array-attribute",

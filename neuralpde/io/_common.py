@@ -1,6 +1,6 @@
 """What the solution and reference files of :mod:`neuralpde.io.hdf5` share: the formats' names
-and versions, atomic writes, the coordinate grid, opening a file and checking its kind, the
-entries every file has, and the content digest check.
+and versions, atomic writes, the coordinate grid and its CF layout, opening a file and checking
+its kind, the entries every file has, and the content digest check.
 
 The names here are public so that the file modules can share them; the package's interface is
 :mod:`neuralpde.io.hdf5` (and :mod:`neuralpde.io`).
@@ -53,6 +53,8 @@ __all__ = [
     "FORMAT_VERSION",
     "REFERENCE_FORMAT",
     "REFERENCE_FORMAT_VERSION",
+    "COORDINATES_ATTRIBUTE",
+    "CONVENTIONS",
     "check_writable",
     "umask",
     "file_mode",
@@ -60,6 +62,8 @@ __all__ = [
     "atomic_write",
     "grid_shape",
     "grid_arrays",
+    "stored_layout",
+    "time_is_last",
     "write_grid",
     "existing_file",
     "open_hdf5",
@@ -68,13 +72,25 @@ __all__ = [
     "node",
     "read_common",
     "read_grid_values",
+    "coordinates_attribute",
+    "digest_metadata",
     "verify_digest",
 ]
 
 FORMAT = "neuralpde-solution"
-FORMAT_VERSION = 1
+#: 1: gridded datasets in coordinate order (x, y, t), root attribute ``coordinates``.
+#: 2: gridded datasets in CF order (t, z, y, x), root attribute ``neuralpde_coordinates``, CF
+#: attributes, ``/training/step`` as integers, the format version in the content digest.
+FORMAT_VERSION = 2
 REFERENCE_FORMAT = "neuralpde-reference"
-REFERENCE_FORMAT_VERSION = 1
+REFERENCE_FORMAT_VERSION = 2
+#: The root attribute naming the coordinates in the order of the network's inputs (space, then
+#: time): ``coordinates`` up to format version 1, where CF readers took it for their own
+#: attribute of that name (a variable's auxiliary coordinates).
+COORDINATES_ATTRIBUTE = "neuralpde_coordinates"
+_COORDINATES_V1 = "coordinates"
+#: The root attribute ``Conventions`` of files from format version 2.
+CONVENTIONS = "CF-1.10"
 
 _KINDS = {
     FORMAT: ("solution", FORMAT_VERSION),
@@ -190,16 +206,46 @@ def grid_shape(coords: Mapping[str, np.ndarray], values: np.ndarray) -> list[str
     return names
 
 
+def time_is_last(description: object) -> bool:
+    """Whether the last coordinate of a problem (its ``describe()``) is time: a space-time
+    domain's."""
+    if not isinstance(description, Mapping):
+        return False
+    domain = description.get("domain")
+    return isinstance(domain, Mapping) and domain.get("type") == "SpaceTime"
+
+
+def stored_layout(values: np.ndarray, version: int) -> np.ndarray:
+    """A gridded array as format ``version`` stores it, from its order in memory (one axis per
+    coordinate, in the coordinates' order: space, then time), or back: from version 2 the axes
+    are reversed (time first, then the space axes last to first, CF's order), a transpose that
+    is its own inverse (a view, nothing is copied)."""
+    return values.T if version >= 2 else values
+
+
 def grid_arrays(
     coords: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray | None]
 ) -> dict[str, np.ndarray]:
     """The coordinate arrays and the gridded ``arrays`` (``None`` left out) as they are written,
-    in float64, by their paths in the file."""
+    in float64 and in the stored layout (:func:`stored_layout`), by their paths in the file."""
     out = {f"/{n}": np.asarray(c, dtype=np.float64) for n, c in coords.items()}
     out.update(
-        {f"/{k}": np.asarray(v, dtype=np.float64) for k, v in arrays.items() if v is not None}
+        {
+            f"/{k}": np.ascontiguousarray(
+                stored_layout(np.asarray(v, dtype=np.float64), FORMAT_VERSION)
+            )
+            for k, v in arrays.items()
+            if v is not None
+        }
     )
     return out
+
+
+def _text(obj: h5py.HLObject, name: str, value: str) -> None:
+    """A fixed-length string attribute: netCDF's text (``NC_CHAR``), which netCDF readers such
+    as VTK's read where they ignore a variable-length string (``NC_STRING``)."""
+    data = value.encode("utf-8")
+    obj.attrs.create(name, np.bytes_(data), dtype=h5py.string_dtype("utf-8", max(len(data), 1)))
 
 
 def write_grid(
@@ -207,21 +253,39 @@ def write_grid(
     names: Sequence[str],
     grid: Mapping[str, np.ndarray],
     long_names: Mapping[str, str],
+    time: bool,
 ) -> None:
-    """Coordinate scales at the root and the arrays of ``grid`` named in ``long_names`` (name ->
-    long_name) on them; ``grid`` is :func:`grid_arrays`."""
-    f.attrs["coordinates"] = to_json(list(names))
-    for n in names:
+    """The grid of :func:`grid_arrays` in CF's layout: coordinate variables at the root (HDF5
+    dimension scales, as netCDF-4 keeps them), each gridded array of ``long_names`` (name ->
+    long_name) with its dimensions (time first, then the space axes last to first) attached to
+    them; the last coordinate is time when ``time``.
+
+    Coordinates carry ``units`` ("1": a problem has no units), ``long_name`` and, for time,
+    ``axis = "T"``. Space coordinates carry no ``axis``: VTK's CF reader (ParaView's netCDF
+    reader) takes ``X`` and ``Y`` for longitude and latitude and draws the grid on a sphere.
+    No dimension labels are written (netCDF readers pass ``DIMENSION_LABELS`` on as an
+    attribute, which netCDF writers then refuse): the scales name the dimensions.
+    """
+    f.attrs[COORDINATES_ATTRIBUTE] = to_json(list(names))
+    _text(f, "Conventions", CONVENTIONS)
+    last = len(names) - 1
+    for i, n in enumerate(names):
         ds = f.create_dataset(n, data=grid[f"/{n}"])
         ds.make_scale(n)
+        is_time = time and i == last
+        _text(ds, "long_name", "time" if is_time else f"space coordinate {n}")
+        _text(ds, "units", "1")
+        if is_time:
+            _text(ds, "axis", "T")
+    stored = list(_stored_shape(tuple(names), FORMAT_VERSION))  # the dimensions' names
     for key, long_name in long_names.items():
         if f"/{key}" not in grid:
             continue
         ds = f.create_dataset(key, data=grid[f"/{key}"], compression="gzip")
-        ds.attrs["long_name"] = long_name
-        for i, n in enumerate(names):
+        _text(ds, "long_name", long_name)
+        _text(ds, "units", "1")
+        for i, n in enumerate(stored):
             ds.dims[i].attach_scale(f[n])
-            ds.dims[i].label = n
 
 
 def existing_file(path: str | os.PathLike, what: str) -> Path:
@@ -340,27 +404,33 @@ def node(group: h5py.Group, name: str, kind: type) -> Any:
 def read_common(f: h5py.File, p: str, version: int) -> dict[str, Any]:
     """What solution and reference files share: header, grid coordinates, problem, provenance.
 
-    The shape of ``/u`` is checked (not read) against the coordinates, which are read."""
-    names = read_json(f, "coordinates", p)
+    The coordinates are read from the root attribute ``neuralpde_coordinates`` (``coordinates``
+    in format version 1). The shape of ``/u`` is checked (not read) against the coordinates,
+    which are read; ``grid_shape`` is the grid's shape in the coordinates' order, whatever the
+    version's layout."""
+    attribute = coordinates_attribute(version)
+    names = read_json(f, attribute, p)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(
-            f"the attribute 'coordinates' must be a JSON list of names, got {brief(names)}"
+            f"the attribute {attribute!r} must be a JSON list of names, got {brief(names)}"
         )
     if not 0 < len(names) <= MAX_COORDINATES or len(set(names)) != len(names):
         raise ValueError(
-            f"the attribute 'coordinates' must name 1 to {MAX_COORDINATES} distinct "
+            f"the attribute {attribute!r} must name 1 to {MAX_COORDINATES} distinct "
             f"coordinates, got {brief(names)}"
         )
-    check_coordinate_names(names, "the attribute 'coordinates'")
+    check_coordinate_names(names, f"the attribute {attribute!r}")
     u = node(f, "u", h5py.Dataset)
-    shape = checked_shape(u, p, FLOATS, MAX_GRID_ELEMENTS, "a grid")
+    stored = checked_shape(u, p, FLOATS, MAX_GRID_ELEMENTS, "a grid")
+    shape = _stored_shape(stored, version)  # in the coordinates' order (a reversal undoes one)
     scales = {n: node(f, n, h5py.Dataset) for n in names}
     declared = [
         checked_shape(s, p, FLOATS, MAX_GRID_ELEMENTS, "a coordinate") for s in scales.values()
     ]
     if tuple(declared) != tuple((k,) for k in shape):
         raise ValueError(
-            f"'u' has shape {shape}, but the coordinates {names} have shapes {declared}"
+            f"'u' has shape {stored}{_stored_order(names, version)}, but the coordinates "
+            f"{names} have shapes {declared}"
         )
     coords = {
         n: read_dataset(s, p, FLOATS, MAX_GRID_ELEMENTS, "a coordinate") for n, s in scales.items()
@@ -440,12 +510,43 @@ def _check_description(desc: Any, dim: int) -> dict[str, Any]:
     return desc
 
 
-def read_grid_values(f: h5py.File, p: str, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The gridded dataset ``name``, of the grid's ``shape``."""
+def coordinates_attribute(version: int) -> str:
+    """The root attribute naming the coordinates in files of format ``version``."""
+    return COORDINATES_ATTRIBUTE if version >= 2 else _COORDINATES_V1
+
+
+def _stored_shape(shape: tuple[Any, ...], version: int) -> tuple[Any, ...]:
+    """The shape :func:`stored_layout` gives an array of ``shape`` (or the order it gives its
+    axes' names)."""
+    return tuple(reversed(shape)) if version >= 2 else tuple(shape)
+
+
+def _stored_order(names: Sequence[str], version: int) -> str:
+    """`` (t, y, x)``: the order of the stored axes, where it is not the coordinates'."""
+    if version < 2 or len(names) < 2:
+        return ""
+    return f" (axes {', '.join(reversed(names))})"
+
+
+def read_grid_values(
+    f: h5py.File, p: str, name: str, shape: tuple[int, ...], version: int
+) -> np.ndarray:
+    """The gridded dataset ``name`` in the coordinates' order (from format version 2 a
+    transposed view of the stored array), of the grid's ``shape``."""
     ds = node(f, name, h5py.Dataset)
-    if checked_shape(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid") != shape:
-        raise FormatError(f"{p!r}: '/{name}' has shape {ds.shape}; the grid's is {shape}")
-    return read_dataset(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid")
+    want = _stored_shape(shape, version)
+    if checked_shape(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid") != want:
+        raise FormatError(f"{p!r}: '/{name}' has shape {ds.shape}; the grid's is {want}")
+    return stored_layout(read_dataset(ds, p, FLOATS, MAX_GRID_ELEMENTS, "a grid"), version)
+
+
+def digest_metadata(names: Sequence[str], version: int) -> dict[str, Any]:
+    """The root attributes a content digest covers besides a file's own (:func:`verify_digest`):
+    the coordinates' order and, from format version 2, the version, which decides the layout
+    the arrays are read in."""
+    if version < 2:
+        return {f"/@{_COORDINATES_V1}": list(names)}
+    return {f"/@{COORDINATES_ATTRIBUTE}": list(names), "/@format_version": int(version)}
 
 
 def verify_digest(
@@ -454,11 +555,13 @@ def verify_digest(
     arrays: Mapping[str, np.ndarray],
     what: str,
     metadata: Mapping[str, Any],
+    version: int,
 ) -> None:
-    """Refuse ``arrays`` and ``metadata`` (read from ``path``) unless their digest is the
-    ``stored`` one. A file written before digests were stored (``None``), or before they
-    covered the metadata (digest version 1, of the arrays alone), is let through with a logged
-    warning."""
+    """Refuse ``arrays`` (as stored) and ``metadata`` (read from ``path``) unless their digest
+    is the ``stored`` one. A file without one (``None``: written before digests were stored, or
+    stripped of it) is let through with a logged warning, and so is a file of format version 1
+    whose digest is of its arrays alone (digest version 1, written before it covered the
+    metadata); a later version's writers never wrote that one."""
     if stored is None:
         log.warning(
             "%r has no content digest (it was written before neuralpde stored one): it cannot "
@@ -468,7 +571,7 @@ def verify_digest(
         return
     if content_digest(arrays, metadata) == stored:
         return
-    if content_digest(arrays) == stored:
+    if version < 2 and content_digest(arrays) == stored:
         log.warning(
             "%r has a content digest of its values only (it was written before neuralpde's "
             "digest covered %s too): they cannot be checked for damage",

@@ -18,12 +18,14 @@ from ._common import (
     REFERENCE_FORMAT_VERSION,
     atomic_write,
     damaged_entries,
+    digest_metadata,
     grid_arrays,
     grid_shape,
     node,
     open_file,
     read_common,
     read_grid_values,
+    stored_layout,
     to_json,
     verify_digest,
     write_grid,
@@ -40,8 +42,14 @@ from ._reading import (
     read_number,
     read_text,
 )
+from .xdmf import write_sidecar
 
 __all__ = ["reference_checksum", "write_reference", "read_reference"]
+
+#: The ``format_version`` a :func:`reference_checksum` hashes: the version of the checksum's
+#: definition, 1 whatever the layout's version, so that the checksum of equal inputs stays
+#: equal (a reference of format version 1 is still reused for them).
+_CHECKSUM_FORMAT_VERSION = 1
 
 _LEVEL_KEYS = ("n", "h", "dt", "steps", "difference", "wall_time")
 _CONVERGENCE_ATTRS = ("observed_order", "order_used", "estimated_error", "gci", "wall_time")
@@ -57,7 +65,7 @@ def reference_checksum(problem: Mapping, settings: Mapping) -> str:
         "problem": dict(problem),
         "settings": dict(settings),
         "format": REFERENCE_FORMAT,
-        "format_version": REFERENCE_FORMAT_VERSION,
+        "format_version": _CHECKSUM_FORMAT_VERSION,
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -126,8 +134,14 @@ def write_reference(
     problem: Mapping,
     settings: Mapping,
     provenance: Mapping[str, Any],
+    xdmf: bool = False,
 ) -> Path:
     """Write a reference file atomically; returns its path.
+
+    ``values`` is indexed in the order of ``coords`` (space, then time for an evolution
+    problem: one whose levels have ``steps``) and stored in CF's order (time first, then the
+    space axes last to first). With ``xdmf``, an XDMF sidecar (:mod:`neuralpde.io.xdmf`) is
+    written beside the file once it is complete.
 
     ``convergence`` holds ``table`` (one mapping per level, coarsest first, with the keys
     ``n, h, dt, steps, difference, wall_time``; ``None`` where a value does not apply) and the
@@ -135,9 +149,11 @@ def write_reference(
     wall_time``; optionally ``extrapolated`` (bool) and ``extrapolated_table`` (rows with
     ``n, levels, h, dt, steps, difference``). The root attribute ``checksum`` is
     ``reference_checksum(problem, settings)``, and ``content_sha256`` the content digest of
-    the coordinates, ``/u``, the datasets of ``/convergence`` and the attribute
-    ``coordinates``.
+    the coordinates, ``/u``, the datasets of ``/convergence`` and the attributes
+    ``neuralpde_coordinates`` and ``format_version``.
     """
+    if not isinstance(xdmf, bool):
+        raise TypeError(f"xdmf must be True or False, got {type(xdmf).__name__} {xdmf!r}")
     names = grid_shape(coords, values)
     table = list(convergence.get("table", ()))
     if not table:
@@ -152,7 +168,9 @@ def write_reference(
     levels = _table(table, _LEVEL_KEYS)
     ext = list(convergence.get("extrapolated_table") or ())
     pairs = _table(ext, _EXTRAPOLATED_KEYS) if ext else {}
-    digest = content_digest(_reference_arrays(grid, levels, pairs), {"/@coordinates": names})
+    metadata = digest_metadata(names, REFERENCE_FORMAT_VERSION)
+    digest = content_digest(_reference_arrays(grid, levels, pairs), metadata)
+    time = table[-1]["steps"] is not None  # an evolution problem's levels take time steps
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = REFERENCE_FORMAT
@@ -161,7 +179,7 @@ def write_reference(
         f.attrs["created"] = provenance.get("created", "")
         f.attrs["checksum"] = checksum
         f.attrs[DIGEST_ATTRIBUTE] = digest
-        write_grid(f, names, grid, {"u": "finite-difference reference solution"})
+        write_grid(f, names, grid, {"u": "finite-difference reference solution"}, time)
         cg = f.create_group("convergence")
         for key, data in levels.items():
             cg.create_dataset(key, data=data)
@@ -182,7 +200,10 @@ def write_reference(
         pv.attrs["created"] = str(provenance.get("created", ""))
         pv.attrs["platform"] = str(provenance.get("platform", ""))
 
-    return atomic_write(path, fill)
+    written = atomic_write(path, fill)
+    if xdmf:
+        write_sidecar(written, dict(coords), ["u"], time)
+    return written
 
 
 def _reference_arrays(
@@ -204,7 +225,8 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
     a neuralpde reference of a readable version (a solution file included), that is damaged or
     exceeds the limits of :mod:`neuralpde.io._reading`. With ``grid`` (the default), ``/u`` is
-    read too and the content digest is checked.
+    read too and the content digest is checked. Every format version is read into the same
+    record: ``u`` indexed in the order of ``coordinates``, whatever the order it is stored in.
     """
     f, _, version = open_file(path, "reference")
     p = str(path)
@@ -231,11 +253,11 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
             settings=read_json(cg, "settings", p),
         )
         if grid:
-            out["u"] = read_grid_values(f, p, "u", out["grid_shape"])
+            out["u"] = read_grid_values(f, p, "u", out["grid_shape"], version)
             grid_arrays = {f"/{n}": c for n, c in out["coords"].items()}
-            grid_arrays["/u"] = out["u"]
+            grid_arrays["/u"] = stored_layout(out["u"], version)
             arrays = _reference_arrays(grid_arrays, levels, pairs)
             what = "coordinates, grid and convergence table"
-            metadata = {"/@coordinates": out["coordinates"]}
-            verify_digest(path, out["content_sha256"], arrays, what, metadata)
+            metadata = digest_metadata(out["coordinates"], version)
+            verify_digest(path, out["content_sha256"], arrays, what, metadata, version)
     return out

@@ -18,12 +18,15 @@ from ._common import (
     FORMAT_VERSION,
     atomic_write,
     damaged_entries,
+    digest_metadata,
     grid_arrays,
     grid_shape,
     node,
     open_file,
     read_common,
     read_grid_values,
+    stored_layout,
+    time_is_last,
     to_json,
     verify_digest,
     write_grid,
@@ -31,6 +34,7 @@ from ._common import (
 from ._reading import (
     DIGEST_ATTRIBUTE,
     FLOATS,
+    INTEGERS,
     MAX_ATTRIBUTES,
     MAX_HISTORY_LENGTH,
     MAX_PARAMETER_ELEMENTS,
@@ -47,6 +51,7 @@ from ._reading import (
     read_text,
     shown,
 )
+from .xdmf import write_sidecar
 
 __all__ = ["write_solution", "read_solution", "read_solution_record", "verify_solution"]
 
@@ -64,14 +69,20 @@ def write_solution(
     training: Mapping[str, Any],
     metrics: Mapping[str, float],
     provenance: Mapping[str, Any],
+    xdmf: bool = False,
 ) -> Path:
     """Write a solution file atomically; returns its path.
 
-    The root attribute ``content_sha256`` is :func:`~neuralpde.io._reading.content_digest` of
-    the coordinates, ``/u``, ``/exact`` and every tensor of ``parameters``, as written, and of
-    the attributes that define the network (``coordinates``, ``architecture``, ``dtype``) and
-    its problem (``description``).
+    ``values`` and ``exact`` are indexed in the order of ``coords`` (space, then time); they are
+    stored in CF's order (time first, then the space axes last to first). The root attribute
+    ``content_sha256`` is :func:`~neuralpde.io._reading.content_digest` of the coordinates,
+    ``/u``, ``/exact`` and every tensor of ``parameters``, as written, and of the attributes
+    that define the network (``neuralpde_coordinates``, ``architecture``, ``dtype``), its
+    problem (``description``) and the layout (``format_version``). With ``xdmf``, an XDMF
+    sidecar (:mod:`neuralpde.io.xdmf`) is written beside the file once it is complete.
     """
+    if not isinstance(xdmf, bool):
+        raise TypeError(f"xdmf must be True or False, got {type(xdmf).__name__} {xdmf!r}")
     names = grid_shape(coords, values)
     grid = grid_arrays(coords, {"u": values, "exact": exact})
     tensors = {k: np.asarray(v) for k, v in parameters.items()}
@@ -79,8 +90,10 @@ def write_solution(
     # what the reader compares: the attributes' values as JSON reads them back
     stored_architecture = json.loads(to_json(dict(architecture)))
     description = json.loads(to_json(dict(problem)))
-    metadata = _solution_metadata(names, stored_architecture, dtype, description)
+    metadata = _solution_metadata(names, stored_architecture, dtype, description, FORMAT_VERSION)
     digest = content_digest(arrays, metadata)
+    history = training.get("history", {})
+    counters = {"step": _counters(history.get("step", []), "training history 'step'")}
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = FORMAT
@@ -88,7 +101,9 @@ def write_solution(
         f.attrs["neuralpde_version"] = provenance.get("neuralpde", "unknown")
         f.attrs["created"] = provenance.get("created", "")
         f.attrs[DIGEST_ATTRIBUTE] = digest
-        write_grid(f, names, grid, {"u": "solution", "exact": "exact solution"})
+        write_grid(
+            f, names, grid, {"u": "solution", "exact": "exact solution"}, time_is_last(description)
+        )
         m = f.create_group("model")
         m.attrs["architecture"] = to_json(stored_architecture)
         m.attrs["dtype"] = dtype
@@ -97,8 +112,8 @@ def write_solution(
             pg.create_dataset(k, data=v)
         f.create_group("problem").attrs["description"] = to_json(description)
         tg = f.create_group("training")
-        history = training.get("history", {})
-        for key in ("step", "time", "loss", "monitor"):
+        tg.create_dataset("step", data=counters["step"])
+        for key in ("time", "loss", "monitor"):
             tg.create_dataset(key, data=np.asarray(history.get(key, []), dtype=np.float64))
         tg.create_dataset(
             "phase", data=np.asarray(history.get("phase", []), dtype=h5py.string_dtype())
@@ -116,7 +131,28 @@ def write_solution(
         pv.attrs["versions"] = to_json(provenance.get("versions", {}))
         pv.attrs["platform"] = str(provenance.get("platform", ""))
 
-    return atomic_write(path, fill)
+    written = atomic_write(path, fill)
+    if xdmf:
+        datasets = [k for k in ("u", "exact") if f"/{k}" in grid]
+        write_sidecar(written, dict(coords), datasets, time_is_last(description))
+    return written
+
+
+def _counters(values: Any, what: str) -> np.ndarray:
+    """``values`` as the int64 array a counter is stored as; ``ValueError`` for a value that
+    is not a whole number."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    try:
+        as_float = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must hold whole numbers, got {arr.dtype}") from None
+    if not (np.isfinite(as_float).all() and (as_float == np.round(as_float)).all()):
+        raise ValueError(f"{what} must hold whole numbers")
+    if np.abs(as_float).max(initial=0.0) >= 2.0**63:
+        raise ValueError(f"{what} holds numbers beyond int64")
+    return as_float.astype(np.int64)
 
 
 def _expected_shapes(architecture: Any, names: Sequence[str], p: str) -> dict[str, tuple[int, ...]]:
@@ -195,23 +231,26 @@ def _read_metrics(f: h5py.File, p: str) -> dict[str, float]:
 
 
 def _solution_arrays(rec: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The arrays of a solution record that its content digest covers, by path in the file."""
+    """The arrays of a solution record that its content digest covers, by path in the file, as
+    its format version stores them."""
+    version = rec["format_version"]
     arrays = {f"/{n}": c for n, c in rec["coords"].items()}
-    arrays["/u"] = rec["u"]
+    arrays["/u"] = stored_layout(rec["u"], version)
     if rec.get("exact") is not None:
-        arrays["/exact"] = rec["exact"]
+        arrays["/exact"] = stored_layout(rec["exact"], version)
     arrays.update({f"/model/parameters/{k}": v for k, v in rec["parameters"].items()})
     return arrays
 
 
 def _solution_metadata(
-    names: Sequence[str], architecture: Any, dtype: Any, description: Any
+    names: Sequence[str], architecture: Any, dtype: Any, description: Any, version: int
 ) -> dict[str, Any]:
     """The attributes a solution's content digest covers besides its arrays: they decide what
-    the stored network computes (the order of its inputs, its layers, its precision) and how
-    ``validate`` judges it (the problem: its domain, conditions, time axis)."""
+    the stored network computes (the order of its inputs, its layers, its precision), how
+    ``validate`` judges it (the problem: its domain, conditions, time axis) and, from format
+    version 2, the layout its grids are read in (the version)."""
     return {
-        "/@coordinates": list(names),
+        **digest_metadata(names, version),
         "/model@architecture": architecture,
         "/model@dtype": dtype,
         "/problem@description": description,
@@ -221,10 +260,11 @@ def _solution_metadata(
 def verify_solution(path: str | os.PathLike, rec: Mapping[str, Any]) -> None:
     """Refuse a solution record read with its grid whose content digest does not match."""
     what = "coordinates, grids, network weights, architecture, precision and problem"
+    version = rec["format_version"]
     metadata = _solution_metadata(
-        rec["coordinates"], rec["architecture"], rec["dtype"], rec["problem"]
+        rec["coordinates"], rec["architecture"], rec["dtype"], rec["problem"], version
     )
-    verify_digest(path, rec["content_sha256"], _solution_arrays(rec), what, metadata)
+    verify_digest(path, rec["content_sha256"], _solution_arrays(rec), what, metadata, version)
 
 
 def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
@@ -233,7 +273,9 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
     Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
     a neuralpde solution of a readable version (a reference file included), that is damaged or
     exceeds the limits of :mod:`neuralpde.io._reading`. With ``grid`` (the default), ``/u`` and
-    ``/exact`` are read too and the content digest is checked.
+    ``/exact`` are read too and the content digest is checked. Every format version is read
+    into the same record: ``u`` and ``exact`` indexed in the order of ``coordinates`` (space,
+    then time), whatever the order they are stored in.
     """
     return read_solution_record(path, grid=grid, verify=grid)
 
@@ -263,7 +305,12 @@ def read_solution_record(path: str | os.PathLike, *, grid: bool, verify: bool) -
         tg = node(f, "training", h5py.Group)
         history = {
             k: read_dataset(
-                node(tg, k, h5py.Dataset), p, NUMBERS, MAX_HISTORY_LENGTH, "a history", ndim=1
+                node(tg, k, h5py.Dataset),
+                p,
+                INTEGERS if k == "step" and version >= 2 else NUMBERS,  # float64 in version 1
+                MAX_HISTORY_LENGTH,
+                "a history",
+                ndim=1,
             )
             for k in ("step", "time", "loss", "monitor")
         }
@@ -280,9 +327,9 @@ def read_solution_record(path: str | os.PathLike, *, grid: bool, verify: bool) -
             "settings": read_json(tg, "settings", p),
         }
         if grid:
-            out["u"] = read_grid_values(f, p, "u", out["grid_shape"])
+            out["u"] = read_grid_values(f, p, "u", out["grid_shape"], version)
             out["exact"] = (
-                read_grid_values(f, p, "exact", out["grid_shape"])
+                read_grid_values(f, p, "exact", out["grid_shape"], version)
                 if f.get("exact") is not None
                 else None
             )

@@ -147,6 +147,7 @@ def save_reference(
     *,
     problem: Problem | Mapping | None = None,
     settings: Mapping[str, Any] | None = None,
+    xdmf: bool = True,
 ) -> Path:
     """Write ``ref`` (from :func:`~neuralpde.reference.convergence_study`) to an HDF5 file.
 
@@ -156,7 +157,8 @@ def save_reference(
     name is known; a given problem must be the one ``ref`` describes (its domain, equation and
     conditions; loss weights aside). ``settings`` are the
     study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``.
-    Written atomically.
+    Written atomically; with ``xdmf`` (the default), an XDMF sidecar describing the grid to
+    ParaView and VisIt is written beside it (see :mod:`neuralpde.io.xdmf`).
     """
     if not isinstance(ref, ReferenceSolution):
         raise TypeError(
@@ -208,6 +210,7 @@ def save_reference(
             "versions": vers,
             "platform": platform.platform(),
         },
+        xdmf=xdmf,
     )
 
 
