@@ -35,7 +35,10 @@ _WHERE = {
     "GridData": "griddata",
     "Problem": "problem",
     **dict.fromkeys(("LatinHypercubeSampler", "SobolSampler", "UniformSampler"), "sampling"),
-    **dict.fromkeys(("ExtrapolationWarning", "NeuralField", "Solution", "load"), "solution"),
+    **dict.fromkeys(
+        ("ExtrapolationWarning", "NeuralField", "OutsideDomainWarning", "Solution", "load"),
+        "solution",
+    ),
     "Trainer": "training",
 }
 
@@ -60,7 +63,7 @@ if TYPE_CHECKING:  # what static tools see; at run time each is imported on firs
     from .griddata import GridData
     from .problem import Problem
     from .sampling import LatinHypercubeSampler, SobolSampler, UniformSampler
-    from .solution import ExtrapolationWarning, NeuralField, Solution, load
+    from .solution import ExtrapolationWarning, NeuralField, OutsideDomainWarning, Solution, load
     from .training import Trainer
 
 
@@ -92,6 +95,7 @@ __all__ = [
     "Solution",
     "NeuralField",
     "ExtrapolationWarning",
+    "OutsideDomainWarning",
     "ProblemWarning",
     "Box",
     "Interval",
