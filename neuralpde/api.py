@@ -17,6 +17,7 @@ from ._arguments import as_number, check_device, check_dtype, check_seed
 from .checks import check_problem
 from .defaults import ConstraintPlan, Settings, derive_settings, plan_constraints
 from .domains import Domain
+from .estimate import ErrorEstimate, estimate_error
 from .fields import MLP, InputScaling, Siren
 from .io.hdf5 import check_writable
 from .problem import Problem
@@ -54,6 +55,7 @@ def solve(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float = 60.0,
     resume: bool = False,
+    estimate: bool = True,
 ) -> Solution:
     """Solve ``problem`` with a neural field; returns a :class:`~neuralpde.solution.Solution`.
 
@@ -92,9 +94,12 @@ def solve(
         Continue the run recorded in ``checkpoint``; a checkpoint of another problem or other
         settings (the budget aside) is refused, naming what differs. With a budget of steps,
         on a CPU, the result is bit-identical to the uninterrupted run's.
+    estimate:
+        Estimate the field's error after training (:mod:`neuralpde.estimate`), kept in
+        ``solution.settings["error_estimate"]`` and written to the file.
     """
     started = time.perf_counter()
-    monitor = _check_arguments(problem, field, sampler, trainer, monitor, constraints)
+    monitor = _check_arguments(problem, field, sampler, trainer, monitor, constraints, estimate)
     check_dtype(dtype)
     seed, device = check_seed(seed), check_device(device)
     checkpoint_every = _check_checkpointing(checkpoint, checkpoint_every, resume)
@@ -114,7 +119,16 @@ def solve(
     hooks = {"monitor": watch, "built_in": built_in, "checkpoint": writer, "resume": saved}
     result = trainer.fit(net, problem, sampler, seed=seed, dtype=dtype, device=device, **hooks)
     settings.update(_record(result, device, derived, lift_record))
-    return Solution(problem, net, architecture, result, seed, settings)
+    return _estimated(Solution(problem, net, architecture, result, seed, settings), estimate)
+
+
+def _estimated(solution: Solution, estimate: bool) -> Solution:
+    """``solution``, with its error estimate in its settings when asked and it is a result."""
+    if estimate and solution.status.is_result:
+        record = estimate_error(solution, solution.seed).describe()
+        solution.settings["error_estimate"] = record
+        log.info("%s: %s", solution.problem_name, ErrorEstimate.from_record(record).summary())
+    return solution
 
 
 def _check_arguments(
@@ -124,6 +138,7 @@ def _check_arguments(
     trainer: object,
     monitor: object,
     constraints: object,
+    estimate: object = True,
 ) -> bool | np.bool_:
     """``monitor`` (``None`` read as ``False``), after checking the types of :func:`solve`'s
     problem, settings and flags."""
@@ -145,6 +160,8 @@ def _check_arguments(
             f"{type(monitor).__name__}; to record another quantity, call Trainer.fit with "
             "monitor=function"
         )
+    if not isinstance(estimate, (bool, np.bool_)):
+        raise TypeError(f"estimate must be True or False, got {type(estimate).__name__}")
     return monitor
 
 

@@ -23,8 +23,8 @@ LAYERS: list[set[str]] = [
     {"griddata", "reference"},  # data from files; the finite-difference referee
     {"training"},  # optimizers and checkpoints
     {"defaults", "solution", "problem_file"},  # derived settings; a trained field; problem files
-    {"api", "validate", "fitting"},  # solve; the judge; fits of data
-    {"report"},  # figures of a verdict
+    {"api", "validate", "fitting", "estimate"},  # solve; the judge; fits of data; error estimates
+    {"report", "plots"},  # figures of a verdict, and of one file
     {"cli", "__main__", "neuralpde"},  # the command line and the package's face
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

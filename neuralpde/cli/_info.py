@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from ._reference import convergence_lines
+from ._types import estimate_text
 
 
 def info_command(args: argparse.Namespace) -> int:
@@ -75,6 +76,12 @@ def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
             + ", ".join(f"{k.replace('_', ' ')} {v:.3e}" for k, v in m.items())
             + " (vs the exact solution, on the stored grid)"
         )
+    est = tr.get("settings", {}).get("error_estimate")
+    if est is not None:
+        try:
+            lines.append(f"estimate:    {estimate_text(est)}")
+        except (TypeError, ValueError) as exc:
+            lines.append(f"estimate:    unreadable ({exc})")
     lines.append("versions:    " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items()))
     return lines
 

@@ -69,6 +69,12 @@ def _add_solve(sub) -> None:
         metavar="SECONDS",
         help="write the checkpoint OUT.h5.ckpt this often (default 60; 0: after every step)",
     )
+    s.add_argument(
+        "--no-estimate",
+        action="store_true",
+        help="skip the error estimate after training (a small finite-difference study compared "
+        "with the field, or a residual indicator where the referee does not apply)",
+    )
     _add_budget(s)
     _add_precision(s)
     _add_training_options(s)

@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._types import UsageError, dimensions, output_and_problem
+from ._types import UsageError, dimensions, estimate_text, output_and_problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +110,7 @@ def _train(args: argparse.Namespace, run: _Run, checkpoint: str) -> Any:
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
         resume=args.resume,
+        estimate=not args.no_estimate,
     )
 
 
@@ -130,6 +131,8 @@ def _report(args: argparse.Namespace, problem: Any, sol: Any, wall: float, check
             f"relative L2 error vs exact: {errs['relative_l2']:.3e} "
             f"(relative max {errs['relative_max']:.3e})"
         )
+    if "error_estimate" in sol.settings:
+        print(estimate_text(sol.settings["error_estimate"]))
     if sol.status is Status.INTERRUPTED:
         print(
             f"not written: the run was stopped; its state is in {checkpoint}: continue with "

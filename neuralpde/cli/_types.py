@@ -112,3 +112,10 @@ def dimensions(problem: Any) -> str:
     if problem.time_index is None:
         return f"{problem.domain.dim}-D"
     return f"{problem.domain.dim - 1}-D + time"
+
+
+def estimate_text(record: dict[str, Any]) -> str:
+    """A stored error estimate (:meth:`neuralpde.estimate.ErrorEstimate.describe`) in words."""
+    from ..estimate import ErrorEstimate
+
+    return ErrorEstimate.from_record(record).summary()
