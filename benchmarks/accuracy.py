@@ -176,6 +176,41 @@ def run_one(name: str, seed: int) -> dict:
     }
 
 
+def estimate_lines(rows) -> list[str]:
+    """A table of each solve's error estimate (``settings.error_estimate``, which ``solve``
+    attaches) beside its measured error: an estimate must be within a factor of 3 of it, a
+    bound at or above it, and an indicator says nothing of it."""
+    out = [
+        "",
+        "Each solution's own error estimate (`neuralpde.estimate`, attached by `solve`) beside "
+        "the error measured above: an estimate passes within a factor of 3, a bound when it is "
+        "not below the error; an indicator is not an error and is not judged.",
+        "",
+        "| id | seed | measured | estimate | kind | ratio | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cid, _name, *_, runs, _err, _wall, _passed in rows:
+        for r in runs:
+            est = (r.get("settings") or {}).get("error_estimate")
+            true = r["relative_l2"]
+            if not est:
+                out.append(f"| {cid} | {r['seed']} | {true:.2e} | — | none | — | — |")
+                continue
+            kind, value = est["kind"], est["value"]
+            ratio = value / true if true > 0 else math.inf
+            if kind == "estimate":
+                verdict = "pass" if 1 / 3 <= ratio <= 3 else "**fail**"
+            elif kind == "bound":
+                verdict = "pass (cannot tell below)" if value >= true else "**fail**"
+            else:
+                verdict = "indicator"
+            out.append(
+                f"| {cid} | {r['seed']} | {true:.2e} | {value:.2e} | {kind} | {ratio:.2f} | "
+                f"{verdict} |"
+            )
+    return out
+
+
 def first_time_below(curve: dict, level: float) -> float:
     """The first recorded time at which the curve's error is at most ``level`` (inf if never)."""
     for t, e in zip(curve.get("time", []), curve.get("error", []), strict=False):
@@ -460,6 +495,7 @@ def main() -> int:
             f"≤ {limit:.0f} s | {steps} | {mem:.0f} MB | {PUBLISHED.get(cid, '—')} | "
             f"{runs[0]['settings'].get('derived')} | {'pass' if passed else '**fail**'} |"
         )
+    lines += estimate_lines(rows)
     if args.suite == "accuracy" and not args.only:
         lines += [
             "",
