@@ -263,7 +263,7 @@ def validate(
         reference_info=c.info,
         notes=tuple(c.notes),
     )
-    log.info(
+    log.debug(  # the command line prints the summary; Python callers have the result
         "%s vs %s: relative L2 %.3e (reference error %.3e) %s",
         sol.problem_name,
         c.against,
