@@ -23,7 +23,8 @@ LAYERS: list[set[str]] = [
     {"griddata", "reference"},  # data from files; the finite-difference referee
     {"training"},  # optimizers and checkpoints
     {"defaults", "solution", "problem_file"},  # derived settings; a trained field; problem files
-    {"api", "validate", "fitting", "estimate"},  # solve; the judge; fits of data; error estimates
+    # solve; the judge; fits of data; error estimates; a field written for other programs
+    {"api", "validate", "fitting", "estimate", "export"},
     {"report", "plots"},  # figures of a verdict, and of one file
     {"cli", "__main__", "neuralpde"},  # the command line and the package's face
 ]

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from ._export import export_command
 from ._fit import fit_command
 from ._info import info_command
 from ._parser import build_parser
@@ -96,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
             "info": info_command,
             "fit": fit_command,
             "plot": plot_command,
+            "export": export_command,
         }
         return commands[args.command](args)
     except UsageError as exc:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import functools
 
+from ._export import add_export_parser, grid_spec
 from ._plot import add_plot_parser
 from ._types import int_at_least, non_negative_number, path_argument, positive_number
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``neuralpde`` parser with its subcommands ``solve``, ``reference``, ``validate``,
-    ``info`` and ``fit``."""
+    ``info``, ``fit``, ``plot`` and ``export``."""
     from .. import __version__
 
     ap = argparse.ArgumentParser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_info(sub)
     _add_fit(sub)
     add_plot_parser(sub)
+    add_export_parser(sub)
     return ap
 
 
@@ -68,6 +70,13 @@ def _add_solve(sub) -> None:
         default=60.0,
         metavar="SECONDS",
         help="write the checkpoint OUT.h5.ckpt this often (default 60; 0: after every step)",
+    )
+    s.add_argument(
+        "--grid",
+        metavar="NXxNY[xNT]",
+        type=grid_spec,
+        help="the grid stored in OUT.h5: points per coordinate, space then time (default: 200 "
+        "per axis in 1-D and 2-D, 64 in 3-D, 16 above)",
     )
     s.add_argument(
         "--no-estimate",

@@ -66,6 +66,7 @@ def _read(args: argparse.Namespace) -> _Run:
     with warnings.catch_warnings():  # its errors before the settings are derived from the
         warnings.simplefilter("ignore")  # problem; its warnings once, from solve's own check
         check_problem(problem)
+    _check_grid(args.grid, problem)
     derived = derive_settings(problem, constraints=not args.soft)
     trainer = spec["trainer"] or derived.trainer
     if args.steps or args.seconds:
@@ -74,6 +75,17 @@ def _read(args: argparse.Namespace) -> _Run:
         trainer = dataclasses.replace(trainer, derivatives=args.derivatives)
     dtype = getattr(torch, args.dtype) if args.dtype else (spec["dtype"] or torch.float64)
     return _Run(spec=spec, derived=derived, trainer=trainer, dtype=dtype, device=device)
+
+
+def _check_grid(grid: tuple[int, ...] | None, problem: Any) -> None:
+    """``--grid`` gives one count per coordinate of the problem (before any training)."""
+    if grid is not None and len(grid) != problem.domain.dim:
+        names = problem.domain.names
+        raise UsageError(
+            f"--grid: {'x'.join(map(str, grid))} gives {len(grid)} point counts; the problem's "
+            f"coordinates ({', '.join(names)}) need {len(names)}, as "
+            f"{'x'.join(['64'] * len(names))}"
+        )
 
 
 def _announce(args: argparse.Namespace, run: _Run) -> None:
@@ -119,7 +131,7 @@ def _report(args: argparse.Namespace, problem: Any, sol: Any, wall: float, check
     from ..training import Status
 
     failed = not sol.status.is_result  # a divergence or a stop is never written as a result
-    path = None if failed else sol.save(args.output)
+    path = None if failed else sol.save(args.output, n=args.grid)
     loss = sol.history["loss"][-1]
     print(
         f"{problem.name}: {sol.result.steps} steps in {wall:.1f} s, loss {loss:.3e}, "
