@@ -22,7 +22,8 @@ LAYERS: list[set[str]] = [
     {"checks", "sampling", "io"},  # checks and points of a problem; the file format
     {"griddata", "reference"},  # data from files; the finite-difference referee
     {"training"},  # optimizers and checkpoints
-    {"defaults", "solution", "problem_file"},  # derived settings; a trained field; problem files
+    # derived settings; a trained field (and how it is evaluated); problem files
+    {"defaults", "solution", "_field_eval", "problem_file"},
     # solve; the judge; fits of data; error estimates; a field written for other programs
     {"api", "validate", "fitting", "estimate", "export"},
     {"report", "plots"},  # figures of a verdict, and of one file
