@@ -5,13 +5,17 @@ For every catalog problem: the convergence study with the settings of the proble
 relative error), and the time of one 2-D Poisson solve on a 1025 x 1025 grid (B1's problem,
 median of 3, second and fourth order). Then the references on domains that are not boxes
 (Shortley-Weller, second order; cases G1-G5: a disk (Poisson, Helmholtz), an L-shape, a square
-with two holes, a 3-D ball), each with a manufactured solution, so that the Richardson estimate
-is compared with the true error of the stored solution. Results go to ``benchmarks/RESULTS.md``
+with two holes, a 3-D ball, with Dirichlet data; G6-G9: Neumann on a disk (Helmholtz), Robin on
+two edges of an L-shape, heat (Crank-Nicolson, time-dependent Dirichlet data) and wave
+(leapfrog, Neumann data) on a disk, the Neumann and Robin parts by ghost nodes), each with a
+manufactured solution, so that the Richardson estimate is compared with the true error of the
+stored solution. Results go to ``benchmarks/RESULTS.md``
 (the section between the ``references`` markers) and are printed.
 
     python benchmarks/references.py
     python benchmarks/references.py --only V1 V3    # some cases: printed, not written
     python benchmarks/references.py --only G1 G2    # non-box cases only (quick)
+    python benchmarks/references.py --only G6 G7 G8 G9    # Neumann, Robin, heat, wave
 """
 
 from __future__ import annotations
@@ -72,12 +76,91 @@ def _manufactured(domain: npde.Domain, name: str, helmholtz_k: float | None = No
     return npde.Problem(domain, equation, [npde.Dirichlet(exact)], exact=exact, name=name)
 
 
+def _grad2(x: torch.Tensor) -> torch.Tensor:
+    """The gradient of :func:`_exact2`."""
+    e = torch.exp(x[:, 1])
+    return torch.stack(
+        [math.pi * torch.cos(math.pi * x[:, 0]) * e, torch.sin(math.pi * x[:, 0]) * e], dim=1
+    )
+
+
+def _radial(disk: npde.Disk, grad):
+    """:math:`\\partial_n u` on the circle of ``disk`` from ``grad`` (extra columns kept)."""
+    c = torch.as_tensor(disk.center)
+
+    def flux(x: torch.Tensor) -> torch.Tensor:
+        return (grad(x) * (x[:, :2] - c) / disk.radius).sum(dim=1)
+
+    return flux
+
+
+def _flux_cases(disk: npde.Disk, lshape: npde.Polygon) -> dict:
+    """Neumann, Robin, heat and wave cases (G6-G9): manufactured from ``sin(pi x) exp(y)``
+    (times ``exp(-t)`` for heat, ``cos(2t + 0.3)`` for wave)."""
+    lap = 1 - math.pi**2
+    neumann = npde.Problem(
+        disk,
+        npde.Helmholtz(k=1.0, f=lambda x: (lap + 1.0) * _exact2(x)),
+        [npde.Neumann(_radial(disk, _grad2))],
+        exact=_exact2,
+        name="disk_neumann",
+    )
+    robin = npde.Problem(
+        lshape,
+        npde.Poisson(lambda x: -lap * _exact2(x)),
+        [
+            npde.Dirichlet(_exact2, on=["edge2", "edge3", "edge4", "edge5"]),
+            npde.Robin(lambda x: _exact2(x) - 0.5 * _grad2(x)[:, 1], a=1.0, b=0.5, on="edge0"),
+            npde.Robin(lambda x: _exact2(x) + 0.5 * _grad2(x)[:, 0], a=1.0, b=0.5, on="edge1"),
+        ],
+        exact=_exact2,
+        name="lshape_robin",
+    )
+
+    def heat_u(x):
+        return torch.exp(-x[:, 2]) * _exact2(x)
+
+    heat = npde.Problem(
+        npde.SpaceTime(disk, (0.0, 0.5)),
+        npde.Heat(kappa=0.5, f=lambda x: (-1.0 - 0.5 * lap) * heat_u(x)),
+        [npde.Dirichlet(heat_u), npde.Initial(heat_u)],
+        exact=heat_u,
+        name="disk_heat",
+    )
+
+    def wave_u(x):
+        return torch.cos(2 * x[:, 2] + 0.3) * _exact2(x)
+
+    def wave_grad(x):
+        return torch.cos(2 * x[:, 2] + 0.3)[:, None] * _grad2(x)
+
+    wave = npde.Problem(
+        npde.SpaceTime(disk, (0.0, 0.5)),
+        npde.Wave(c=1.0, f=lambda x: (-4.0 - lap) * wave_u(x)),
+        [
+            npde.Neumann(_radial(disk, wave_grad)),
+            npde.Initial(wave_u),
+            npde.InitialVelocity(lambda x: -2 * torch.sin(2 * x[:, 2] + 0.3) * _exact2(x)),
+        ],
+        exact=wave_u,
+        name="disk_wave",
+    )
+    timed = {"n": 16, "levels": 4, "time_samples": 5}
+    return {
+        "disk_neumann": (neumann, {"n": 16, "levels": 4}),
+        "lshape_robin": (robin, {"n": 16, "levels": 4}),
+        "disk_heat": (heat, timed),
+        "disk_wave": (wave, timed),
+    }
+
+
 def _irregular_cases() -> dict:
     """The non-box cases: ``name -> (problem, study settings)``, built when run."""
     square = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
     lshape = npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)])
     holes = square - npde.Disk((0.3, 0.35), 0.15) - npde.Disk((0.7, 0.6), 0.2)
     return {
+        **_flux_cases(npde.Disk((0.1, 0.05), 0.9), lshape),
         "disk": (_manufactured(npde.Disk((0.1, 0.05), 0.9), "disk"), {"n": 16, "levels": 4}),
         "disk_helmholtz": (
             _manufactured(npde.Disk((0.0, 0.0), 1.0), "disk_helmholtz", helmholtz_k=6.0),
@@ -98,12 +181,17 @@ IRREGULAR = [
     ("G3", "lshape"),
     ("G4", "square_two_holes"),
     ("G5", "ball3d"),
+    ("G6", "disk_neumann"),
+    ("G7", "lshape_robin"),
+    ("G8", "disk_heat"),
+    ("G9", "disk_wave"),
 ]
 
 
 def _true_error(ref, problem: npde.Problem) -> tuple[float, int]:
     """The stored solution's relative L2 error against the exact solution over the nodes
-    inside the domain (where it has values), and their count."""
+    inside the domain (where it has values; space and the stored time levels for an
+    evolution problem), and their count."""
     pts = ref.points()
     v = ref.values.ravel()
     inside = problem.domain.contains(pts)
@@ -129,7 +217,12 @@ def _run_irregular(selected: list) -> list:
             flush=True,
         )
         grid = "x".join(str(len(a)) for a in ref.axes)
-        domain = type(problem.domain).__name__
+        dom = problem.domain
+        domain = (
+            f"SpaceTime({type(dom.space).__name__})"
+            if isinstance(dom, npde.SpaceTime)
+            else type(dom).__name__
+        )
         equation = type(problem.equation).__name__
         s = ", ".join(f"{k}={v}" for k, v in settings.items())
         rows.append(
@@ -217,11 +310,13 @@ def main() -> int:
     if irregular:
         lines += [
             "",
-            "Domains that are not boxes (Shortley-Weller, second order, Dirichlet data; "
-            "manufactured solutions sin(πx)·exp(y) in 2-D, exp(x)·sin(2y)·cos(1.5z) in 3-D): "
-            "observed order of the last levels, the Richardson estimate of the stored "
-            "solution's relative L2 error, its true error over the nodes inside the domain, "
-            "and their ratio.",
+            "Domains that are not boxes (Shortley-Weller, second order; Dirichlet data in "
+            "G1-G5, Neumann/Robin parts by ghost nodes in G6, G7, G9; heat by Crank-Nicolson, "
+            "wave by leapfrog; manufactured solutions sin(πx)·exp(y) in 2-D (times exp(-t), "
+            "cos(2t+0.3) in time), exp(x)·sin(2y)·cos(1.5z) in 3-D): observed order of the "
+            "last levels, the Richardson estimate of the stored solution's relative L2 error, "
+            "its true error over the nodes inside the domain (and stored time levels), and "
+            "their ratio.",
             "",
             "| id | problem | domain | equation | settings | stored grid | observed order | "
             "estimated error | true error | estimated / true | wall time |",

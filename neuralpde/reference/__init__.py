@@ -3,11 +3,12 @@ r"""Classical finite-difference reference solutions whose own error is known.
 They consume the same :class:`~neuralpde.Problem` as the neural solver: Poisson and Helmholtz on a
 ``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, a ``Dirichlet`` or a
 ``Neumann`` condition on every face (one kind per face; Dirichlet wins on shared edges and
-corners), ``Initial`` and ``InitialVelocity`` data. Poisson and Helmholtz also on a ``Disk``,
-``Ball``, ``Polygon``, CSG (``Union``, ``Intersection``, ``Difference``) or ``MeshDomain`` with
-Dirichlet conditions on every boundary part (:mod:`.irregular`: the Shortley–Weller scheme,
-second order, on the bounding box's grid; NaN at the nodes outside the domain); Neumann or Robin
-conditions and evolution problems there are refused.
+corners), ``Initial`` and ``InitialVelocity`` data. All four also on a ``Disk``, ``Ball``,
+``Polygon``, CSG (``Union``, ``Intersection``, ``Difference``) or ``MeshDomain`` (heat and wave
+on ``SpaceTime`` of one) with a Dirichlet, Neumann or Robin condition on every boundary part
+(:mod:`.irregular`: second order on the bounding box's grid, the Shortley–Weller scheme at
+Dirichlet parts and ghost nodes closed by least-squares fits at Neumann and Robin parts; NaN at
+the nodes outside the domain).
 
 * :func:`solve_fd` solves on one uniform grid: second-order central differences, or the compact
   fourth-order Mehrstellen scheme for steady problems with Dirichlet faces only; Crank–Nicolson

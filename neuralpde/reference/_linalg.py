@@ -176,7 +176,8 @@ class DSTSolver:
 
 class LUSolver:
     """Sparse LU (SuperLU) of ``A`` on a nested-dissection ordering of the grid of unknowns
-    (``inner_shape``; without its first node when ``skip_first``, for a pinned singular system).
+    (``inner_shape``; without its first node when ``skip_first``, for a pinned singular system),
+    or on the ordering ``perm`` when given (the unknowns of a domain that is not a box).
 
     Threshold pivoting (0.1) keeps diagonal pivots, and so the ordering, on the diagonally
     dominant systems of diffusion problems and still pivots on indefinite (Helmholtz) systems.
@@ -185,11 +186,18 @@ class LUSolver:
     method = "sparse LU (SuperLU, nested dissection)"
 
     def __init__(
-        self, A: sp.spmatrix, inner_shape: Sequence[int], skip_first: bool = False
+        self,
+        A: sp.spmatrix,
+        inner_shape: Sequence[int],
+        skip_first: bool = False,
+        *,
+        perm: np.ndarray | None = None,
     ) -> None:
         self.A = A.tocsr()
-        perm = nested_dissection(inner_shape)
-        self.perm = perm[perm != 0] - 1 if skip_first else perm
+        if perm is None:
+            perm = nested_dissection(inner_shape)
+            perm = perm[perm != 0] - 1 if skip_first else perm
+        self.perm = perm
         Ap = self.A[self.perm][:, self.perm].tocsc()
         try:
             self.lu = spla.splu(

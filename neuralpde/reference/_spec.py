@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
+from ..conditions import Condition, Dirichlet, Initial, InitialVelocity, Neumann
 from ..domains import Box, Domain
 from ..equations import Equation
 from ..problem import Problem
@@ -67,9 +67,11 @@ class Family:
 class Spec:
     """The pieces of a supported problem.
 
-    ``box`` is the problem's ``Box``, or for a steady problem on another domain (``region``:
-    a ``Disk``, ``Ball``, ``Polygon``, CSG or mesh domain) that domain's bounding box, whose
-    uniform grid carries the nodes; ``region`` is ``None`` on a box.
+    ``box`` is the problem's ``Box`` (the space of its ``SpaceTime``), or for a problem on
+    another domain (``region``: a ``Disk``, ``Ball``, ``Polygon``, CSG or mesh domain, or the
+    space of a ``SpaceTime`` of one) that domain's bounding box, whose uniform grid carries the
+    nodes; ``region`` is ``None`` on a box. ``boundary`` holds the boundary conditions on a
+    region (Dirichlet, Neumann, Robin), in the problem's order.
     """
 
     problem: Problem
@@ -82,7 +84,8 @@ class Spec:
     velocity: InitialVelocity | None
     neumann: tuple[Neumann, ...] = ()
     neumann_faces: frozenset[int] = frozenset()  # indices into box.boundary_parts
-    region: Domain | None = None  # the domain when it is not a box (steady, Dirichlet only)
+    region: Domain | None = None  # the (space) domain when it is not a box
+    boundary: tuple[Condition, ...] = ()  # the boundary conditions on a region
 
     @property
     def all_neumann(self) -> bool:

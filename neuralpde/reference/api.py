@@ -171,12 +171,15 @@ def solve_fd(
         With every face Neumann, Poisson (and Helmholtz with ``k = 0``) is solvable only for
         compatible data (checked; ``ValueError`` otherwise) and its solution is defined up to a
         constant: the one with zero (trapezoidal) mean over the grid is returned.
-        Poisson and Helmholtz also on a ``Disk``, ``Ball``, ``Polygon``, CSG or ``MeshDomain``
-        (any domain with a signed ``distance``) with Dirichlet conditions on every boundary
-        part: the Shortley–Weller scheme (:mod:`~neuralpde.reference.irregular`), second
-        order, on the grid of the domain's bounding box, NaN at the nodes outside the domain;
-        ``order=4`` and ``method="dst"`` need a box, and a grid too coarse for the domain's
-        holes or channels is refused (``ValueError`` naming a grid that resolves them).
+        All four also on a ``Disk``, ``Ball``, ``Polygon``, CSG or ``MeshDomain`` (any domain
+        with a signed ``distance``; heat and wave on ``SpaceTime`` of one) with a Dirichlet,
+        Neumann or Robin condition on every boundary part (any mix): second order
+        (:mod:`~neuralpde.reference.irregular`: Shortley–Weller at Dirichlet parts, ghost
+        nodes at Neumann and Robin parts) on the grid of the domain's bounding box, NaN at the
+        nodes outside the domain; with every part a pure flux, Poisson's data must be
+        compatible and the zero-mean solution is returned; ``order=4`` and ``method="dst"``
+        need a box, and a grid too coarse for the domain's holes or channels is refused
+        (``ValueError`` naming a grid that resolves them).
     n:
         Intervals per space axis (``n + 1`` nodes, boundary included); an int or one per axis.
         The grid may hold at most :data:`~neuralpde.limits.MAX_GRID_NODES` (2**26) nodes, and
@@ -187,7 +190,8 @@ def solve_fd(
         2, or 4 (steady problems with Dirichlet faces only: the compact Mehrstellen scheme).
     dt:
         Time step (evolution problems); rounded down so that ``t1`` is reached exactly. Default:
-        ``dt ~ h`` (heat), half the CFL limit (wave). A ``dt`` beyond the wave CFL limit raises
+        ``dt ~ h`` (heat), half the CFL limit (wave; on a domain that is not a box, from the
+        discrete Laplacian's spectral radius). A ``dt`` beyond the wave CFL limit raises
         ``ValueError``.
     time_samples:
         Store only this many evenly spaced time levels (``t0`` and ``t1`` included); the number

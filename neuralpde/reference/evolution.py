@@ -34,6 +34,19 @@ grids tested.
 
 explicit, second order (the first step is the Taylor expansion to second order, using the
 initial velocity :math:`v_0`), stable for :math:`|c|\,\Delta t \sqrt{\sum_i h_i^{-2}} \le 1`.
+
+**Domains that are not boxes** (``SpaceTime`` of a disk, ball, polygon, CSG or mesh domain): the
+same schemes step :math:`\Delta_h u = L u + c(t)` of :class:`~.irregular.RegionOperator` (the
+Shortley–Weller rows at Dirichlet parts, ghost rows eliminated at Neumann and Robin parts, the
+data's part :math:`c(t)` linear in the boundary data at each time), on the nodes inside the
+domain: Crank–Nicolson with :math:`I - \tfrac{\Delta t}{2}\mathrm{diag}(\kappa) L`
+(:func:`_solve_heat_region`), leapfrog with the merged nodes (Dirichlet crossings nearer than
+:data:`~.irregular.WAVE_MERGE` :math:`h`) updated from their algebraic equations after each step
+(:func:`_solve_wave_region`). Leapfrog is stable for :math:`c^2\Delta t^2\rho \le 4`,
+:math:`\rho` the spectral radius of the discrete Laplacian (:func:`spectral_radius`, ARPACK);
+merging keeps it within 7% of the box's :math:`4\sum_i h_i^{-2}` where it would otherwise grow
+like :math:`1/(\theta_{\min} h^2)`; the default step is half the limit on the coarsest grid
+(with :math:`\rho` at least the box's), and each grid checks its own.
 """
 
 from __future__ import annotations
@@ -44,10 +57,12 @@ from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, divergence_laplacian, laplacian
 from ._spec import Spec
+from .irregular import WAVE_MERGE, RegionOperator, region_scheme, region_setup, region_solver
 
 __all__ = [
     "solve_heat",
@@ -59,6 +74,7 @@ __all__ = [
     "check_wave_step",
     "cfl_number",
     "max_wave_speed",
+    "spectral_radius",
     "Recorder",
 ]
 
@@ -73,16 +89,22 @@ def cfl_number(speed: float, dt: float, h: np.ndarray) -> float:
     return abs(speed) * dt * math.sqrt(float(np.sum(1.0 / np.asarray(h) ** 2)))
 
 
-def max_wave_speed(spec: Spec, grid: Grid, samples: int = 9) -> float:
-    """``max |c|`` over the grid's nodes at ``samples`` times (exact for a constant ``c``)."""
+def max_wave_speed(
+    spec: Spec, grid: Grid, samples: int = 9, points: np.ndarray | None = None
+) -> float:
+    """``max |c|`` over the grid's nodes (or ``points``) at ``samples`` times (exact for a
+    constant ``c``)."""
     c = spec.equation.c
     if not callable(c):
         return abs(float(c))
     t0, t1 = spec.t_span
-    return max(
-        float(np.max(np.abs(evaluate_numpy(c, grid.points(t=t), "Wave.c"))))
-        for t in np.linspace(t0, t1, samples)
-    )
+    pts = grid.points() if points is None else points
+
+    def largest(t: float) -> float:
+        at = np.column_stack([pts, np.full(len(pts), float(t))])
+        return float(np.max(np.abs(evaluate_numpy(c, at, "Wave.c"))))
+
+    return max(largest(t) for t in np.linspace(t0, t1, samples))
 
 
 def _laplacian_text(spec: Spec) -> str:
@@ -91,6 +113,8 @@ def _laplacian_text(spec: Spec) -> str:
 
 def describe_heat(spec: Spec, order: int, solver: str) -> str:
     """The description of Crank–Nicolson with the linear solver ``solver``."""
+    if spec.irregular:
+        return f"{spec.family.name}: Crank-Nicolson + {region_scheme(spec)}; {solver}"
     return (
         f"{spec.family.name}: Crank-Nicolson + {_laplacian_text(spec)}{spec.neumann_note}; {solver}"
     )
@@ -98,6 +122,12 @@ def describe_heat(spec: Spec, order: int, solver: str) -> str:
 
 def describe_wave(spec: Spec, order: int, solver: str) -> str:
     """The description of leapfrog (explicit: no linear solver)."""
+    if spec.irregular:
+        return (
+            f"{spec.family.name}: leapfrog (2nd-order first step) + {region_scheme(spec)}, "
+            f"Dirichlet crossings nearer than {WAVE_MERGE:g} h merged; time step from the "
+            "operator's spectral radius"
+        )
     return (
         f"{spec.family.name}: leapfrog (2nd-order first step) + {_laplacian_text(spec)}"
         f"{spec.neumann_note}"
@@ -112,10 +142,20 @@ def default_heat_steps(spec: Spec, grid: Grid) -> int:
 
 
 def default_wave_steps(spec: Spec, grid: Grid) -> int:
-    """Wave's time steps on ``grid`` when no ``dt`` is given: half the CFL limit (``dt ~ h``
-    when ``c`` is 0)."""
+    r"""Wave's time steps on ``grid`` when no ``dt`` is given: half the CFL limit (``dt ~ h``
+    when ``c`` is 0). On a domain that is not a box the limit is :math:`2/(|c|\sqrt{\rho})`,
+    :math:`\rho` the spectral radius of the discrete Laplacian (:func:`spectral_radius`), at
+    least that of the box's (:math:`4\sum_i h_i^{-2}`)."""
     t0, t1 = spec.t_span
     T = t1 - t0
+    if spec.irregular:
+        op = region_setup(spec, grid, merge=WAVE_MERGE)
+        speed = max_wave_speed(spec, grid, points=op.node_points)
+        rho = max(spectral_radius(op), 4.0 * float(np.sum(1.0 / grid.h**2)))
+        if speed == 0:
+            return max(1, math.ceil(T / float(np.max(grid.h))))
+        dt_max = 2.0 / (speed * math.sqrt(rho))
+        return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
     speed = max_wave_speed(spec, grid)
     if speed == 0:
         return max(1, math.ceil(T / float(np.max(grid.h))))
@@ -123,8 +163,50 @@ def default_wave_steps(spec: Spec, grid: Grid) -> int:
     return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
 
 
+def spectral_radius(op: RegionOperator) -> float:
+    r"""The spectral radius :math:`\rho` of the Laplacian of ``op`` on its dynamic unknowns,
+    the merged nodes eliminated (:math:`L_{DD} - L_{DA} L_{AA}^{-1} L_{AD}`), by ARPACK
+    (relative tolerance :math:`10^{-4}`, raised by 1%); leapfrog is stable for
+    :math:`c^2 \Delta t^2 \rho \le 4`. Falls back on a row-sum bound when ARPACK does not
+    converge (``L_AA`` is nearly :math:`-I`)."""
+    dyn = np.flatnonzero(op.dynamic)
+    alg = np.flatnonzero(~op.dynamic)
+    L = op.L.tocsr()
+    LDD = L[dyn][:, dyn]
+    if alg.size:
+        LDA, LAD = L[dyn][:, alg], L[alg][:, dyn]
+        lu = LUSolver(L[alg][:, alg], (), perm=np.arange(alg.size))
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            return LDD @ v - LDA @ lu.solve(LAD @ v)
+
+        bound = float(np.max(abs(LDD).sum(axis=1))) + float(np.max(abs(LDA).sum(axis=1))) * float(
+            np.max(abs(LAD).sum(axis=1))
+        )
+    else:
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            return LDD @ v
+
+        bound = float(np.max(abs(LDD).sum(axis=1)))
+    m = dyn.size
+    if m < 3:
+        return bound
+    A = spla.LinearOperator((m, m), matvec=matvec, dtype=np.float64)
+    try:
+        lam = spla.eigs(A, k=1, which="LM", tol=1e-4, maxiter=20 * m, return_eigenvectors=False)
+        return 1.01 * float(np.abs(lam[0]))
+    except spla.ArpackNoConvergence:
+        log.debug("spectral radius: ARPACK did not converge; the row-sum bound is used")
+        return bound
+
+
 def check_wave_step(spec: Spec, grid: Grid, dt: float) -> None:
     """Refuse a ``dt`` beyond leapfrog's CFL limit on ``grid``."""
+    if spec.irregular:
+        op = region_setup(spec, grid, merge=WAVE_MERGE)
+        _check_region_step(spec, op, dt, max_wave_speed(spec, grid, points=op.node_points))
+        return
     cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h)
     if cfl > 1 + 1e-12:
         limit = dt / cfl
@@ -228,6 +310,8 @@ def solve_heat(
 ) -> tuple[dict, str]:
     """Crank–Nicolson (``order`` 2); returns the full-grid values at the steps ``keep`` (or,
     when ``keep`` is a :class:`Recorder`, its ``values``) and the linear-solver name."""
+    if spec.irregular:
+        return _solve_heat_region(spec, grid, steps, keep, method)
     eq = spec.equation
     times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
@@ -314,6 +398,8 @@ def solve_wave(
     ``|c| dt sqrt(sum 1/h^2) > 1`` at any step."""
     if method == "dst":
         raise ValueError("method='dst' applies to implicit solves; the wave solver is explicit")
+    if spec.irregular:
+        return _solve_wave_region(spec, grid, steps, keep)
     eq = spec.equation
     times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
@@ -347,4 +433,172 @@ def solve_wave(
         u_new[inner_idx] = 2.0 * u[inner_idx] - u_old[inner_idx] + dt**2 * accel(u, times[n])
         u_old, u = u, u_new
         record(n + 1, u)
+    return _result(keep, record), "explicit"
+
+
+# -- domains that are not boxes ------------------------------------------------------------------
+
+
+class _RegionTime:
+    r"""Coefficients at the unknowns of a :class:`~.irregular.RegionOperator` at time ``t``,
+    and its boundary data: :math:`c(t) = C g(t)`."""
+
+    def __init__(self, op: RegionOperator) -> None:
+        self.op = op
+        self.points = np.column_stack([op.node_points, np.zeros(op.size)])
+
+    def eval(self, value, t: float, name: str):
+        if not callable(value):
+            return float(value)
+        self.points[:, -1] = t
+        return np.broadcast_to(evaluate_numpy(value, self.points, name), (self.op.size,))
+
+    def data(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        r"""``(g, c)``: the boundary data and their part of :math:`\Delta_h u` at ``t``."""
+        g = self.op.boundary_values(t)
+        return g, self.op.source(g)
+
+
+def _region_initial(spec: Spec, op: RegionOperator, at: _RegionTime, g0: np.ndarray) -> np.ndarray:
+    """The initial data at the unknowns; a mismatch with the Dirichlet data at the Dirichlet
+    nodes is logged as a warning (the Dirichlet values are used there)."""
+    t0 = spec.t_span[0]
+    u = np.array(at.eval(spec.initial.value, t0, "Initial.value"), dtype=np.float64)
+    u = np.broadcast_to(u, (op.size,)).copy()
+    if len(op.fixed):
+        pts = np.column_stack([op.grid.points(op.fixed), np.full(len(op.fixed), t0)])
+        v = np.broadcast_to(
+            evaluate_numpy(spec.initial.value, pts, "Initial.value"), (len(op.fixed),)
+        )
+        gap = float(np.max(np.abs(v - g0[: len(op.fixed)])))
+        if gap > 1e-8 * max(1.0, float(np.max(np.abs(u), initial=0.0))):
+            log.warning(
+                "%s: initial data differ from the Dirichlet data at t0 by up to %.3g at the "
+                "Dirichlet nodes; the boundary values are used",
+                spec.problem.name,
+                gap,
+            )
+    return u
+
+
+def _solve_heat_region(
+    spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder, method: str
+) -> tuple[dict, str]:
+    r"""Crank–Nicolson on a domain that is not a box: with :math:`\Delta_h u = L u + c(t)`
+    (:class:`~.irregular.RegionOperator`, ghosts eliminated),
+
+    .. math::
+
+        \Big(I - \tfrac{\Delta t}{2} K^{n+1} L\Big) u^{n+1} = u^n
+        + \tfrac{\Delta t}{2}\big(K^n (L u^n + c^n) + f^n\big)
+        + \tfrac{\Delta t}{2}\big(K^{n+1} c^{n+1} + f^{n+1}\big),
+
+    :math:`K = \mathrm{diag}(\kappa)`; the matrix is factorised once while :math:`\kappa` does
+    not change with time."""
+    if method == "dst":
+        raise ValueError(
+            f"method='dst' needs a Box domain; on a {type(spec.region).__name__} use 'auto' or "
+            "'lu' (sparse LU)"
+        )
+    eq = spec.equation
+    t0, t1 = spec.t_span
+    times = np.linspace(t0, t1, steps + 1)
+    dt = (t1 - t0) / steps
+    op = region_setup(spec, grid)
+    at = _RegionTime(op)
+    L = op.L
+    cache: dict = {"key": None}
+
+    def solver(t: float):
+        kappa = np.atleast_1d(at.eval(eq.kappa, t, "Heat.kappa"))
+        if cache["key"] is None or not np.array_equal(cache["key"], kappa):
+            if cache["key"] is not None:
+                log.debug("kappa changed at t=%g: refactorising", t)
+            K = sp.diags(np.broadcast_to(kappa, (op.size,)))
+            B = (sp.identity(op.size, format="csr") - 0.5 * dt * (K @ L)).tocsr()
+            cache.update(key=kappa, solver=region_solver(op, B))
+        return kappa, cache["solver"]
+
+    record = _recorder(grid, keep)
+    g, c = at.data(t0)
+    u = _region_initial(spec, op, at, g)
+    record(0, op.to_grid(u, g))
+    kappa = np.atleast_1d(at.eval(eq.kappa, t0, "Heat.kappa"))
+    f = at.eval(eq.f, t0, "Heat.f")
+    lu = None
+    for n in range(steps):
+        t_new = times[n + 1]
+        g_new, c_new = at.data(t_new)
+        f_new = at.eval(eq.f, t_new, "Heat.f")
+        k_new, lu = solver(t_new)
+        rhs = u + 0.5 * dt * (kappa * (L @ u + c) + f) + 0.5 * dt * (k_new * c_new + f_new)
+        u = lu.solve(rhs)
+        record(n + 1, op.to_grid(u, g_new))
+        kappa, f, c = k_new, f_new, c_new
+    name = lu.method if lu is not None else LUSolver.method
+    return _result(keep, record), name
+
+
+def _check_region_step(spec: Spec, op: RegionOperator, dt: float, speed: float) -> None:
+    r"""Refuse a ``dt`` with :math:`c^2\Delta t^2\rho > 4` (:func:`spectral_radius`)."""
+    if speed == 0:
+        return
+    rho = spectral_radius(op)
+    number = speed * dt * math.sqrt(rho) / 2.0
+    if number > 1 + 1e-12:
+        raise ValueError(
+            f"dt={dt:.6g} is unstable for leapfrog on this grid of the "
+            f"{type(spec.region).__name__}: |c| dt sqrt(rho) / 2 = {number:.4g} exceeds 1 (rho "
+            f"= {rho:.4g}, the spectral radius of the discrete Laplacian); use dt <= "
+            f"{dt / number:.6g} (or dt=None for half of that)"
+        )
+
+
+def _solve_wave_region(
+    spec: Spec, grid: Grid, steps: int, keep: np.ndarray | Recorder
+) -> tuple[dict, str]:
+    r"""Leapfrog on a domain that is not a box: the dynamic unknowns by
+
+    .. math::
+
+        u^{n+1} = 2u^n - u^{n-1} + \Delta t^2\big(c^2 (L u^n + c^n) + f^n\big),\qquad
+        u^1 = u^0 + \Delta t\,v_0 + \tfrac{\Delta t^2}{2}\big(c^2 (L u^0 + c^0) + f^0\big),
+
+    then the merged nodes from their equations at the new time (:class:`~.irregular.
+    RegionOperator` with ``merge`` :data:`~.irregular.WAVE_MERGE`). ``ValueError`` when
+    :math:`c^2 \Delta t^2 \rho > 4` on this grid (:func:`spectral_radius`)."""
+    eq = spec.equation
+    t0, t1 = spec.t_span
+    times = np.linspace(t0, t1, steps + 1)
+    dt = (t1 - t0) / steps
+    op = region_setup(spec, grid, merge=WAVE_MERGE)
+    at = _RegionTime(op)
+    _check_region_step(spec, op, dt, max_wave_speed(spec, grid, points=op.node_points))
+    consistent = op.algebraic_solver()
+    dyn = op.dynamic
+    L = op.L
+
+    def accel(u: np.ndarray, t: float, c: np.ndarray) -> np.ndarray:
+        speed = at.eval(eq.c, t, "Wave.c")
+        out = np.square(speed) * (L @ u + c) + at.eval(eq.f, t, "Wave.f")
+        return np.broadcast_to(out, (op.size,))[dyn]
+
+    record = _recorder(grid, keep)
+    g, c = at.data(t0)
+    u_old = consistent(_region_initial(spec, op, at, g), c)
+    record(0, op.to_grid(u_old, g))
+    v0 = np.broadcast_to(at.eval(spec.velocity.value, t0, "InitialVelocity.value"), (op.size,))
+    g1, c1 = at.data(times[1])
+    u = u_old.copy()
+    u[dyn] = u_old[dyn] + dt * v0[dyn] + 0.5 * dt**2 * accel(u_old, t0, c)
+    u = consistent(u, c1)
+    record(1, op.to_grid(u, g1))
+    c = c1
+    for n in range(1, steps):
+        g_new, c_new = at.data(times[n + 1])
+        u_new = u.copy()
+        u_new[dyn] = 2.0 * u[dyn] - u_old[dyn] + dt**2 * accel(u, times[n], c)
+        u_new = consistent(u_new, c_new)
+        u_old, u, c = u, u_new, c_new
+        record(n + 1, op.to_grid(u, g_new))
     return _result(keep, record), "explicit"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann
+from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann, Robin
 from ..domains import Box, Domain, SpaceTime
 from ..equations import Heat, Helmholtz, Poisson, Wave
 from ..problem import Problem
@@ -23,7 +23,7 @@ from .evolution import (
     solve_heat,
     solve_wave,
 )
-from .irregular import DirichletData, check_region
+from .irregular import RegionData, check_region
 from .steady import check_resonance, describe_steady, solve_helmholtz, solve_poisson
 
 __all__ = ["POISSON", "HELMHOLTZ", "HEAT", "WAVE", "FAMILIES", "family_of", "analyse"]
@@ -111,56 +111,72 @@ def analyse(problem: Problem) -> Spec:
 
 
 _REGION_SUPPORT = (
-    "on a domain that is not a box it solves Poisson and Helmholtz (steady) with Dirichlet "
-    "conditions on every boundary part, to second order (Shortley-Weller)"
+    "on a domain that is not a box it solves Poisson and Helmholtz (steady), and heat and wave "
+    "on SpaceTime of the domain, with Dirichlet, Neumann or Robin conditions on every boundary "
+    "part, to second order (Shortley-Weller; ghost nodes on Neumann and Robin parts)"
 )
 
 
 def _analyse_region(problem: Problem, family: Family, space: Domain, timed: bool) -> Spec:
-    """The :class:`Spec` of a steady problem with Dirichlet conditions on a domain that is not
-    a box (:mod:`.irregular`); ``NotImplementedError`` naming what is supported otherwise."""
+    """The :class:`Spec` of a problem on a domain that is not a box (:mod:`.irregular`):
+    Dirichlet, Neumann and Robin conditions covering every boundary part (and the initial data
+    of an evolution problem); ``NotImplementedError`` naming what is supported otherwise."""
     name = type(space).__name__
-    if timed or not family.steady:
-        what = (
-            f"{family.title} is steady: give it the {name} itself, not a SpaceTime"
-            if family.steady
-            else f"{family.title} (an evolution problem) is solved on SpaceTime of a Box only"
-        )
+    if timed and family.steady:
         raise NotImplementedError(
-            f"the finite-difference reference cannot solve {problem.name!r} on "
-            f"{'SpaceTime of a ' if timed else 'a '}{name}: {what}; {_REGION_SUPPORT}"
+            f"the finite-difference reference cannot solve {problem.name!r} on SpaceTime of a "
+            f"{name}: {family.title} is steady: give it the {name} itself, not a SpaceTime; "
+            f"{_REGION_SUPPORT}"
+        )
+    if not timed and not family.steady:
+        raise NotImplementedError(
+            f"{family.title} is an evolution problem: the finite-difference reference solves it "
+            f"on SpaceTime({name}, t_span), not on the {name} itself"
         )
     check_region(space)
-    dirichlet = []
+    boundary, initial, velocity = [], None, None
     for c in problem.conditions:
-        if not isinstance(c, Dirichlet):
+        if isinstance(c, (Dirichlet, Neumann, Robin)):
+            boundary.append(c)
+        elif isinstance(c, InitialVelocity) and timed:
+            velocity = c
+        elif isinstance(c, Initial) and timed:
+            initial = c
+        else:
             raise NotImplementedError(
                 f"the finite-difference reference does not support {type(c).__name__} "
-                f"conditions on a {name} (Neumann and Robin conditions on curved boundaries are "
-                f"not implemented); {_REGION_SUPPORT}. On a Box it also takes Neumann faces"
+                f"conditions on {'SpaceTime of ' if timed else ''}a {name}; {_REGION_SUPPORT}"
             )
-        dirichlet.append(c)
     parts = space.boundary_parts
-    covered = _faces(dirichlet, parts, f"boundary parts of the {name}", "its parts")
+    covered = _faces(boundary, parts, f"boundary parts of the {name}", "its parts")
     missing = [p for p in parts if p not in covered and p not in space.empty_parts]
     if missing:
         raise NotImplementedError(
-            f"the finite-difference reference needs a Dirichlet condition on every boundary "
-            f"part of the {name}; none on {missing}"
+            f"the finite-difference reference needs a Dirichlet, Neumann or Robin condition on "
+            f"every boundary part of the {name}; none on {missing}"
         )
-    DirichletData(space, dirichlet)  # refuses parts it could not tell apart
+    RegionData(space, boundary)  # refuses parts it could not tell apart
     lo, hi = space.bounds
-    return Spec(
+    spec = Spec(
         problem=problem,
         family=family,
         equation=problem.equation,
         box=Box(lo, hi, names=space.names),
-        t_span=None,
-        dirichlet=tuple(dirichlet),
-        initial=None,
-        velocity=None,
+        t_span=(problem.domain.t0, problem.domain.t1) if timed else None,
+        dirichlet=tuple(c for c in boundary if isinstance(c, Dirichlet)),
+        initial=initial,
+        velocity=velocity,
         region=space,
+        boundary=tuple(boundary),
     )
+    if timed:
+        if spec.divergence_form:
+            raise NotImplementedError(
+                f"Heat in divergence form with a varying kappa is solved on a Box only; on a "
+                f"{name} use the non-conservative form kappa * laplacian(u)"
+            )
+        _check_initial_data(spec)
+    return spec
 
 
 def _check_initial_data(spec: Spec) -> None:
@@ -205,7 +221,9 @@ def _conditions(
         else:
             raise NotImplementedError(
                 f"the finite-difference reference does not support {type(c).__name__} "
-                "conditions; supported: Dirichlet, Neumann, Initial, InitialVelocity"
+                "conditions on a Box; supported there: Dirichlet, Neumann, Initial, "
+                "InitialVelocity (Robin conditions are supported on domains that are not boxes: "
+                "Disk, Ball, Polygon, CSG, MeshDomain)"
             )
     return dirichlet, neumann, initial, velocity
 

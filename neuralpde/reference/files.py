@@ -255,10 +255,10 @@ def _check_error_estimate(rec: Mapping[str, Any], path: str | os.PathLike) -> No
 
 def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Refuse a reference that is NaN or infinite at nodes of its grid inside the problem's
-    domain: inside its box, inside the domain itself when it is not a box (rebuilt from its
-    description: disks, balls, polygons and CSG of them; a mesh cannot be rebuilt, so its
-    reference's NaN nodes are taken as outside), or at every node when the file does not
-    describe the domain."""
+    domain: inside its box, inside the domain itself when it (or the space of its
+    ``SpaceTime``) is not a box (rebuilt from its description: disks, balls, polygons and CSG
+    of them; a mesh cannot be rebuilt, so its reference's NaN nodes are taken as outside), or
+    at every node when the file does not describe the domain."""
     values = np.asarray(rec["u"])
     bad = ~np.isfinite(values)
     if not bad.any():
@@ -266,7 +266,11 @@ def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
     axes = [np.asarray(rec["coords"][n]) for n in rec["coordinates"]]
     inside = [np.ones(len(a), dtype=bool) for a in axes]  # without a box: every node
     domain = rec["problem"].get("domain") if isinstance(rec["problem"], Mapping) else None
-    if isinstance(domain, Mapping) and domain.get("type") not in _BOX_TYPES | {"SpaceTime"}:
+    space = domain.get("space") if isinstance(domain, Mapping) else None
+    if isinstance(domain, Mapping) and (
+        domain.get("type") not in _BOX_TYPES | {"SpaceTime"}
+        or (isinstance(space, Mapping) and space.get("type") not in _BOX_TYPES)
+    ):
         _check_region_values(values, axes, dict(domain), path)
         return
     if isinstance(domain, Mapping):
@@ -292,6 +296,14 @@ def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
 _BOX_TYPES = {"Box", "Interval", "Rectangle"}
 
 
+def _domain_name(domain: dict) -> str:
+    """``Disk``, or ``SpaceTime of a Disk``."""
+    space = domain.get("space")
+    if domain.get("type") == "SpaceTime" and isinstance(space, Mapping):
+        return f"SpaceTime of a {space.get('type')}"
+    return str(domain.get("type"))
+
+
 def _check_region_values(
     values: np.ndarray, axes: list[np.ndarray], domain: dict, path: str | os.PathLike
 ) -> None:
@@ -302,13 +314,13 @@ def _check_region_values(
         raise FormatError(f"{where} is infinite at {int(np.isinf(values).sum())} nodes")
     inside = nodes_inside(domain, axes)
     if inside is None:
-        log.debug("%s: a %s is not rebuilt from its description", path, domain.get("type"))
+        log.debug("%s: a %s is not rebuilt from its description", path, _domain_name(domain))
         return
     count = int(np.count_nonzero(np.isnan(values) & inside))
     if count:
         raise FormatError(
             f"{where} is NaN at {count} of its {values.size} nodes inside the problem's "
-            f"{domain.get('type')}: a reference has a value at every node inside its domain"
+            f"{_domain_name(domain)}: a reference has a value at every node inside its domain"
         )
 
 

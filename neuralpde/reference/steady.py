@@ -32,8 +32,9 @@ differ by constants and exist only for compatible data, :math:`\int f + \oint g 
 transform needs every face Dirichlet.
 
 On a domain that is not a box (``spec.region``: a disk, ball, polygon, CSG or mesh domain) the
-solvers hand over to :func:`~.irregular.solve_region`: the Shortley–Weller scheme on the nodes
-of the bounding box's grid inside the domain, second order, Dirichlet conditions only.
+solvers hand over to :func:`~.irregular.solve_region`: second order on the nodes of the bounding
+box's grid inside the domain, the Shortley–Weller scheme at Dirichlet parts and ghost nodes at
+Neumann and Robin parts.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def solve_steady(
 ) -> tuple[np.ndarray, str]:
     """Solve on ``grid`` (Helmholtz's equation when ``helm``, else Poisson's); returns the
     values on every node (shape ``grid.shape``) and the linear-solver name. On a domain that is
-    not a box (``spec.region``), the Shortley–Weller scheme of :mod:`.irregular` (order 2)."""
+    not a box (``spec.region``), the scheme of :mod:`.irregular` (order 2)."""
     if spec.irregular:
         return solve_region(spec, grid, method, helm=helm)
     check_method(method)
