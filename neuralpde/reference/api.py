@@ -356,6 +356,22 @@ def convergence_study(
     """
     start = time.perf_counter()
     spec = analyse(problem)
+    settings, run = _run_study(spec, n, levels, ratio, order, dt, time_samples, method, extrapolate)
+    return _study_solution(spec, run, settings, start)
+
+
+def _run_study(
+    spec: Spec,
+    n: int | Sequence[int],
+    levels: int,
+    ratio: int,
+    order: int,
+    dt: float | None,
+    time_samples: int | None,
+    method: str,
+    extrapolate: bool,
+) -> tuple[Settings, StudyLevels]:
+    """The checked settings of :func:`convergence_study` and its levels, solved."""
     settings = check_settings(
         spec.box.dim,
         n,
@@ -378,7 +394,7 @@ def convergence_study(
         method,
         settings.extrapolate,
     )
-    return _study_solution(spec, run, settings, start)
+    return settings, run
 
 
 def _study_solution(

@@ -57,11 +57,11 @@ from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
 from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, divergence_laplacian, laplacian
 from ._spec import Spec
+from ._spectral import spectral_radius
 from .irregular import WAVE_MERGE, RegionOperator, region_scheme, region_setup, region_solver
 
 __all__ = [
@@ -161,44 +161,6 @@ def default_wave_steps(spec: Spec, grid: Grid) -> int:
         return max(1, math.ceil(T / float(np.max(grid.h))))
     dt_max = 1.0 / (speed * math.sqrt(float(np.sum(1.0 / grid.h**2))))
     return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
-
-
-def spectral_radius(op: RegionOperator) -> float:
-    r"""The spectral radius :math:`\rho` of the Laplacian of ``op`` on its dynamic unknowns,
-    the merged nodes eliminated (:math:`L_{DD} - L_{DA} L_{AA}^{-1} L_{AD}`), by ARPACK
-    (relative tolerance :math:`10^{-4}`, raised by 1%); leapfrog is stable for
-    :math:`c^2 \Delta t^2 \rho \le 4`. Falls back on a row-sum bound when ARPACK does not
-    converge (``L_AA`` is nearly :math:`-I`)."""
-    dyn = np.flatnonzero(op.dynamic)
-    alg = np.flatnonzero(~op.dynamic)
-    L = op.L.tocsr()
-    LDD = L[dyn][:, dyn]
-    if alg.size:
-        LDA, LAD = L[dyn][:, alg], L[alg][:, dyn]
-        lu = LUSolver(L[alg][:, alg], (), perm=np.arange(alg.size))
-
-        def matvec(v: np.ndarray) -> np.ndarray:
-            return LDD @ v - LDA @ lu.solve(LAD @ v)
-
-        bound = float(np.max(abs(LDD).sum(axis=1))) + float(np.max(abs(LDA).sum(axis=1))) * float(
-            np.max(abs(LAD).sum(axis=1))
-        )
-    else:
-
-        def matvec(v: np.ndarray) -> np.ndarray:
-            return LDD @ v
-
-        bound = float(np.max(abs(LDD).sum(axis=1)))
-    m = dyn.size
-    if m < 3:
-        return bound
-    A = spla.LinearOperator((m, m), matvec=matvec, dtype=np.float64)
-    try:
-        lam = spla.eigs(A, k=1, which="LM", tol=1e-4, maxiter=20 * m, return_eigenvectors=False)
-        return 1.01 * float(np.abs(lam[0]))
-    except spla.ArpackNoConvergence:
-        log.debug("spectral radius: ARPACK did not converge; the row-sum bound is used")
-        return bound
 
 
 def check_wave_step(spec: Spec, grid: Grid, dt: float) -> None:
@@ -368,6 +330,12 @@ def solve_heat(
             f = f + inner.eval(eq.kappa, t, "Heat.kappa") * neumann.term(t)
         return f
 
+    _march_heat(operator, forcing, boundary, times, dt, steps, inner_idx, u, record)
+    return _result(keep, record), cache["solver"].method
+
+
+def _march_heat(operator, forcing, boundary, times, dt, steps, inner_idx, u, record) -> None:
+    """The Crank–Nicolson steps of :func:`solve_heat` from ``u``, each recorded by ``record``."""
     A_prev, _ = operator(times[0], implicit=False)
     f_prev = forcing(times[0])
     for n in range(steps):
@@ -381,7 +349,6 @@ def solve_heat(
         u[inner_idx] = u_i
         record(n + 1, u)
         A_prev, f_prev = A, f_new
-    return _result(keep, record), cache["solver"].method
 
 
 def solve_wave(
