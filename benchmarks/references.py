@@ -7,10 +7,11 @@ median of 3, second and fourth order). Then the references on domains that are n
 (Shortley-Weller, second order; cases G1-G5: a disk (Poisson, Helmholtz), an L-shape, a square
 with two holes, a 3-D ball, with Dirichlet data; G6-G9: Neumann on a disk (Helmholtz), Robin on
 two edges of an L-shape, heat (Crank-Nicolson, time-dependent Dirichlet data) and wave
-(leapfrog, Neumann data) on a disk, the Neumann and Robin parts by ghost nodes), each with a
-manufactured solution, so that the Richardson estimate is compared with the true error of the
-stored solution. Results go to ``benchmarks/RESULTS.md``
-(the section between the ``references`` markers) and are printed.
+(leapfrog, Neumann data) on a disk, the Neumann and Robin parts by ghost nodes; G10, G11: the
+square with two holes to a 512 x 512 grid and the ball to 64^3, for the size figures: 2-D to an
+estimated 1e-5 within 60 s, 3-D to 1e-4 within 300 s), each with a manufactured solution, so
+that the Richardson estimate is compared with the true error of the stored solution. Results go
+to ``benchmarks/RESULTS.md`` (the section between the ``references`` markers) and are printed.
 
     python benchmarks/references.py
     python benchmarks/references.py --only V1 V3    # some cases: printed, not written
@@ -172,6 +173,12 @@ def _irregular_cases() -> dict:
             _manufactured(npde.Ball((0.05, 0.0, -0.02), 0.9), "ball3d"),
             {"n": 8, "levels": 4},
         ),
+        # the size figures: a 2-D reference to 1e-5 within 60 s, a 3-D one to 1e-4 within 300 s
+        "holes_fine": (_manufactured(holes, "holes_fine"), {"n": 64, "levels": 4}),
+        "ball3d_fine": (
+            _manufactured(npde.Ball((0.05, 0.0, -0.02), 0.9), "ball3d_fine"),
+            {"n": 16, "levels": 3},
+        ),
     }
 
 
@@ -185,6 +192,8 @@ IRREGULAR = [
     ("G7", "lshape_robin"),
     ("G8", "disk_heat"),
     ("G9", "disk_wave"),
+    ("G10", "holes_fine"),
+    ("G11", "ball3d_fine"),
 ]
 
 
