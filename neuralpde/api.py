@@ -127,7 +127,7 @@ def _estimated(solution: Solution, estimate: bool) -> Solution:
     if estimate and solution.status.is_result:
         record = estimate_error(solution, solution.seed).describe()
         solution.settings["error_estimate"] = record
-        log.info("%s: %s", solution.problem_name, ErrorEstimate.from_record(record).summary())
+        log.debug("%s: %s", solution.problem_name, ErrorEstimate.from_record(record).summary())
     return solution
 
 

@@ -23,10 +23,12 @@ points that training never saw.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -126,10 +128,11 @@ def estimate_error(solution: Solution, seed: int = 0) -> ErrorEstimate:
 
 def _cross_check(solution: Solution, coarse: int, started: float) -> ErrorEstimate:
     problem = solution.problem
-    try:
-        ref = convergence_study(problem, n=coarse, levels=4, extrapolate=True)
-    except (NotImplementedError, ValueError):  # extrapolation is not offered everywhere
-        ref = convergence_study(problem, n=coarse, levels=4)
+    with _quiet(logging.getLogger("neuralpde.reference")):  # its levels are not the user's news
+        try:
+            ref = convergence_study(problem, n=coarse, levels=4, extrapolate=True)
+        except (NotImplementedError, ValueError):  # extrapolation is not offered everywhere
+            ref = convergence_study(problem, n=coarse, levels=4)
     result = validate(solution, reference=ref)
     d, e_h = float(result.metrics["relative_l2"]), float(result.reference_error)
     if not (math.isfinite(d) and math.isfinite(e_h)):
@@ -139,6 +142,20 @@ def _cross_check(solution: Solution, coarse: int, started: float) -> ErrorEstima
     if d >= _RESOLVED * e_h:
         return ErrorEstimate("estimate", d, e_h, grid, seconds=seconds)
     return ErrorEstimate("bound", d + e_h, e_h, grid, seconds=seconds)
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """``logger``'s information records dropped for the duration (warnings still pass)."""
+
+    def drop(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
 
 
 def _indicator(solution: Solution, seed: int, started: float, why: str) -> ErrorEstimate:

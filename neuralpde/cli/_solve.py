@@ -169,7 +169,7 @@ def _budget_text(trainer) -> str:
     """A trainer's budget in words."""
     d = trainer.describe()
     steps = [
-        f"{d[k]} {name}"
+        f"{name} {d[k]}" if isinstance(d[k], str) else f"{d[k]} {name} steps"
         for k, name in (
             ("adam_steps", "Adam"),
             ("lbfgs_steps", "L-BFGS"),
@@ -178,4 +178,4 @@ def _budget_text(trainer) -> str:
         if d[k]
     ]
     clock = "no time limit" if d["seconds"] is None else f"{d['seconds']:g} s"
-    return f"{', '.join(steps)} steps, {clock}"
+    return ", ".join([*steps, clock])
