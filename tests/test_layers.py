@@ -126,3 +126,24 @@ def test_no_private_name_is_imported_from_another_module(graph):
         if name.startswith("_") and not name.startswith("__") and dst != src
     ]
     assert not private, "\n".join(private)
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
+
+
+def test_every_module_and_function_fits_a_screen_or_a_few():
+    """No module over 600 lines, no function (or method) over 80, docstrings included."""
+    long_modules, long_functions = [], []
+    for name, path in _modules().items():
+        source = path.read_text()
+        lines = source.count("\n")
+        if lines > MAX_MODULE_LINES:
+            long_modules.append(f"{name}: {lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = node.end_lineno - node.lineno + 1
+                if size > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{name}.{node.name}: {size} lines")
+    assert not long_modules, f"modules over {MAX_MODULE_LINES} lines: {long_modules}"
+    assert not long_functions, f"functions over {MAX_FUNCTION_LINES} lines: {long_functions}"
