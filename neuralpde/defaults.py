@@ -44,7 +44,13 @@ from .problem import Problem
 from .sampling import SobolSampler
 from .training import Trainer
 
-__all__ = ["Settings", "ConstraintPlan", "plan_constraints", "derive_settings"]
+__all__ = [
+    "Settings",
+    "ConstraintPlan",
+    "plan_constraints",
+    "derive_settings",
+    "spectrum_frequency",
+]
 
 log = logging.getLogger("neuralpde.defaults")
 
@@ -301,7 +307,7 @@ def _lift_degrees(problem: Problem, lift) -> tuple[int, ...]:
     d = problem.domain.dim
     with torch.no_grad():
         v = np.nan_to_num(lift(x).numpy().reshape([n] * d))
-    freq = _spectrum_frequency(v - v.mean())
+    freq = spectrum_frequency(v - v.mean())
     size = max(float(np.abs(v).max()), 1e-300)
     # an axis along which the lift does not vary (a lift constant in time, say) needs degree 0
     varies = [float(np.ptp(v, axis=i).max()) > 1e-13 * size for i in range(d)]
@@ -360,7 +366,7 @@ def _first_eigenvalue(lo: np.ndarray, hi: np.ndarray) -> float:
     return sum((math.pi / float(b - a)) ** 2 for a, b in zip(lo, hi, strict=True))
 
 
-def _spectrum_frequency(values: np.ndarray, fraction: float = 0.99) -> list[float]:
+def spectrum_frequency(values: np.ndarray, fraction: float = 0.99) -> list[float]:
     """Per axis, the angular frequency (radians per unit of inputs scaled to [-1, 1]) below
     which ``fraction`` of the energy of ``values`` (a grid over the box) lies. A Hann window
     keeps the jump between the grid's ends out of the spectrum; it widens each line by one
@@ -403,7 +409,7 @@ def _frequency(problem: Problem, plan: ConstraintPlan | None) -> list[float]:
     freq = [0.0] * d
     for v in fields:
         v = np.nan_to_num(v.reshape([n] * d))
-        for i, f in enumerate(_spectrum_frequency(v - v.mean())):
+        for i, f in enumerate(spectrum_frequency(v - v.mean())):
             freq[i] = max(freq[i], f)
     half = (hi - lo) / 2
     eq = problem.equation

@@ -2,11 +2,11 @@ r"""SIREN's :math:`\omega_0` from the data's spectrum along each axis."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from ..defaults import spectrum_frequency as grid_spectrum
 from ..fields import Siren
 from ..solution import grid_points
 from ._data import Data
@@ -23,21 +23,7 @@ def spectrum_frequency(values: np.ndarray, fraction: float = 0.99) -> list[float
     keeps the jump between the grid's ends out of the spectrum and widens each line by one
     bin, taken off again): :math:`\\pi (m - 1)` for :math:`m` the bins holding it."""
     values = np.asarray(values, dtype=np.float64)
-    values = values - values.mean()
-    out = []
-    for axis in range(values.ndim):
-        shape = [1] * values.ndim
-        shape[axis] = values.shape[axis]
-        windowed = values * np.hanning(values.shape[axis]).reshape(shape)
-        spec = np.abs(np.fft.rfft(windowed, axis=axis)) ** 2
-        spec = spec.sum(axis=tuple(i for i in range(values.ndim) if i != axis))
-        cum = np.cumsum(spec)
-        if cum[-1] <= 0:
-            out.append(0.0)
-            continue
-        m = int(np.searchsorted(cum / cum[-1], fraction))
-        out.append(math.pi * max(m - 1, 0))
-    return out
+    return grid_spectrum(values - values.mean(), fraction)
 
 
 def siren_for(frequencies: Sequence[float], width: int, depth: int) -> Siren:
