@@ -461,6 +461,7 @@ class Solution(SolvedField):
             check_architecture(self.architecture)
         except ValueError as exc:
             raise ValueError(f"this solution's network cannot be saved: {exc}") from None
+        _check_rebuilds(self.architecture, self.net, *self.bounds)
         axes = self.grid_axes(n)
         values, inside = self._on_domain_grid(axes, stacklevel=6)
         exact, errs = None, {}
@@ -497,4 +498,34 @@ class Solution(SolvedField):
                 "platform": platform.platform(),
             },
             xdmf=xdmf,
+        )
+
+
+def _check_rebuilds(architecture: Mapping, net: nn.Module, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Raise ``ValueError`` unless the network that ``architecture`` describes, given ``net``'s
+    tensors, computes what ``net`` computes at a few points of the box ``[lo, hi]``: a file
+    must load as the field that was trained (a network class the file format does not know,
+    such as a subclass of ``MLP`` with its own ``build``, would not)."""
+    why = None
+    p = next(net.parameters())
+    try:
+        twin = build_field(architecture).to(dtype=p.dtype, device=p.device)
+        twin.load_state_dict(net.state_dict())
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        why = f"its tensors are not those of the network its description builds ({exc})"
+    if why is None:
+        rng = np.random.default_rng(0)
+        x = torch.as_tensor(lo + (hi - lo) * rng.random((8, len(lo))), dtype=p.dtype)
+        x = x.to(p.device)
+        with torch.no_grad():
+            a, b = twin(x), net(x)
+        tol = 1e-10 if p.dtype == torch.float64 else 1e-5
+        atol = tol * float(b.abs().max())
+        if a.shape != b.shape or not torch.allclose(a, b, rtol=tol, atol=atol):
+            why = "the network its description builds computes other values"
+    if why is not None:
+        raise ValueError(
+            f"this solution's network cannot be saved: {why}. The file format knows the fields "
+            "neuralpde.Siren and neuralpde.MLP; keep a network of your own with "
+            "torch.save(solution.net.state_dict(), path)"
         )

@@ -604,3 +604,29 @@ def test_a_dataset_name_that_is_not_a_string_is_refused_by_name(heat_solution, t
     path = heat_solution.save(tmp_path / "s.h5", n=3)
     with pytest.raises(TypeError, match=r"dataset must be the name of a dataset .* got"):
         read_grid(path, dataset)
+
+
+def test_a_network_the_format_does_not_know_is_not_saved(tmp_path):
+    """A subclass of MLP with its own build would be written as a plain MLP and load as another
+    network (or not at all): save refuses it, and no file is left."""
+    import dataclasses
+
+    class Doubled(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return 2.0 * self.inner(x)
+
+    @dataclasses.dataclass(frozen=True)
+    class DoubledMLP(npde.MLP):
+        def build(self, in_features, out_features=1):
+            return Doubled(npde.MLP.build(self, in_features, out_features))
+
+    p = npde.Problem(npde.Rectangle((0, 0), (1, 1)), npde.Poisson(1.0), [npde.Dirichlet(0.0)])
+    trainer = npde.Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=1)
+    sol = npde.solve(p, DoubledMLP(8, 1), None, trainer, estimate=False)
+    with pytest.raises(ValueError, match="cannot be saved: .*computes other values|tensors"):
+        sol.save(tmp_path / "d.h5")
+    assert list(tmp_path.iterdir()) == []
