@@ -9,9 +9,10 @@ with two holes, a 3-D ball, with Dirichlet data; G6-G9: Neumann on a disk (Helmh
 two edges of an L-shape, heat (Crank-Nicolson, time-dependent Dirichlet data) and wave
 (leapfrog, Neumann data) on a disk, the Neumann and Robin parts by ghost nodes; G10, G11: the
 square with two holes to a 512 x 512 grid and the ball to 64^3, for the size figures: 2-D to an
-estimated 1e-5 within 60 s, 3-D to 1e-4 within 300 s), each with a manufactured solution, so
-that the Richardson estimate is compared with the true error of the stored solution. Results go
-to ``benchmarks/RESULTS.md`` (the section between the ``references`` markers) and are printed.
+estimated 1e-5 within 60 s, 3-D to 1e-4 within 300 s; G12-G15: the catalog's disk, L-shape,
+holes and mesh problems as their files define them), each with an exact solution, so that the
+Richardson estimate is compared with the true error of the stored solution. Results go to
+``benchmarks/RESULTS.md`` (the section between the ``references`` markers) and are printed.
 
     python benchmarks/references.py
     python benchmarks/references.py --only V1 V3    # some cases: printed, not written
@@ -155,11 +156,15 @@ def _flux_cases(disk: npde.Disk, lshape: npde.Polygon) -> dict:
     }
 
 
+CATALOG_GEOMETRY = ("poisson_disk", "poisson_lshape", "poisson_holes", "poisson_mesh")
+
+
 def _irregular_cases() -> dict:
     """The non-box cases: ``name -> (problem, study settings)``, built when run."""
     square = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
     lshape = npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)])
     holes = square - npde.Disk((0.3, 0.35), 0.15) - npde.Disk((0.7, 0.6), 0.2)
+    coarse = {"n": 16, "levels": 4}
     return {
         **_flux_cases(npde.Disk((0.1, 0.05), 0.9), lshape),
         "disk": (_manufactured(npde.Disk((0.1, 0.05), 0.9), "disk"), {"n": 16, "levels": 4}),
@@ -173,6 +178,11 @@ def _irregular_cases() -> dict:
             _manufactured(npde.Ball((0.05, 0.0, -0.02), 0.9), "ball3d"),
             {"n": 8, "levels": 4},
         ),
+        # the catalog's own geometry problems, as their files define them (a mesh file among them)
+        **{
+            name: (load_problem_file(str(ROOT / "problems" / f"{name}.py"))["problem"], coarse)
+            for name in CATALOG_GEOMETRY
+        },
         # the size figures: a 2-D reference to 1e-5 within 60 s, a 3-D one to 1e-4 within 300 s
         "holes_fine": (_manufactured(holes, "holes_fine"), {"n": 64, "levels": 4}),
         "ball3d_fine": (
@@ -194,6 +204,10 @@ IRREGULAR = [
     ("G9", "disk_wave"),
     ("G10", "holes_fine"),
     ("G11", "ball3d_fine"),
+    ("G12", "poisson_disk"),
+    ("G13", "poisson_lshape"),
+    ("G14", "poisson_holes"),
+    ("G15", "poisson_mesh"),
 ]
 
 
