@@ -183,6 +183,7 @@ def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 120.0) -> Non
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_cli_sigint_then_resume(tmp_path, capsys):
     problem_file = tmp_path / "small.py"
     problem_file.write_text(

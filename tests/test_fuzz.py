@@ -168,6 +168,7 @@ def test_command_lines(ws, data):
     TALLY.add("command lines", check_cli(data.draw(argv_cases(ws))))
 
 
+@pytest.mark.slow
 def test_damaged_files_in_a_subprocess(tmp_path):
     """500 damaged or crafted files, each read by every reader and the command line, in a
     process of its own whose peak memory is measured."""

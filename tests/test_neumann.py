@@ -87,6 +87,7 @@ def test_neumann_on_space_time_uses_space_normals():
     assert all(float(v.detach()) < 1e-20 for v in terms.values())
 
 
+@pytest.mark.slow
 def test_small_mixed_solve_reaches_its_band():
     sol = npde.solve(
         mixed_problem(),

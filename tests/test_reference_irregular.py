@@ -513,6 +513,7 @@ def test_interpolation_inside_a_disk():
         sol.interpolate([[0.0, 0.0]])
 
 
+@pytest.mark.slow
 def test_a_solution_on_an_l_shape_is_validated_against_its_reference(tmp_path):
     """The reference is NaN outside the L; validate compares the network inside only, and the
     difference it measures is the network's error (the reference's own is far smaller)."""

@@ -358,6 +358,7 @@ def test_adam_cut_by_its_share_of_the_time_is_a_time_budget_stop(b1):
     assert sol.status == "time_budget" and sol.result.steps < 10**6
 
 
+@pytest.mark.slow
 def test_building_the_optimizers_is_not_charged_to_the_training_clock(b1, monkeypatch):
     """The first optimizer built in a process imports torch._dynamo (about 1 s), a one-off cost
     that is no part of training: it counts neither in the history's times and the timings nor
