@@ -31,7 +31,8 @@ TARGETS = {"gradient": 3.0, "laplacian": 6.0}
 FULL = 10**6
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
+    """An argparse type: a positive integer."""
     try:
         value = int(text)
     except ValueError:
@@ -44,9 +45,9 @@ def _positive(text: str) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("file", nargs="?", help="a solution file (default: train poisson2d_sine)")
-    p.add_argument("--points", type=_positive, default=FULL, help="points to evaluate")
-    p.add_argument("--repeats", type=_positive, default=3, help="timed runs of each")
-    p.add_argument("--threads", type=_positive, default=2, help="CPU threads of PyTorch")
+    p.add_argument("--points", type=positive, default=FULL, help="points to evaluate")
+    p.add_argument("--repeats", type=positive, default=3, help="timed runs of each")
+    p.add_argument("--threads", type=positive, default=2, help="CPU threads of PyTorch")
     p.add_argument("--hessian", action="store_true", help="time hessian() too")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
@@ -59,8 +60,8 @@ def make_solution(folder: Path) -> Path:
 
     spec = load_problem_file(str(ROOT / "problems" / "poisson2d_sine.py"))
     trainer = npde.Trainer(adam_steps=50, lbfgs_steps=0, progress=False)
-    sol = npde.solve(spec["problem"], trainer=trainer, seed=0)
-    return sol.save(folder / "poisson2d_sine.h5")
+    sol = npde.solve(spec["problem"], trainer=trainer, seed=0, estimate=False)
+    return sol.save(folder / "poisson2d_sine.h5", n=16)
 
 
 def points_inside(field, n: int, seed: int):

@@ -18,31 +18,21 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from evaluate import make_solution, positive, timed  # noqa: E402
+
 #: Seconds for 10**6 nodes on 2 CPU cores (values and gradients, the file written).
 TARGET = 10.0
 FULL = 10**6
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _nodes(text: str) -> int:
-    value = _positive(text)
+    value = positive(text)
     if value < 4:
         raise argparse.ArgumentTypeError(f"expected at least 4 nodes, got {text!r}")
     return value
@@ -54,21 +44,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--nodes", type=_nodes, default=FULL, help="mesh nodes (rounded to a square number)"
     )
-    p.add_argument("--repeats", type=_positive, default=3, help="timed runs")
-    p.add_argument("--threads", type=_positive, default=2, help="CPU threads of PyTorch")
+    p.add_argument("--repeats", type=positive, default=3, help="timed runs")
+    p.add_argument("--threads", type=positive, default=2, help="CPU threads of PyTorch")
     p.add_argument("--suffix", default=".vtu", help="the mesh file written (default .vtu)")
     return p.parse_args(argv)
-
-
-def make_solution(folder: Path) -> Path:
-    """poisson2d_sine from the catalog, trained for a few steps, saved in ``folder``."""
-    import neuralpde as npde
-    from neuralpde.problem_file import load_problem_file
-
-    spec = load_problem_file(str(ROOT / "problems" / "poisson2d_sine.py"))
-    trainer = npde.Trainer(adam_steps=50, lbfgs_steps=0, progress=False)
-    sol = npde.solve(spec["problem"], trainer=trainer, seed=0, estimate=False)
-    return sol.save(folder / "poisson2d_sine.h5", n=16)
 
 
 def unit_square_mesh(nodes: int):
@@ -85,17 +64,6 @@ def unit_square_mesh(nodes: int):
     c, d = idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
     cells = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])])
     return meshio.Mesh(points, [("triangle", cells)])
-
-
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``repeats`` calls of ``fn``."""
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
