@@ -380,3 +380,22 @@ def check_columns(x: torch.Tensor, names: Sequence[str], time_index: object) -> 
         raise ValueError(
             f"time_index must be None or a column of x (0 to {x.shape[1] - 1}), got {time_index!r}"
         )
+
+
+def parse_times(text: str, limit: int) -> list[float]:
+    """``"0,0.25,1"`` as ``[0.0, 0.25, 1.0]``; ``ValueError`` for an item that is not a finite
+    number, or more than ``limit`` times."""
+    out = []
+    for s in (item.strip() for item in str(text).split(",")):
+        try:
+            v = float(s)
+        except ValueError:
+            raise ValueError(
+                f"expected numbers separated by commas (T1,T2,...), got {str(text)[:60]!r}"
+            ) from None
+        if not math.isfinite(v):
+            raise ValueError(f"expected finite times, got {s[:30]!r}")
+        out.append(v)
+    if len(out) > limit:
+        raise ValueError(f"at most {limit} times, got {len(out)}")
+    return out

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import limits
+from .._arguments import parse_times as parse_number_times
 from ..geometry.common import REL_TOL
 from ..io.atomic import remove_orphans, temp_prefix
 from ..io.hdf5 import check_writable
@@ -85,22 +86,9 @@ def parse_grid(text: str) -> tuple[int, ...]:
 
 
 def parse_times(text: str) -> list[float]:
-    """``"0,0.5,1"`` as ``[0.0, 0.5, 1.0]``: finite numbers, at most :data:`MAX_TIMES`;
-    ``ValueError`` for anything else."""
-    out = []
-    for s in str(text).split(","):
-        try:
-            v = float(s)
-        except ValueError:
-            raise ValueError(
-                f"expected numbers separated by commas (T1,T2,...), got {str(text)[:60]!r}"
-            ) from None
-        if not math.isfinite(v):
-            raise ValueError(f"expected finite times, got {s.strip()[:30]!r}")
-        out.append(v)
-    if len(out) > MAX_TIMES:
-        raise ValueError(f"at most {MAX_TIMES} times, got {len(out)}")
-    return out
+    """``0,0.5,1`` as a list of finite times, at most :data:`MAX_TIMES`
+    (:func:`neuralpde._arguments.parse_times`)."""
+    return parse_number_times(text, MAX_TIMES)
 
 
 def names_text(names: Sequence[str]) -> str:

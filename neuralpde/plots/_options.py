@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._arguments import parse_times as parse_number_times
+
 __all__ = [
     "MAX_DPI",
     "MAX_PANELS",
@@ -60,23 +62,9 @@ def parse_slice(text: str) -> tuple[str, float]:
 
 
 def parse_times(text: str) -> list[float]:
-    """``"0,0.25,1"`` as ``[0.0, 0.25, 1.0]``; ``ValueError`` for an empty item or one that is
-    not a finite number, or more than :data:`MAX_PANELS` times."""
-    items = [s.strip() for s in str(text).split(",")]
-    out = []
-    for s in items:
-        try:
-            v = float(s)
-        except ValueError:
-            raise ValueError(
-                f"expected numbers separated by commas (T1,T2,...), got {text[:60]!r}"
-            ) from None
-        if not math.isfinite(v):
-            raise ValueError(f"expected finite times, got {s[:30]!r}")
-        out.append(v)
-    if len(out) > MAX_PANELS:
-        raise ValueError(f"at most {MAX_PANELS} times, got {len(out)}")
-    return out
+    """``0,0.25,1`` as a list of finite times, at most :data:`MAX_PANELS`
+    (:func:`neuralpde._arguments.parse_times`)."""
+    return parse_number_times(text, MAX_PANELS)
 
 
 def checked_slices(slices: Any) -> list[tuple[str, float]] | None:
