@@ -1,9 +1,10 @@
 r"""Classical finite-difference reference solutions whose own error is known.
 
 They consume the same :class:`~neuralpde.Problem` as the neural solver: Poisson and Helmholtz on a
-``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, a ``Dirichlet`` or a
-``Neumann`` condition on every face (one kind per face; Dirichlet wins on shared edges and
-corners), ``Initial`` and ``InitialVelocity`` data. All four also on a ``Disk``, ``Ball``,
+``Box`` (1-D, 2-D, 3-D), heat and wave on ``SpaceTime(Box, t_span)``, a ``Dirichlet``, a
+``Neumann`` or a ``Robin`` condition (:math:`a u + b\,\partial u/\partial n = g`) on every face
+(one kind per face; Dirichlet wins on shared edges and corners), ``Initial`` and
+``InitialVelocity`` data. All four also on a ``Disk``, ``Ball``,
 ``Polygon``, CSG (``Union``, ``Intersection``, ``Difference``) or ``MeshDomain`` (heat and wave
 on ``SpaceTime`` of one) with a Dirichlet, Neumann or Robin condition on every boundary part
 (:mod:`.irregular`: second order on the bounding box's grid, the Shortley–Weller scheme at
@@ -12,10 +13,12 @@ the nodes outside the domain).
 
 * :func:`solve_fd` solves on one uniform grid: second-order central differences, or the compact
   fourth-order Mehrstellen scheme for steady problems with Dirichlet faces only; Crank–Nicolson
-  for heat; leapfrog for wave. Neumann faces are second order (ghost nodes eliminated by the
-  centred normal difference); with every face Neumann, Poisson's data must be compatible
-  (:math:`\int f + \oint g = 0`, checked) and the zero-mean solution is returned. Heat in
-  divergence form with a varying ``kappa`` takes Dirichlet faces only.
+  for heat; leapfrog for wave. Neumann and Robin faces are second order (ghost nodes eliminated
+  by the centred normal difference, :math:`u_{\mathrm{ghost}} = u_{\mathrm{mirror}} + 2h(g -
+  a u)/b`; :mod:`._faces`); with every face a pure flux (Neumann, or Robin with :math:`a = 0`),
+  Poisson's data must be compatible (:math:`\int f + \oint g = 0`, checked) and the zero-mean
+  solution is returned. Heat in divergence form with a varying ``kappa`` takes Dirichlet faces
+  only.
 * :func:`convergence_study` solves on three or more nested grids and returns the finest solution
   (for evolution problems at the coarsest level's time levels, or ``time_samples`` of them)
   with its observed order of convergence, a Richardson estimate of its error and the

@@ -1,5 +1,5 @@
-"""Uniform grids on a box, coefficient evaluation, and Dirichlet and Neumann data on the grid's
-boundary."""
+"""Uniform grids on a box, coefficient evaluation, and Dirichlet data on the grid's boundary
+(the Neumann and Robin faces' data are in :mod:`._faces`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from ..coefficients import Coefficient, evaluate
-from ..conditions import Dirichlet, Neumann
+from ..conditions import Dirichlet
 from ..domains import Box
 
-__all__ = ["evaluate_numpy", "Grid", "BoundaryData", "NeumannData", "nested_dissection"]
+__all__ = ["evaluate_numpy", "Grid", "BoundaryData", "nested_dissection"]
 
 
 def evaluate_numpy(value: Coefficient, points: np.ndarray, name: str) -> np.ndarray:
@@ -31,11 +31,13 @@ class Grid:
 
     Nodes are stored in C order of the multi-index ``(j_1, ..., j_d)``. ``neumann`` holds the
     indices ``2 i + s`` (axis ``i``, ``s = 0`` the min side, 1 the max side, the order of
-    ``Box.boundary_parts``) of the Neumann faces; the others are Dirichlet faces. The *unknowns*
-    are the nodes on no Dirichlet face: the interior nodes plus the nodes of Neumann faces off
-    every Dirichlet face (Dirichlet wins on shared edges and corners). They form a box of nodes,
-    ``j_i`` from 0 (Neumann min side) or 1 to ``n_i`` (Neumann max side) or ``n_i - 1``, of
-    shape ``unknown_shape``; ``fixed`` are the remaining (Dirichlet) nodes.
+    ``Box.boundary_parts``) of the ghost-node faces, Neumann and Robin alike (both called Neumann
+    faces here: the grid treats them alike; their data are in :mod:`._faces`); the others are
+    Dirichlet faces. The *unknowns* are the nodes on no Dirichlet face: the interior nodes plus
+    the nodes of Neumann faces off every Dirichlet face (Dirichlet wins on shared edges and
+    corners). They form a box of nodes, ``j_i`` from 0 (Neumann min side) or 1 to ``n_i``
+    (Neumann max side) or ``n_i - 1``, of shape ``unknown_shape``; ``fixed`` are the remaining
+    (Dirichlet) nodes.
     """
 
     def __init__(self, box: Box, n: Sequence[int], neumann: Iterable[int] = ()) -> None:
@@ -143,53 +145,6 @@ class BoundaryData:
         g = np.zeros(self.grid.size)
         g[self.index] = self.values(t)
         return g
-
-
-class NeumannData:
-    r"""The Neumann data's contribution to the second-order Laplacian at the unknowns.
-
-    On a Neumann face of axis :math:`i` the ghost node outside the box is eliminated by the
-    centred difference of the outward derivative, :math:`u_{\mathrm{ghost}} = u_{\mathrm{mirror}}
-    + 2 h_i g`, on both sides (the outward normal is :math:`-e_i` on the min side). So
-    :math:`\delta_i^2 u = 2 (u_{\mathrm{mirror}} - u) / h_i^2 + 2 g / h_i`: the first part is
-    in the matrix (:func:`~neuralpde.reference._linalg.second_difference`), the second is
-    :meth:`term`. A node on several Neumann faces (an edge or corner) gets the term of each,
-    with each face's ``g`` at that node. Each face takes its data from the last Neumann
-    condition, in the problem's order, naming it.
-    """
-
-    def __init__(
-        self, grid: Grid, conditions: Sequence[Neumann], parts: Sequence[str], timed: bool
-    ) -> None:
-        self.grid = grid
-        self.timed = timed
-        multi = np.unravel_index(grid.unknowns, grid.shape)
-        owner: dict[int, Neumann] = {}
-        for cond in conditions:
-            faces = range(len(parts)) if cond.on is None else [parts.index(p) for p in cond.on]
-            for f in faces:
-                owner[f] = cond
-        self.faces = []  # (condition, positions among the unknowns, points, 2 / h_i)
-        for f in sorted(grid.neumann):
-            axis, upper = divmod(f, 2)
-            sel = np.flatnonzero(multi[axis] == (grid.n[axis] if upper else 0))
-            pts = grid.points(grid.unknowns[sel])
-            self.faces.append((owner[f], sel, pts, 2.0 / grid.h[axis]))
-        self._constant = all(not callable(c.value) for c, *_ in self.faces)
-        self._cache: np.ndarray | None = None
-
-    def term(self, t: float | None = None) -> np.ndarray:
-        r""":math:`\sum 2 g / h_i` over the Neumann faces, a vector over ``grid.unknowns``."""
-        if self._constant and self._cache is not None:
-            return self._cache
-        out = np.zeros(len(self.grid.unknowns))
-        for cond, sel, pts, scale in self.faces:
-            if self.timed:
-                pts = np.column_stack([pts, np.full(len(sel), float(t))])
-            out[sel] += scale * evaluate_numpy(cond.value, pts, "Neumann.value")
-        if self._constant:
-            self._cache = out
-        return out
 
 
 def nested_dissection(shape: Sequence[int], leaf: int = 64) -> np.ndarray:

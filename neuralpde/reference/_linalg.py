@@ -3,8 +3,9 @@ r"""Sparse finite-difference operators on a :class:`Grid` and the linear solvers
 Operators are assembled on the full grid (every node, boundary included) by Kronecker products of
 1-D matrices, so assembly is vectorised; only the rows of the unknowns (``grid.unknowns``: the
 nodes on no Dirichlet face) are kept. With :math:`\delta_i^2 u_j = (u_{j-1} - 2u_j + u_{j+1})/h_i^2`
-along axis :math:`i` (at a node of a Neumann face, :math:`2(u_{\mathrm{mirror}} - u_j)/h_i^2`,
-the ghost node eliminated by the Neumann condition; see :class:`~._grid.NeumannData`):
+along axis :math:`i` (at a node of a Neumann or Robin face, :math:`2(u_{\mathrm{mirror}} -
+u_j)/h_i^2`, the ghost node eliminated by the condition, whose data and Robin term are
+:class:`~._faces.GhostFaces`):
 
 * second order, the :math:`(2d+1)`-point Laplacian :math:`\Delta_h = \sum_i \delta_i^2`;
 * fourth order, the compact *Mehrstellen* pair (Collatz)
@@ -44,6 +45,7 @@ __all__ = [
     "laplacian",
     "mehrstellen",
     "divergence_laplacian",
+    "diag_columns",
     "dirichlet_eigenvalues",
     "LUSolver",
     "DSTSolver",
@@ -137,6 +139,13 @@ def divergence_laplacian(grid: Grid, kappa_at: Callable[[np.ndarray], np.ndarray
     )
 
 
+def diag_columns(values: np.ndarray, cols: np.ndarray, size: int) -> sp.csr_matrix:
+    """Sparse ``len(cols) x size`` matrix with ``values`` at ``(r, cols[r])``: a diagonal on the
+    rows of the unknowns ``cols`` of a full-grid operator."""
+    r = np.arange(len(cols))
+    return sp.csr_matrix((values, (r, cols)), shape=(len(cols), size))
+
+
 def dirichlet_eigenvalues(grid: Grid) -> list[np.ndarray]:
     """Eigenvalues of the interior :math:`\\delta_i^2`, one array per axis, shaped to broadcast
     over the interior grid (Dirichlet faces only)."""
@@ -209,7 +218,7 @@ class LUSolver:
         except RuntimeError as exc:  # "Factor is exactly singular"
             raise ValueError(
                 f"the discrete operator is singular ({exc}); for Helmholtz an eigenvalue of the "
-                "grid (Dirichlet/Neumann faces) coincides with k^2"
+                "grid (Dirichlet/Neumann/Robin faces) coincides with k^2"
             ) from None
 
     def solve(self, b: np.ndarray, refine: bool = False) -> np.ndarray:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..conditions import Condition, Dirichlet, Initial, InitialVelocity, Neumann
+from ..conditions import Condition, Dirichlet, Initial, InitialVelocity, Neumann, Robin
 from ..domains import Box, Domain
 from ..equations import Equation
 from ..problem import Problem
+from ._faces import face_owners
 
 __all__ = ["Family", "Spec", "unchecked"]
 
@@ -71,7 +72,11 @@ class Spec:
     another domain (``region``: a ``Disk``, ``Ball``, ``Polygon``, CSG or mesh domain, or the
     space of a ``SpaceTime`` of one) that domain's bounding box, whose uniform grid carries the
     nodes; ``region`` is ``None`` on a box. ``boundary`` holds the boundary conditions on a
-    region (Dirichlet, Neumann, Robin), in the problem's order.
+    region (Dirichlet, Neumann, Robin), in the problem's order. On a box ``dirichlet``,
+    ``neumann`` and ``robin`` hold its conditions of each kind (a Robin condition with ``b`` the
+    number 0 is among the Dirichlet ones, as :math:`u = g/a`:
+    :func:`~._faces.robin_as_dirichlet`) and ``neumann_faces`` and ``robin_faces`` the faces
+    that they hold, closed by ghost nodes (:mod:`._faces`).
     """
 
     problem: Problem
@@ -86,12 +91,27 @@ class Spec:
     neumann_faces: frozenset[int] = frozenset()  # indices into box.boundary_parts
     region: Domain | None = None  # the (space) domain when it is not a box
     boundary: tuple[Condition, ...] = ()  # the boundary conditions on a region
+    robin: tuple[Robin, ...] = ()  # on a box: every Robin condition, in the problem's order
+    robin_faces: frozenset[int] = frozenset()  # on a box: the Robin faces (b != 0)
+
+    @property
+    def ghost_faces(self) -> frozenset[int]:
+        """The faces closed by ghost nodes, Neumann and Robin: the grid's ``neumann`` faces."""
+        return self.neumann_faces | self.robin_faces
+
+    @property
+    def flux_faces(self) -> frozenset[int]:
+        """The faces that impose a flux alone: Neumann faces, and Robin faces whose condition
+        (the last Robin condition naming the face) has ``a`` the number 0."""
+        owner = face_owners(self.robin, self.box.boundary_parts)
+        flux = {f for f in self.robin_faces if owner[f].flux_only}
+        return self.neumann_faces | flux
 
     @property
     def all_neumann(self) -> bool:
-        """Every face is a Neumann face: the steady problem's solution is defined up to a
-        constant (Poisson, Helmholtz with ``k = 0``)."""
-        return len(self.neumann_faces) == len(self.box.boundary_parts)
+        """Every face imposes a flux alone (Neumann, or Robin with ``a = 0``): the steady
+        problem's solution is defined up to a constant (Poisson, Helmholtz with ``k = 0``)."""
+        return len(self.flux_faces) == len(self.box.boundary_parts)
 
     @property
     def neumann_face_names(self) -> list[str]:
@@ -100,12 +120,20 @@ class Spec:
         return [parts[f] for f in sorted(self.neumann_faces)]
 
     @property
+    def robin_face_names(self) -> list[str]:
+        """The names of the Robin faces, in the box's order."""
+        parts = self.box.boundary_parts
+        return [parts[f] for f in sorted(self.robin_faces)]
+
+    @property
     def neumann_note(self) -> str:
-        """What a scheme's description says of the Neumann faces (nothing without one)."""
-        if not self.neumann_faces:
+        """What a scheme's description says of the Neumann and Robin faces (nothing without
+        one)."""
+        named = (("Neumann", self.neumann_face_names), ("Robin", self.robin_face_names))
+        kinds = [f"{kind} faces {', '.join(names)}" for kind, names in named if names]
+        if not kinds:
             return ""
-        faces = ", ".join(self.neumann_face_names)
-        return f", Neumann faces {faces} by ghost nodes (2nd order)"
+        return f", {' and '.join(kinds)} by ghost nodes (2nd order)"
 
     @property
     def irregular(self) -> bool:

@@ -68,13 +68,15 @@ def _check_applies(spec: Spec, settings: Settings, method: object) -> None:
         )
     if order == 4 and spec.divergence_form:
         raise NotImplementedError("order=4 is not available in divergence form")
-    if order == 4 and spec.neumann_faces:
+    if order == 4 and spec.ghost_faces:
+        named = (("Neumann", spec.neumann_face_names), ("Robin", spec.robin_face_names))
+        faces = " and ".join(f"{kind} faces ({names})" for kind, names in named if names)
+        kinds = " and ".join(kind for kind, names in named if names)
         raise NotImplementedError(
-            f"order=4 with Neumann faces ({spec.neumann_face_names}) is not implemented: the "
-            "Mehrstellen scheme has no fourth-order Neumann closure here. Use order=2 "
-            "(ghost-node Neumann faces, second order); convergence_study(..., order=2, "
-            "levels>=4, extrapolate=True) gives a Richardson-extrapolated, higher-order "
-            "reference"
+            f"order=4 with {faces} is not implemented: the Mehrstellen scheme has no "
+            f"fourth-order {kinds} closure here. Use order=2 (ghost-node {kinds} faces, second "
+            "order); convergence_study(..., order=2, levels>=4, extrapolate=True) gives a "
+            "Richardson-extrapolated, higher-order reference"
         )
 
 
@@ -159,18 +161,22 @@ def solve_fd(
     time_samples: int | None = None,
     method: str = "auto",
 ) -> FDSolution:
-    """Solve ``problem`` by finite differences on a uniform grid of ``n`` intervals per axis.
+    r"""Solve ``problem`` by finite differences on a uniform grid of ``n`` intervals per axis.
 
     Parameters
     ----------
     problem:
         A :class:`~neuralpde.Problem` on a ``Box`` (Poisson, Helmholtz) or ``SpaceTime`` of a
-        ``Box`` (Heat, Wave) with a Dirichlet or a Neumann condition on every face (one kind
-        per face; Dirichlet wins on edges and corners shared with Neumann faces). Neumann faces
-        are second order (ghost nodes): ``order=4`` raises ``NotImplementedError`` with them.
-        With every face Neumann, Poisson (and Helmholtz with ``k = 0``) is solvable only for
-        compatible data (checked; ``ValueError`` otherwise) and its solution is defined up to a
-        constant: the one with zero (trapezoidal) mean over the grid is returned.
+        ``Box`` (Heat, Wave) with a Dirichlet, a Neumann or a Robin condition
+        (:math:`a u + b\,\partial u/\partial n = g`; ``a``, ``b``, ``g`` numbers or callables)
+        on every face (one kind per face; Dirichlet wins on edges and corners shared with the
+        others). Neumann and Robin faces are second order (ghost nodes, eliminated by the
+        centred normal difference; ``b`` must not vanish on a Robin face, and ``b`` the number
+        0 is the Dirichlet condition :math:`u = g/a`): ``order=4`` raises
+        ``NotImplementedError`` with them. With every face Neumann (or Robin with ``a = 0``),
+        Poisson (and Helmholtz with ``k = 0``) is solvable only for compatible data (checked;
+        ``ValueError`` otherwise) and its solution is defined up to a constant: the one with
+        zero (trapezoidal) mean over the grid is returned.
         All four also on a ``Disk``, ``Ball``, ``Polygon``, CSG or ``MeshDomain`` (any domain
         with a signed ``distance``; heat and wave on ``SpaceTime`` of one) with a Dirichlet,
         Neumann or Robin condition on every boundary part (any mix): second order
@@ -187,7 +193,8 @@ def solve_fd(
         steps and keep at most :data:`~neuralpde.limits.MAX_STORED_VALUES` (2**28) values:
         beyond, ``ValueError`` before anything is solved.
     order:
-        2, or 4 (steady problems with Dirichlet faces only: the compact Mehrstellen scheme).
+        2, or 4 (steady problems with Dirichlet faces only: the compact Mehrstellen scheme;
+        Neumann and Robin faces are second order).
     dt:
         Time step (evolution problems); rounded down so that ``t1`` is reached exactly. Default:
         ``dt ~ h`` (heat), half the CFL limit (wave; on a domain that is not a box, from the
@@ -206,7 +213,7 @@ def solve_fd(
     _check_applies(spec, settings, method)
     order, time_samples = settings.order, settings.time_samples
     nodes = check_grid_nodes(settings.n, "n")
-    grid = Grid(spec.box, settings.n, spec.neumann_faces)
+    grid = Grid(spec.box, settings.n, spec.ghost_faces)
     steps = keep = None
     spec.family.check(spec)
     if spec.timed:
@@ -325,9 +332,11 @@ def convergence_study(
     most :data:`~neuralpde.limits.MAX_STORED_VALUES` (2**28) values (its nodes times the stored
     time levels). Beyond them a ``ValueError`` names the settings before anything is solved.
 
-    On a domain that is not a box (see :func:`solve_fd`) the nodes outside it are NaN and left
-    out of the norms; ``order=2`` only, and ``extrapolate=True`` is refused (the Shortley–Weller
-    error beyond its :math:`h^2` term varies irregularly with the grid).
+    It takes the problems :func:`solve_fd` takes: on a box a Dirichlet, Neumann or Robin
+    condition on every face (``order=4`` with Dirichlet faces only; Neumann and Robin faces are
+    second order, by ghost nodes). On a domain that is not a box the nodes outside it are NaN
+    and left out of the norms; ``order=2`` only, and ``extrapolate=True`` is refused (the
+    Shortley–Weller error beyond its :math:`h^2` term varies irregularly with the grid).
 
     ``extrapolate=True`` (``levels >= 4``) returns instead the Richardson-extrapolated solution
     of the two finest levels. Each pair of successive levels :math:`(h, h/r)` gives, on the
@@ -450,7 +459,7 @@ def _check_study(spec: Spec, settings: Settings, method: object) -> int | None:
     spec.family.check(spec)
     if not spec.timed:
         return None
-    coarse_steps = _default_steps(spec, Grid(spec.box, settings.n, spec.neumann_faces), settings.dt)
+    coarse_steps = _default_steps(spec, Grid(spec.box, settings.n, spec.ghost_faces), settings.dt)
     if time_samples is not None:  # the samples are time levels of every level
         coarse_steps = _round_up(coarse_steps, time_samples - 1)
     stored = coarse_steps + 1 if time_samples is None else time_samples

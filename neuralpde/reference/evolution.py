@@ -3,11 +3,16 @@ r"""Evolution problems: heat by Crank–Nicolson, wave by leapfrog; second order
 Space is discretised by the :math:`(2d+1)`-point Laplacian :math:`\Delta_h` (or, for the heat
 equation in divergence form, its conservative variant); unknowns are the nodes on no Dirichlet
 face and the Dirichlet data :math:`g(t)` enter through the boundary columns. :math:`A(t) v =
-\kappa(t)\,\Delta_h v` (rows of the unknowns) acts on full-grid vectors. On Neumann faces
-(not in divergence form) the ghost nodes are eliminated as for steady problems: the mirrored
-neighbour is in :math:`\Delta_h` and the data term :math:`c(t) = \sum 2 g_N(t) / h_i`
-(:class:`~._grid.NeumannData`) is added to the forcing, :math:`f \to f + \kappa c` (heat),
-:math:`f \to f + c^2 c_N` (wave).
+\kappa(t)\,\Delta_h v` (rows of the unknowns) acts on full-grid vectors. On Neumann and Robin
+faces (:math:`a u + b\,\partial u/\partial n = g`; not in divergence form) the ghost nodes are
+eliminated as for steady problems (:class:`~._faces.GhostFaces`): the mirrored neighbour is in
+:math:`\Delta_h`, the Robin term :math:`-r(t) u`, :math:`r = \sum 2a/(b h_i)`, on its diagonal
+(:math:`A(t) = \kappa (\Delta_h - \mathrm{diag}\, r(t))`, refactorised when :math:`r`
+changes with time), and the data term :math:`c(t) = \sum 2 g(t) / (b h_i)` is added to the
+forcing, :math:`f \to f + \kappa c` (heat), :math:`f \to f + c^2 c_N` (wave). A Robin face
+with :math:`a/b > 0` adds at most :math:`\max r` to the spectral radius of
+:math:`-\Delta_h`, so leapfrog's limit below becomes :math:`|c|\,\Delta t\sqrt{\sum_i
+h_i^{-2} + \max r / 4} \le 1` (:func:`cfl_number`).
 
 **Heat** :math:`u_t = \kappa\Delta u + f`, Crank–Nicolson (trapezoidal rule):
 
@@ -53,13 +58,21 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
-from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, divergence_laplacian, laplacian
+from ._faces import GhostFaces
+from ._grid import BoundaryData, Grid, evaluate_numpy
+from ._linalg import (
+    DSTSolver,
+    LUSolver,
+    diag_columns,
+    dirichlet_eigenvalues,
+    divergence_laplacian,
+    laplacian,
+)
+from ._recorder import Recorder, recorded, recorder
 from ._spec import Spec
 from ._spectral import spectral_radius
 from .irregular import WAVE_MERGE, RegionOperator, region_scheme, region_setup, region_solver
@@ -73,6 +86,7 @@ __all__ = [
     "default_wave_steps",
     "check_wave_step",
     "cfl_number",
+    "robin_shift",
     "max_wave_speed",
     "spectral_radius",
     "Recorder",
@@ -84,9 +98,20 @@ log = logging.getLogger("neuralpde.reference")
 _WAVE_CFL_FRACTION = 0.5
 
 
-def cfl_number(speed: float, dt: float, h: np.ndarray) -> float:
-    r""":math:`|c|\,\Delta t\sqrt{\sum_i h_i^{-2}}`; leapfrog is stable when it is at most 1."""
-    return abs(speed) * dt * math.sqrt(float(np.sum(1.0 / np.asarray(h) ** 2)))
+def cfl_number(speed: float, dt: float, h: np.ndarray, shift: float = 0.0) -> float:
+    r""":math:`|c|\,\Delta t\sqrt{\sum_i h_i^{-2} + s/4}`; leapfrog is stable when it is at
+    most 1. ``shift`` :math:`s` is what Robin faces add to the spectral radius of
+    :math:`-\Delta_h` (:meth:`~._faces.GhostFaces.largest_shift`)."""
+    return abs(speed) * dt * math.sqrt(float(np.sum(1.0 / np.asarray(h) ** 2)) + shift / 4.0)
+
+
+def robin_shift(spec: Spec, grid: Grid) -> float:
+    r"""What the box's Robin faces add at most to the spectral radius of :math:`-\Delta_h` on
+    ``grid`` (at 9 times of the span; 0 without a Robin face)."""
+    if not spec.robin_faces:
+        return 0.0
+    faces = GhostFaces(grid, spec.neumann + spec.robin, spec.box.boundary_parts, timed=True)
+    return faces.largest_shift(np.linspace(*spec.t_span, 9))
 
 
 def max_wave_speed(
@@ -159,7 +184,7 @@ def default_wave_steps(spec: Spec, grid: Grid) -> int:
     speed = max_wave_speed(spec, grid)
     if speed == 0:
         return max(1, math.ceil(T / float(np.max(grid.h))))
-    dt_max = 1.0 / (speed * math.sqrt(float(np.sum(1.0 / grid.h**2))))
+    dt_max = 1.0 / cfl_number(speed, 1.0, grid.h, robin_shift(spec, grid))
     return max(1, math.ceil(T / (_WAVE_CFL_FRACTION * dt_max) * (1 - 1e-12)))
 
 
@@ -169,49 +194,16 @@ def check_wave_step(spec: Spec, grid: Grid, dt: float) -> None:
         op = region_setup(spec, grid, merge=WAVE_MERGE)
         _check_region_step(spec, op, dt, max_wave_speed(spec, grid, points=op.node_points))
         return
-    cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h)
+    shift = robin_shift(spec, grid)
+    cfl = cfl_number(max_wave_speed(spec, grid), dt, grid.h, shift)
     if cfl > 1 + 1e-12:
         limit = dt / cfl
+        robin = f" + {shift:.4g}/4 (Robin faces)" if shift else ""
         raise ValueError(
             f"dt={dt:.6g} is unstable for leapfrog on this grid: the CFL number "
-            f"|c| dt sqrt(sum 1/h^2) = {cfl:.4g} exceeds 1; use dt <= {limit:.6g} "
+            f"|c| dt sqrt(sum 1/h^2{robin}) = {cfl:.4g} exceeds 1; use dt <= {limit:.6g} "
             "(or dt=None for half of that)"
         )
-
-
-class Recorder:
-    """Copies of the solution at chosen steps, on chosen sub-grids.
-
-    ``requests`` maps a name to ``(steps, stride)``: at each of ``steps`` the nodes
-    ``[::stride]`` along every axis are copied into ``values[name][step]``. A convergence study
-    keeps only what it compares and stores (at the coarsest grid's time levels), not every
-    level's full history.
-    """
-
-    def __init__(
-        self, shape: tuple[int, ...], requests: dict[str, tuple[Iterable[int], int]]
-    ) -> None:
-        self.shape = tuple(shape)
-        self._requests = [
-            (name, {int(k) for k in steps}, (slice(None, None, int(stride)),) * len(shape))
-            for name, (steps, stride) in requests.items()
-        ]
-        self.values: dict[str, dict[int, np.ndarray]] = {name: {} for name in requests}
-
-    def __call__(self, step: int, u: np.ndarray) -> None:
-        for name, steps, sub in self._requests:
-            if step in steps:
-                self.values[name][step] = u.reshape(self.shape)[sub].copy()
-
-
-def _recorder(grid: Grid, keep: np.ndarray | Recorder) -> Recorder:
-    if isinstance(keep, Recorder):
-        return keep
-    return Recorder(grid.shape, {"full": (keep, 1)})
-
-
-def _result(keep: np.ndarray | Recorder, record: Recorder):
-    return record.values if isinstance(keep, Recorder) else record.values["full"]
 
 
 class _Interior:
@@ -248,7 +240,7 @@ def _initial(spec: Spec, grid: Grid, boundary: BoundaryData) -> np.ndarray:
 
 def _march_setup(
     spec: Spec, grid: Grid, steps: int
-) -> tuple[np.ndarray, float, _Interior, BoundaryData, NeumannData]:
+) -> tuple[np.ndarray, float, _Interior, BoundaryData, GhostFaces]:
     """Time levels, step, interior evaluator and boundary data shared by the time-marchers."""
     t0, t1 = spec.t_span
     times = np.linspace(t0, t1, steps + 1)
@@ -258,7 +250,7 @@ def _march_setup(
         (t1 - t0) / steps,
         _Interior(grid),
         BoundaryData(grid, spec.dirichlet, faces, timed=True),
-        NeumannData(grid, spec.neumann, faces, timed=True),
+        GhostFaces(grid, spec.neumann + spec.robin, faces, timed=True),
     )
 
 
@@ -275,7 +267,7 @@ def solve_heat(
     if spec.irregular:
         return _solve_heat_region(spec, grid, steps, keep, method)
     eq = spec.equation
-    times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
+    times, dt, inner, boundary, faces = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
     div = spec.divergence_form
     L = None if div else laplacian(grid)
@@ -303,13 +295,16 @@ def solve_heat(
             A = divergence_laplacian(grid, kappa_at)
             key = np.concatenate(parts)
         else:
-            key = np.atleast_1d(inner.eval(eq.kappa, t, "Heat.kappa"))
+            kappa = np.atleast_1d(inner.eval(eq.kappa, t, "Heat.kappa"))
+            r = faces.diagonal(t)  # Robin's: A = kappa (L - diag r)
+            key = kappa if r is None else np.concatenate([kappa, r])
             A = None
         if cache["key"] is None or not np.array_equal(cache["key"], key):
             if A is None:
-                A = (float(key[0]) * L) if constant else (sp.diags(key) @ L).tocsr()
+                Lt = L if r is None else L - diag_columns(r, inner_idx, grid.size)
+                A = (float(kappa[0]) * Lt) if constant else (sp.diags(kappa) @ Lt).tocsr()
             if cache["key"] is not None:
-                log.debug("kappa changed at t=%g: refactorising", t)
+                log.debug("kappa or Robin's a/b changed at t=%g: refactorising", t)
             cache.update(key=key, A=A, solver=None)
         if implicit and cache["solver"] is None:
             if use_dst:
@@ -320,18 +315,18 @@ def solve_heat(
                 cache["solver"] = LUSolver(B, grid.unknown_shape)
         return cache["A"], cache["solver"]
 
-    record = _recorder(grid, keep)
+    record = recorder(grid, keep)
     u = _initial(spec, grid, boundary)
     record(0, u)
 
     def forcing(t: float):
         f = inner.eval(eq.f, t, "Heat.f")
         if grid.neumann:
-            f = f + inner.eval(eq.kappa, t, "Heat.kappa") * neumann.term(t)
+            f = f + inner.eval(eq.kappa, t, "Heat.kappa") * faces.term(t)
         return f
 
     _march_heat(operator, forcing, boundary, times, dt, steps, inner_idx, u, record)
-    return _result(keep, record), cache["solver"].method
+    return recorded(keep, record), cache["solver"].method
 
 
 def _march_heat(operator, forcing, boundary, times, dt, steps, inner_idx, u, record) -> None:
@@ -368,15 +363,17 @@ def solve_wave(
     if spec.irregular:
         return _solve_wave_region(spec, grid, steps, keep)
     eq = spec.equation
-    times, dt, inner, boundary, neumann = _march_setup(spec, grid, steps)
+    times, dt, inner, boundary, faces = _march_setup(spec, grid, steps)
     inner_idx = grid.unknowns
     L = laplacian(grid)
     variable = callable(eq.c)
 
     def accel(u: np.ndarray, t: float) -> np.ndarray:
         c = inner.eval(eq.c, t, "Wave.c")
+        r = faces.diagonal(t) if grid.neumann else None
         if variable:
-            cfl = cfl_number(float(np.max(np.abs(c))), dt, grid.h)
+            shift = 0.0 if r is None else max(0.0, float(np.max(r)))
+            cfl = cfl_number(float(np.max(np.abs(c))), dt, grid.h, shift)
             if cfl > 1 + 1e-12:
                 raise ValueError(
                     f"leapfrog is unstable at t={t:.6g}: the CFL number |c| dt sqrt(sum 1/h^2) "
@@ -384,10 +381,12 @@ def solve_wave(
                 )
         lap = L @ u
         if grid.neumann:
-            lap += neumann.term(t)
+            lap += faces.term(t)
+        if r is not None:
+            lap -= r * u[inner_idx]
         return np.square(c) * lap + inner.eval(eq.f, t, "Wave.f")
 
-    record = _recorder(grid, keep)
+    record = recorder(grid, keep)
     u_old = _initial(spec, grid, boundary)
     record(0, u_old)
     t0 = times[0]
@@ -400,7 +399,7 @@ def solve_wave(
         u_new[inner_idx] = 2.0 * u[inner_idx] - u_old[inner_idx] + dt**2 * accel(u, times[n])
         u_old, u = u, u_new
         record(n + 1, u)
-    return _result(keep, record), "explicit"
+    return recorded(keep, record), "explicit"
 
 
 # -- domains that are not boxes ------------------------------------------------------------------
@@ -486,7 +485,7 @@ def _solve_heat_region(
             cache.update(key=kappa, solver=region_solver(op, B))
         return kappa, cache["solver"]
 
-    record = _recorder(grid, keep)
+    record = recorder(grid, keep)
     g, c = at.data(t0)
     u = _region_initial(spec, op, at, g)
     record(0, op.to_grid(u, g))
@@ -503,7 +502,7 @@ def _solve_heat_region(
         record(n + 1, op.to_grid(u, g_new))
         kappa, f, c = k_new, f_new, c_new
     name = lu.method if lu is not None else LUSolver.method
-    return _result(keep, record), name
+    return recorded(keep, record), name
 
 
 def _check_region_step(spec: Spec, op: RegionOperator, dt: float, speed: float) -> None:
@@ -550,7 +549,7 @@ def _solve_wave_region(
         out = np.square(speed) * (L @ u + c) + at.eval(eq.f, t, "Wave.f")
         return np.broadcast_to(out, (op.size,))[dyn]
 
-    record = _recorder(grid, keep)
+    record = recorder(grid, keep)
     g, c = at.data(t0)
     u_old = consistent(_region_initial(spec, op, at, g), c)
     record(0, op.to_grid(u_old, g))
@@ -568,4 +567,4 @@ def _solve_wave_region(
         u_new = consistent(u_new, c_new)
         u_old, u, c = u, u_new, c_new
         record(n + 1, op.to_grid(u, g_new))
-    return _result(keep, record), "explicit"
+    return recorded(keep, record), "explicit"

@@ -13,6 +13,7 @@ from ..conditions import Dirichlet, Initial, InitialVelocity, Neumann, Robin
 from ..domains import Box, Domain, SpaceTime
 from ..equations import Heat, Helmholtz, Poisson, Wave
 from ..problem import Problem
+from ._faces import face_owners, is_dirichlet_robin, robin_as_dirichlet
 from ._spec import Family, Spec
 from .evolution import (
     check_wave_step,
@@ -79,21 +80,13 @@ def analyse(problem: Problem) -> Spec:
             f"{type(eq).__name__} is steady: the finite-difference reference solves it on a "
             "Box, not on a SpaceTime domain"
         )
-    dirichlet, neumann, initial, velocity = _conditions(problem.conditions)
+    dirichlet, neumann, robin, initial, velocity = _conditions(problem.conditions)
     parts = space.boundary_parts
-    on_d, on_n = _faces(dirichlet, parts), _faces(neumann, parts)
-    both = [p for p in parts if p in on_d and p in on_n]
-    if both:
-        raise ValueError(
-            f"faces {both} have both a Dirichlet and a Neumann condition; the finite-difference "
-            "reference needs exactly one kind of condition per face"
-        )
-    missing = [p for p in parts if p not in on_d and p not in on_n]
-    if missing:
-        raise NotImplementedError(
-            f"the finite-difference reference needs a Dirichlet or Neumann condition on every "
-            f"face; none on {missing}"
-        )
+    _check_one_kind_per_face(parts, Dirichlet=dirichlet, Neumann=neumann, Robin=robin)
+    owner = face_owners(robin, parts)
+    as_dirichlet = sorted(f for f, c in owner.items() if is_dirichlet_robin(c))
+    for f in as_dirichlet:  # b = 0: u = value / a
+        dirichlet.append(robin_as_dirichlet(owner[f], (parts[f],)))
     spec = Spec(
         problem=problem,
         family=family,
@@ -104,7 +97,9 @@ def analyse(problem: Problem) -> Spec:
         initial=initial,
         velocity=velocity,
         neumann=tuple(neumann),
-        neumann_faces=frozenset(parts.index(p) for p in on_n),
+        neumann_faces=frozenset(parts.index(p) for p in _faces(neumann, parts)),
+        robin=tuple(robin),
+        robin_faces=frozenset(owner) - frozenset(as_dirichlet),
     )
     _check_initial_data(spec)
     return spec
@@ -179,13 +174,38 @@ def _analyse_region(problem: Problem, family: Family, space: Domain, timed: bool
     return spec
 
 
-def _check_initial_data(spec: Spec) -> None:
-    """Refuse Neumann faces in divergence form, and initial data that do not fit the family's
-    order in time."""
-    family = spec.family
-    if spec.neumann and spec.divergence_form:
+def _check_one_kind_per_face(parts: tuple[str, ...], **kinds: list) -> None:
+    """Refuse a face with conditions of two kinds, or with none (``kinds``: the conditions of
+    each kind, by name)."""
+    on = {kind: _faces(conds, parts) for kind, conds in kinds.items()}
+    held = {p: [kind for kind in kinds if p in on[kind]] for p in parts}
+    both = [p for p in parts if len(held[p]) > 1]
+    if both:
+        names = sorted({k for p in both for k in held[p]}, key=list(kinds).index)
+        raise ValueError(
+            f"faces {both} have both a {' and a '.join(names)} condition; the finite-difference "
+            "reference needs exactly one kind of condition per face"
+        )
+    missing = [p for p in parts if not held[p]]
+    if missing:
         raise NotImplementedError(
-            f"Neumann faces are not available for {family.title} in divergence form with a "
+            "the finite-difference reference needs a Dirichlet, Neumann or Robin condition on "
+            f"every face; none on {missing}"
+        )
+
+
+def _check_initial_data(spec: Spec) -> None:
+    """Refuse Neumann and Robin faces in divergence form, and initial data that do not fit the
+    family's order in time."""
+    family = spec.family
+    if spec.ghost_faces and spec.divergence_form:
+        kinds = " and ".join(
+            k
+            for k, faces in (("Neumann", spec.neumann_faces), ("Robin", spec.robin_faces))
+            if faces
+        )
+        raise NotImplementedError(
+            f"{kinds} faces are not available for {family.title} in divergence form with a "
             "varying kappa; use the non-conservative form kappa * laplacian(u), or Dirichlet "
             "faces"
         )
@@ -201,19 +221,21 @@ def _check_initial_data(spec: Spec) -> None:
 
 def _conditions(
     conditions: Iterable[object],
-) -> tuple[list[Dirichlet], list[Neumann], Initial | None, InitialVelocity | None]:
-    """The ``Dirichlet`` and ``Neumann`` conditions, and the (last) ``Initial`` and
+) -> tuple[list[Dirichlet], list[Neumann], list[Robin], Initial | None, InitialVelocity | None]:
+    """The ``Dirichlet``, ``Neumann`` and ``Robin`` conditions, and the (last) ``Initial`` and
     ``InitialVelocity``; ``NotImplementedError`` for a condition of another kind.
 
     The kinds are told apart by class: no attribute of the conditions says which one a
     condition is (``pins_constant``, for one, is false for Neumann, InitialVelocity, Periodic
     and flux-only Robin conditions alike)."""
-    dirichlet, neumann, initial, velocity = [], [], None, None
+    dirichlet, neumann, robin, initial, velocity = [], [], [], None, None
     for c in conditions:
         if isinstance(c, Dirichlet):
             dirichlet.append(c)
         elif isinstance(c, Neumann):
             neumann.append(c)
+        elif isinstance(c, Robin):
+            robin.append(c)
         elif isinstance(c, InitialVelocity):
             velocity = c
         elif isinstance(c, Initial):
@@ -221,11 +243,10 @@ def _conditions(
         else:
             raise NotImplementedError(
                 f"the finite-difference reference does not support {type(c).__name__} "
-                "conditions on a Box; supported there: Dirichlet, Neumann, Initial, "
-                "InitialVelocity (Robin conditions are supported on domains that are not boxes: "
-                "Disk, Ball, Polygon, CSG, MeshDomain)"
+                "conditions on a Box; supported there: Dirichlet, Neumann, Robin, Initial, "
+                "InitialVelocity"
             )
-    return dirichlet, neumann, initial, velocity
+    return dirichlet, neumann, robin, initial, velocity
 
 
 def _faces(

@@ -1,8 +1,8 @@
 r"""Steady problems: Poisson :math:`-\Delta u = f` and Helmholtz :math:`\Delta u + k^2 u = f`.
 
-Unknowns are the nodes on no Dirichlet face (the interior nodes, plus the nodes of Neumann faces
-off every Dirichlet face); the Dirichlet values enter the right-hand side through the boundary
-columns of the operator. With :math:`K = \mathrm{diag}(k^2)` at the nodes:
+Unknowns are the nodes on no Dirichlet face (the interior nodes, plus the nodes of Neumann and
+Robin faces off every Dirichlet face); the Dirichlet values enter the right-hand side through
+the boundary columns of the operator. With :math:`K = \mathrm{diag}(k^2)` at the nodes:
 
 * order 2: :math:`-\Delta_h u = f` and :math:`(\Delta_h + K) u = f`, exact for polynomials of
   degree at most 3 in each variable;
@@ -15,21 +15,27 @@ columns of the operator. With :math:`K = \mathrm{diag}(k^2)` at the nodes:
   :math:`k(x)`, since :math:`M K u` is the same correction applied to :math:`k^2 u`.
   Dirichlet faces only.
 
-**Neumann faces** (order 2): :math:`\partial u/\partial n = g` is imposed with a ghost node
-outside the face, eliminated by the centred difference :math:`u_{\mathrm{ghost}} =
-u_{\mathrm{mirror}} + 2 h_i g`; the face's nodes are unknowns with the stencil
-:math:`2(u_{\mathrm{mirror}} - u)/h_i^2 + 2g/h_i` along the face's axis. Nodes on several
-Neumann faces (edges, corners) use one ghost per face; nodes shared with a Dirichlet face are
-Dirichlet nodes. The local truncation error at a face node is :math:`O(h)` but the global error
-stays :math:`O(h^2)`; the scheme is exact for polynomials of degree at most 2 in each variable.
-A fourth-order (Mehrstellen) Neumann closure is not implemented: ``order=4`` raises
-``NotImplementedError``, and ``convergence_study(..., extrapolate=True)`` gives higher accuracy.
+**Neumann and Robin faces** (order 2): :math:`a u + b\,\partial u/\partial n = g` (Neumann:
+:math:`a = 0`, :math:`b = 1`; ``a``, ``b``, ``g`` numbers or callables of the points) is imposed
+with a ghost node outside the face, eliminated by the centred difference
+:math:`u_{\mathrm{ghost}} = u_{\mathrm{mirror}} + 2 h_i (g - a u)/b`; the face's nodes are
+unknowns with the stencil :math:`2(u_{\mathrm{mirror}} - u)/h_i^2 + 2g/(b h_i) - 2a u/(b h_i)`
+along the face's axis: the data term goes to the right-hand side and the Robin term
+:math:`r = 2a/(b h_i)` to the diagonal (:class:`~._faces.GhostFaces`). Nodes on several such
+faces (edges, corners) use one ghost per face; nodes shared with a Dirichlet face are Dirichlet
+nodes. The local truncation error at a face node is :math:`O(h)` but the global error stays
+:math:`O(h^2)`; the scheme is exact for polynomials of degree at most 2 in each variable (the
+ghost value is then exact: :math:`g - a u = b\,\partial u/\partial n` at the node). ``b`` must
+not vanish at a Robin face's node (``ValueError``); a Robin condition whose ``b`` is the number 0
+is the Dirichlet condition :math:`u = g/a`. A fourth-order (Mehrstellen) Neumann or Robin
+closure is not implemented: ``order=4`` raises ``NotImplementedError``, and
+``convergence_study(..., extrapolate=True)`` gives higher accuracy.
 
-With every face Neumann, Poisson (and Helmholtz with :math:`k = 0`) is singular: its solutions
-differ by constants and exist only for compatible data, :math:`\int f + \oint g = 0`
-(:func:`_check_compatible`); the reference returns the solution of zero trapezoidal mean
-(:func:`_solve_pure_neumann`). Problems with a Neumann face are solved by sparse LU; the sine
-transform needs every face Dirichlet.
+With every face a pure flux (Neumann, or Robin with :math:`a = 0`: flux :math:`g/b`), Poisson
+(and Helmholtz with :math:`k = 0`) is singular: its solutions differ by constants and exist only
+for compatible data, :math:`\int f + \oint g = 0` (:func:`_check_compatible`); the reference
+returns the solution of zero trapezoidal mean (:func:`_solve_pure_neumann`). Problems with a
+Neumann or Robin face are solved by sparse LU; the sine transform needs every face Dirichlet.
 
 On a domain that is not a box (``spec.region``: a disk, ball, polygon, CSG or mesh domain) the
 solvers hand over to :func:`~.irregular.solve_region`: second order on the nodes of the bounding
@@ -46,8 +52,16 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ._grid import BoundaryData, Grid, NeumannData, evaluate_numpy
-from ._linalg import DSTSolver, LUSolver, dirichlet_eigenvalues, laplacian, mehrstellen
+from ._faces import GhostFaces, face_coefficients, face_owners
+from ._grid import BoundaryData, Grid, evaluate_numpy
+from ._linalg import (
+    DSTSolver,
+    LUSolver,
+    diag_columns,
+    dirichlet_eigenvalues,
+    laplacian,
+    mehrstellen,
+)
 from ._spec import Spec
 from .irregular import describe_region, solve_region
 from .settings import check_method
@@ -75,7 +89,7 @@ def _axis_modes(spec: Spec) -> list[tuple[float, int]]:
     cosines ``m >= 0`` (Neumann at both), quarter waves ``m + 1/2``, ``m >= 0`` (one of each)."""
     out = []
     for i in range(spec.box.dim):
-        a, b = 2 * i in spec.neumann_faces, 2 * i + 1 in spec.neumann_faces
+        a, b = 2 * i in spec.flux_faces, 2 * i + 1 in spec.flux_faces
         out.append((0.5, 0) if a != b else (0.0, 0 if a else 1))
     return out
 
@@ -85,14 +99,21 @@ def check_resonance(spec: Spec, tol: float = 0.01) -> None:
     :math:`\pi^2 \sum_i ((m_i + s_i) / L_i)^2` of :math:`-\Delta` on the box: :math:`s_i = 0`,
     :math:`m_i \ge 1` on an axis with two Dirichlet faces (sines); :math:`s_i = 0`,
     :math:`m_i \ge 0` with two Neumann faces (cosines); :math:`s_i = 1/2`, :math:`m_i \ge 0`
-    with one of each. The zero eigenvalue (every face Neumann) is measured against
-    :math:`(\pi / \max_i L_i)^2`."""
+    with one of each (a Robin face with :math:`a = 0` counts as Neumann). The zero eigenvalue
+    (every face Neumann) is measured against :math:`(\pi / \max_i L_i)^2`. Not checked with a
+    Robin face with an :math:`a`: the eigenvalues are then roots of transcendental equations."""
     k = spec.equation.k
     if callable(k):
         log.debug("variable k: no resonance check against the box's eigenvalues")
         return
     if spec.irregular:
         log.debug("not a box: no resonance check (its eigenvalues are not known in closed form)")
+        return
+    if spec.robin_faces - spec.flux_faces:
+        log.debug(
+            "Robin faces: no resonance check (the box's eigenvalues are roots of transcendental "
+            "equations there)"
+        )
         return
     k2 = float(k) ** 2
     if k2 == 0:
@@ -125,7 +146,7 @@ def check_resonance(spec: Spec, tol: float = 0.01) -> None:
     found = sorted({tuple(int(v) for v in row) for row in modes_all[near]})
     mode = ", ".join(str(m) for m in found)
     rel = abs(lam - k2) / (lam if lam > 0 else (math.pi / float(np.max(L))) ** 2)
-    kind = "Dirichlet/Neumann" if spec.neumann_faces else "Dirichlet"
+    kind = "Dirichlet/Neumann" if spec.flux_faces else "Dirichlet"
     if rel <= tol:
         warnings.warn(
             f"Helmholtz k^2 = {k2:.6g} is within {100 * rel:.3g}% of the {kind} eigenvalue "
@@ -195,9 +216,12 @@ def solve_steady(
         A = laplacian(grid)
         rhs = f[inner_idx] if helm else -f[inner_idx]
         if helm:
-            A = A + _diag_columns(k2[inner_idx], inner_idx, grid.size)
-        if grid.neumann:  # Delta_h u = A u + c: the ghost nodes' data on both sides
-            rhs = rhs - NeumannData(grid, spec.neumann, spec.box.boundary_parts, False).term()
+            A = A + diag_columns(k2[inner_idx], inner_idx, grid.size)
+        if grid.neumann:  # Delta_h u = A u + c - r u: the ghost nodes' data on both sides
+            faces = GhostFaces(grid, spec.neumann + spec.robin, spec.box.boundary_parts, False)
+            rhs = rhs - faces.term()
+            if faces.robin:
+                A = A - diag_columns(faces.diagonal(), inner_idx, grid.size)
     else:
         L4, M = mehrstellen(grid)
         rhs = M @ f if helm else -(M @ f)
@@ -207,7 +231,9 @@ def solve_steady(
     if method == "dst" and not constant:
         raise ValueError("method='dst' needs constant coefficients (Helmholtz k is a callable)")
     if method == "dst" and grid.neumann:
-        raise ValueError("method='dst' needs Dirichlet faces only; Neumann faces use method='lu'")
+        raise ValueError(
+            "method='dst' needs Dirichlet faces only; Neumann and Robin faces use method='lu'"
+        )
     if spec.all_neumann and constant and (not helm or float(k2[0]) == 0):
         u_inner, name = _solve_pure_neumann(spec, grid, A[:, inner_idx], b, helm)
         u = g.copy()
@@ -244,7 +270,8 @@ _GAUSS_POINTS = 24
 def _solve_pure_neumann(
     spec: Spec, grid: Grid, K: sp.csr_matrix, b: np.ndarray, helm: bool
 ) -> tuple[np.ndarray, str]:
-    r"""``K u = b`` when every face is Neumann (Poisson, or Helmholtz with ``k = 0``).
+    r"""``K u = b`` when every face is Neumann or flux-only Robin (Poisson, or Helmholtz with
+    ``k = 0``).
 
     ``K`` is singular: its kernel is the constants and its left kernel the trapezoidal weights
     ``w`` (:meth:`Grid.trapezoid_weights`), so a solution exists iff ``w . b = 0``, the
@@ -298,17 +325,15 @@ def _check_compatible(spec: Spec, grid: Grid, b: np.ndarray, w: np.ndarray, helm
     x, wx = _tensor(rules)
     fv = np.broadcast_to(evaluate_numpy(eq.f, x, f"{type(eq).__name__}.f"), (len(wx),))
     vol, vol_abs = float(wx @ fv), float(wx @ np.abs(fv))
-    owner = {}
     parts = spec.box.boundary_parts
-    for cond in spec.neumann:
-        for p in parts if cond.on is None else cond.on:
-            owner[parts.index(p)] = cond
+    owner = face_owners(spec.neumann + spec.robin, parts)
     surf = surf_abs = 0.0
     for face, cond in sorted(owner.items()):
         axis, upper = divmod(face, 2)
         y, wy = _tensor([r for i, r in enumerate(rules) if i != axis])
         pts = np.insert(y, axis, float(hi[axis] if upper else lo[axis]), axis=1)
-        gv = np.broadcast_to(evaluate_numpy(cond.value, pts, "Neumann.value"), (len(wy),))
+        g, _, bv = face_coefficients(cond, pts, parts[face])
+        gv = g / bv  # the flux: g, or a flux-only Robin condition's g / b
         surf += float(wy @ gv)
         surf_abs += float(wy @ np.abs(gv))
     total = vol - surf if helm else vol + surf
@@ -319,14 +344,9 @@ def _check_compatible(spec: Spec, grid: Grid, b: np.ndarray, w: np.ndarray, helm
     if min(rel, tz) > _COMPATIBILITY_TOL:
         sign = "int f - oint g" if helm else "int f + oint g"
         raise ValueError(
-            f"every face is Neumann, so {spec.problem.name!r} has a solution only when the "
-            f"data are compatible: {sign} = 0 over the box; here {sign} = {total:.6g} "
+            f"every face is Neumann (or Robin with a = 0, flux g / b), so "
+            f"{spec.problem.name!r} has a solution only when the data are compatible: "
+            f"{sign} = 0 over the box; here {sign} = {total:.6g} "
             f"(relative {rel:.3g} of int |f| + oint |g| = {scale:.6g}; grid trapezoidal "
             f"rule: {tz:.3g}). Change f or the Neumann data g, or make a face Dirichlet"
         )
-
-
-def _diag_columns(values: np.ndarray, cols: np.ndarray, size: int):
-    """Sparse ``len(cols) x size`` matrix with ``values`` at ``(r, cols[r])``."""
-    r = np.arange(len(cols))
-    return sp.csr_matrix((values, (r, cols)), shape=(len(cols), size))

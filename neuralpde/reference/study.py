@@ -147,7 +147,7 @@ class _Levels:
         t_level = time.perf_counter()
         spec, result = self.spec, self.result
         s = self.ratio**level
-        grid = Grid(spec.box, tuple(m * s for m in self.base), spec.neumann_faces)
+        grid = Grid(spec.box, tuple(m * s for m in self.base), spec.ghost_faces)
         weights = quadrature_weights(grid.axes, self.times)
         last = level == self.levels - 1
         steps = None
