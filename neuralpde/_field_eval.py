@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from ._arguments import check_device, check_dtype, check_points, real_coordinate
 from .domains import Box, Domain, SpaceTime, outside_box
 from .geometry import Difference, Intersection, Union, distance_to_boundary
 from .geometry.common import REL_TOL
+from .io.hdf5 import FormatError, rebuilt_mesh
 from .operators import as_column
 
 __all__ = [
@@ -76,25 +78,45 @@ def _box_text(names: Sequence[str], lo: np.ndarray, hi: np.ndarray) -> str:
     return ", ".join(f"{n} in [{a:g}, {b:g}]" for n, a, b in zip(names, lo, hi, strict=True))
 
 
-def rebuilt_domain(desc: object, names: Sequence[str]) -> Domain | None:
+def rebuilt_domain(
+    desc: object,
+    names: Sequence[str],
+    mesh: Mapping[str, Any] | None = None,
+    path: str | None = None,
+) -> Domain | None:
     """The domain a :meth:`~neuralpde.domains.Domain.describe` dictionary stands for (boxes,
-    balls, disks, polygons, CSG domains of them, and :class:`~neuralpde.domains.SpaceTime` of
-    those), with the coordinates ``names``; ``None`` for any other (a mesh's description names
-    its file, not its cells) or a damaged one."""
-    from .reference.irregular import described_domain
-
+    balls, disks, polygons, CSG domains of them, meshes, and
+    :class:`~neuralpde.domains.SpaceTime` of those), with the coordinates ``names``; ``None``
+    for any other, a damaged description, or a :class:`~neuralpde.MeshDomain` without the
+    ``mesh`` its file stores (:func:`~neuralpde.io.hdf5.read_solution_record`; a file written
+    before meshes were stored). A stored mesh whose digest does not match raises
+    :class:`~neuralpde.io.FormatError` naming ``path``: the file is damaged."""
     if not isinstance(desc, Mapping):
         return None
+    timed = desc.get("type") == "SpaceTime"
     try:
-        if desc.get("type") == "SpaceTime":
-            space = described_domain(dict(desc["space"]))
+        space = _described_space(desc["space"] if timed else desc, mesh, path)
+        if timed and space is not None:
             t0, t1 = (float(v) for v in desc["t_span"])
-            dom = None if space is None else SpaceTime(space, (t0, t1), str(desc["names"][-1]))
+            dom = SpaceTime(space, (t0, t1), str(desc["names"][-1]))
         else:
-            dom = described_domain(dict(desc))
+            dom = space
+    except FormatError:
+        raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None
     return dom if dom is not None and tuple(dom.names) == tuple(names) else None
+
+
+def _described_space(
+    desc: object, mesh: Mapping[str, Any] | None, path: str | None
+) -> Domain | None:
+    """The domain of space ``desc`` describes (:func:`rebuilt_domain`), ``None`` if unknown."""
+    from .reference.irregular import described_domain
+
+    if isinstance(desc, Mapping) and desc.get("type") == "MeshDomain":
+        return None if mesh is None else rebuilt_mesh(mesh, desc, path or "the solution file")
+    return described_domain(dict(desc))
 
 
 class FieldEvaluation:
@@ -178,9 +200,10 @@ class FieldEvaluation:
         Points within rounding of the boundary count as inside: :math:`10^{-12}` of the
         bounding box's diagonal (of ``t1 - t0`` along time). A loaded field rebuilds its
         domain from the file's problem description (boxes, disks, balls, polygons, CSG domains
-        of them, and those times ``[t0, t1]``); for a :class:`~neuralpde.MeshDomain` (the file
-        names the mesh's file, not its cells) or a description it cannot rebuild, and for a
-        field with no problem, it answers from the bounding box alone (:attr:`domain` is then
+        of them, and those times ``[t0, t1]``) and a :class:`~neuralpde.MeshDomain` from the
+        mesh the file stores (its cells, checked against its digest); for a description it
+        cannot rebuild (a mesh in a file written before meshes were stored) and for a field
+        with no problem, it answers from the bounding box alone (:attr:`domain` is then
         ``None``).
         """
         arr, like = self._parse(points)

@@ -211,11 +211,14 @@ class SavedField(SolvedField):
     @property
     def domain(self) -> Domain | None:
         """The domain rebuilt from the file's problem description (a box, disk, ball,
-        polygon, CSG domain of them, or one of those times ``[t0, t1]``); ``None`` for a
-        :class:`~neuralpde.MeshDomain` (the file names the mesh's file, not its cells) or a
-        description that cannot be rebuilt: :meth:`contains` then asks the bounding box only."""
+        polygon, CSG domain of them, or one of those times ``[t0, t1]``) and, for a
+        :class:`~neuralpde.MeshDomain` (or one times ``[t0, t1]``), from the mesh the file
+        stores (``/problem/mesh``, checked against its digest); ``None`` for a description
+        that cannot be rebuilt, or a mesh in a file written before meshes were stored:
+        :meth:`contains` then asks the bounding box only."""
         if self._domain is False:
-            self._domain = rebuilt_domain(self.description.get("domain"), self.names)
+            desc = self.description.get("domain")
+            self._domain = rebuilt_domain(desc, self.names, self.record.get("mesh"), self.path)
         return self._domain
 
     @property
@@ -281,11 +284,13 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> SavedField:
     (with its hard constraint, whose lift is a stored field too). The file is read as data
     (:func:`neuralpde.io.read_solution`); the architecture is checked against the limits of
     :func:`~neuralpde.fields.check_architecture` before anything is built, the weights must be
-    finite, and the content digest must match. Raises ``FileNotFoundError`` for a missing file
-    and :class:`~neuralpde.io.FormatError` for any file that cannot be loaded so.
+    finite, and the content digest must match, and so must a stored mesh its digest (a
+    :class:`~neuralpde.MeshDomain` is rebuilt from ``/problem/mesh``, so that :meth:`contains`
+    asks the mesh). Raises ``FileNotFoundError`` for a missing file and
+    :class:`~neuralpde.io.FormatError` for any file that cannot be loaded so.
     """
     strict = check_strict(strict)
-    rec = read_solution_record(path, grid=True, verify=False)
+    rec = read_solution_record(path, grid=True, verify=False, mesh=True)
     where = str(path)
     dtype = _DTYPES[rec["dtype"].removeprefix("torch.")]  # read_solution allows no other name
     try:
@@ -323,7 +328,10 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> SavedField:
             f"{where!r}: the stored network cannot be rebuilt ({type(exc).__name__}: {exc})"
         ) from None
     verify_solution(path, rec)
-    return SavedField(net, rec, path, strict=strict)
+    field = SavedField(net, rec, path, strict=strict)
+    if rec.get("mesh") is not None:
+        _ = field.domain  # rebuilt now: a mesh that does not match its digest is refused here
+    return field
 
 
 class Solution(SolvedField):
@@ -447,7 +455,9 @@ class Solution(SolvedField):
         """Write the solution to an HDF5 file (see :mod:`neuralpde.io.hdf5`); returns the path.
 
         With ``xdmf`` (the default), an XDMF sidecar describing its grid to ParaView and VisIt
-        is written beside it (``u.xdmf`` beside ``u.h5``, see :mod:`neuralpde.io.xdmf`).
+        is written beside it (``u.xdmf`` beside ``u.h5``, see :mod:`neuralpde.io.xdmf`). A
+        :class:`~neuralpde.MeshDomain` (or ``SpaceTime`` of one) is stored with it, so that
+        the loaded field knows its domain (:meth:`~NeuralField.contains`).
 
         A run that diverged or was interrupted is not a result, and is refused (an interrupted
         one continues from its checkpoint: ``solve(..., resume=True)``)."""
@@ -498,6 +508,7 @@ class Solution(SolvedField):
                 "platform": platform.platform(),
             },
             xdmf=xdmf,
+            domain=self.problem.domain,
         )
 
 

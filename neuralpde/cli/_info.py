@@ -57,6 +57,9 @@ def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
             else ""
         ),
     ]
+    mesh = _mesh_text(prob["domain"])
+    if mesh:
+        lines.insert(2, f"mesh:        {mesh}")
     c = arch.get("constraint")
     if c:
         built = ", ".join(f"conditions[{i}]" for i in c.get("built_in", [])) or "none"
@@ -84,6 +87,20 @@ def _solution_lines(path: str, rec: dict[str, Any]) -> list[str]:
             lines.append(f"estimate:    unreadable ({exc})")
     lines.append("versions:    " + ", ".join(f"{k} {v}" for k, v in rec["versions"].items()))
     return lines
+
+
+def _mesh_text(domain: dict[str, Any]) -> str:
+    """A mesh domain's (or its space's) file, cell count, parts and digest, as its description
+    gives them; ``""`` for another domain."""
+    mesh = domain.get("space") if domain.get("type") == "SpaceTime" else domain
+    if not isinstance(mesh, dict) or mesh.get("type") != "MeshDomain":
+        return ""
+    parts = mesh.get("parts")
+    return (
+        f"{mesh.get('source', '?')}: {mesh.get('cells', '?')} cells, boundary parts "
+        f"{', '.join(map(str, parts)) if isinstance(parts, list) else '?'}; sha256 "
+        f"{mesh.get('sha256', '?')}"
+    )
 
 
 def _info_reference(args: argparse.Namespace) -> int:

@@ -344,6 +344,18 @@ class MeshDomain(Domain):
         return self._parts
 
     @property
+    def boundary_facets(self) -> np.ndarray:
+        """The boundary facets' point indices (rows of :attr:`points`), ``(F, d)`` int64, each
+        ordered so that the facet faces outward (a copy)."""
+        return self._facets.copy()
+
+    @property
+    def facet_parts(self) -> np.ndarray:
+        """Each boundary facet's part, an index into :attr:`boundary_parts`, ``(F,)`` int64
+        (a copy)."""
+        return self._facet_tag.copy()
+
+    @property
     def measure(self) -> float:
         """Sum of the cell volumes (areas)."""
         return self._volume

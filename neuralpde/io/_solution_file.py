@@ -13,6 +13,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from ..domains import Domain
 from ._common import (
     FORMAT,
     FORMAT_VERSION,
@@ -31,6 +32,7 @@ from ._common import (
     verify_digest,
     write_grid,
 )
+from ._mesh import mesh_of, read_mesh, write_mesh
 from ._reading import (
     DIGEST_ATTRIBUTE,
     FLOATS,
@@ -70,6 +72,7 @@ def write_solution(
     metrics: Mapping[str, float],
     provenance: Mapping[str, Any],
     xdmf: bool = False,
+    domain: Domain | None = None,
 ) -> Path:
     """Write a solution file atomically; returns its path.
 
@@ -79,7 +82,10 @@ def write_solution(
     ``/u``, ``/exact`` and every tensor of ``parameters``, as written, and of the attributes
     that define the network (``neuralpde_coordinates``, ``architecture``, ``dtype``), its
     problem (``description``) and the layout (``format_version``). With ``xdmf``, an XDMF
-    sidecar (:mod:`neuralpde.io.xdmf`) is written beside the file once it is complete.
+    sidecar (:mod:`neuralpde.io.xdmf`) is written beside the file once it is complete. When
+    ``domain`` (the problem's) is a :class:`~neuralpde.MeshDomain` or ``SpaceTime`` of one, the
+    mesh is stored in ``/problem/mesh`` (:mod:`neuralpde.io._mesh`), so that the loaded field
+    knows its domain.
     """
     if not isinstance(xdmf, bool):
         raise TypeError(f"xdmf must be True or False, got {type(xdmf).__name__} {xdmf!r}")
@@ -92,8 +98,8 @@ def write_solution(
     description = json.loads(to_json(dict(problem)))
     metadata = _solution_metadata(names, stored_architecture, dtype, description, FORMAT_VERSION)
     digest = content_digest(arrays, metadata)
-    history = training.get("history", {})
-    counters = {"step": _counters(history.get("step", []), "training history 'step'")}
+    steps = _counters(training.get("history", {}).get("step", []), "training history 'step'")
+    mesh = mesh_of(domain)
 
     def fill(f: h5py.File) -> None:
         f.attrs["format"] = FORMAT
@@ -110,20 +116,11 @@ def write_solution(
         pg = m.create_group("parameters")
         for k, v in tensors.items():
             pg.create_dataset(k, data=v)
-        f.create_group("problem").attrs["description"] = to_json(description)
-        tg = f.create_group("training")
-        tg.create_dataset("step", data=counters["step"])
-        for key in ("time", "loss", "monitor"):
-            tg.create_dataset(key, data=np.asarray(history.get(key, []), dtype=np.float64))
-        tg.create_dataset(
-            "phase", data=np.asarray(history.get("phase", []), dtype=h5py.string_dtype())
-        )
-        for key in ("status", "message"):
-            tg.attrs[key] = str(training.get(key, ""))
-        tg.attrs["seed"] = int(training.get("seed", 0))
-        tg.attrs["steps"] = int(training.get("steps", 0))
-        tg.attrs["timings"] = to_json(training.get("timings", {}))
-        tg.attrs["settings"] = to_json(training.get("settings", {}))
+        pr = f.create_group("problem")
+        pr.attrs["description"] = to_json(description)
+        if mesh is not None:
+            write_mesh(pr, mesh)
+        _write_training(f.create_group("training"), training, steps)
         mg = f.create_group("metrics")
         for k, v in metrics.items():
             mg.attrs[k] = float(v)
@@ -136,6 +133,22 @@ def write_solution(
         datasets = [k for k in ("u", "exact") if f"/{k}" in grid]
         write_sidecar(written, dict(coords), datasets, time_is_last(description))
     return written
+
+
+def _write_training(tg: h5py.Group, training: Mapping[str, Any], steps: np.ndarray) -> None:
+    """The group ``/training``: the history (its ``step`` counters as ``steps``) and the run's
+    status, seed, timings and settings."""
+    history = training.get("history", {})
+    tg.create_dataset("step", data=steps)
+    for key in ("time", "loss", "monitor"):
+        tg.create_dataset(key, data=np.asarray(history.get(key, []), dtype=np.float64))
+    tg.create_dataset("phase", data=np.asarray(history.get("phase", []), dtype=h5py.string_dtype()))
+    for key in ("status", "message"):
+        tg.attrs[key] = str(training.get(key, ""))
+    tg.attrs["seed"] = int(training.get("seed", 0))
+    tg.attrs["steps"] = int(training.get("steps", 0))
+    tg.attrs["timings"] = to_json(training.get("timings", {}))
+    tg.attrs["settings"] = to_json(training.get("settings", {}))
 
 
 def _counters(values: Any, what: str) -> np.ndarray:
@@ -280,8 +293,13 @@ def read_solution(path: str | os.PathLike, *, grid: bool = True) -> dict[str, An
     return read_solution_record(path, grid=grid, verify=grid)
 
 
-def read_solution_record(path: str | os.PathLike, *, grid: bool, verify: bool) -> dict[str, Any]:
-    """:func:`read_solution`; ``verify`` (which needs ``grid``) checks the content digest."""
+def read_solution_record(
+    path: str | os.PathLike, *, grid: bool, verify: bool, mesh: bool = False
+) -> dict[str, Any]:
+    """:func:`read_solution`; ``verify`` (which needs ``grid``) checks the content digest;
+    ``mesh`` reads a stored mesh domain's arrays into ``mesh`` (:func:`~neuralpde.io._mesh.
+    read_mesh`: ``None`` when there is none; rebuilt by :func:`~neuralpde.io._mesh.
+    rebuilt_mesh`)."""
     f, _, version = open_file(path, "solution")
     p = str(path)
     with f, damaged_entries(path, "solution"):
@@ -335,4 +353,6 @@ def read_solution_record(path: str | os.PathLike, *, grid: bool, verify: bool) -
             )
             if verify:
                 verify_solution(path, out)
+        if mesh:
+            out["mesh"] = read_mesh(f, p)
     return out

@@ -13,6 +13,9 @@ Solution files (``format = "neuralpde-solution"``, ``format_version = 2``)::
     /model            attrs: architecture (JSON), dtype
     /model/parameters one dataset per tensor of the network's state (no pickle)
     /problem          attrs: description (JSON)
+    /problem/mesh     (a MeshDomain, or SpaceTime of one) datasets points, cells, facets,
+                      facet_parts (gzip); attrs: sha256, cell_type, parts (JSON): the mesh,
+                      rebuilt on loading (:mod:`neuralpde.io._mesh`)
     /training         datasets step (integers), time, loss, monitor, phase; attrs: status,
                       message, seed, steps, timings (JSON), settings (JSON)
     /metrics          attrs: error metrics against the exact solution, when known
@@ -95,6 +98,7 @@ from ._common import (
     open_hdf5,
 )
 from ._common import damaged_entries as damaged_entries
+from ._mesh import rebuilt_mesh as rebuilt_mesh
 from ._reading import (
     MAX_COORDINATES,
     MAX_GRID_ELEMENTS,
