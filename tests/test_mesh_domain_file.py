@@ -234,3 +234,14 @@ def test_info_names_the_mesh_and_its_digest(mesh, saved, capsys):
     assert f"cells, boundary parts bottom, boundary; sha256 {mesh.digest}" in out
     assert main(["info", str(saved), "--json"]) == 0  # no arrays of the mesh in the record
     assert mesh.digest in capsys.readouterr().out
+
+
+def test_a_grid_exported_from_a_loaded_mesh_field_keeps_the_mesh(mesh, saved, tmp_path):
+    from neuralpde.export import to_grid
+
+    field = npde.load(saved)
+    out = to_grid(field, "12x12", tmp_path / "regrid.h5", xdmf=False)
+    again = npde.load(out.path)
+    assert again.domain is not None and again.domain.digest == mesh.digest
+    hole = np.array([HOLE])
+    assert not again.contains(hole)[0] and field.contains(np.array([[0.1, 0.1]]))[0]

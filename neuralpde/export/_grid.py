@@ -204,6 +204,7 @@ def _solution_file(
             "platform": rec["platform"],
         },
         xdmf=xdmf,
+        domain=field.domain,  # a mesh travels with the field
     )
     _log_grid(written, values.shape, outside)
     return Exported(written, values.size, outside)
