@@ -63,6 +63,35 @@ def test_per_point_jacobian_matches_one_backward_pass_per_row():
     assert float(r @ r) == pytest.approx(float(loss.detach()), rel=1e-12)
 
 
+def test_interior_jacobian_in_blocks_equals_one_pass(monkeypatch):
+    """Blocks of points (which bound the memory) give the same rows and Jacobian as one pass,
+    for a residual with a variable coefficient, on a heat problem (time derivative too)."""
+    import neuralpde.training.gauss_newton as gn
+
+    def kappa(x):
+        return 0.1 * (1.0 + 0.5 * torch.sin(PI * x[:, 0]))
+
+    problem = npde.Problem(
+        npde.SpaceTime(npde.Rectangle((0.0, 0.0), (1.0, 1.0)), t_span=(0.0, 1.0)),
+        npde.Heat(kappa=kappa),
+        [npde.Dirichlet(0.0), npde.Initial(lambda x: torch.sin(PI * x[:, 0]))],
+        name="heat",
+    )
+    torch.manual_seed(0)
+    lo, hi = problem.domain.bounds
+    net = InputScaling(npde.Siren(width=8, depth=2, w0=2.0).build(3), lo, hi).double()
+    pts = npde.SobolSampler(n_interior=70, n_boundary=16, n_initial=16).draw(problem, 0, 0)
+    batch = make_batch(problem, pts, torch.float64, "cpu")
+    built, weights = (False, False), [1.0, 2.0]
+    r1, j1, s1 = rows_and_jacobian(net, problem, batch, built, weights)
+    monkeypatch.setattr(gn, "_CHUNK", 16)  # 70 points: blocks of 16, 16, 16, 16 and 6
+    r2, j2, s2 = rows_and_jacobian(net, problem, batch, built, weights)
+    assert s1 == s2 == [70, 16, 16]
+    assert torch.allclose(r1, r2, rtol=0, atol=1e-14)
+    assert torch.allclose(j1, j2, rtol=1e-12, atol=1e-13)
+    assert float(torch.linalg.norm(j1[:70])) > 0.1  # the interior block is not trivially zero
+
+
 def rows_with_graph(net, problem, batch, built, weights):
     """The rows with their graph, one evaluation for all points (the plain module)."""
     from neuralpde.training.gauss_newton import _groups
