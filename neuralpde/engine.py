@@ -5,6 +5,10 @@ r"""The derivative engines: which one a field gets, and the plan of the fused pa
 field at points with those derivatives, from one fused forward pass
 (:mod:`neuralpde.fields.jet`) where the field propagates jets, else by autograd on demand
 (:func:`engine_for` decides); :func:`check_fused` compares the two on probe points.
+
+A training run decides once: :func:`bind_engine` makes a :class:`Derivatives`, the engine bound
+to a field, a plan and the coordinates, whose :meth:`~Derivatives.values` evaluates without
+looking at the field or the arguments again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,6 +29,10 @@ from .operators import FieldValues, LinearForm, SecondKey
 __all__ = [
     "ENGINES",
     "DerivativePlan",
+    "Derivatives",
+    "autograd_engine",
+    "bind_engine",
+    "check_precision",
     "derivative_plan",
     "engine_for",
     "field_values",
@@ -227,11 +236,19 @@ def engine_for(
     ``"fused"``, ``"autograd"`` (also with ``plan=None``: derivatives on demand) or ``"none"``
     (an empty plan: only values). ``"fused"`` for a field that cannot carry derivatives forward
     is an error; ``name`` is the argument's name in the messages."""
+    _check_engine(plan, engine, name)
+    return _kind(plan, engine, jet_obstacle(net), name)
+
+
+def _check_engine(plan: DerivativePlan | None, engine: str, name: str) -> None:
     if engine not in ENGINES:
         raise ValueError(f"{name} must be one of {ENGINES}, got {engine!r}")
     if plan is not None and not isinstance(plan, DerivativePlan):
         raise TypeError(f"plan must be a DerivativePlan or None, got {type(plan).__name__}")
-    obstacle = jet_obstacle(net)
+
+
+def _kind(plan: DerivativePlan | None, engine: str, obstacle: str | None, name: str) -> str:
+    """:func:`engine_for`'s choice, from the field's ``obstacle`` to jets (``None``: none)."""
     if engine == "fused" and obstacle is not None:
         raise ValueError(
             f"{name}='fused' needs a field that propagates derivatives forward (SIREN, MLP, "
@@ -250,6 +267,129 @@ def engine_for(
     return "fused" if obstacle is None else "autograd"
 
 
+@dataclass(frozen=True)
+class Derivatives:
+    """A derivative engine bound once to a field, a plan and coordinates (:func:`bind_engine`).
+
+    ``kind`` is the engine that takes ``plan``'s derivatives (``"fused"``, ``"autograd"`` or
+    ``"none"``, as :func:`engine_for` says); ``names`` and ``time_index`` are the coordinates;
+    ``asked`` is the engine asked for and ``obstacle`` why the field cannot propagate jets
+    (``None`` when it can, or when autograd was asked for and the field was not looked at), so
+    that :meth:`for_plan` binds another plan without looking at the field again. ``name`` is
+    the argument's name in messages.
+    """
+
+    kind: str
+    plan: DerivativePlan | None
+    names: tuple[str, ...]
+    time_index: int | None = None
+    asked: str = "auto"
+    obstacle: str | None = None
+    name: str = "engine"
+    forms: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    first: torch.Tensor | None = field(default=None, repr=False, compare=False)
+    # the bindings of other plans (for_plan), each made once
+    derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def values(self, net: nn.Module, x: torch.Tensor) -> FieldValues:
+        """``net`` (the field bound) at points ``x`` with the plan's derivatives, by this
+        engine. Only ``x``'s shape is checked; its precision must be ``net``'s."""
+        if not (
+            isinstance(x, torch.Tensor)
+            and x.is_floating_point()
+            and x.ndim == 2
+            and x.shape[1] == len(self.names)
+        ):
+            check_columns(x, self.names, self.time_index)  # says what is wrong
+        if self.kind != "fused":
+            return FieldValues(net(x), x, self.names, self.time_index)
+        plan = self.plan
+        u, g, q = forward_jet(net, x, self.forms, self.first, gradient=plan.gradient, checked=True)
+        second = {key: q[:, c] for c, key in enumerate(plan.second)}
+        return FieldValues(
+            u, x, self.names, self.time_index, gradient=g, second=second, plain=lambda: net(x)
+        )
+
+    def for_plan(self, plan: DerivativePlan | None) -> Derivatives:
+        """The same engine bound to another plan of the same field (a condition's), once."""
+        bound = self.derived.get(plan)
+        if bound is None:
+            kind = _kind(plan, self.asked, self.obstacle, self.name)
+            args = (self.names, self.time_index, self.asked, self.obstacle, self.name)
+            bound = self.derived[plan] = _bound(kind, plan, *args)
+        return bound
+
+
+def _bound(
+    kind: str,
+    plan: DerivativePlan | None,
+    names: tuple[str, ...],
+    time_index: int | None,
+    asked: str,
+    obstacle: str | None,
+    name: str,
+) -> Derivatives:
+    """A :class:`Derivatives`, with the fused pass's forms worked out once."""
+    forms = first = None
+    if kind == "fused":
+        forms, first = plan.forms(len(names), time_index), plan.first(len(names))
+    return Derivatives(kind, plan, names, time_index, asked, obstacle, name, forms, first)
+
+
+def bind_engine(
+    net: nn.Module,
+    names: Sequence[str],
+    time_index: int | None = None,
+    plan: DerivativePlan | None = None,
+    engine: str = "auto",
+    *,
+    name: str = "engine",
+) -> Derivatives:
+    """Bind the derivative engine once: ``net``'s ``plan`` derivatives at points whose columns
+    ``names`` names (``time_index``: the column of time), by the engine :func:`engine_for`
+    chooses for ``engine``, with its errors (``name`` is the argument's name in them)."""
+    names = _check_names(names, time_index)
+    _check_engine(plan, engine, name)
+    obstacle = jet_obstacle(net)
+    kind = _kind(plan, engine, obstacle, name)
+    return _bound(kind, plan, names, time_index, engine, obstacle, name)
+
+
+@functools.lru_cache(maxsize=32)
+def _autograd_engine(names: tuple[str, ...], time_index: int | None) -> Derivatives:
+    return Derivatives("autograd", None, names, time_index, "autograd")
+
+
+def autograd_engine(names: Sequence[str], time_index: int | None = None) -> Derivatives:
+    """Autograd's derivatives on demand (no plan), bound to the coordinates only: they serve
+    any field, so no field is looked at."""
+    names = _check_names(names, time_index)
+    return _autograd_engine(names, time_index)
+
+
+def _check_names(names: Sequence[str], time_index: object) -> tuple[str, ...]:
+    """``names`` as a tuple; a :class:`ValueError` unless ``time_index`` is one of them."""
+    names = tuple(names)
+    n = len(names)
+    if time_index is not None and (
+        isinstance(time_index, bool)
+        or not isinstance(time_index, (int, np.integer))
+        or not 0 <= time_index < n
+    ):
+        raise ValueError(f"time_index must be None or a column (0 to {n - 1}), got {time_index!r}")
+    return names
+
+
+def check_precision(net: nn.Module, x: torch.Tensor) -> None:
+    """A :class:`ValueError` unless ``x`` is in the precision of ``net``'s parameters."""
+    param = next((p for p in net.parameters() if p.is_floating_point()), None)
+    if param is not None and param.dtype != x.dtype:
+        raise ValueError(
+            f"x is {x.dtype} but net's parameters are {param.dtype}: convert one of them, e.g. "
+            f"x.to({param.dtype})"
+        )
+
+
 def field_values(
     net: nn.Module,
     x: torch.Tensor,
@@ -263,22 +403,12 @@ def field_values(
     ``engine`` is ``"auto"`` (fused when ``net`` supports it), ``"fused"`` (an error if it does
     not) or ``"autograd"``. With ``plan=None`` (nothing to carry forward) or the autograd
     engine, derivatives are taken on demand by autograd; ``x`` must then require gradients.
-    ``names`` names ``x``'s columns; ``time_index`` is the column of time, if any.
+    ``names`` names ``x``'s columns; ``time_index`` is the column of time, if any. Training
+    binds the engine once instead (:func:`bind_engine`).
     """
     check_columns(x, names, time_index)
-    param = next((p for p in net.parameters() if p.is_floating_point()), None)
-    if param is not None and param.dtype != x.dtype:
-        raise ValueError(
-            f"x is {x.dtype} but net's parameters are {param.dtype}: convert one of them, e.g. "
-            f"x.to({param.dtype})"
-        )
-    if engine_for(net, plan, engine) != "fused":
-        return FieldValues(net(x), x, names, time_index)
-    n = x.shape[1]
-    forms = plan.forms(n, time_index)
-    u, g, q = forward_jet(net, x, forms, plan.first(n), gradient=plan.gradient)
-    second = {key: q[:, c] for c, key in enumerate(plan.second)}
-    return FieldValues(u, x, names, time_index, gradient=g, second=second, plain=lambda: net(x))
+    check_precision(net, x)
+    return bind_engine(net, names, time_index, plan, engine).values(net, x)
 
 
 def check_fused(

@@ -548,6 +548,7 @@ def forward_jet(
     first: torch.Tensor | None = None,
     *,
     gradient: bool = True,
+    checked: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     r"""Value, gradient and channels of a scalar field at ``x`` (shape ``(N, n)``) in one pass.
 
@@ -556,8 +557,10 @@ def forward_jet(
     \sum_{ij}` ``forms[k, i, j]`` :math:`\partial_i \partial_j u`. With ``gradient=False``,
     ``grad`` is ``None`` and first derivatives are carried only along the columns the forms
     involve: a time derivative that enters through ``first`` alone then costs no extra rows.
+    ``checked``: ``module`` is known to propagate jets (a bound engine looked once), so
+    :func:`jet_obstacle` is not asked again.
     """
-    reason = jet_obstacle(module)
+    reason = None if checked else jet_obstacle(module)
     if reason is not None:
         raise TypeError(f"forward_jet needs a field that propagates derivatives forward: {reason}")
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from ..engine import field_values
+from ..engine import autograd_engine
 from ..operators import residual_values
 from ..problem import Problem
 from .loss import Batch, condition_defect
@@ -76,6 +76,7 @@ def _groups(
     """The row groups: ``(points, row factor, rows(module))``, interior first."""
     n = batch.interior.shape[0]
     out = [(n, 1.0 / math.sqrt(n), _interior_rows(problem, batch.interior))]
+    on_demand = autograd_engine(problem.domain.names, problem.time_index)
     normals = batch.condition_normals or (None,) * len(problem.conditions)
     for i, cond in enumerate(problem.conditions):
         if built_in[i]:
@@ -84,7 +85,7 @@ def _groups(
         rows_n = pts.shape[0]  # a periodic pair gives two rows per pair of points
 
         def defect(module, cond=cond, pts=pts, target=target, nrm=nrm):
-            return condition_defect(module, problem, cond, pts, target, nrm, "autograd")
+            return condition_defect(module, problem, cond, pts, target, nrm, on_demand)
 
         out.append((pts.shape[0], math.sqrt(weights[i] / max(rows_n, 1)), defect))
     return out
@@ -92,10 +93,10 @@ def _groups(
 
 def _interior_rows(problem: Problem, x: torch.Tensor) -> Callable[[nn.Module], torch.Tensor]:
     """The residual at the points ``x``, as a function of the module that evaluates the field."""
-    names, ti = problem.domain.names, problem.time_index
+    on_demand = autograd_engine(problem.domain.names, problem.time_index)
 
     def interior(module: nn.Module) -> torch.Tensor:
-        u = field_values(module, x, names, ti, None, "autograd")
+        u = on_demand.values(module, x)
         return residual_values(problem.residual(u, x), x.shape[0])
 
     return interior

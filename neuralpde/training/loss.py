@@ -25,10 +25,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._arguments import check_columns
 from ..coefficients import evaluate
 from ..conditions import Condition
-from ..engine import DerivativePlan, derivative_plan, field_values
-from ..operators import LinearForm, as_column, grad, residual_values
+from ..engine import (
+    DerivativePlan,
+    Derivatives,
+    bind_engine,
+    check_precision,
+    derivative_plan,
+    field_values,
+)
+from ..operators import FieldValues, LinearForm, as_column, grad, residual_values
 from ..problem import Problem
 from ..sampling import CollocationPoints
 
@@ -109,11 +117,11 @@ def condition_defect(
     x: torch.Tensor,
     target: torch.Tensor,
     normals: torch.Tensor | None,
-    engine: str,
+    engine: str | Derivatives,
 ) -> torch.Tensor:
     """The defect of ``cond`` at its points ``x`` (with their outward ``normals`` on the
     boundary), against its ``target``, as its :attr:`~neuralpde.conditions.Condition.defect`
-    says."""
+    says. ``engine`` is an engine's name or the run's bound :class:`Derivatives`."""
     names, ti = problem.domain.names, problem.time_index
     kind = cond.defect
     if kind == "value":
@@ -122,7 +130,7 @@ def condition_defect(
         # u_t alone, as one channel seeded with e_t: no rows for the other first derivatives
         assert ti is not None  # Problem refuses initial conditions on a steady domain
         plan = _time_derivative_plan(problem.domain.dim, ti)
-        u = field_values(net, x.detach().requires_grad_(True), names, ti, plan, engine)
+        u = _values(net, x.detach().requires_grad_(True), names, ti, plan, engine)
         return u.linear_form(plan.second[0]) - target
     if kind not in ("normal", "robin", "periodic"):
         raise TypeError(
@@ -130,7 +138,7 @@ def condition_defect(
             "neuralpde.conditions.DEFECTS"
         )
     x = x.detach().requires_grad_(True)
-    u = field_values(net, x, names, ti, _GRADIENT, engine)
+    u = _values(net, x, names, ti, _GRADIENT, engine)
     if kind == "periodic":  # first half on part_a, second half its partners
         m = x.shape[0] // 2
         du = (grad(u) * torch.cat([normals, normals])).sum(dim=1)
@@ -144,27 +152,59 @@ def condition_defect(
     return a * u.value + b * dn - target
 
 
+def _values(
+    net: nn.Module,
+    x: torch.Tensor,
+    names: Sequence[str],
+    ti: int | None,
+    plan: DerivativePlan,
+    engine: str | Derivatives,
+) -> FieldValues:
+    """``net`` at ``x`` with ``plan``'s derivatives, by a bound engine or a named one."""
+    if isinstance(engine, Derivatives):
+        return engine.for_plan(plan).values(net, x)
+    return field_values(net, x, names, ti, plan, engine)
+
+
+def _bind(
+    net: nn.Module, problem: Problem, x: torch.Tensor, engine: str, plan: DerivativePlan | None
+) -> Derivatives:
+    """The engine named ``engine`` bound to ``net`` and ``problem``'s residual ``plan`` (found
+    on probe points in ``x``'s precision and device when not given), ``x`` checked against
+    ``net`` as :func:`~neuralpde.engine.field_values` does."""
+    if plan is None and engine != "autograd":
+        plan = residual_plan(problem, x.dtype, x.device)
+    names, ti = problem.domain.names, problem.time_index
+    check_columns(x, names, ti)
+    check_precision(net, x)
+    return bind_engine(net, names, ti, plan, engine)
+
+
 def loss_terms(
     net: nn.Module,
     problem: Problem,
     batch: Batch,
     *,
-    engine: str = "auto",
+    engine: str | Derivatives = "auto",
     plan: DerivativePlan | None = None,
     built_in: Sequence[bool] | None = None,
     weights: Sequence[float] | None = None,
 ) -> tuple[torch.Tensor, dict]:
     """Total loss and its unweighted terms (``residual`` and one per condition).
 
-    ``engine`` chooses how derivatives are computed (see :func:`neuralpde.engine.field_values`);
-    ``plan`` is the residual's :func:`residual_plan`, found here when not given. Conditions
-    flagged in ``built_in`` are met by the field itself (a hard constraint) and left out;
-    ``weights`` replace the conditions' own weights.
+    ``engine`` chooses how derivatives are computed (see :func:`neuralpde.engine.field_values`):
+    an engine's name, or an engine bound once for the run
+    (:func:`~neuralpde.engine.bind_engine`), which brings its own plan. ``plan`` is the
+    residual's :func:`residual_plan`, found here when not given. Conditions flagged in
+    ``built_in`` are met by the field itself (a hard constraint) and left out; ``weights``
+    replace the conditions' own weights.
     """
     x = batch.interior
-    if plan is None and engine != "autograd":
-        plan = residual_plan(problem, x.dtype, x.device)
-    u = field_values(net, x, problem.domain.names, problem.time_index, plan, engine)
+    if not isinstance(engine, Derivatives):
+        engine = _bind(net, problem, x, engine, plan)
+    elif plan is not None and plan != engine.plan:
+        raise ValueError("plan differs from the bound engine's own plan: pass one or the other")
+    u = engine.values(net, x)
     r = residual_values(problem.residual(u, x), x.shape[0])
     res = (r**2).mean()
     terms = {"residual": res}

@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._arguments import as_number
-from ..engine import DerivativePlan
+from ..engine import Derivatives
 from ..problem import Problem
 from ..sampling import Sampler
 from .checkpoint import Checkpointer, stop_requested
@@ -65,8 +65,7 @@ class TrainingState:
     seed: int
     dtype: torch.dtype
     device: torch.device
-    engine: str
-    plan: DerivativePlan | None
+    derivatives: Derivatives  # the residual's derivative engine, bound once for the run
     built_in: tuple[bool, ...]
     weights: list[float]
     start: float
@@ -109,8 +108,7 @@ class TrainingState:
             self.net,
             self.problem,
             self.batch,
-            engine=self.engine,
-            plan=self.plan,
+            engine=self.derivatives,
             built_in=self.built_in,
             weights=self.weights,
         )[0]

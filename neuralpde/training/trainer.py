@@ -32,8 +32,8 @@ from .._arguments import (
     check_steps,
 )
 from ..checks import check_time_order
-from ..engine import ENGINES, DerivativePlan, check_fused, engine_for
-from ..fields.jet import jet_obstacle, library_jets_only
+from ..engine import ENGINES, DerivativePlan, Derivatives, bind_engine, check_fused
+from ..fields.jet import library_jets_only
 from ..operators import as_column
 from ..problem import Problem
 from ..sampling import Sampler
@@ -293,8 +293,8 @@ class Trainer:
         _check_net_on(net, problem, probe)
         plan = residual_plan(problem, dtype, device)
         check_time_order(problem, plan)
-        used = engine_for(net, plan, engine, "derivatives")  # refuses 'fused' it cannot do
-        obstacle = jet_obstacle(net)
+        derivatives = _bind(net, problem, plan, engine)  # once for the run
+        used, obstacle = derivatives.kind, derivatives.obstacle
         if engine != "autograd" and obstacle is None and not library_jets_only(net):
             _check_own_jet(net, problem, plan, probe)
         log.debug("%s: residual derivatives by the %s engine (%s)", problem.name, used, plan)
@@ -307,7 +307,7 @@ class Trainer:
                 f"checkpoint must be a Checkpointer or None, got {type(checkpoint).__name__}"
             )
         with interrupts_caught(active=checkpoint is not None):
-            args = (net, problem, sampler, seed, dtype, device, monitor, built_in, plan, used)
+            args = (net, problem, sampler, seed, dtype, device, monitor, built_in, derivatives)
             return self._run(*args, checkpoint, resume)
 
     def _run(
@@ -320,8 +320,7 @@ class Trainer:
         device,
         monitor,
         built_in,
-        plan,
-        used,
+        derivatives,
         checkpoint=None,
         resume=None,
     ):
@@ -340,8 +339,7 @@ class Trainer:
             seed,
             dtype,
             device,
-            self.derivatives,
-            plan,
+            derivatives,
             built_in,
             [c.weight for c in problem.conditions],
             start,
@@ -357,7 +355,7 @@ class Trainer:
         todo = self._begin(s, resume)
         adam_cut = self._phases(s, adam, lbfgs, todo, start)
         s.progress.close(s)
-        return self._result(s, adam_cut, used)
+        return self._result(s, adam_cut, derivatives.kind)
 
     def _optimizers(
         self, params: list[torch.Tensor]
@@ -474,6 +472,13 @@ def _restore(s: TrainingState, saved: Mapping[str, Any]) -> None:
     s.resume = {"phase": saved["phase"], "position": saved["position"]}
     s.fresh = False
     log.info("resumed at step %d (%s), loss %.3e", s.step, saved["phase"], s.loss)
+
+
+def _bind(net: nn.Module, problem: Problem, plan: DerivativePlan, engine: str) -> Derivatives:
+    """The residual's derivative engine, bound to ``net`` for the run; refuses ``"fused"``
+    where it cannot serve."""
+    names, ti = problem.domain.names, problem.time_index
+    return bind_engine(net, names, ti, plan, engine, name="derivatives")
 
 
 def _check_own_jet(net: nn.Module, problem: Problem, plan: DerivativePlan, x: torch.Tensor) -> None:
