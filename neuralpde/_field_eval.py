@@ -1,16 +1,16 @@
 """The evaluation machinery of :class:`~neuralpde.solution.NeuralField` (its base class,
-:class:`FieldEvaluation`): points checked and placed, the domain asked (rebuilt from a file's
-description), values, gradients, Laplacians, Hessians and time derivatives by autograd in
-blocks, and the network as a module. Its public names are those of :mod:`neuralpde.solution`."""
+:class:`FieldEvaluation`): points checked and placed, the domain asked (a loaded field's is
+rebuilt from its file's description by :mod:`neuralpde.problem_spec`), values, gradients,
+Laplacians, Hessians and time derivatives by autograd in blocks, and the network as a module.
+Its public names are those of :mod:`neuralpde.solution`."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -20,7 +20,6 @@ from ._arguments import check_device, check_dtype, check_points, real_coordinate
 from .domains import Box, Domain, SpaceTime, outside_box
 from .geometry import Difference, Intersection, Union, distance_to_boundary
 from .geometry.common import REL_TOL
-from .io.hdf5 import FormatError, rebuilt_mesh
 from .operators import as_column
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "OutsideDomainWarning",
     "check_strict",
     "grid_points",
-    "rebuilt_domain",
 ]
 
 
@@ -76,47 +74,6 @@ def check_strict(strict: object) -> bool:
 
 def _box_text(names: Sequence[str], lo: np.ndarray, hi: np.ndarray) -> str:
     return ", ".join(f"{n} in [{a:g}, {b:g}]" for n, a, b in zip(names, lo, hi, strict=True))
-
-
-def rebuilt_domain(
-    desc: object,
-    names: Sequence[str],
-    mesh: Mapping[str, Any] | None = None,
-    path: str | None = None,
-) -> Domain | None:
-    """The domain a :meth:`~neuralpde.domains.Domain.describe` dictionary stands for (boxes,
-    balls, disks, polygons, CSG domains of them, meshes, and
-    :class:`~neuralpde.domains.SpaceTime` of those), with the coordinates ``names``; ``None``
-    for any other, a damaged description, or a :class:`~neuralpde.MeshDomain` without the
-    ``mesh`` its file stores (:func:`~neuralpde.io.hdf5.read_solution_record`; a file written
-    before meshes were stored). A stored mesh whose digest does not match raises
-    :class:`~neuralpde.io.FormatError` naming ``path``: the file is damaged."""
-    if not isinstance(desc, Mapping):
-        return None
-    timed = desc.get("type") == "SpaceTime"
-    try:
-        space = _described_space(desc["space"] if timed else desc, mesh, path)
-        if timed and space is not None:
-            t0, t1 = (float(v) for v in desc["t_span"])
-            dom = SpaceTime(space, (t0, t1), str(desc["names"][-1]))
-        else:
-            dom = space
-    except FormatError:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-        return None
-    return dom if dom is not None and tuple(dom.names) == tuple(names) else None
-
-
-def _described_space(
-    desc: object, mesh: Mapping[str, Any] | None, path: str | None
-) -> Domain | None:
-    """The domain of space ``desc`` describes (:func:`rebuilt_domain`), ``None`` if unknown."""
-    from .reference.irregular import described_domain
-
-    if isinstance(desc, Mapping) and desc.get("type") == "MeshDomain":
-        return None if mesh is None else rebuilt_mesh(mesh, desc, path or "the solution file")
-    return described_domain(dict(desc))
 
 
 class FieldEvaluation:

@@ -113,9 +113,9 @@ def estimate_error(solution: Solution, seed: int = 0) -> ErrorEstimate:
             f"{type(solution).__name__}"
         )
     started = time.perf_counter()
-    problem = solution.problem
-    space = problem.domain.dim - (problem.time_index is not None)
-    coarse = (_COARSE_TIMED if problem.time_index is not None else _COARSE).get(space)
+    spec = solution.spec
+    space = spec.space_dim
+    coarse = (_COARSE_TIMED if spec.time_index is not None else _COARSE).get(space)
     why = f"the finite-difference referee has no {space}-D grids here"
     if coarse is not None:
         try:

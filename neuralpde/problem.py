@@ -323,7 +323,8 @@ _EQUATION_TYPES: dict[str, type[Equation]] = {
 def determined_up_to_a_constant(description: Mapping, time_axis: int | None) -> bool:
     """:attr:`Problem.determined_up_to_a_constant` of the problem that ``description`` (a
     :meth:`Problem.describe`, as a solution file stores it) describes, ``time_axis`` its time
-    column (``None`` when steady); for a live problem ask the problem.
+    column (``None`` when steady); for a live problem ask the problem. A solved field asks
+    either through its :class:`~neuralpde.problem_spec.ProblemSpec`.
 
     The answer comes from the classes the description's ``"type"`` entries name; a condition
     of a type this package does not know pins the constant, an equation of one is not blind to

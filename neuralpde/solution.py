@@ -21,20 +21,21 @@ from ._field_eval import (
     OutsideDomainWarning,
     check_strict,
     grid_points,
-    rebuilt_domain,
 )
 from .domains import Domain, SpaceTime, grid_counts
 from .fields import build_field, check_architecture
 from .io import FormatError, write_solution
 from .io.hdf5 import check_writable, read_solution_record, verify_solution
 from .io.provenance import versions
-from .problem import Problem, determined_up_to_a_constant
+from .problem import Problem
+from .problem_spec import ProblemSpec
 from .training import TrainResult
 
 __all__ = [
     "ExtrapolationWarning",
     "NeuralField",
     "OutsideDomainWarning",
+    "ProblemSpec",
     "SavedField",
     "Solution",
     "SolvedField",
@@ -146,28 +147,41 @@ _Axes = tuple[np.ndarray, ...]  # one 1-D array per coordinate
 
 class SolvedField(NeuralField):
     """A field that solves a problem, trained in this process (:class:`Solution`) or loaded
-    from a file (:class:`SavedField`): what is known of its problem, and its comparison with
-    the exact solution, asked the same way of both (:func:`neuralpde.validate.validate` takes
-    either)."""
+    from a file (:class:`SavedField`): what is known of its problem (its :attr:`spec`), and its
+    comparison with the exact solution, asked the same way of both
+    (:func:`neuralpde.validate.validate` takes either)."""
 
     #: The solution file the field was read from (``None``: in memory, or not given).
     path: str | None = None
 
     @property
-    def problem_name(self) -> str:
-        """The name of the problem it solves."""
+    def spec(self) -> ProblemSpec:
+        """Its problem (:class:`~neuralpde.problem_spec.ProblemSpec`): from the problem itself
+        for a :class:`Solution`, from the file's description for a :class:`SavedField`, equal
+        for a solution and its file. The properties below answer from it."""
         raise NotImplementedError
 
     @property
+    def problem_name(self) -> str:
+        """The name of the problem it solves."""
+        return self.spec.name
+
+    @property
     def description(self) -> dict:
-        """Its problem's :meth:`~neuralpde.Problem.describe` (as far as a file records it)."""
-        raise NotImplementedError
+        """Its problem's :meth:`~neuralpde.Problem.describe`, as a solution file stores it."""
+        return self.spec.description
+
+    @property
+    def domain(self) -> Domain | None:
+        """Its problem's domain (``None`` where a file's description cannot be rebuilt)."""
+        return self.spec.domain
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The lower and upper corners of its domain's bounding box, float64, in :attr:`names`
         order."""
-        raise NotImplementedError
+        lo, hi = self.spec.bounds
+        return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
     def _box(self) -> tuple[np.ndarray, np.ndarray]:
         return self.bounds
@@ -175,13 +189,13 @@ class SolvedField(NeuralField):
     @property
     def time_axis(self) -> int | None:
         """The column of time in the points, ``None`` when its problem is steady."""
-        raise NotImplementedError
+        return self.spec.time_index
 
     @property
     def determined_up_to_a_constant(self) -> bool:
         """Whether its problem fixes the solution only up to an additive constant
         (:attr:`~neuralpde.Problem.determined_up_to_a_constant`)."""
-        raise NotImplementedError
+        return self.spec.determined_up_to_a_constant
 
     def exact_on_grid(self, *, stacklevel: int = 2) -> tuple[_Axes, np.ndarray, np.ndarray]:
         """The axes of the grid on which it is compared with its problem's exact solution, its
@@ -206,7 +220,18 @@ class SavedField(SolvedField):
         super().__init__(net, record["coordinates"], record["architecture"], strict=strict)
         self.record = record
         self.path = None if path is None else str(path)
-        self._domain: Domain | None | bool = False  # False: not rebuilt yet
+        self._spec: ProblemSpec | None = None  # read on first use
+
+    @property
+    def spec(self) -> ProblemSpec:
+        """:meth:`ProblemSpec.from_description` of the file's problem description, read on
+        first use (:func:`load` reads it at once for a file that stores a mesh)."""
+        if self._spec is None:
+            rec = self.record
+            self._spec = ProblemSpec.from_description(
+                rec.get("problem", {}), self.names, mesh=rec.get("mesh"), path=self.path
+            )
+        return self._spec
 
     @property
     def domain(self) -> Domain | None:
@@ -216,10 +241,7 @@ class SavedField(SolvedField):
         stores (``/problem/mesh``, checked against its digest); ``None`` for a description
         that cannot be rebuilt, or a mesh in a file written before meshes were stored:
         :meth:`contains` then asks the bounding box only."""
-        if self._domain is False:
-            desc = self.description.get("domain")
-            self._domain = rebuilt_domain(desc, self.names, self.record.get("mesh"), self.path)
-        return self._domain
+        return self.spec.domain
 
     @property
     def grid(self) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
@@ -227,33 +249,14 @@ class SavedField(SolvedField):
         return self.record["coords"], self.record.get("u")
 
     @property
-    def problem_name(self) -> str:
-        return str(self.description.get("name", ""))
-
-    @property
-    def description(self) -> dict:
-        return self.record.get("problem", {})
-
-    @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The domain's corners as the file describes them, else the stored grid's."""
-        dom = self.description.get("domain", {})
-        if "lower" in dom and "upper" in dom:
-            return np.asarray(dom["lower"], float), np.asarray(dom["upper"], float)
+        if self.spec.bounds is not None:
+            return super().bounds
         coords = self.record["coords"]
         lo = np.array([coords[n].min() for n in self.names])
         hi = np.array([coords[n].max() for n in self.names])
         return lo, hi
-
-    @property
-    def time_axis(self) -> int | None:
-        timed = self.description.get("domain", {}).get("type") == "SpaceTime"
-        return len(self.names) - 1 if timed else None
-
-    @property
-    def determined_up_to_a_constant(self) -> bool:
-        """Asked of the classes the file's description names."""
-        return determined_up_to_a_constant(self.description, self.time_axis)
 
     def exact_on_grid(self, *, stacklevel: int = 2) -> tuple[_Axes, np.ndarray, np.ndarray]:
         """On the file's grid, with its stored exact solution; the network is evaluated at the
@@ -330,7 +333,7 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> SavedField:
     verify_solution(path, rec)
     field = SavedField(net, rec, path, strict=strict)
     if rec.get("mesh") is not None:
-        _ = field.domain  # rebuilt now: a mesh that does not match its digest is refused here
+        _ = field.spec  # read now: a mesh that does not match its digest is refused here
     return field
 
 
@@ -352,6 +355,7 @@ class Solution(SolvedField):
     ) -> None:
         super().__init__(net, problem.domain.names, architecture)
         self.problem = problem
+        self._spec: tuple[Problem, ProblemSpec] | None = None  # made on first use
         self.result = result
         self.seed = seed
         self.settings = dict(settings)
@@ -362,30 +366,12 @@ class Solution(SolvedField):
     timings = property(lambda self: self.result.timings)
 
     @property
-    def problem_name(self) -> str:
-        return self.problem.name
-
-    @property
-    def description(self) -> dict:
-        return self.problem.describe()
-
-    @property
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.problem.domain.bounds
-        return np.asarray(lo, float), np.asarray(hi, float)
-
-    @property
-    def domain(self) -> Domain:
-        """The problem's domain."""
-        return self.problem.domain
-
-    @property
-    def time_axis(self) -> int | None:
-        return self.problem.time_index
-
-    @property
-    def determined_up_to_a_constant(self) -> bool:
-        return self.problem.determined_up_to_a_constant
+    def spec(self) -> ProblemSpec:
+        """:meth:`ProblemSpec.from_problem` of :attr:`problem`, made on first use (and again
+        for a problem put in its place)."""
+        if self._spec is None or self._spec[0] is not self.problem:
+            self._spec = (self.problem, ProblemSpec.from_problem(self.problem))
+        return self._spec[1]
 
     def exact_on_grid(self, *, stacklevel: int = 2) -> tuple[_Axes, np.ndarray, np.ndarray]:
         """On the dense grid (:meth:`grid_axes`), with the problem's exact solution."""
@@ -441,7 +427,7 @@ class Solution(SolvedField):
 
     def _errors(self, u: np.ndarray, exact: np.ndarray) -> dict[str, float]:
         """:func:`metrics.summary`, with the means removed where the constant is free."""
-        if self.problem.determined_up_to_a_constant:
+        if self.spec.determined_up_to_a_constant:
             u, exact = metrics.without_means(u, exact)
         return metrics.summary(u, exact)
 
@@ -490,7 +476,7 @@ class Solution(SolvedField):
             architecture=self.architecture,
             parameters=params,
             dtype=str(self._param.dtype).replace("torch.", ""),
-            problem=self.problem.describe(),
+            problem=self.spec.description,
             training={
                 "history": self.history,
                 "status": str(self.status),

@@ -237,14 +237,15 @@ def validate(
     tol = _check_tol(tol)
     sol = _as_solution(solution)
     c = _against_exact(sol) if reference is None else _against_reference(sol, reference)
-    if sol.determined_up_to_a_constant:
+    spec = sol.spec  # what is known of its problem, live or loaded alike
+    if spec.determined_up_to_a_constant:
         c.u, c.ref = metrics.without_means(c.u, c.ref)
         c.notes.append(
             "the problem has only Neumann or periodic conditions: its solution is determined up "
             "to an additive constant, so both fields are compared with their means removed"
         )
     m = metrics.summary(c.u, c.ref)
-    m.update(metrics.band_errors(c.u, c.ref, time_axis=sol.time_axis, endpoint=True))
+    m.update(metrics.band_errors(c.u, c.ref, time_axis=spec.time_index, endpoint=True))
     c.notes += _measured_notes(c, m, tol)
     result = ValidationResult(
         against=c.against,
@@ -256,8 +257,8 @@ def validate(
         axes=c.axes,
         u=c.u,
         ref=c.ref,
-        time_axis=sol.time_axis,
-        problem=sol.problem_name,
+        time_axis=spec.time_index,
+        problem=spec.name,
         solution_path=sol.path,
         reference_path=c.path,
         reference_info=c.info,
@@ -265,7 +266,7 @@ def validate(
     )
     log.debug(  # the command line prints the summary; Python callers have the result
         "%s vs %s: relative L2 %.3e (reference error %.3e) %s",
-        sol.problem_name,
+        spec.name,
         c.against,
         m["relative_l2"],
         c.reference_error,
@@ -323,10 +324,10 @@ def _outside_nodes(sol: SolvedField, axes: tuple[np.ndarray, ...], ref: np.ndarr
     nan = np.isnan(ref)
     if not nan.any():
         return nan
-    dom = (sol.description or {}).get("domain") or {}
-    inside = nodes_inside(dom, axes)
+    spec = sol.spec
+    inside = nodes_inside(spec.domain_description, axes)
     if inside is None:
-        return nan if dom.get("type") == "MeshDomain" else np.zeros_like(nan)
+        return nan if spec.domain_type == "MeshDomain" else np.zeros_like(nan)
     return nan & ~inside
 
 
@@ -334,23 +335,24 @@ def _check_problem(sol: SolvedField, reference: ReferenceSolution, ref_label: st
     """Raise ``ValueError`` unless ``reference`` was computed for the solution's problem (by
     name, and by its mathematics where both record them); a note when only the name can tell."""
     ref_desc = getattr(reference, "description", None)
-    if reference.problem != sol.problem_name:
+    spec = sol.spec
+    if reference.problem != spec.name:
         raise ValueError(
             f"{ref_label} was computed for problem {reference.problem!r}, but the solution "
-            f"solves {sol.problem_name!r}: a comparison of the two would judge nothing; compute "
+            f"solves {spec.name!r}: a comparison of the two would judge nothing; compute "
             "a reference of the solution's problem"
         )
     if not (ref_desc and "equation" in ref_desc):
         return [
             f"{ref_label} records only its problem's name, not the problem itself: it was "
-            f"matched to the solution by the name {sol.problem_name!r} alone"
+            f"matched to the solution by the name {spec.name!r} alone"
         ]
-    description = sol.description
+    description = spec.description
     if "equation" in description:
         differ = differing_mathematics(ref_desc, description)
         if differ:
             raise ValueError(
-                f"{ref_label} and the solution are both for problem {sol.problem_name!r}, but "
+                f"{ref_label} and the solution are both for problem {spec.name!r}, but "
                 f"their problems' {', '.join(differ)} differ (the problem changed between "
                 "them): compute the reference again from the solution's problem"
             )

@@ -20,7 +20,8 @@ LAYERS: list[set[str]] = [
     {"equations", "fields"},  # the equations; the networks and their jets
     {"problem", "engine"},  # a problem; the derivative engines over the networks
     {"checks", "sampling", "io"},  # checks and points of a problem; the file format
-    {"griddata", "reference"},  # data from files; the finite-difference referee
+    # data from files; the finite-difference referee; a problem as a solved field knows it
+    {"griddata", "reference", "problem_spec"},
     {"training"},  # optimizers and checkpoints
     # derived settings; a trained field (and how it is evaluated); problem files
     {"defaults", "solution", "_field_eval", "problem_file"},

@@ -72,8 +72,8 @@ def load_source(source: Any) -> tuple[str, Any]:
 
 def solution_data(sol: SolvedField) -> PlotData:
     names = tuple(sol.names)
-    desc = sol.description or {}
-    domain = desc.get("domain") if isinstance(desc.get("domain"), dict) else {}
+    spec = sol.spec
+    domain = spec.domain_description
     if isinstance(sol, SavedField):
         coords, values = sol.grid
         axes = tuple(np.asarray(coords[n], dtype=np.float64) for n in names)
@@ -89,11 +89,11 @@ def solution_data(sol: SolvedField) -> PlotData:
     return PlotData(
         "solution",
         label,
-        sol.problem_name,
+        spec.name,
         names,
         axes,
         np.asarray(values, dtype=np.float64),
-        sol.time_axis,
+        spec.time_index,
         domain,
         field=sol,
     )
@@ -133,7 +133,7 @@ def compared(data: PlotData, sol: SolvedField, exact: bool, reference: Any) -> P
         if isinstance(exc, FormatError):
             raise
         raise PlotArgumentError(option, str(exc)) from None
-    means_removed = bool(sol.determined_up_to_a_constant)
+    means_removed = sol.spec.determined_up_to_a_constant
     values = result.u
     if means_removed:  # the field itself, not less its mean
         values = np.where(np.isnan(result.u), np.nan, sol.on_grid(result.axes))
@@ -150,7 +150,7 @@ def _has_exact(sol: SolvedField) -> bool:
     if isinstance(sol, SavedField):
         return sol.record.get("exact") is not None
     if isinstance(sol, Solution):
-        return sol.problem.exact is not None
+        return sol.spec.has_exact
     return True  # let validate tell
 
 
@@ -180,7 +180,7 @@ def evaluate_on_grid(
     if isinstance(sol, Solution):
         return sol.on_domain_grid(axes)
     values = sol.on_grid(axes)
-    inside = _inside(domain, axes, sol.time_axis)
+    inside = _inside(domain, axes, sol.spec.time_index)
     if inside is None:
         if fallback is None:
             return values
