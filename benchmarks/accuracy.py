@@ -86,19 +86,14 @@ def reference_target(reference_error: float) -> float:
     return max(1e-4, 3.0 * reference_error)
 
 
-def cached_reference(name: str, problem, settings: dict):
-    """The convergence study of ``problem`` with ``settings``, from
+def cached_reference(name: str, problem, study):
+    """The convergence study of ``problem`` with ``study`` (a ``neuralpde.reference.Study``), from
     ``validation/references/<name>.h5`` when that file holds the same inputs (by checksum),
     else computed and written there."""
-    from neuralpde.reference import (
-        convergence_study,
-        load_reference,
-        reference_checksum,
-        save_reference,
-    )
+    from neuralpde.reference import load_reference, reference_checksum, save_reference
 
     path = ROOT / "validation" / "references" / f"{name}.h5"
-    want = reference_checksum(problem, **settings)
+    want = reference_checksum(problem, study)
     if path.exists():
         try:
             ref = load_reference(path)
@@ -107,8 +102,8 @@ def cached_reference(name: str, problem, settings: dict):
         except (OSError, ValueError):
             pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    ref = convergence_study(problem, **settings)
-    save_reference(ref, path, problem=problem, settings=settings)
+    ref = study.run(problem)
+    save_reference(ref, path, problem=problem, settings=study)
     return load_reference(path)
 
 
@@ -137,7 +132,8 @@ def run_one(name: str, seed: int) -> dict:
     spec = load_problem_file(str(folder / f"{name}.py"))
     ref = None
     if spec["problem"].exact is None:  # judged against its finite-difference reference
-        ref = cached_reference(name, spec["problem"], spec["reference"] or {"n": 32})
+        study = spec["reference"] if spec["reference"] is not None else npde.reference.Study(n=32)
+        ref = cached_reference(name, spec["problem"], study)
     t0 = time.perf_counter()
     sol = npde.solve(
         spec["problem"],

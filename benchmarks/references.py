@@ -1,7 +1,7 @@
 """Finite-difference reference benchmark: cost and own error of each catalog reference.
 
 For every catalog problem: the convergence study with the settings of the problem file's
-``reference`` dict (wall time, observed order, Richardson estimate of the stored solution's
+``reference`` study (wall time, observed order, Richardson estimate of the stored solution's
 relative error), and the time of one 2-D Poisson solve on a 1025 x 1025 grid (B1's problem,
 median of 3, second and fourth order). Then the references on domains that are not boxes
 (Shortley-Weller, second order; cases G1-G5: a disk (Poisson, Helmholtz), an L-shape, a square
@@ -256,6 +256,17 @@ def _run_irregular(selected: list) -> list:
     return rows
 
 
+def _shown(study: npde.reference.Study) -> str:
+    """A study's settings as ``n=32, levels=3, order=4``: those three, and the others where
+    they are not at their defaults."""
+    default = npde.reference.Study(n=study.n).describe()
+    return ", ".join(
+        f"{k}={v}"
+        for k, v in study.describe().items()
+        if k in ("n", "levels", "order") or v != default[k]
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -267,16 +278,16 @@ def main() -> int:
     selected = select_cases(ap, args.only, CASES + IRREGULAR)
     for cid, name in [c for c in selected if c in CASES]:
         spec = load_problem_file(str(ROOT / "problems" / f"{name}.py"))
-        settings = spec["reference"]
+        study = spec["reference"]
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. the near-resonance warning of V2 is expected
-            ref = convergence_study(spec["problem"], **settings)
+            ref = study.run(spec["problem"])
         wall = time.perf_counter() - t0
         passed = ref.estimated_error <= ERROR_TARGET and wall <= TIME_TARGET
         ok &= passed or cid.startswith("B")
         grid = "x".join(str(len(a)) for a in ref.axes)
-        rows.append((cid, name, settings, ref, wall, grid, passed))
+        rows.append((cid, name, study, ref, wall, grid, passed))
         print(
             f"{cid} {name}: estimated error {ref.estimated_error:.2e}, observed order "
             f"{ref.observed_order:.2f}, {wall:.1f} s",
@@ -316,8 +327,8 @@ def main() -> int:
     ]
     if rows:
         lines += catalog
-    for cid, name, settings, ref, wall, grid, passed in rows:
-        s = ", ".join(f"{k}={v}" for k, v in settings.items())
+    for cid, name, study, ref, wall, grid, passed in rows:
+        s = _shown(study)
         verdict = "pass" if passed else ("**fail**" if cid.startswith("V") else "—")
         lines.append(
             f"| {cid} | {name} | {s} | {grid} | {ref.scheme.split(';')[0]} | "

@@ -1,21 +1,23 @@
 """Problem files: Python files that define a problem, run as the command line runs them.
 
 A problem file assigns a :class:`~neuralpde.Problem` to ``problem`` and may set ``field``,
-``sampler``, ``trainer``, ``dtype`` and ``reference`` (finite-difference settings). Running one
-runs its code: it is Python the user chose to run, unlike a solution or reference file.
+``sampler``, ``trainer``, ``dtype`` and ``reference`` (finite-difference settings: a
+:class:`~neuralpde.reference.Study`, or a dict of its settings). Running one runs its code: it
+is Python the user chose to run, unlike a solution or reference file.
 """
 
 from __future__ import annotations
 
 import runpy
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from ._arguments import check_dtype
 from .fields import MLP, Siren
 from .problem import Problem
-from .reference.settings import check_settings
+from .reference import Study
 from .sampling import Sampler
 from .training import Trainer
 
@@ -49,7 +51,8 @@ def load_problem_file(path: str) -> dict[str, Any]:
 
     Raises :class:`ProblemFileError` with a one-line message for a missing file, a file that
     fails to run, one that defines no problem, or settings of the wrong kind (including a
-    ``reference`` dict with unknown keys or bad values).
+    ``reference`` dict with unknown keys or bad values). ``reference`` is returned as a
+    :class:`~neuralpde.reference.Study` (or ``None``).
     """
     p = Path(path)
     if p.is_dir():
@@ -109,42 +112,32 @@ def load_problem_file(path: str) -> dict[str, Any]:
         except ValueError as exc:
             raise ProblemFileError(f"problem file {path!r}: {exc}") from None
     out["dtype"] = dtype
-    out["reference"] = _reference_options(ns.get("reference"), path, problem)
+    out["reference"] = _reference_study(ns.get("reference"), path)
     return out
 
 
-_REFERENCE_KEYS = ("n", "levels", "order", "dt", "time_samples", "extrapolate")
-
-
-def _reference_options(value: Any, path: str, problem: Problem) -> dict[str, Any] | None:
-    """Check a problem file's optional ``reference`` dict of finite-difference settings, each
-    key as :func:`~neuralpde.reference.settings.check_settings` checks it (one by one: whether
-    ``n`` has one count per space axis of the problem is checked where a reference is
-    computed, so that a file only solved is not refused for it)."""
-    if value is None:
-        return None
+def _reference_study(value: Any, path: str) -> Study | None:
+    """A problem file's optional ``reference``: a :class:`~neuralpde.reference.Study` (checked
+    when the file made it), or a dict of its settings made into one, each message naming the
+    file's ``reference['key']``. Whether ``n`` has one count per space axis of the problem is
+    checked where a reference is computed, so that a file only solved is not refused for it."""
+    if value is None or isinstance(value, Study):
+        return value
     where = f"problem file {path!r}: reference"
     if not isinstance(value, dict):
         raise ProblemFileError(
-            f"{where} must be a dict of finite-difference settings (keys "
-            f"{', '.join(_REFERENCE_KEYS)}), got {type(value).__name__}"
+            f"{where} must be a neuralpde.reference.Study or a dict of its settings (keys "
+            f"{', '.join(f.name for f in fields(Study))}), got {type(value).__name__}"
         )
-    unknown = sorted(str(k) for k in value if k not in _REFERENCE_KEYS)
-    if unknown:
-        raise ProblemFileError(
-            f"{where} has unknown key(s) {unknown}; expected some of {', '.join(_REFERENCE_KEYS)}"
-        )
-    space_dims = problem.domain.dim - (problem.time_index is not None)
-    for key, v in value.items():
-        if key == "n":  # the counts, as many as given (an empty list: as the problem needs)
-            dims = len(v) if isinstance(v, (list, tuple)) and v else space_dims
-            settings = {"dim": dims, "n": v}
+    try:
+        return Study.from_dict(value, name="reference")
+    except ValueError as exc:  # "n must ...": said of the file's variable instead
+        text = str(exc)
+        key = text.partition(" ")[0]
+        if text.startswith("reference "):
+            said = text[len("reference") :]
+        elif key in value:
+            said = f"[{key!r}]{text[len(key) :]}"
         else:
-            settings = {"dim": space_dims, "n": 2, key: v}
-        try:
-            check_settings(**settings)
-        except ValueError as exc:  # "n must ...": said of the file's variable instead
-            text = str(exc)
-            said = text[len(key) :] if text.startswith(f"{key} ") else f": {text}"
-            raise ProblemFileError(f"{where}[{key!r}]{said}") from None
-    return dict(value)
+            said = f": {text}"
+        raise ProblemFileError(f"{where}{said}") from None

@@ -29,4 +29,4 @@ problem = npde.Problem(
     name="heat2d",
 )
 
-reference = {"n": 16, "levels": 4, "order": 2, "time_samples": 17, "extrapolate": True}
+reference = npde.reference.Study(n=16, levels=4, order=2, time_samples=17, extrapolate=True)

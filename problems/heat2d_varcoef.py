@@ -31,4 +31,4 @@ problem = npde.Problem(
     name="heat2d_varcoef",
 )
 
-reference = {"n": 16, "levels": 4, "order": 2, "time_samples": 17, "extrapolate": True}
+reference = npde.reference.Study(n=16, levels=4, order=2, time_samples=17, extrapolate=True)

@@ -26,4 +26,4 @@ problem = npde.Problem(
     name="helmholtz2d",
 )
 
-reference = {"n": 32, "levels": 3, "order": 4}
+reference = npde.reference.Study(n=32, levels=3, order=4)

@@ -27,4 +27,4 @@ problem = npde.Problem(
     name="helmholtz2d_source",
 )
 
-reference = {"n": 64, "levels": 3, "order": 4}
+reference = npde.reference.Study(n=64, levels=3, order=4)

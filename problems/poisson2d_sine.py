@@ -24,4 +24,4 @@ problem = npde.Problem(
     name="poisson2d_sine",
 )
 
-reference = {"n": 32, "levels": 3, "order": 4}
+reference = npde.reference.Study(n=32, levels=3, order=4)

@@ -32,4 +32,4 @@ problem = npde.Problem(
     name="wave1d",
 )
 
-reference = {"n": 64, "levels": 4, "order": 2, "time_samples": 33, "extrapolate": True}
+reference = npde.reference.Study(n=64, levels=4, order=2, time_samples=33, extrapolate=True)

@@ -26,4 +26,4 @@ problem = npde.Problem(
     name="wave2d_pulse",
 )
 
-reference = {"n": 64, "levels": 4, "order": 2, "time_samples": 33, "extrapolate": True}
+reference = npde.reference.Study(n=64, levels=4, order=2, time_samples=33, extrapolate=True)

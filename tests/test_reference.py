@@ -947,8 +947,8 @@ def test_each_equation_class_has_one_family_whose_name_the_scheme_starts_with():
     ("settings", "message"),
     [
         ({"n": 1}, r"^n must give at least 2 intervals per axis \(ints >= 2\), got 1$"),
-        ({"n": (4, 4)}, r"^n must be an int or 1 ints \(one per space axis\), got \(4, 4\)$"),
-        ({"n": None}, r"^n must be an int or 1 ints \(one per space axis\), got None$"),
+        ({"n": (4, 4)}, r"^n must be an int or 1 ints \(one per space axis\), got \[4, 4\]$"),
+        ({"n": None}, r"^n must be an int or a sequence of ints \(one per space axis\), got None$"),
         ({"n": 4, "levels": 2}, r"^levels must be an int >= 3 \(two differences give an order\)"),
         ({"n": 4, "ratio": True}, r"^ratio must be an int >= 2 \(nested grids\), got True$"),
         ({"n": 4, "order": 3}, r"^order must be 2 or 4, got 3$"),

@@ -508,7 +508,7 @@ def b1_file(tmp_path):
         textwrap.dedent(f"""
         from pathlib import Path
         exec(Path({B1!r}).read_text())
-        reference = {{"n": 4, "levels": 3}}
+        reference = npde.reference.Study(n=4, levels=3, order=4)
     """)
     )
     return str(f)

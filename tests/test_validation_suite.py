@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from neuralpde.problem_file import load_problem_file
+from neuralpde.reference import Study
 
 from .conftest import ROOT
 
@@ -108,7 +109,7 @@ def test_a_case_whose_reference_cannot_be_made_fails_with_the_reason(run, monkey
 
 def test_default_reference_settings_are_those_of_the_command_line(run):
     spec = load_problem_file(str(ROOT / "problems" / "poisson_disk.py"))
-    assert run.reference_settings(spec) == {"n": 32, "levels": 3, "order": 2}
+    assert run.reference_settings(spec) == Study(n=32, levels=3, order=2)
     spec = load_problem_file(str(ROOT / "problems" / "poisson2d_sine.py"))
     assert run.reference_settings(spec) == spec["reference"]
 

@@ -47,12 +47,7 @@ from neuralpde.conditions import Dirichlet
 from neuralpde.defaults import derive_settings
 from neuralpde.domains import Box
 from neuralpde.problem_file import load_problem_file
-from neuralpde.reference import (
-    convergence_study,
-    load_reference,
-    reference_checksum,
-    save_reference,
-)
+from neuralpde.reference import Study, load_reference, reference_checksum, save_reference
 from neuralpde.report import write_report
 from neuralpde.solution import grid_points
 from neuralpde.validate import ValidationResult, validate
@@ -73,9 +68,9 @@ RESOLVE = 3.0
 ROUND_OFF = 1e-13
 
 
-def reference_settings(spec: dict[str, Any]) -> dict[str, Any]:
-    """The problem file's ``reference`` settings, else the defaults of ``neuralpde reference``."""
-    if spec["reference"]:
+def reference_settings(spec: dict[str, Any]) -> Study:
+    """The problem file's ``reference`` study, else the defaults of ``neuralpde reference``."""
+    if spec["reference"] is not None:
         return spec["reference"]
     problem = spec["problem"]
     compact = (  # the compact fourth-order scheme: steady, on a box, Dirichlet data only
@@ -83,16 +78,16 @@ def reference_settings(spec: dict[str, Any]) -> dict[str, Any]:
         and isinstance(problem.domain, Box)
         and all(isinstance(c, Dirichlet) for c in problem.conditions)
     )
-    return {"n": 32, "levels": 3, "order": 4 if compact else 2}
+    return Study(n=32, levels=3, order=4 if compact else 2)
 
 
-def reference_for(case: Case, problem: npde.Problem, settings: dict) -> tuple[Path, str, float]:
+def reference_for(case: Case, problem: npde.Problem, study: Study) -> tuple[Path, str, float]:
     """Path of an up-to-date reference file (computed if needed), how it was had, seconds.
 
     Raises ``NotImplementedError`` or ``ValueError`` when the reference cannot be made."""
     path = HERE / "references" / f"{case.name}.h5"
     path.parent.mkdir(parents=True, exist_ok=True)
-    want = reference_checksum(problem, **settings)
+    want = reference_checksum(problem, study)
     solvers = Path(npde.reference.__file__).parent.glob("*.py")
     if path.exists() and path.stat().st_mtime > max(p.stat().st_mtime for p in solvers):
         try:
@@ -101,9 +96,9 @@ def reference_for(case: Case, problem: npde.Problem, settings: dict) -> tuple[Pa
         except (OSError, ValueError):
             pass
     t0 = time.perf_counter()
-    ref = convergence_study(problem, **settings)
+    ref = study.run(problem)
     seconds = time.perf_counter() - t0
-    save_reference(ref, path, problem=problem, settings=settings)
+    save_reference(ref, path, problem=problem, settings=study)
     return path, "computed", seconds
 
 

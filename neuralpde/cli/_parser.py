@@ -177,35 +177,35 @@ def _add_reference(sub) -> None:
     r.add_argument(
         "--n",
         type=int_at_least(2, at_most=limits.MAX_GRID_NODES),
-        help="intervals per space axis on the coarsest grid (default: the problem file's "
-        "reference['n'], else 32)",
+        help="intervals per space axis on the coarsest grid (default: the n of the problem "
+        "file's reference, else 32)",
     )
     r.add_argument(
         "--levels",
         type=int_at_least(3, at_most=limits.MAX_REFERENCE_LEVELS),
         help="number of grids, each refined by 2, at most 25 and so that the finest has at most "
-        "2**26 nodes (default: reference['levels'], else 3)",
+        "2**26 nodes (default: the problem file's reference's, else 3)",
     )
     r.add_argument(
         "--order",
         type=int,
         choices=(2, 4),
-        help="formal order: 4 (steady, Dirichlet-only problems) or 2 (default: "
-        "reference['order'], else 4 where available and 2 otherwise)",
+        help="formal order: 4 (steady, Dirichlet-only problems) or 2 (default: the problem "
+        "file's reference's; without one, 4 where available and 2 otherwise)",
     )
     r.add_argument(
         "--time-samples",
         type=int_at_least(2, at_most=limits.MAX_TIME_STEPS),
         help="store this many evenly spaced time levels (evolution problems; the coarsest grid's "
-        "step count is rounded up to a multiple of N-1; default: reference['time_samples'], "
-        "else every time level of the coarsest grid, where the error is measured)",
+        "step count is rounded up to a multiple of N-1; default: the problem file's "
+        "reference's, else every time level of the coarsest grid, where the error is measured)",
     )
     r.add_argument(
         "--extrapolate",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="store the Richardson extrapolation of the two finest grids (needs 4 levels; "
-        "default: the problem file's reference['extrapolate'], else off)",
+        "default: the problem file's reference's, else off)",
     )
     _add_quiet(r)
 

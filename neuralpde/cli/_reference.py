@@ -4,29 +4,33 @@ convergence table that ``reference`` and ``info`` print."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._types import UsageError, dimensions, output_and_problem
+
+if TYPE_CHECKING:  # imported when used: ``neuralpde --help`` loads no solver
+    from ..reference import ReferenceSolution, Study
 
 
 def reference_command(args: argparse.Namespace) -> int:
     """Run ``neuralpde reference``; returns the exit status."""
-    from ..reference import convergence_study, reference_checksum, save_reference
+    from ..reference import reference_checksum, save_reference
 
     spec = output_and_problem(args)
     problem = spec["problem"]
-    settings = _settings(args, problem, spec["reference"] or {})
+    study = _study(args, problem, spec["reference"])
     if not args.quiet:
         print(
             f"reference for {problem.name} ({type(problem.equation).__name__}, "
-            f"{dimensions(problem)}): n={settings['n']}, {settings['levels']} levels, "
-            f"order {settings['order']}" + (", extrapolated" if "extrapolate" in settings else ""),
+            f"{dimensions(problem)}): n={study.describe()['n']}, {study.levels} levels, "
+            f"order {study.order}" + (", extrapolated" if study.extrapolate else ""),
             file=sys.stderr,
         )
     try:
-        ref = convergence_study(problem, **settings)
+        ref = _convergence_study(problem, study)
     except NotImplementedError as exc:
         raise UsageError(
             f"the finite-difference reference cannot solve {problem.name!r}: {exc}"
@@ -42,58 +46,77 @@ def reference_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    path = save_reference(ref, args.output, problem=problem, settings=settings)
-    checksum = reference_checksum(problem, **settings)
+    path = save_reference(ref, args.output, problem=problem, settings=study)
+    checksum = reference_checksum(problem, study)
     print(f"wrote {path} (checksum {checksum[:16]})")
     return 0
 
 
-def _settings(args: argparse.Namespace, problem: Any, opts: dict[str, Any]) -> dict[str, Any]:
-    """The finite-difference settings from the command line, else the problem file's
-    ``reference`` (``opts``), else the defaults; checked before anything is solved."""
+def _convergence_study(problem: Any, study: Study) -> ReferenceSolution:
+    """:func:`~neuralpde.reference.convergence_study`, looked up when called (so that a test
+    can stand in for it)."""
+    from .. import reference
+
+    return reference.convergence_study(problem, study)
+
+
+def _study(args: argparse.Namespace, problem: Any, study: Study | None) -> Study:
+    """The study from the command line's options over the problem file's ``reference``
+    (``study``, a :class:`~neuralpde.reference.Study`), else over the defaults (``n=32``, 3
+    levels, order 4 where the compact scheme applies, else 2); checked before anything is
+    solved."""
     from .._arguments import check_grid_nodes
     from ..conditions import Dirichlet
     from ..domains import Box
-    from ..reference import reference_settings
+    from ..reference import Study
     from ..reference.settings import EXTRAPOLATION_LEVELS, check_evolution_only
 
     steady = problem.time_index is None
-    # the compact fourth-order scheme takes steady problems on a box with Dirichlet data only
-    # (other domains: Shortley-Weller, second order)
-    compact = (
-        steady
-        and isinstance(problem.domain, Box)
-        and all(isinstance(c, Dirichlet) for c in problem.conditions)
-    )
-    n = args.n if args.n is not None else opts.get("n", 32)
-    levels = args.levels if args.levels is not None else opts.get("levels", 3)
-    order = args.order if args.order is not None else opts.get("order", 4 if compact else 2)
-    samples = args.time_samples if args.time_samples is not None else opts.get("time_samples")
-    dt = opts.get("dt")
-    extrapolate = args.extrapolate if args.extrapolate is not None else opts.get("extrapolate")
-    extrapolate = bool(extrapolate)
+    if study is None:
+        # the compact fourth-order scheme takes steady problems on a box with Dirichlet data
+        # only (other domains: Shortley-Weller, second order)
+        compact = (
+            steady
+            and isinstance(problem.domain, Box)
+            and all(isinstance(c, Dirichlet) for c in problem.conditions)
+        )
+        study = Study(n=32, levels=3, order=4 if compact else 2)
+    given = {
+        "n": args.n,
+        "levels": args.levels,
+        "order": args.order,
+        "time_samples": args.time_samples,
+        "extrapolate": args.extrapolate,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
     try:
-        check_evolution_only(not steady, problem.name, dt=dt, time_samples=samples)
+        check_evolution_only(
+            not steady,
+            problem.name,
+            dt=study.dt,
+            time_samples=changes.get("time_samples", study.time_samples),
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if extrapolate and levels < EXTRAPOLATION_LEVELS:  # said in the command line's terms
+    levels = changes.get("levels", study.levels)
+    if changes.get("extrapolate", study.extrapolate) and levels < EXTRAPOLATION_LEVELS:
+        # said in the command line's terms
         source = "--extrapolate" if args.extrapolate else "the problem file's reference settings"
         raise UsageError(
             f"extrapolation (asked by {source}) needs at least {EXTRAPOLATION_LEVELS} levels, "
             f"got {levels}; give --levels {EXTRAPOLATION_LEVELS} or more, or --no-extrapolate"
         )
-    settings = {"n": n, "levels": levels, "order": order, "dt": dt, "time_samples": samples}
-    if extrapolate:
-        settings["extrapolate"] = True
-    try:  # the options are checked; a problem file's n may not fit its problem's axes
-        canonical = reference_settings(problem, **settings)
+    if changes:  # the options are checked as any study's settings
+        study = dataclasses.replace(study, **changes)
+    try:  # a problem file's n may not fit its problem's axes
+        settings = study.for_axes(problem.domain.dim - (not steady))
     except ValueError as exc:
         raise UsageError(f"problem file {args.problem_file!r}: reference settings: {exc}") from None
     try:  # the finest grid, from n, levels and the dimension, before anything is solved
-        check_grid_nodes(canonical["n"], "n", levels=canonical["levels"], ratio=canonical["ratio"])
+        check_grid_nodes(settings.n, "n", levels=settings.levels, ratio=settings.ratio)
     except ValueError as exc:
         raise UsageError(f"--n/--levels (or the problem file's reference): {exc}") from None
-    return settings
+    return study
 
 
 def convergence_lines(conv: dict[str, Any]) -> list[str]:

@@ -19,6 +19,10 @@ the nodes outside the domain).
   Poisson's data must be compatible (:math:`\int f + \oint g = 0`, checked) and the zero-mean
   solution is returned. Heat in divergence form with a varying ``kappa`` takes Dirichlet faces
   only.
+* :class:`Study` holds a convergence study's settings (``n``, ``levels``, ``ratio``, ``order``,
+  ``dt``, ``time_samples``, ``method``, ``extrapolate``), each checked once, when it is made;
+  ``Study(n=32, levels=3, order=4).run(problem)`` is ``convergence_study(problem, n=32,
+  levels=3, order=4)``, and a problem file sets one as its ``reference``.
 * :func:`convergence_study` solves on three or more nested grids and returns the finest solution
   (for evolution problems at the coarsest level's time levels, or ``time_samples`` of them)
   with its observed order of convergence, a Richardson estimate of its error and the
@@ -37,7 +41,7 @@ constant-coefficient problems); coefficient callables are evaluated through
 
 from __future__ import annotations
 
-from .api import convergence_study, solve_fd
+from .api import Study, convergence_study, solve_fd
 from .files import (
     SavedReference,
     load_reference,
@@ -51,6 +55,7 @@ from .steady import ResonanceWarning
 
 __all__ = [
     "solve_fd",
+    "Study",
     "convergence_study",
     "FDSolution",
     "ReferenceSolution",

@@ -1,9 +1,11 @@
-"""The entry points: :func:`solve_fd` (one grid) and :func:`convergence_study` (several).
+"""The entry points: :class:`Study` and :func:`convergence_study` (several grids), and
+:func:`solve_fd` (one grid, :mod:`.single_grid`).
 
-A problem is read into its pieces and its equation's family (which names the solver, the
-scheme's description and the family's checks) by :func:`.families.analyse`; the settings are
-checked by :mod:`.settings`. A study's levels are solved and compared in :mod:`.study`;
-Richardson's formulas (observed order, error estimate, extrapolation) are in :mod:`.richardson`.
+A study's settings are checked once, when its :class:`Study` is made (each by its check in
+:mod:`.settings`); whether they apply to a problem when it is run. A problem is read into its
+pieces and its equation's family by :func:`.families.analyse`; a study's levels are solved and
+compared in :mod:`.study`; Richardson's formulas (observed order, error estimate,
+extrapolation) are in :mod:`.richardson`.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
 from .._arguments import check_grid_nodes
-from ..limits import MAX_STORED_VALUES, MAX_TIME_STEPS
 from ..problem import Problem
 from ._grid import Grid
 from ._spec import Spec
@@ -29,205 +32,140 @@ from .richardson import (
 )
 from .settings import (
     Settings,
-    check_evolution_only,
+    check_counts,
+    check_dt,
+    check_extrapolate,
     check_extrapolation,
+    check_levels,
     check_method,
-    check_settings,
+    check_order,
+    check_ratio,
+    check_time_samples,
+    per_axis,
 )
-from .solution import ExtrapolatedResult, FDSolution, LevelResult, ReferenceSolution
-from .study import StudyLevels, sample_steps, solve_levels, stack_times
+from .single_grid import check_applies, check_time, default_steps, package, round_up, solve_fd
+from .solution import ExtrapolatedResult, LevelResult, ReferenceSolution
+from .study import StudyLevels, solve_levels
 
-__all__ = ["solve_fd", "convergence_study"]
+__all__ = ["Study", "solve_fd", "convergence_study"]
 
 log = logging.getLogger("neuralpde.reference")
 
 
-def _check_applies(spec: Spec, settings: Settings, method: object) -> None:
-    """Check ``method``, and that the checked ``settings`` apply to the problem of ``spec``."""
-    check_method(method)
-    check_evolution_only(
-        spec.timed, spec.problem.name, dt=settings.dt, time_samples=settings.time_samples
-    )
-    order = settings.order
-    if spec.irregular:
-        name = type(spec.region).__name__
-        if order == 4:
-            raise NotImplementedError(
-                f"order=4 needs a Box domain; on a {name} the finite-difference reference is "
-                "the Shortley-Weller scheme, second order: use order=2"
-            )
-        if method == "dst":
-            raise ValueError(
-                f"method='dst' needs a Box domain; on a {name} use method='auto' or 'lu' "
-                "(sparse LU)"
-            )
-    if order == 4 and spec.timed:
-        raise NotImplementedError(
-            f"order=4 is available for steady problems only; {type(spec.equation).__name__} "
-            "is solved to second order (Crank-Nicolson / leapfrog)"
-        )
-    if order == 4 and spec.divergence_form:
-        raise NotImplementedError("order=4 is not available in divergence form")
-    if order == 4 and spec.ghost_faces:
-        named = (("Neumann", spec.neumann_face_names), ("Robin", spec.robin_face_names))
-        faces = " and ".join(f"{kind} faces ({names})" for kind, names in named if names)
-        kinds = " and ".join(kind for kind, names in named if names)
-        raise NotImplementedError(
-            f"order=4 with {faces} is not implemented: the Mehrstellen scheme has no "
-            f"fourth-order {kinds} closure here. Use order=2 (ghost-node {kinds} faces, second "
-            "order); convergence_study(..., order=2, levels>=4, extrapolate=True) gives a "
-            "Richardson-extrapolated, higher-order reference"
-        )
+@dataclass(frozen=True)
+class Study:
+    """The settings of a :func:`convergence_study`, each checked once, when it is made.
 
-
-def _default_steps(spec: Spec, grid: Grid, dt: float | None) -> int:
-    """Time steps for ``grid``: ``dt`` (checked) rounded down to land on ``t1``, or the
-    family's default choice."""
-    if dt is None:
-        return spec.family.default_steps(spec, grid)
-    spec.family.check_step(spec, grid, dt)
-    t0, t1 = spec.t_span
-    T = t1 - t0
-    count = T / dt * (1 - 1e-12)
-    if not count <= MAX_TIME_STEPS:  # inf too
-        raise ValueError(
-            f"dt={dt:.6g} would take {count:.4g} time steps over the time span {T:g}, more "
-            f"than the {MAX_TIME_STEPS:,} allowed; give a larger dt (or None)"
-        )
-    return max(1, math.ceil(count))
-
-
-def _check_time(steps: int, stored: int, nodes: int, what: str) -> None:
-    """Refuse ``steps`` time steps beyond :data:`~neuralpde.limits.MAX_TIME_STEPS`, or ``stored``
-    time levels on ``nodes`` space nodes beyond :data:`~neuralpde.limits.MAX_STORED_VALUES`
-    values, before any is taken; ``what`` says which grid."""
-    if steps > MAX_TIME_STEPS:
-        raise ValueError(
-            f"dt, n and levels: {what} would take {steps:,} time steps, more than the "
-            f"{MAX_TIME_STEPS:,} allowed; give a larger dt (or None), or lower n or levels"
-        )
-    if stored * nodes > MAX_STORED_VALUES:
-        raise ValueError(
-            f"time_samples, n and levels: {what} would keep {stored:,} time levels of "
-            f"{nodes:,} nodes, more than the {MAX_STORED_VALUES:,} values allowed; give fewer "
-            "time_samples, or lower n or levels"
-        )
-
-
-def _round_up(steps: int, multiple: int) -> int:
-    return -(-steps // multiple) * multiple
-
-
-def _package(
-    spec: Spec,
-    grid: Grid,
-    order: int,
-    steps: int | None,
-    values: np.ndarray,
-    scheme: str,
-    wall: float,
-    samples: np.ndarray | None,
-) -> dict:
-    """The fields of an :class:`FDSolution`; ``values`` are on ``grid`` (and, for evolution
-    problems, at the steps ``samples`` of ``steps``, along the last axis)."""
-    names = spec.problem.domain.names
-    if spec.timed:
-        t0, t1 = spec.t_span
-        axes = (*grid.axes, np.linspace(t0, t1, steps + 1)[samples])
-        dt = (t1 - t0) / steps
-    else:
-        axes, dt = grid.axes, None
-    return dict(
-        axes=tuple(axes),
-        values=values,
-        names=tuple(names),
-        scheme=scheme,
-        order=order,
-        n=grid.n,
-        dt=dt,
-        steps=steps,
-        wall_time=wall,
-        problem=spec.problem.name,
-        description=spec.problem.describe(),
-    )
-
-
-def solve_fd(
-    problem: Problem,
-    n: int | Sequence[int],
-    order: int = 2,
-    dt: float | None = None,
-    *,
-    time_samples: int | None = None,
-    method: str = "auto",
-) -> FDSolution:
-    r"""Solve ``problem`` by finite differences on a uniform grid of ``n`` intervals per axis.
-
-    Parameters
-    ----------
-    problem:
-        A :class:`~neuralpde.Problem` on a ``Box`` (Poisson, Helmholtz) or ``SpaceTime`` of a
-        ``Box`` (Heat, Wave) with a Dirichlet, a Neumann or a Robin condition
-        (:math:`a u + b\,\partial u/\partial n = g`; ``a``, ``b``, ``g`` numbers or callables)
-        on every face (one kind per face; Dirichlet wins on edges and corners shared with the
-        others). Neumann and Robin faces are second order (ghost nodes, eliminated by the
-        centred normal difference; ``b`` must not vanish on a Robin face, and ``b`` the number
-        0 is the Dirichlet condition :math:`u = g/a`): ``order=4`` raises
-        ``NotImplementedError`` with them. With every face Neumann (or Robin with ``a = 0``),
-        Poisson (and Helmholtz with ``k = 0``) is solvable only for compatible data (checked;
-        ``ValueError`` otherwise) and its solution is defined up to a constant: the one with
-        zero (trapezoidal) mean over the grid is returned.
-        All four also on a ``Disk``, ``Ball``, ``Polygon``, CSG or ``MeshDomain`` (any domain
-        with a signed ``distance``; heat and wave on ``SpaceTime`` of one) with a Dirichlet,
-        Neumann or Robin condition on every boundary part (any mix): second order
-        (:mod:`~neuralpde.reference.irregular`: Shortley–Weller at Dirichlet parts, ghost
-        nodes at Neumann and Robin parts) on the grid of the domain's bounding box, NaN at the
-        nodes outside the domain; with every part a pure flux, Poisson's data must be
-        compatible and the zero-mean solution is returned; ``order=4`` and ``method="dst"``
-        need a box, and a grid too coarse for the domain's holes or channels is refused
-        (``ValueError`` naming a grid that resolves them).
-    n:
-        Intervals per space axis (``n + 1`` nodes, boundary included); an int or one per axis.
-        The grid may hold at most :data:`~neuralpde.limits.MAX_GRID_NODES` (2**26) nodes, and
-        an evolution problem take at most :data:`~neuralpde.limits.MAX_TIME_STEPS` (2**24) time
-        steps and keep at most :data:`~neuralpde.limits.MAX_STORED_VALUES` (2**28) values:
-        beyond, ``ValueError`` before anything is solved.
-    order:
-        2, or 4 (steady problems with Dirichlet faces only: the compact Mehrstellen scheme;
-        Neumann and Robin faces are second order).
-    dt:
-        Time step (evolution problems); rounded down so that ``t1`` is reached exactly. Default:
-        ``dt ~ h`` (heat), half the CFL limit (wave; on a domain that is not a box, from the
-        discrete Laplacian's spectral radius). A ``dt`` beyond the wave CFL limit raises
-        ``ValueError``.
-    time_samples:
-        Store only this many evenly spaced time levels (``t0`` and ``t1`` included); the number
-        of steps is rounded up to a multiple of ``time_samples - 1`` so they are computed steps.
-    method:
-        Linear solver: ``"auto"`` (sine transform when the interior operator has constant
-        coefficients and every face is Dirichlet, sparse LU otherwise), ``"dst"`` or ``"lu"``.
+    ``n`` intervals of the coarsest grid (an int, or one per space axis: whether they fit a
+    problem is checked when it is run), ``levels`` nested grids each ``ratio`` times finer,
+    the scheme's ``order`` (2 or 4), the coarsest level's time step ``dt`` and the stored
+    ``time_samples`` (evolution problems; ``None``: the default choice, every time level),
+    the linear solver ``method`` (``"auto"``, ``"dst"`` or ``"lu"``) and Richardson
+    extrapolation of the two finest levels (``extrapolate``, ``levels >= 4``). The defaults are
+    :func:`convergence_study`'s, and ``n=32`` (``neuralpde reference``'s). A bad setting raises
+    ``ValueError`` naming it; :meth:`run` solves, :meth:`describe` is the plain dict a reference
+    file stores. A problem file sets one as its ``reference``.
     """
-    start = time.perf_counter()
-    spec = analyse(problem)
-    settings = check_settings(spec.box.dim, n, order=order, dt=dt, time_samples=time_samples)
-    _check_applies(spec, settings, method)
-    order, time_samples = settings.order, settings.time_samples
-    nodes = check_grid_nodes(settings.n, "n")
-    grid = Grid(spec.box, settings.n, spec.ghost_faces)
-    steps = keep = None
-    spec.family.check(spec)
-    if spec.timed:
-        steps = _default_steps(spec, grid, settings.dt)
-        if time_samples is not None:
-            steps = _round_up(steps, time_samples - 1)
-        _check_time(steps, steps + 1 if time_samples is None else time_samples, nodes, "the grid")
-        keep = sample_steps(steps, time_samples)
-    out, solver = spec.family.solve(spec, grid, order, steps, keep, method)
-    values = stack_times(out, keep) if spec.timed else out
-    wall = time.perf_counter() - start
-    log.info("%s: n=%s steps=%s solved in %.3f s (%s)", problem.name, grid.n, steps, wall, solver)
-    scheme = spec.family.describe(spec, order, solver)
-    return FDSolution(**_package(spec, grid, order, steps, values, scheme, wall, keep))
+
+    n: int | tuple[int, ...] = 32
+    levels: int = 3
+    ratio: int = 2
+    order: int = 2
+    dt: float | None = None
+    time_samples: int | None = None
+    method: str = "auto"
+    extrapolate: bool = False
+
+    def __post_init__(self) -> None:
+        checked = {
+            "n": check_counts(self.n),
+            "levels": check_levels(self.levels),
+            "ratio": check_ratio(self.ratio),
+            "order": check_order(self.order),
+            "dt": check_dt(self.dt),
+            "time_samples": check_time_samples(self.time_samples),
+            "method": check_method(self.method),
+            "extrapolate": check_extrapolate(self.extrapolate),
+        }
+        for name, value in checked.items():  # plain Python values (NumPy scalars converted)
+            object.__setattr__(self, name, value)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as plain values, as a reference file stores them (``n`` an int or a
+        list; ``method`` only when it is not ``"auto"``: it does not change the solution)."""
+        out: dict[str, Any] = {
+            "n": self.n if isinstance(self.n, int) else list(self.n),
+            "levels": self.levels,
+            "ratio": self.ratio,
+            "order": self.order,
+            "dt": self.dt,
+            "time_samples": self.time_samples,
+            "extrapolate": self.extrapolate,
+        }
+        if self.method != "auto":
+            out["method"] = self.method
+        return out
+
+    @classmethod
+    def from_dict(cls, settings: Mapping[str, Any], *, name: str = "settings") -> Study:
+        """The study of a dict of settings (:meth:`describe`'s, or some of them: the others
+        at their defaults); unknown keys raise ``ValueError`` naming ``name``, the dict."""
+        if not isinstance(settings, Mapping):
+            raise TypeError(f"{name} must be a dict of settings, got {type(settings).__name__}")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(str(k) for k in settings if k not in known)
+        if unknown:
+            raise ValueError(
+                f"{name} has unknown key(s) {unknown}; expected some of {', '.join(known)}"
+            )
+        return cls(**settings)
+
+    def for_axes(self, dim: int) -> Settings:
+        """The settings for a problem of ``dim`` space axes, ``n`` one count per axis
+        (``ValueError`` when ``n`` has another number of them); ``canonical()`` of it is what
+        a reference file stores and its checksum covers."""
+        return Settings(
+            n=per_axis(self.n, dim),  # type: ignore[arg-type]
+            levels=self.levels,
+            ratio=self.ratio,
+            order=self.order,
+            dt=self.dt,
+            time_samples=self.time_samples,
+            extrapolate=self.extrapolate,
+        )
+
+    def run(self, problem: Problem) -> ReferenceSolution:
+        """The convergence study of ``problem`` with these settings."""
+        return convergence_study(problem, self)
+
+
+def _given_study(
+    n: int | Sequence[int] | Study | None, study: Study | None, *arguments: Any
+) -> Study:
+    """The :class:`Study` of a :func:`convergence_study` that takes its settings as a ``Study``
+    (in place of ``n``, or as ``study``) or as arguments (``n`` and the others, in the order of
+    :class:`Study`'s fields), checked; ``TypeError`` when both are given."""
+    names = [f.name for f in fields(Study)[1:]]
+    settings = dict(zip(names, arguments, strict=True))
+    if isinstance(n, Study):
+        if study is not None:
+            raise TypeError("give one Study: as n or as study=, not both")
+        n, study = None, n
+    if study is None:
+        return Study(n=n, **settings)  # type: ignore[arg-type]
+    if not isinstance(study, Study):
+        raise TypeError(f"study must be a neuralpde.reference.Study, got {type(study).__name__}")
+    defaults = {f.name: f.default for f in fields(Study)}
+    given = [k for k, v in settings.items() if not _same(v, defaults[k])]
+    if n is not None or given:
+        named = ", ".join(["n"] * (n is not None) + given)
+        raise TypeError(f"give the settings as a Study or as arguments, not both (got {named})")
+    return study
+
+
+def _same(value: object, default: object) -> bool:
+    """Whether an argument is its default (left out, or given as it)."""
+    return value is default or (type(value) is type(default) and value == default)
 
 
 def _estimate(
@@ -297,7 +235,7 @@ def _check_resolution(row: LevelResult, name: str) -> None:
 
 def convergence_study(
     problem: Problem,
-    n: int | Sequence[int],
+    n: int | Sequence[int] | Study | None = None,
     levels: int = 3,
     ratio: int = 2,
     order: int = 2,
@@ -306,8 +244,12 @@ def convergence_study(
     time_samples: int | None = None,
     method: str = "auto",
     extrapolate: bool = False,
+    study: Study | None = None,
 ) -> ReferenceSolution:
     r"""Solve on grids ``n, r n, r^2 n, ...`` and estimate the finest grid's error.
+
+    The settings are a :class:`Study` (in place of ``n``, or as ``study=``) or these arguments
+    (made into one, and so checked once); not both.
 
     Each level has ``r`` times the previous one's time steps, so ``dt / h`` is fixed; ``dt`` (if
     given) is the coarsest level's step. The difference between two successive levels is
@@ -364,34 +306,17 @@ def convergence_study(
     values, ``n``, ``dt`` and ``steps`` are those of the coarser grid of the finest pair.
     """
     start = time.perf_counter()
+    arguments = (levels, ratio, order, dt, time_samples, method, extrapolate)
+    study = _given_study(n, study, *arguments)
     spec = analyse(problem)
-    settings, run = _run_study(spec, n, levels, ratio, order, dt, time_samples, method, extrapolate)
+    settings, run = _run_study(spec, study)
     return _study_solution(spec, run, settings, start)
 
 
-def _run_study(
-    spec: Spec,
-    n: int | Sequence[int],
-    levels: int,
-    ratio: int,
-    order: int,
-    dt: float | None,
-    time_samples: int | None,
-    method: str,
-    extrapolate: bool,
-) -> tuple[Settings, StudyLevels]:
-    """The checked settings of :func:`convergence_study` and its levels, solved."""
-    settings = check_settings(
-        spec.box.dim,
-        n,
-        levels=levels,
-        ratio=ratio,
-        order=order,
-        dt=dt,
-        time_samples=time_samples,
-        extrapolate=extrapolate,
-    )
-    coarse_steps = _check_study(spec, settings, method)
+def _run_study(spec: Spec, study: Study) -> tuple[Settings, StudyLevels]:
+    """The settings of ``study`` for the problem of ``spec``, and its levels, solved."""
+    settings = study.for_axes(spec.box.dim)
+    coarse_steps = _check_study(spec, settings, study.method)
     run = solve_levels(
         spec,
         settings.n,
@@ -400,7 +325,7 @@ def _run_study(
         settings.order,
         coarse_steps,
         settings.time_samples,
-        method,
+        study.method,
         settings.extrapolate,
     )
     return settings, run
@@ -426,7 +351,7 @@ def _study_solution(
         p, used, estimate = _estimate(rel, ratio, order, name, "")
         values, extra = run.top_values, {}
     wall = time.perf_counter() - start
-    fields = _package(spec, run.top_grid, order, run.top_steps, values, scheme, wall, run.samples)
+    fields = package(spec, run.top_grid, order, run.top_steps, values, scheme, wall, run.samples)
     return ReferenceSolution(
         **fields,
         table=tuple(rows),
@@ -441,11 +366,11 @@ def _study_solution(
     )
 
 
-def _check_study(spec: Spec, settings: Settings, method: object) -> int | None:
+def _check_study(spec: Spec, settings: Settings, method: str) -> int | None:
     """Check that :func:`convergence_study`'s checked ``settings`` (and ``method``) apply to
     the problem, and the size of its finest level, before anything is solved; returns the
     coarsest grid's time steps (``None`` for a steady problem)."""
-    _check_applies(spec, settings, method)
+    check_applies(spec, settings, method)
     check_extrapolation(settings.levels, settings.extrapolate)
     if settings.extrapolate and spec.irregular:
         raise NotImplementedError(
@@ -459,12 +384,12 @@ def _check_study(spec: Spec, settings: Settings, method: object) -> int | None:
     spec.family.check(spec)
     if not spec.timed:
         return None
-    coarse_steps = _default_steps(spec, Grid(spec.box, settings.n, spec.ghost_faces), settings.dt)
+    coarse_steps = default_steps(spec, Grid(spec.box, settings.n, spec.ghost_faces), settings.dt)
     if time_samples is not None:  # the samples are time levels of every level
-        coarse_steps = _round_up(coarse_steps, time_samples - 1)
+        coarse_steps = round_up(coarse_steps, time_samples - 1)
     stored = coarse_steps + 1 if time_samples is None else time_samples
     fine_steps = coarse_steps * ratio ** (levels - 1)
-    _check_time(fine_steps, stored, finest, f"the finest of {levels} levels")
+    check_time(fine_steps, stored, finest, f"the finest of {levels} levels")
     return coarse_steps
 
 

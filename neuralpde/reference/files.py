@@ -27,8 +27,8 @@ from ..io.hdf5 import damaged_entries
 from ..io.provenance import versions
 from ..problem import Problem, differing_mathematics
 from . import solution as _solution
+from .api import Study
 from .irregular import nodes_inside
-from .settings import check_settings
 from .solution import LevelResult, ReferenceSolution
 
 __all__ = [
@@ -40,8 +40,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("neuralpde.reference")
-
-_SETTING_KEYS = ("n", "levels", "ratio", "order", "dt", "time_samples", "extrapolate")
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,36 +90,56 @@ def reference_settings(
     dt: float | None = None,
     time_samples: int | None = None,
     extrapolate: bool = False,
+    method: str = "auto",
 ) -> dict[str, Any]:
     """The inputs of :func:`~neuralpde.reference.convergence_study` in a canonical form.
 
     ``n`` becomes one count per space axis of ``problem`` (a :class:`~neuralpde.Problem` or its
     description), so ``n=32`` and ``n=(32, 32)`` give the same settings and checksum. The
-    settings are checked as the study checks them
-    (:func:`~neuralpde.reference.settings.check_settings`).
+    settings are checked as the study checks them (they make a
+    :class:`~neuralpde.reference.Study`); ``method`` is checked but not kept: the linear solver
+    does not change the solution.
     """
-    desc = problem.describe() if isinstance(problem, Problem) else problem
-    return check_settings(
-        _space_dims(desc),
-        n,
+    study = Study(
+        n=n,  # type: ignore[arg-type]
         levels=levels,
         ratio=ratio,
         order=order,
         dt=dt,
         time_samples=time_samples,
+        method=method,
         extrapolate=extrapolate,
-    ).canonical()
+    )
+    return _canonical(problem, study)
 
 
-def reference_checksum(problem: Problem | Mapping, **settings: Any) -> str:
-    """The checksum a reference of ``problem`` computed with ``settings`` carries in its file.
+def _canonical(problem: Problem | Mapping, study: Study) -> dict[str, Any]:
+    """The settings of ``study`` for ``problem`` (or its description), as a file stores them."""
+    desc = problem.describe() if isinstance(problem, Problem) else problem
+    return study.for_axes(_space_dims(desc)).canonical()
 
-    ``settings`` are :func:`reference_settings`' keywords (``n`` required). Compare it with
-    :attr:`SavedReference.checksum` to decide whether a stored reference can be reused. The
-    problem enters through its description: numbers, and the source text of callables.
+
+def reference_checksum(
+    problem: Problem | Mapping, study: Study | None = None, **settings: Any
+) -> str:
+    """The checksum a reference of ``problem`` computed with ``study`` (a
+    :class:`~neuralpde.reference.Study`), or with ``settings`` (:func:`reference_settings`'
+    keywords, ``n`` required), carries in its file.
+
+    Compare it with :attr:`SavedReference.checksum` to decide whether a stored reference can be
+    reused. The problem enters through its description: numbers, and the source text of
+    callables.
     """
     desc = problem.describe() if isinstance(problem, Problem) else dict(problem)
-    return _checksum(desc, reference_settings(desc, **settings))
+    if study is None:
+        return _checksum(desc, reference_settings(desc, **settings))
+    if not isinstance(study, Study):
+        raise TypeError(f"study must be a neuralpde.reference.Study, got {type(study).__name__}")
+    if settings:
+        raise TypeError(
+            f"give the settings as a Study or as keywords, not both (got {', '.join(settings)})"
+        )
+    return _checksum(desc, _canonical(desc, study))
 
 
 def _inferred_settings(ref: ReferenceSolution) -> dict[str, Any]:
@@ -146,7 +164,7 @@ def save_reference(
     path: str | os.PathLike,
     *,
     problem: Problem | Mapping | None = None,
-    settings: Mapping[str, Any] | None = None,
+    settings: Study | Mapping[str, Any] | None = None,
     xdmf: bool = True,
 ) -> Path:
     """Write ``ref`` (from :func:`~neuralpde.reference.convergence_study`) to an HDF5 file.
@@ -156,7 +174,8 @@ def save_reference(
     :func:`~neuralpde.reference.convergence_study` does), and without either only the problem's
     name is known; a given problem must be the one ``ref`` describes (its domain, equation and
     conditions; loss weights aside). ``settings`` are the
-    study's inputs (:func:`reference_settings` keywords); by default they are read off ``ref``.
+    study's inputs: a :class:`~neuralpde.reference.Study`, or a dict of some of its settings
+    (the others read off ``ref``); by default all are read off ``ref``.
     Written atomically; with ``xdmf`` (the default), an XDMF sidecar describing the grid to
     ParaView and VisIt is written beside it (see :mod:`neuralpde.io.xdmf`).
     """
@@ -185,16 +204,9 @@ def save_reference(
                     f"their {', '.join(differ)} differ; compute the reference again from this "
                     "problem, or save it without problem="
                 )
-    if settings is None:
-        raw = ref.settings if isinstance(ref, SavedReference) else _inferred_settings(ref)
-    else:
-        unknown = sorted(set(settings) - set(_SETTING_KEYS))
-        if unknown:
-            raise ValueError(
-                f"settings has unknown keys {unknown}; expected some of {_SETTING_KEYS}"
-            )
-        raw = {**_inferred_settings(ref), **dict(settings)}
-    canonical = reference_settings(desc if "domain" in desc else _desc_from_axes(ref), **raw)
+    canonical = _canonical(
+        desc if "domain" in desc else _desc_from_axes(ref), _study_of(ref, settings)
+    )
 
     vers = versions()
     return write_reference(
@@ -212,6 +224,22 @@ def save_reference(
         },
         xdmf=xdmf,
     )
+
+
+def _study_of(ref: ReferenceSolution, settings: Study | Mapping[str, Any] | None) -> Study:
+    """The :class:`Study` that :func:`save_reference` records for ``ref``: ``settings``, or
+    those it leaves out read off ``ref``."""
+    if isinstance(settings, Study):
+        return settings
+    if settings is None and isinstance(ref, SavedReference):
+        return Study.from_dict(ref.settings)
+    if settings is not None and not isinstance(settings, Mapping):
+        raise TypeError(
+            "settings must be a neuralpde.reference.Study or a dict of its settings, got "
+            f"{type(settings).__name__}"
+        )
+    # the inferred keys are all known: an unknown key is one of ``settings``
+    return Study.from_dict({**_inferred_settings(ref), **dict(settings or {})})
 
 
 def _desc_from_axes(ref: ReferenceSolution) -> dict:
