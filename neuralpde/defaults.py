@@ -18,7 +18,9 @@ Every choice comes from the problem's own scales, never from a table of known pr
   and for Helmholtz by :math:`k`; between 1 and 15. Where the data are separated in scale
   (an axis 8× slower than the fastest), each input gets its own :math:`\omega_0`.
 * **Size**: two hidden layers of 32 (a few thousand parameters); collocation points about twice
-  the parameters, so that the least-squares problem is over-determined.
+  the parameters, so that the least-squares problem is over-determined, and more where the data
+  are fine along several axes (about 4 points per half-wave along every axis, at most 8 per
+  parameter): a wave or heat front in a space-time volume.
 * **Optimizer and precision**: Levenberg–Marquardt in float64
   (:mod:`neuralpde.training.gauss_newton`) within a wall-time budget of a minute per input
   beyond the first, times :math:`\max(1, \omega_0/\pi)`, doubled for evolution problems, between
@@ -424,6 +426,16 @@ def _frequency(problem: Problem, plan: ConstraintPlan | None) -> list[float]:
     return freq
 
 
+def _interior_count(params: int, frequencies: list[float]) -> int:
+    r"""Collocation points: twice the parameters, so that the least squares are over-determined,
+    and at least :math:`\prod_i 4 m_i`, about 4 points per half-wave along every axis, with
+    :math:`m_i = \max(1, 2\omega_i/\pi)` half-waves along axis :math:`i` (``frequencies``
+    :math:`\omega_i` per unit of the scaled inputs, over their length 2); at most 8 per parameter
+    (the cost of a step grows with the points)."""
+    resolve = math.prod(4.0 * max(1.0, 2.0 * f / math.pi) for f in frequencies)
+    return int(max(2 * params, min(resolve, 8.0 * params)))
+
+
 def derive_settings(
     problem: Problem, seconds: float | None = None, constraints: bool = True
 ) -> Settings:
@@ -441,7 +453,7 @@ def derive_settings(
     field_spec = Siren(width=32, depth=2, w0=w0, w0_inputs=inputs)
     d = problem.domain.dim
     params = (d + 1) * 32 + 33 * 32 + 33
-    n_int = int(2 * params)  # Sobol points project densely on every axis
+    n_int = _interior_count(params, freqs)
     soft = [not b for b in (plan.built_in if plan else (False,) * len(problem.conditions))]
     n_soft = max(256, n_int // 4) if any(soft) else 16
     sampler = SobolSampler(n_interior=n_int, n_boundary=n_soft, n_initial=n_soft)
