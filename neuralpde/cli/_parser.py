@@ -207,6 +207,20 @@ def _add_reference(sub) -> None:
         help="store the Richardson extrapolation of the two finest grids (needs 4 levels; "
         "default: the problem file's reference's, else off)",
     )
+    r.add_argument(
+        "--fem",
+        action="store_true",
+        help="a P2 finite-element reference on the problem's own mesh instead (a MeshDomain; "
+        "Poisson or Helmholtz with Dirichlet, Neumann or Robin parts; needs scikit-fem: pip "
+        "install 'neuralpde[fem]'): the mesh and --refinements uniform refinements of it, the "
+        "finest sampled on a grid of --n intervals per axis over the mesh's bounding box",
+    )
+    r.add_argument(
+        "--refinements",
+        type=int_at_least(2, at_most=10),
+        help="with --fem: uniform refinements of the mesh, each halving h (default 2: three "
+        "meshes, two differences, an observed order)",
+    )
     _add_quiet(r)
 
 

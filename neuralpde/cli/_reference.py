@@ -1,5 +1,6 @@
-"""``neuralpde reference``: a finite-difference reference with its error estimate, and the
-convergence table that ``reference`` and ``info`` print."""
+"""``neuralpde reference``: a finite-difference reference with its error estimate (or, with
+``--fem``, a P2 finite-element one on the problem's mesh), and the convergence table that
+``reference`` and ``info`` print."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def reference_command(args: argparse.Namespace) -> int:
     """Run ``neuralpde reference``; returns the exit status."""
     from ..reference import reference_checksum, save_reference
 
+    if args.fem:
+        return _fem_command(args)
+    if args.refinements is not None:
+        raise UsageError("--refinements applies to a finite-element reference: give --fem too")
     spec = output_and_problem(args)
     problem = spec["problem"]
     study = _study(args, problem, spec["reference"])
@@ -48,6 +53,58 @@ def reference_command(args: argparse.Namespace) -> int:
         return 1
     path = save_reference(ref, args.output, problem=problem, settings=study)
     checksum = reference_checksum(problem, study)
+    print(f"wrote {path} (checksum {checksum[:16]})")
+    return 0
+
+
+def _fem_command(args: argparse.Namespace) -> int:
+    """``neuralpde reference --fem``: the P2 finite-element reference
+    (:func:`~neuralpde.reference.fem.fem_reference`) written as a reference file."""
+    from ..io import reference_checksum
+    from ..reference import save_reference
+    from ..reference.fem import check_fem_problem, fem_reference
+
+    study = [
+        option
+        for option, value in (
+            ("--levels", args.levels),
+            ("--order", args.order),
+            ("--time-samples", args.time_samples),
+            ("--extrapolate", args.extrapolate),
+        )
+        if value is not None
+    ]
+    if study:
+        raise UsageError(
+            f"{', '.join(study)} set the finite-difference study; with --fem give "
+            "--refinements (and --n, the sampling grid's intervals per axis)"
+        )
+    problem = output_and_problem(args)["problem"]
+    refinements = 2 if args.refinements is None else args.refinements
+    try:
+        check_fem_problem(problem)
+        if not args.quiet:
+            print(
+                f"finite-element reference for {problem.name} "
+                f"({type(problem.equation).__name__}, {dimensions(problem)}): P2 on the mesh "
+                f"and {refinements} uniform refinements",
+                file=sys.stderr,
+            )
+        ref = fem_reference(problem, refinements, n=args.n)
+    except (NotImplementedError, ImportError) as exc:
+        raise UsageError(f"--fem: {exc}") from None
+    print(ref.scheme + " (n in the table: each mesh's cells)")
+    print("\n".join(convergence_lines(ref.describe())))
+    if not math.isfinite(ref.estimated_error):
+        print(
+            f"neuralpde: error: the finite-element solutions of {problem.name!r} do not "
+            "converge as the mesh is refined, so the reference's error is unknown; nothing was "
+            "written. Check that the problem is well posed, or refine (--refinements)",
+            file=sys.stderr,
+        )
+        return 1
+    path = save_reference(ref, args.output, problem=problem)
+    checksum = reference_checksum(problem.describe(), ref.recorded_settings())
     print(f"wrote {path} (checksum {checksum[:16]})")
     return 0
 

@@ -29,6 +29,12 @@ the nodes outside the domain).
   grid-convergence index (:class:`ReferenceSolution`); with ``extrapolate=True`` (four or more
   grids) it returns the Richardson extrapolation of the two finest, with the error estimated
   from the sequence of extrapolations.
+* :func:`fem_reference` (:mod:`.fem`, optional: needs scikit-fem, ``pip install
+  "neuralpde[fem]"``) is offered beside them on a ``MeshDomain``: Poisson and Helmholtz with
+  Dirichlet, Neumann and Robin parts by P2 finite elements on the user's own mesh and two or
+  more uniform refinements, its error estimated from them as a study's is (formal order 3 in
+  :math:`L^2`), sampled on a grid of the mesh's bounding box (:class:`FEMReference`, a
+  :class:`ReferenceSolution`).
 * :func:`save_reference` and :func:`load_reference` store it in an HDF5 reference file (the same
   grid layout as solution files, plus the convergence table and a checksum of the inputs);
   :func:`nodes_inside` tells the nodes inside a described domain (where a reference on a domain
@@ -42,6 +48,7 @@ constant-coefficient problems); coefficient callables are evaluated through
 from __future__ import annotations
 
 from .api import Study, convergence_study, solve_fd
+from .fem import FEMReference, fem_reference
 from .files import (
     SavedReference,
     load_reference,
@@ -57,6 +64,8 @@ __all__ = [
     "solve_fd",
     "Study",
     "convergence_study",
+    "fem_reference",
+    "FEMReference",
     "FDSolution",
     "ReferenceSolution",
     "LevelResult",

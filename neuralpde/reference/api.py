@@ -11,7 +11,6 @@ extrapolation) are in :mod:`.richardson`.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -25,8 +24,8 @@ from ._grid import Grid
 from ._spec import Spec
 from .families import analyse
 from .richardson import (
+    estimate_error,
     observed_order,
-    richardson_error,
     richardson_extrapolate,
     richardson_factor,
 )
@@ -50,6 +49,9 @@ from .study import StudyLevels, solve_levels
 __all__ = ["Study", "solve_fd", "convergence_study"]
 
 log = logging.getLogger("neuralpde.reference")
+
+#: The estimate's former name here (it moved to :func:`.richardson.estimate_error`).
+_estimate = estimate_error
 
 
 @dataclass(frozen=True)
@@ -166,58 +168,6 @@ def _given_study(
 def _same(value: object, default: object) -> bool:
     """Whether an argument is its default (left out, or given as it)."""
     return value is default or (type(value) is type(default) and value == default)
-
-
-def _estimate(
-    rel: list[float], ratio: int, formal: float, name: str, what: str, highest: float | None = None
-) -> tuple[float, float, float]:
-    """``(observed order, order used, Richardson estimate)`` from the last two relative
-    differences ``rel`` of a sequence whose formal order is ``formal`` (or lies between
-    ``formal`` and ``highest``; the lower, which gives the larger estimate, is the fall-back).
-    An observed order above ``highest`` is capped there: a faster apparent convergence than the
-    scheme's is pre-asymptotic, and trusting it would shrink the estimate.
-    When the differences do not shrink (no positive observed order) and the last is not zero,
-    the levels do not converge and the estimate is infinite: the finest grid's error is
-    unknown."""
-    highest = formal if highest is None else highest
-    expected = f"{formal:g}" if highest == formal else f"{formal:g} to {highest:g}"
-    p = observed_order(rel[-2], rel[-1], ratio)
-    if not (np.isfinite(p) and p > 0):
-        used = float(formal)
-        if rel[-1] > 0:
-            log.warning(
-                "%s: the relative differences%s between the last levels are %.3g and %.3g "
-                "(observed order %s): the levels do not converge, and the finest grid's error "
-                "is unknown",
-                name,
-                what,
-                rel[-2],
-                rel[-1],
-                p,
-            )
-            return p, used, math.inf
-        log.warning(
-            "%s: observed order %s%s is not usable; the formal order %g is used for the "
-            "error estimate",
-            name,
-            p,
-            what,
-            formal,
-        )
-    else:
-        used = min(p, float(highest))
-        if not formal - 0.5 <= p <= highest + 0.5:
-            capped = f"; the estimate uses order {highest:g}" if p > highest else ""
-            log.warning(
-                "%s: observed order %.3g%s differs from the formal order %s: the grids may "
-                "not be in the asymptotic range%s",
-                name,
-                p,
-                what,
-                expected,
-                capped,
-            )
-    return p, used, richardson_error(rel[-1], ratio, used)
 
 
 def _check_resolution(row: LevelResult, name: str) -> None:
@@ -348,7 +298,7 @@ def _study_solution(
             spec, run, rel, rows, ratio, order, scheme
         )
     else:
-        p, used, estimate = _estimate(rel, ratio, order, name, "")
+        p, used, estimate = estimate_error(rel, ratio, order, name, "")
         values, extra = run.top_values, {}
     wall = time.perf_counter() - start
     fields = package(spec, run.top_grid, order, run.top_steps, values, scheme, wall, run.samples)
@@ -428,7 +378,7 @@ def _extrapolated(
             "compared on: relative errors are undefined"
         )
     rel_rich = [e / run.extrapolated_norm for e in run.extrapolated_differences]
-    p, used, estimate = _estimate(
+    p, used, estimate = estimate_error(
         rel_rich, ratio, order + 1, name, " (extrapolated sequence)", order + 2
     )
     plain = observed_order(rel[-2], rel[-1], ratio)

@@ -175,7 +175,10 @@ def save_reference(
     name is known; a given problem must be the one ``ref`` describes (its domain, equation and
     conditions; loss weights aside). ``settings`` are the
     study's inputs: a :class:`~neuralpde.reference.Study`, or a dict of some of its settings
-    (the others read off ``ref``); by default all are read off ``ref``.
+    (the others read off ``ref``); by default all are read off ``ref``. A finite-element
+    reference (:func:`~neuralpde.reference.fem.fem_reference`) records its own (``method``
+    ``"fem-p2"``, ``refinements``, the levels, the order and the sampling grid's ``n``) and
+    takes none.
     Written atomically; with ``xdmf`` (the default), an XDMF sidecar describing the grid to
     ParaView and VisIt is written beside it (see :mod:`neuralpde.io.xdmf`).
     """
@@ -204,9 +207,11 @@ def save_reference(
                     f"their {', '.join(differ)} differ; compute the reference again from this "
                     "problem, or save it without problem="
                 )
-    canonical = _canonical(
-        desc if "domain" in desc else _desc_from_axes(ref), _study_of(ref, settings)
-    )
+    canonical = _own_settings(ref, settings)
+    if canonical is None:
+        canonical = _canonical(
+            desc if "domain" in desc else _desc_from_axes(ref), _study_of(ref, settings)
+        )
 
     vers = versions()
     return write_reference(
@@ -224,6 +229,24 @@ def save_reference(
         },
         xdmf=xdmf,
     )
+
+
+def _own_settings(ref: ReferenceSolution, settings: object) -> dict[str, Any] | None:
+    """The settings of a reference that records its own, not made by a finite-difference
+    study: a finite-element reference's (:meth:`~.fem.FEMReference.recorded_settings`), or
+    those of a file one wrote (they name its ``method``); ``None`` for a study's."""
+    recorded = getattr(ref, "recorded_settings", None)
+    if callable(recorded):
+        own = dict(recorded())
+    elif isinstance(ref, SavedReference) and "method" in ref.settings:
+        own = dict(ref.settings)
+    else:
+        return None
+    if settings is not None:
+        raise TypeError(
+            f"a {own.get('method')} reference records its own settings; save it without settings="
+        )
+    return own
 
 
 def _study_of(ref: ReferenceSolution, settings: Study | Mapping[str, Any] | None) -> Study:
@@ -386,13 +409,17 @@ def _saved_reference(rec: dict[str, Any], path: str | os.PathLike) -> SavedRefer
             f"{str(path)!r} holds a Richardson-extrapolated reference, which this neuralpde "
             "cannot represent: upgrade neuralpde"
         )
+    grid_n = finest.n
+    if isinstance(rec["settings"], Mapping) and "method" in rec["settings"]:
+        # a finite-element reference: its rows are meshes, its values on the sampling grid
+        grid_n = tuple(len(rec["coords"][name]) - 1 for name in names)
     return SavedReference(
         axes=tuple(rec["coords"][n] for n in names),
         values=rec["u"],
         names=names,
         scheme=conv["scheme"],
         order=conv["order"],
-        n=finest.n,
+        n=grid_n,
         dt=finest.dt,
         steps=finest.steps,
         wall_time=conv["wall_time"],

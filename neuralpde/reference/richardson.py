@@ -11,9 +11,21 @@ With :math:`d_k` the difference between the solutions of levels :math:`k - 1` an
 
 from __future__ import annotations
 
+import logging
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
-__all__ = ["observed_order", "richardson_factor", "richardson_error", "richardson_extrapolate"]
+__all__ = [
+    "observed_order",
+    "richardson_factor",
+    "richardson_error",
+    "richardson_extrapolate",
+    "estimate_error",
+]
+
+log = logging.getLogger("neuralpde.reference")
 
 
 def observed_order(d_coarse: float, d_fine: float, ratio: float) -> float:
@@ -42,3 +54,63 @@ def richardson_extrapolate(fine: np.ndarray, coarse: np.ndarray, factor: float) 
     out /= factor
     out += fine
     return out
+
+
+def estimate_error(
+    rel: Sequence[float],
+    ratio: float,
+    formal: float,
+    name: str,
+    what: str = "",
+    highest: float | None = None,
+) -> tuple[float, float, float]:
+    r"""``(observed order, order used, Richardson estimate)`` from the last two relative
+    differences ``rel`` of a sequence refined by ``ratio`` :math:`r`: :math:`p` by
+    :func:`observed_order`, the estimate :math:`d_L/(r^p - 1)` by :func:`richardson_error`
+    (logged under ``name``, ``what`` naming the sequence), for a scheme whose formal order is
+    ``formal`` (or lies between
+    ``formal`` and ``highest``; the lower, which gives the larger estimate, is the fall-back).
+    An observed order above ``highest`` is capped there: a faster apparent convergence than the
+    scheme's is pre-asymptotic, and trusting it would shrink the estimate.
+    When the differences do not shrink (no positive observed order) and the last is not zero,
+    the levels do not converge and the estimate is infinite: the finest grid's error is
+    unknown."""
+    highest = formal if highest is None else highest
+    expected = f"{formal:g}" if highest == formal else f"{formal:g} to {highest:g}"
+    p = observed_order(rel[-2], rel[-1], ratio)
+    if not (np.isfinite(p) and p > 0):
+        used = float(formal)
+        if rel[-1] > 0:
+            log.warning(
+                "%s: the relative differences%s between the last levels are %.3g and %.3g "
+                "(observed order %s): the levels do not converge, and the finest grid's error "
+                "is unknown",
+                name,
+                what,
+                rel[-2],
+                rel[-1],
+                p,
+            )
+            return p, used, math.inf
+        log.warning(
+            "%s: observed order %s%s is not usable; the formal order %g is used for the "
+            "error estimate",
+            name,
+            p,
+            what,
+            formal,
+        )
+    else:
+        used = min(p, float(highest))
+        if not formal - 0.5 <= p <= highest + 0.5:
+            capped = f"; the estimate uses order {highest:g}" if p > highest else ""
+            log.warning(
+                "%s: observed order %.3g%s differs from the formal order %s: the grids may "
+                "not be in the asymptotic range%s",
+                name,
+                p,
+                what,
+                expected,
+                capped,
+            )
+    return p, used, richardson_error(rel[-1], ratio, used)
