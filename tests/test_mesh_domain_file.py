@@ -16,11 +16,10 @@ import torch
 
 import neuralpde as npde
 from neuralpde.cli import main
-from neuralpde.fields import build_field
 from neuralpde.io import FormatError
 from neuralpde.solution import Solution
-from neuralpde.training import TrainResult
-from neuralpde.training.status import Status
+
+from .untrained import kuhn_cube, untrained_solution
 
 N = 6  # squares per side of the unit square
 HOLE = (5 / 12, 5 / 12)  # the centre of the square (2, 2) left out: a hole
@@ -54,35 +53,14 @@ def _holed_mesh() -> meshio.Mesh:
 
 
 def _cube_mesh() -> meshio.Mesh:
-    """The unit cube in 48 tetrahedra (Kuhn triangulation of 2^3 sub-cubes), untagged."""
-    g = np.linspace(0.0, 1.0, 3)
-    pts = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
-    tets = []
-    for corner in itertools.product(range(2), repeat=3):
-        for perm in itertools.permutations(range(3)):
-            c = list(corner)
-            path = [(c[0] * 3 + c[1]) * 3 + c[2]]
-            for axis in perm:
-                c[axis] += 1
-                path.append((c[0] * 3 + c[1]) * 3 + c[2])
-            tets.append(path)
-    return meshio.Mesh(pts, [("tetra", np.array(tets))])
+    """The unit cube in 48 tetrahedra, untagged."""
+    pts, tets = kuhn_cube()
+    return meshio.Mesh(pts, [("tetra", tets)])
 
 
 def _solution(domain: npde.Domain, equation: npde.Equation, conditions: list) -> Solution:
     """An untrained (random) field of a problem on ``domain``: what is saved is the domain."""
-    problem = npde.Problem(domain, equation, conditions, name="meshed")
-    lo, hi = domain.bounds
-    architecture = {
-        "field": npde.Siren(width=8, depth=1).describe(),
-        "in_features": len(lo),
-        "input_scaling": {"lower": np.asarray(lo).tolist(), "upper": np.asarray(hi).tolist()},
-    }
-    torch.manual_seed(0)
-    net = build_field(architecture).double()
-    history = {"step": [1], "time": [0.0], "loss": [1.0], "monitor": [math.nan], "phase": ["adam"]}
-    result = TrainResult(Status.STEP_BUDGET, "all steps done", 1, history)
-    return Solution(problem, net, architecture, result, seed=0, settings={})
+    return untrained_solution(npde.Problem(domain, equation, conditions, name="meshed"))
 
 
 @pytest.fixture(scope="module")

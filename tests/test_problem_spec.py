@@ -14,11 +14,10 @@ import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.fields import build_field
 from neuralpde.problem_spec import ProblemSpec, rebuilt_domain
 from neuralpde.solution import SavedField, Solution, SolvedField
-from neuralpde.training import TrainResult
-from neuralpde.training.status import Status
+
+from .untrained import untrained_solution
 
 SQUARE = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
 LSHAPE = npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)])
@@ -71,17 +70,7 @@ CASES = _problems()
 
 def _untrained(problem: npde.Problem) -> Solution:
     """An untrained (random) field of ``problem``, as a result that may be saved."""
-    lo, hi = problem.domain.bounds
-    architecture = {
-        "field": npde.Siren(width=8, depth=1).describe(),
-        "in_features": len(lo),
-        "input_scaling": {"lower": np.asarray(lo).tolist(), "upper": np.asarray(hi).tolist()},
-    }
-    torch.manual_seed(0)
-    net = build_field(architecture).double()
-    history = {"step": [1], "time": [0.0], "loss": [1.0], "monitor": [math.nan], "phase": ["adam"]}
-    result = TrainResult(Status.STEP_BUDGET, "all steps done", 1, history)
-    return Solution(problem, net, architecture, result, seed=0, settings={})
+    return untrained_solution(problem)
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))

@@ -23,10 +23,9 @@ from neuralpde.reference import (
     load_reference,
     save_reference,
 )
-from neuralpde.solution import Solution
-from neuralpde.training import TrainResult
-from neuralpde.training.status import Status
 from neuralpde.validate import validate
+
+from .untrained import kuhn_cube, untrained_solution
 
 pytest.importorskip("skfem")
 
@@ -182,18 +181,8 @@ def test_pure_neumann_gives_the_zero_mean_solution():
 
 
 def test_tetrahedra_with_a_neumann_face():
-    g = np.linspace(0.0, 1.0, 3)
-    pts = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
-    tets = []  # the Kuhn triangulation of 2^3 sub-cubes
-    for corner in itertools.product(range(2), repeat=3):
-        for perm in itertools.permutations(range(3)):
-            c = list(corner)
-            path = [(c[0] * 3 + c[1]) * 3 + c[2]]
-            for axis in perm:
-                c[axis] += 1
-                path.append((c[0] * 3 + c[1]) * 3 + c[2])
-            tets.append(path)
-    facets = npde.MeshDomain(meshio.Mesh(pts, [("tetra", np.array(tets))])).boundary_facets
+    pts, tets = kuhn_cube()
+    facets = npde.MeshDomain(meshio.Mesh(pts, [("tetra", tets)])).boundary_facets
     right = facets[np.all(pts[facets][:, :, 0] == 1.0, axis=1)]
     mesh = meshio.Mesh(
         pts,
@@ -249,14 +238,7 @@ class _Exactish(torch.nn.Module):
 def test_validate_against_the_fem_reference_and_its_file(tmp_path):
     problem = sine_problem(square_mesh(8, lshape=True))
     ref = fem_reference(problem)
-    architecture = {
-        "field": npde.Siren(width=8, depth=1).describe(),
-        "in_features": 2,
-        "input_scaling": {"lower": [0.0, 0.0], "upper": [1.0, 1.0]},
-    }
-    history = {"step": [1], "time": [0.0], "loss": [1.0], "monitor": [math.nan], "phase": ["adam"]}
-    result = TrainResult(Status.STEP_BUDGET, "all steps done", 1, history)
-    sol = Solution(problem, _Exactish(), architecture, result, seed=0, settings={})
+    sol = untrained_solution(problem, _Exactish())
     out = validate(sol, reference=ref, tol=1e-2)
     assert out.passed and 1e-4 < out.metrics["relative_l2"] < 1e-3
     assert out.reference_error == ref.estimated_error
@@ -308,6 +290,7 @@ MESH_FILE = f"""
 import itertools, math
 import meshio, numpy as np, torch
 import neuralpde as npde
+
 xs = np.linspace(0.0, 1.0, 5)
 X, Y = np.meshgrid(xs, xs, indexing="ij")
 idx = lambda i, j: i * 5 + j
