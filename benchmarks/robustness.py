@@ -1,7 +1,7 @@
 """The long robustness campaign: bad inputs, damaged files and killed processes.
 
-With the strategies of ``tests/fuzzing.py`` (the CI's ``tests/test_fuzz.py`` draws a fixed,
-bounded sample of them), this runs:
+With the strategies of ``tests/fuzzing.py`` (the CI's ``tests/repository/test_fuzz.py`` draws a
+fixed, bounded sample of them), this runs:
 
 1. bad API arguments of every family and command lines through ``neuralpde.cli.main``
    (``--examples`` of each family, twice as many command lines);
@@ -147,12 +147,12 @@ while True:
 
 
 #: What these campaigns found when they were first run, each since fixed and pinned by a test
-#: in tests/test_fuzz.py.
+#: in tests/repository/test_fuzz.py.
 FIXED = [
     "## Found and fixed",
     "",
     "What the first runs of these campaigns found; each is fixed and pinned by a test in "
-    "`tests/test_fuzz.py`:",
+    "`tests/repository/test_fuzz.py`:",
     "",
     "- **A hang** (damaged files): HDF5, 2.0 included, loops forever reading a global heap "
     "collection that holds an object of size 0, as a block of zeros over a file's string "
@@ -490,8 +490,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
         results["command"],
         "```",
         "",
-        "The strategies live in `tests/fuzzing.py`; `tests/test_fuzz.py` runs a fixed, bounded "
-        "sample of them in every test run (1,000+ bad API inputs and command lines, 520 damaged "
+        "The strategies live in `tests/fuzzing.py`; `tests/repository/test_fuzz.py` runs a fixed, "
+        "bounded sample of them in every test run (1,000+ bad API inputs and command lines, 520 damaged "
         "files). An outcome is either a success, a documented error (`ValueError`/`TypeError`, "
         "`FormatError` for files, `OSError` for paths; exit status 1 or 2 and one line "
         "`neuralpde: error: ...` on the command line, argparse's usage lines above it for a bad "

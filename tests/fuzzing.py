@@ -1,5 +1,5 @@
-"""Property-based fuzzing shared by ``tests/test_fuzz.py`` (a bounded, fixed-seed run in CI) and
-``benchmarks/robustness.py`` (a long campaign).
+"""Property-based fuzzing shared by ``tests/repository/test_fuzz.py`` (a bounded, fixed-seed run
+in CI) and ``benchmarks/robustness.py`` (a long campaign).
 
 Three kinds of input, each a family of hypothesis strategies:
 

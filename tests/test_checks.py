@@ -288,3 +288,21 @@ def test_two_conditions_on_one_part_warn_with_the_part_and_both_conditions():
         npde.Neumann(0.0, on=["x_max", "y_max"]),
     ]
     check_problem(npde.Problem(SQUARE, npde.Poisson(1.0), parts))
+
+
+# -- condition kinds, probed on the initial slice --------------------------------------------------
+
+
+def test_initial_kinds_are_probed_on_the_initial_slice():
+    st = npde.SpaceTime(npde.Interval(0, 1), t_span=(0, 1))
+    problem = npde.Problem(
+        st,
+        npde.Wave(1.0),
+        [
+            npde.Initial(lambda x: torch.sin(math.pi * x[:, 0])),
+            npde.InitialVelocity(lambda x: x),  # two columns: refused by the probe
+            npde.Dirichlet(0.0),
+        ],
+    )
+    with pytest.raises(ValueError, match=r"conditions\[1\] \(InitialVelocity\).value returned"):
+        check_problem(problem)

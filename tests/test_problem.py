@@ -1,15 +1,29 @@
-"""Problems, equations, conditions and coefficients: construction and clear errors."""
+"""Problems (:mod:`neuralpde.problem`): construction and clear errors, equations and
+conditions that do not fit together, and whether a problem fixes its solution only up to an
+additive constant."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.coefficients import evaluate
-from neuralpde.equations import Custom
+from neuralpde.conditions import (
+    Condition,
+    Dirichlet,
+    Initial,
+    InitialVelocity,
+    Neumann,
+    Observations,
+    Periodic,
+    Robin,
+)
+from neuralpde.equations import Custom, Equation, Heat, Helmholtz, Poisson, Wave
 from neuralpde.operators import laplacian
+from neuralpde.problem import determined_up_to_a_constant
 
 SQUARE = npde.Rectangle((0, 0), (1, 1))
 SLAB = npde.SpaceTime(npde.Interval(0, 1), t_span=(0, 1))
@@ -152,26 +166,6 @@ def test_bad_equation_and_condition_arguments(make, exc, match):
         make()
 
 
-def test_coefficients_accept_callables():
-    x = torch.rand(50, 2, dtype=torch.float64)
-    a = evaluate(lambda p: torch.sin(p[:, 0]) * p[:, 1], x, "f")
-    np.testing.assert_allclose(a.numpy(), np.sin(x[:, 0].numpy()) * x[:, 1].numpy())
-    assert a.dtype == torch.float64 and a.shape == (50,)
-    # a NumPy result (e.g. from a lookup table) is converted to the points' dtype
-    b = evaluate(lambda p: np.ones(len(p), dtype=np.float32), x, "f")
-    assert b.dtype == torch.float64 and float(b.sum()) == 50.0
-    assert evaluate(2.5, x).item() == 2.5
-    assert evaluate(lambda p: 3.0, x).shape == (50,)  # a scalar broadcasts to every point
-
-
-def test_coefficient_shape_and_finiteness_are_checked():
-    x = torch.rand(10, 2, dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"Poisson.f returned shape \(10, 2\).*expected \(10,\)"):
-        evaluate(lambda p: p, x, "Poisson.f")
-    with pytest.raises(ValueError, match="Heat.kappa returned non-finite"):
-        evaluate(lambda p: 1 / (p[:, 0] * 0), x, "Heat.kappa")
-
-
 def test_describe_is_json_ready():
     import json
 
@@ -187,68 +181,6 @@ def test_describe_is_json_ready():
     assert [c["type"] for c in d["conditions"]] == ["Dirichlet", "Initial", "InitialVelocity"]
     assert d["conditions"][0]["on"] == ["x_min"]
     assert d["domain"]["t_span"] == [0.0, 1.0]
-
-
-def test_heat_divergence_form_adds_grad_kappa_dot_grad_u():
-    r"""∇·(κ∇u) = κΔu + ∇κ·∇u, with κ = 1 + 0.5 x y and u = e^{-t} sin(πx) sin(πy)."""
-    from neuralpde.operators import FieldValues
-
-    def kappa(p):
-        return 1 + 0.5 * p[:, 0] * p[:, 1]
-
-    x = torch.rand(64, 3, dtype=torch.float64, requires_grad=True)
-    X, Y, T = x[:, 0], x[:, 1], x[:, 2]
-    pi = np.pi
-
-    def field():
-        return FieldValues(torch.exp(-T) * torch.sin(pi * X) * torch.sin(pi * Y), x, "xyt", 2)
-
-    plain = npde.Heat(kappa=kappa).residual(field(), x)
-    div = npde.Heat(kappa=kappa, divergence_form=True).residual(field(), x)
-    ux = pi * torch.exp(-T) * torch.cos(pi * X) * torch.sin(pi * Y)
-    uy = pi * torch.exp(-T) * torch.sin(pi * X) * torch.cos(pi * Y)
-    expected = -(0.5 * Y * ux + 0.5 * X * uy)
-    torch.testing.assert_close(div - plain, expected.detach(), rtol=1e-12, atol=1e-12)
-    assert npde.Heat(divergence_form=True).latex == r"u_t = \nabla\cdot(\kappa \nabla u) + f"
-    with pytest.raises(
-        TypeError,
-        match=r"gradient of Heat.kappa is needed, but it returned a ndarray, not a torch tensor: "
-        "write it with differentiable torch functions",
-    ):
-        npde.Heat(kappa=lambda p: np.ones(len(p)), divergence_form=True).residual(field(), x)
-    # written with torch, but constant in x (piecewise here): no gradient to take, and not NumPy
-    layered = npde.Heat(kappa=lambda p: torch.where(p[:, 0] < 0.5, 1.0, 2.0), divergence_form=True)
-    with pytest.raises(TypeError, match=r"returned values that do not depend differentiably on "):
-        layered.residual(field(), x)
-    with pytest.raises(TypeError, match="divergence_form must be True or False"):
-        npde.Heat(divergence_form="yes")
-
-
-def test_anisotropic_heat_residual_matches_closed_form():
-    r"""u = e^{-t} sin(πx) sin(2πy), K = [[2, 0.5], [0.5, 1]]: div(K grad u) = sum K_ij u_ij."""
-    from neuralpde.operators import FieldValues
-
-    K = [[2.0, 0.5], [0.5, 1.0]]
-    x = torch.rand(64, 3, dtype=torch.float64, requires_grad=True)
-    X, Y, T = x[:, 0], x[:, 1], x[:, 2]
-    pi = np.pi
-    u = FieldValues(torch.exp(-T) * torch.sin(pi * X) * torch.sin(2 * pi * Y), x, "xyt", 2)
-    r = npde.Heat(kappa=K).residual(u, x)
-    e = torch.exp(-T)
-    uxx = -(pi**2) * e * torch.sin(pi * X) * torch.sin(2 * pi * Y)
-    uyy = -4 * pi**2 * e * torch.sin(pi * X) * torch.sin(2 * pi * Y)
-    uxy = 2 * pi**2 * e * torch.cos(pi * X) * torch.cos(2 * pi * Y)
-    ut = -e * torch.sin(pi * X) * torch.sin(2 * pi * Y)
-    expected = ut - (2 * uxx + 2 * 0.5 * uxy + uyy)
-    torch.testing.assert_close(r, expected.detach(), rtol=1e-10, atol=1e-10)
-    # diagonal entries alone
-    assert npde.Heat(kappa=[2.0, 1.0]).kappa == ((2.0, 0.0), (0.0, 1.0))
-    with pytest.raises(ValueError, match="positive definite"):
-        npde.Heat(kappa=[[1.0, 2.0], [2.0, 1.0]])
-    with pytest.raises(ValueError, match="symmetric"):
-        npde.Heat(kappa=[[1.0, 0.5], [0.0, 1.0]])
-    with pytest.raises(ValueError, match="3x3 tensor but the space has 2"):
-        npde.Heat(kappa=[1.0, 1.0, 1.0]).residual(u, x)
 
 
 def test_exact_values_checks_its_points():
@@ -269,3 +201,189 @@ def test_exact_values_checks_its_points():
         problem.exact_values(masked)
     with pytest.raises(ValueError, match=r"points must have shape \(N, 2\) with columns"):
         problem.exact_values(np.zeros((2, 3)))
+
+
+# -- determined up to an additive constant ---------------------------------------------------------
+# Whether a problem fixes its solution only up to an additive constant: a typed decision, from
+# the conditions' ``pins_constant`` and the equation's ``blind_to_constants``, asked of a live
+# problem (``Problem.determined_up_to_a_constant``) and of its description, as a file holds it
+# (``neuralpde.problem.determined_up_to_a_constant``).
+
+
+OBSERVED = Observations(np.array([[0.5, 0.5]]), np.array([0.0]))
+
+
+def _cases() -> list[tuple[str, npde.Problem, bool]]:
+    """(label, problem, whether it is determined only up to a constant)."""
+    p = Poisson(1.0)
+    return [
+        ("Poisson, Neumann everywhere", npde.Problem(SQUARE, p, [Neumann(0.0)]), True),
+        (
+            "Poisson, Neumann on each side",
+            npde.Problem(SQUARE, p, [Neumann(0.0, on=["x_min", "x_max", "y_min", "y_max"])]),
+            True,
+        ),
+        (
+            "Poisson, Neumann and one Dirichlet side",
+            npde.Problem(
+                SQUARE,
+                p,
+                [Neumann(0.0, on=["x_min", "x_max", "y_min"]), Dirichlet(0.0, on="y_max")],
+            ),
+            False,
+        ),
+        ("Poisson, Dirichlet", npde.Problem(SQUARE, p, [Dirichlet(0.0)]), False),
+        ("Poisson, Robin a=0", npde.Problem(SQUARE, p, [Robin(0.0, a=0.0, b=2.0)]), True),
+        ("Poisson, Robin int a=0", npde.Problem(SQUARE, p, [Robin(0.0, a=0, b=1.0)]), True),
+        ("Poisson, Robin a=1", npde.Problem(SQUARE, p, [Robin(0.0, a=1.0, b=2.0)]), False),
+        (
+            "Poisson, Robin callable a",
+            npde.Problem(SQUARE, p, [Robin(0.0, a=lambda x: x[:, 0], b=1.0)]),
+            False,
+        ),
+        (
+            "Poisson, periodic in x, Neumann in y",
+            npde.Problem(
+                SQUARE,
+                p,
+                [Periodic("x_min", "x_max"), Neumann(0.0, on=["y_min", "y_max"])],
+            ),
+            True,
+        ),
+        (
+            "Poisson, periodic in x and y",
+            npde.Problem(SQUARE, p, [Periodic("x_min", "x_max"), Periodic("y_min", "y_max")]),
+            True,
+        ),
+        (
+            "Poisson, Robin a=0 and Robin a=1",
+            npde.Problem(
+                SQUARE,
+                p,
+                [Robin(0.0, a=0.0, on=["x_min", "x_max"]), Robin(0.0, on=["y_min", "y_max"])],
+            ),
+            False,
+        ),
+        (
+            "Poisson, Neumann, Observations",
+            npde.Problem(SQUARE, p, [Neumann(0.0), OBSERVED]),
+            False,
+        ),
+        ("Poisson, no conditions", npde.Problem(SQUARE, p, []), False),
+        ("Helmholtz, Neumann", npde.Problem(SQUARE, Helmholtz(k=2.0), [Neumann(0.0)]), False),
+        (
+            "Custom Laplacian, Neumann",
+            npde.Problem(SQUARE, Custom(lambda u, x: -laplacian(u) - 1.0), [Neumann(0.0)]),
+            False,
+        ),
+        ("Heat, Neumann", npde.Problem(SLAB, Heat(), [Neumann(0.0), Initial(0.0)]), False),
+        (
+            "Wave, Neumann",
+            npde.Problem(SLAB, Wave(), [Neumann(0.0), Initial(0.0), InitialVelocity(0.0)]),
+            False,
+        ),
+        ("Poisson in space-time, Neumann", npde.Problem(SLAB, p, [Neumann(0.0)]), False),
+    ]
+
+
+CASES = _cases()
+IDS = [label for label, _, _ in CASES]
+
+
+@pytest.mark.parametrize(("label", "problem", "free"), CASES, ids=IDS)
+def test_a_live_problem_answers(label, problem, free):
+    assert problem.determined_up_to_a_constant is free, label
+
+
+@pytest.mark.parametrize(("label", "problem", "free"), CASES, ids=IDS)
+def test_a_description_answers_alike(label, problem, free):
+    """Live, and read back as a file stores it (JSON), the description gives the same answer."""
+    desc = problem.describe()
+    stored = json.loads(json.dumps(desc, default=str))
+    for d in (desc, stored):
+        assert determined_up_to_a_constant(d, problem.time_index) is free, label
+
+
+def test_the_conditions_say_whether_they_pin_the_constant():
+    assert Condition.pins_constant and Dirichlet.pins_constant and Initial.pins_constant
+    assert Observations.pins_constant
+    assert not Neumann.pins_constant and not Periodic.pins_constant
+    assert not InitialVelocity.pins_constant  # du/dt(x, t0) holds for u + c too
+    assert not Robin(0.0, a=0.0).pins_constant
+    assert not Robin(1.0, a=-0.0, b=3.0).pins_constant
+    assert Robin(0.0, a=1.0).pins_constant
+    assert Robin(0.0, a=1.0, b=0.0).pins_constant  # a Dirichlet one
+    assert Robin(0.0, a=lambda x: 0 * x[:, 0]).pins_constant  # a callable is not inspected
+    assert OBSERVED.pins_constant and Dirichlet(0.0).pins_constant
+
+
+def test_only_poisson_is_blind_to_constants():
+    assert Poisson.blind_to_constants and Poisson(1.0).blind_to_constants
+    for eq in (Equation, Heat, Wave, Helmholtz, Custom):
+        assert not eq.blind_to_constants, eq.__name__
+
+
+def test_the_class_attributes_are_not_described():
+    """``pins_constant`` and ``blind_to_constants`` are class-level answers, not dataclass
+    fields: a problem's description (and so its files and fingerprints) is unchanged."""
+    assert Dirichlet(0.0).describe() == {
+        "type": "Dirichlet",
+        "value": "0.0",
+        "weight": 1.0,
+        "on": "boundary",
+    }
+    assert set(Robin(0.0, a=0.0).describe()) == {"type", "value", "weight", "on", "a", "b"}
+    assert set(Poisson(1.0).describe()) == {"type", "latex", "f"}
+
+
+@pytest.mark.parametrize(
+    ("conditions", "free"),
+    [
+        ([{"type": "Neumann"}], True),
+        ([{"type": "Neumann"}, {"type": "Periodic", "parts": ["x_min", "x_max"]}], True),
+        ([{"type": "Robin", "a": "0.0"}], True),
+        ([{"type": "Robin", "a": "0"}], True),
+        ([{"type": "Robin", "a": "-0.0"}], True),
+        ([{"type": "Robin", "a": "1.0"}], False),
+        ([{"type": "Robin", "a": "nan"}], False),
+        ([{"type": "Robin", "a": "lambda x: 0 * x[:, 0]"}], False),  # a callable's source
+        ([{"type": "Robin"}], False),  # no a: nothing says it is 0
+        ([{"type": "Neumann"}, {"type": "Dirichlet"}], False),
+        ([{"type": "Neumann"}, {"type": "Observations", "count": 1}], False),
+        ([{"type": "Neumann"}, {"type": "SomethingNew"}], False),  # unknown: pins
+        ([], False),
+    ],
+)
+def test_a_description_decides_by_the_classes_its_types_name(conditions, free):
+    desc = {"equation": {"type": "Poisson"}, "conditions": conditions}
+    assert determined_up_to_a_constant(desc, None) is free
+    # not steady, or not a Poisson equation: determined
+    assert not determined_up_to_a_constant(desc, 2)
+    for eq in ("Helmholtz", "Custom", "Heat", "Wave", "SomethingNew"):
+        other = {**desc, "equation": {"type": eq}}
+        assert not determined_up_to_a_constant(other, None)
+
+
+def test_an_empty_description_is_determined():
+    assert not determined_up_to_a_constant({}, None)
+
+
+def test_a_subclass_inherits_its_answer():
+    """A live problem asks its objects' classes, so a subclass answers like its base."""
+
+    class Flux(Neumann):
+        pass
+
+    problem = npde.Problem(SQUARE, Poisson(1.0), [Flux(0.0)])
+    assert problem.determined_up_to_a_constant
+    observed = npde.Problem(SQUARE, Poisson(1.0), [Flux(0.0), OBSERVED])
+    assert not observed.determined_up_to_a_constant
+
+
+# -- boundary part names ---------------------------------------------------------------------------
+
+
+def test_unknown_part_is_named():
+    with pytest.raises(ValueError, match=r"Neumann\(on=...\) names unknown boundary part"):
+        npde.Problem(npde.Rectangle((0, 0), (1, 1)), npde.Poisson(), [npde.Neumann(on="left")])
+    assert np.isfinite(npde.Neumann(1.0).weight)

@@ -1,57 +1,24 @@
-"""Validation against references and exact solutions, reports, and the CLI commands around them."""
+"""Validation (:mod:`neuralpde.validate`) against references and exact solutions."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
-import re
 import shutil
-import sys
-import textwrap
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import neuralpde as npde
-from neuralpde import metrics
 from neuralpde.cli import main
 from neuralpde.problem_file import load_problem_file
 from neuralpde.reference import convergence_study, load_reference, save_reference
-from neuralpde.report import write_report
-from neuralpde.validate import ValidationResult, validate
+from neuralpde.validate import validate
 
 from .conftest import ROOT
-
-B1 = str(ROOT / "problems" / "poisson2d_sine.py")
-HEAT = str(ROOT / "problems" / "heat2d.py")
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """A briefly trained B1 solution file and a 4th-order reference file for B1."""
-    d = tmp_path_factory.mktemp("validate")
-    problem = load_problem_file(B1)["problem"]
-    sol = npde.solve(
-        problem,
-        npde.Siren(width=16, depth=2, w0=1.0),
-        npde.SobolSampler(n_interior=256, n_boundary=128),
-        npde.Trainer(adam_steps=20, lbfgs_steps=20, progress=False),
-        seed=0,
-    )
-    ref = convergence_study(problem, 8, levels=3, order=4)
-    return {
-        "problem": problem,
-        "solution": sol,
-        "sol": str(sol.save(d / "sol.h5", n=33)),
-        "ref": str(save_reference(ref, d / "ref.h5", problem=problem)),
-        "reference": ref,
-        "dir": d,
-    }
 
 
 def test_against_exact(files):
@@ -220,30 +187,6 @@ def test_a_reference_whose_levels_do_not_converge_judges_nothing(files, tmp_path
     assert "its levels do not converge" in cap.err
 
 
-def test_the_validation_suite_fails_a_case_whose_reference_cannot_judge(
-    files, tmp_path, monkeypatch
-):
-    """validation/run.py marks such a case failed, with the reason, and goes on."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_validation_run", ROOT / "validation" / "run.py")
-    run = importlib.util.module_from_spec(spec)
-    monkeypatch.setattr(sys, "path", list(sys.path))  # the script puts validation/ on it
-    had_cases = "cases" in sys.modules
-    spec.loader.exec_module(run)
-    if not had_cases:
-        sys.modules.pop("cases", None)
-    diverging = dataclasses.replace(files["reference"], estimated_error=math.inf, gci=math.inf)
-    bad = save_reference(diverging, tmp_path / "r.h5", problem=files["problem"])
-    monkeypatch.setattr(run, "reference_for", lambda case, problem, settings: (bad, "reused", 0))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "validation" / "solutions").mkdir(parents=True)
-    shutil.copy(files["sol"], tmp_path / "validation" / "solutions" / "poisson2d_sine.h5")
-    case = next(c for c in run.CASES if c.id == "B1")
-    row = run.run_case(case, seed=0, reuse=True)
-    assert row["passed"] is False and "its levels do not converge" in row["error"]
-
-
 def test_mismatched_grids_are_refused(files):
     ref = files["reference"]
     wide = dataclasses.replace(ref, axes=(ref.axes[0] * 2, ref.axes[1]))
@@ -274,23 +217,6 @@ def test_bad_arguments(files, tmp_path):
         del f.attrs["content_sha256"]  # as a file written before digests (else: altered)
     with pytest.raises(ValueError, match="has no 'exact' dataset"):
         validate(no_exact, exact=True)
-
-
-def _png_ok(path) -> None:
-    with Image.open(path) as im:
-        assert im.format == "PNG" and im.size[0] > 300 and im.size[1] > 200
-        im.verify()
-
-
-def test_report_files(files, tmp_path):
-    res = validate(files["sol"], reference=files["ref"], tol=10.0)
-    md = write_report(res, tmp_path / "rep")
-    text = md.read_text()
-    assert "**PASS**" in text and "Reference convergence" in text
-    assert f"{files['reference'].estimated_error:.3e}" in text
-    for name in ("fields.png", "bands.png"):
-        assert f"]({name})" in text
-        _png_ok(tmp_path / "rep" / name)
 
 
 def test_a_solution_that_is_nan_inside_the_domain_fails(files, tmp_path, monkeypatch):
@@ -399,246 +325,3 @@ def test_problems_from_one_closure_with_other_captured_values_are_told_apart(fil
     with pytest.raises(ValueError, match="values at the probe points"):
         validate(sol, reference=ref, tol=1.0)
     assert validate(sol, reference=convergence_study(one, 8, levels=3, order=4)).passed is None
-
-
-def test_a_failed_report_write_keeps_the_earlier_report(files, tmp_path, monkeypatch):
-    res = validate(files["sol"], exact=True)
-    md = write_report(res, tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-
-    def half(self, text, *args, **kwargs):  # a disk that fills up halfway through
-        with open(self, "w", encoding="utf-8") as f:
-            f.write(text[: len(text) // 2])
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(Path, "write_text", half)
-    changed = dataclasses.replace(res, u=2 * res.u, tol=1.0, passed=True)  # other figures too
-    with pytest.raises(OSError, match="No space left"):
-        write_report(changed, tmp_path)
-    # the earlier report whole, text and figures; no temporary file left
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
-    assert md.name in before
-
-
-def _synthetic(names, shape, time_axis):
-    axes = tuple(np.linspace(0, 1, n) for n in shape)
-    mesh = np.meshgrid(*axes, indexing="ij")
-    ref = np.sin(np.pi * mesh[0]) * (1 + sum(mesh[1:]))
-    u = ref + 0.01 * np.cos(3 * np.pi * mesh[0])
-    return ValidationResult(
-        against="exact",
-        metrics={**metrics.summary(u, ref), **metrics.band_errors(u, ref)},
-        reference_error=0.0,
-        tol=None,
-        passed=None,
-        names=names,
-        axes=axes,
-        u=u,
-        ref=ref,
-        time_axis=time_axis,
-        problem="synthetic",
-    )
-
-
-@pytest.mark.parametrize(
-    ("names", "shape", "time_axis", "figure"),
-    [
-        (("x",), (40,), None, "fields.png"),
-        (("x", "t"), (30, 20), 1, "fields_xt.png"),
-        (("x", "y", "t"), (20, 24, 7), 2, "snapshots.png"),
-        (("x", "y", "z"), (12, 14, 9), None, "fields.png"),
-    ],
-)
-def test_report_figures_for_every_kind_of_grid(tmp_path, names, shape, time_axis, figure):
-    md = write_report(_synthetic(names, shape, time_axis), tmp_path)
-    assert f"]({figure})" in md.read_text()
-    _png_ok(tmp_path / figure)
-
-
-@pytest.mark.parametrize("directory", [None, 5, b"rep"], ids=["None", "int", "bytes"])
-def test_report_directory_that_is_not_a_path_is_refused_by_name(directory):
-    # pathlib's own TypeError named neither the parameter nor the value
-    message = (
-        "directory must be a directory path (a str or os.PathLike), got "
-        f"{type(directory).__name__} {directory!r}"
-    )
-    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
-        write_report(_synthetic(("x",), (5,), None), directory)
-
-
-def test_a_report_replaces_the_figures_of_an_earlier_one_of_another_kind(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")  # not a report's file: kept
-    write_report(_synthetic(("x", "y", "t"), (20, 24, 7), 2), tmp_path)
-    assert (tmp_path / "snapshots.png").exists()
-    write_report(_synthetic(("x", "y"), (20, 24), None), tmp_path)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["bands.png", "fields.png", "notes.txt", "report.md"]
-
-
-def test_report_colour_scales_leave_out_the_points_outside_the_domain(tmp_path, monkeypatch):
-    import neuralpde.report as report
-
-    res = _synthetic(("x", "y"), (21, 21), None)
-    x, y = np.meshgrid(*res.axes, indexing="ij")
-    outside = (x - 0.5) ** 2 + (y - 0.5) ** 2 > 0.25  # a disk: NaN at the grid's corners
-    u, ref = np.where(outside, np.nan, res.u), np.where(outside, np.nan, res.ref)
-    res = dataclasses.replace(res, u=u, ref=ref)
-    figures = {}
-    monkeypatch.setattr(report._Staged, "save", lambda self, fig, name: figures.update({name: fig}))
-    write_report(res, tmp_path)
-    sol_ax, ref_ax, err_ax = figures["fields.png"].axes[:3]
-    low, high = np.nanmin([u, ref]), np.nanmax([u, ref])
-    assert sol_ax.images[0].get_clim() == ref_ax.images[0].get_clim() == (low, high)
-    assert err_ax.images[0].get_clim() == (0.0, np.nanmax(np.abs(u - ref)))
-
-
-# -- the command line -------------------------------------------------------------------------
-
-
-def _err(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err  # one clear line
-    return err[0]
-
-
-@pytest.fixture
-def b1_file(tmp_path):
-    f = tmp_path / "b1.py"
-    f.write_text(
-        textwrap.dedent(f"""
-        from pathlib import Path
-        exec(Path({B1!r}).read_text())
-        reference = npde.reference.Study(n=4, levels=3, order=4)
-    """)
-    )
-    return str(f)
-
-
-def test_cli_reference_then_info(b1_file, tmp_path, capsys):
-    out = tmp_path / "r.h5"
-    assert main(["reference", b1_file, "-o", str(out), "-q"]) == 0
-    text = capsys.readouterr().out
-    assert "difference" in text and "estimated error of the finest grid" in text
-    ref = load_reference(out)
-    assert ref.settings["n"] == [4, 4] and ref.order == 4 and len(ref.table) == 3
-    assert f"{ref.estimated_error:.3e}" in text and f"wrote {out}" in text
-    assert f"(Richardson, observed order {ref.observed_order:.2f}; GCI" in text  # 3.95
-    bumps = str(ROOT / "problems" / "poisson2d_bumps.py")
-    assert main(["reference", bumps, "-o", str(tmp_path / "b.h5"), "--n", "8", "-q"]) == 0
-    text = capsys.readouterr().out  # observed 6.29, above the scheme's 4: capped, and said so
-    assert "(Richardson, order 4, the highest expected (observed 6.29); GCI" in text
-    assert main(["reference", b1_file, "-o", str(out), "--n", "6", "--order", "2", "-q"]) == 0
-    capsys.readouterr()
-    assert load_reference(out).settings["n"] == [6, 6] and load_reference(out).order == 2
-    assert main(["reference", b1_file, "-o", str(out), "--levels", "4", "--extrapolate", "-q"]) == 0
-    assert "extrapolated sequence" in capsys.readouterr().out
-    assert load_reference(out).extrapolated and load_reference(out).settings["extrapolate"]
-    assert main(["info", str(out)]) == 0
-    info = capsys.readouterr().out
-    assert "neuralpde reference" in info and "convergence:" in info and "checksum:" in info
-    assert main(["info", str(out), "--json"]) == 0
-    assert '"estimated_error"' in capsys.readouterr().out
-
-
-def test_cli_reference_usage_errors(tmp_path, capsys):
-    f = tmp_path / "p.py"
-    head = f"from pathlib import Path\nexec(Path({B1!r}).read_text())\n"
-    f.write_text(head + "reference = {'m': 1}\n")
-    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
-    assert "unknown key(s) ['m']" in _err(capsys)
-    f.write_text(head + "reference = {'n': 1}\n")
-    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
-    assert "reference['n'] must give at least 2 intervals per axis" in _err(capsys)
-    f.write_text(head + "reference = {'n': [8, 8, 8]}\n")  # the problem has two space axes
-    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5")]) == 2
-    assert _err(capsys) == (
-        f"neuralpde: error: problem file {str(f)!r}: reference settings: n must be an int or 2 "
-        "ints (one per space axis), got [8, 8, 8]"
-    )
-    assert main(["reference", HEAT, "-o", str(tmp_path / "r.h5"), "--order", "4", "-q"]) == 2
-    assert "cannot solve" in _err(capsys)
-    assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--time-samples", "3"]) == 2
-    assert "evolution problems only" in _err(capsys)
-    assert main(["reference", B1, "-o", str(tmp_path / "r.h5"), "--extrapolate"]) == 2
-    assert "extrapolation (asked by --extrapolate) needs at least 4 levels" in _err(capsys)
-    # asked by the file: the message says so, and --no-extrapolate overrides it
-    f.write_text(head + "reference = {'extrapolate': True, 'n': 4}\n")
-    assert main(["reference", str(f), "-o", str(tmp_path / "r.h5"), "--levels", "3"]) == 2
-    assert "asked by the problem file's reference settings" in _err(capsys)
-    out = tmp_path / "r.h5"
-    assert main(["reference", str(f), "-o", str(out), "--levels", "3", "--no-extrapolate"]) == 0
-    assert not load_reference(out).extrapolated
-
-
-def test_cli_reference_refuses_levels_that_do_not_converge(tmp_path, capsys, monkeypatch):
-    import neuralpde.reference as reference
-
-    real = reference.convergence_study
-
-    def diverging(*args, **kwargs):  # as if the differences between levels grew
-        ref = real(*args, **kwargs)
-        return dataclasses.replace(ref, estimated_error=math.inf, gci=math.inf)
-
-    monkeypatch.setattr(reference, "convergence_study", diverging)
-    out = tmp_path / "r.h5"
-    assert main(["reference", B1, "-o", str(out), "--n", "4", "-q"]) == 1
-    cap = capsys.readouterr()
-    assert "estimated error of the finest grid: unknown" in cap.out
-    assert cap.err.startswith("neuralpde: error: the finite-difference solutions")
-    assert "do not converge" in cap.err and not out.exists()
-
-
-def test_cli_validate_exit_codes(files, tmp_path, capsys):
-    sol, ref = files["sol"], files["ref"]
-    assert main(["validate", sol, "--reference", ref, "-q"]) == 0
-    out = capsys.readouterr().out
-    assert "relative L2:" in out and "reference error:" in out
-    assert main(["validate", sol, "--exact", "--tol", "10", "-q"]) == 0
-    assert "PASS" in capsys.readouterr().out
-    assert main(["validate", sol, "--reference", ref, "--tol", "1e-9", "-q"]) == 1
-    assert "FAIL" in capsys.readouterr().out
-    rep = tmp_path / "report"
-    assert main(["validate", sol, "--reference", ref, "--report", str(rep), "-q"]) == 0
-    assert (rep / "report.md").is_file() and (rep / "fields.png").is_file()
-    capsys.readouterr()
-    usage = {
-        "exactly one of": [[], ["--reference", ref, "--exact"]],
-        "--tol must be a positive number": [["--exact", "--tol", "x"], ["--exact", "--tol", "0"]],
-        "no such file": [["--reference", str(tmp_path / "missing.h5")]],
-        "is a neuralpde solution file, not a reference": [["--reference", sol]],
-    }
-    for message, cases in usage.items():
-        for extra in cases:
-            assert main(["validate", sol, *extra, "-q"]) == 2, extra
-            assert message in _err(capsys)
-    assert main(["validate", ref, "--exact", "-q"]) == 2
-    assert "is a neuralpde reference file, not a solution" in _err(capsys)
-    no_exact = tmp_path / "no_exact.h5"
-    shutil.copy(sol, no_exact)
-    with h5py.File(no_exact, "a") as f:
-        del f["exact"]
-        del f.attrs["content_sha256"]  # as a file written before digests (else: altered)
-    assert main(["validate", str(no_exact), "--exact", "-q"]) == 2
-    # the error, after the warning (where logs reach standard error) that it has no digest
-    err = capsys.readouterr().err.strip().splitlines()
-    assert "no 'exact' dataset" in err[-1] and all("no content digest" in e for e in err[:-1])
-    a_file = tmp_path / "a_file"
-    a_file.write_text("")
-    assert main(["validate", sol, "--exact", "--report", str(a_file), "-q"]) == 2
-    assert "not a directory" in _err(capsys)
-    # a directory that cannot be created is refused before the comparison, naming the option
-    below_a_file = a_file / "report"
-    assert main(["validate", sol, "--exact", "--report", str(below_a_file), "-q"]) == 2
-    cap = capsys.readouterr()
-    assert cap.out == ""
-    assert cap.err.strip() == (
-        f"neuralpde: error: --report: report directory {str(below_a_file)!r} cannot be "
-        f"created: {str(a_file)!r} is a file"
-    )
-    with pytest.raises(NotADirectoryError, match="cannot be created"):
-        write_report(validate(sol, exact=True), below_a_file)
-    if Path("/proc/self").is_dir():  # access() lets root write there; creating a file fails
-        assert main(["validate", sol, "--exact", "--report", "/proc/report", "-q"]) == 2
-        cap = capsys.readouterr()
-        assert cap.out == ""
-        assert "report directory '/proc/report' cannot be written: '/proc' is not" in cap.err
