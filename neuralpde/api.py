@@ -110,7 +110,7 @@ def solve(
     plan, lift, lift_record = _lift(problem, plan, seed, dtype, device)
     trainer = _budget_left(trainer, started)
     if plan is not None:
-        net, architecture["constraint"] = _constrain(net, plan, lift)
+        net, architecture["constraint"] = _constrain(net, plan, lift, lift_record)
     watch = _watch(problem, seed, dtype, device) if monitor else None
     log.debug("solving %s: %s, %s", problem.name, field, sampler)
     settings = _settings(field, sampler, trainer, dtype)
@@ -267,7 +267,14 @@ def _fit(
 ) -> tuple[torch.nn.Module, dict]:
     """The lift of ``plan``, fitted (:func:`neuralpde.training.lift.fit_lift`)."""
     return fit_lift(
-        problem, plan.lift, plan.built_in, plan.degrees, seed=seed, dtype=dtype, device=device
+        problem,
+        plan.lift,
+        plan.built_in,
+        plan.degrees,
+        seed=seed,
+        dtype=dtype,
+        device=device,
+        corners=plan.corners,
     )
 
 
@@ -282,11 +289,17 @@ def _budget_left(trainer: Trainer, started: float) -> Trainer:
 
 
 def _constrain(
-    net: torch.nn.Module, plan: ConstraintPlan, lift: torch.nn.Module | None
+    net: torch.nn.Module,
+    plan: ConstraintPlan,
+    lift: torch.nn.Module | None,
+    lift_record: dict | None = None,
 ) -> tuple[torch.nn.Module, dict]:
-    """``net`` wrapped to meet the conditions ``plan`` builds in, and the description of that
-    constraint."""
+    """``net`` wrapped to meet the conditions ``plan`` builds in (the corners' singular terms
+    fitted with the lift), and the description of that constraint."""
     net = plan.wrap(net, lift)
+    if plan.corners:
+        fitted = (lift_record or {}).get("corner_weights", [0.0] * len(plan.corners))
+        net.corner_lift.copy_(torch.as_tensor(fitted))
     constraint = {
         **net.describe(),
         "built_in": [i for i, b in enumerate(plan.built_in) if b],

@@ -73,12 +73,15 @@ class ConstraintPlan:
     built_in: tuple[bool, ...]  # one per condition of the problem
     lift_kind: str  # "zero", or "problem" (the data are not all zero: a lift is fitted)
     degrees: tuple[int, ...] = ()  # the fitted lift's Chebyshev degrees, per axis
+    corners: tuple[dict, ...] = ()  # reentrant corners between Dirichlet edges (singular terms)
 
     def wrap(self, net: nn.Module, lift: nn.Module | None = None) -> HardConstraint:
         """``net`` under this constraint, with ``lift`` the fitted lift
         (:func:`neuralpde.training.lift.fit_lift`; ``None`` when :attr:`lift_kind` is
         ``"zero"``)."""
-        return HardConstraint(net, self.pieces, self.norm, self.scale, self.time, lift)
+        return HardConstraint(
+            net, self.pieces, self.norm, self.scale, self.time, lift, self.corners
+        )
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class Settings:
             built = (
                 f"{sum(self.constraints.built_in)} condition(s), scale {self.constraints.scale:.3g}"
             )
+            if self.constraints.corners:
+                built += f", {len(self.constraints.corners)} corner singular term(s)"
         w0 = f"{f.w0_per_layer()[0]:.3g}"
         if f.w0_inputs is not None:
             w0 = "(" + ", ".join(f"{w:.3g}" for w in f.w0_inputs) + ")"
@@ -286,7 +291,22 @@ def plan_constraints(problem: Problem, dirichlet: bool = True) -> ConstraintPlan
     plan = ConstraintPlan(tuple(pieces), norm, 1.0, time, lift, tuple(built), kind)
     scale = _departure_scale(problem, plan, pts)
     degrees = _lift_degrees(problem, lift) if lift is not None else ()
-    return ConstraintPlan(tuple(pieces), norm, scale, time, lift, tuple(built), kind, degrees)
+    corners = () if timed else _singular_corners(space, [conds[i] for i, _ in groups])
+    return ConstraintPlan(
+        tuple(pieces), norm, scale, time, lift, tuple(built), kind, degrees, corners
+    )
+
+
+def _singular_corners(space: Domain, dirichlet: list) -> tuple[dict, ...]:
+    """The reentrant corners of a polygon whose two edges both carry Dirichlet data that are
+    built into the field (``dirichlet``: those conditions): where the solution is singular."""
+    from .geometry import Polygon
+
+    if not isinstance(space, Polygon) or not dirichlet:
+        return ()
+    parts = {p for c in dirichlet for p in (space.boundary_parts if c.on is None else c.on)}
+    found = [c for c in space.reentrant_corners() if set(c["parts"]) <= parts]
+    return tuple({k: v for k, v in c.items() if k != "parts"} for c in found)
 
 
 def _grid(problem: Problem) -> tuple[torch.Tensor, int]:

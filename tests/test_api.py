@@ -16,6 +16,7 @@ from neuralpde.problem_file import load_problem_file
 
 from .conftest import ROOT, SMALL
 from .constrained import _holes_problem
+from .lshape import L_SHAPE, l_problem, singular
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +173,20 @@ def test_a_field_too_large_for_gauss_newton_trains_with_adam_then_lbfgs():
     big = for_size(derived, npde.Siren(width=256, depth=3), 2)  # 132,353 parameters
     assert big.gauss_newton_steps == 0 and big.adam_steps > 0 and big.lbfgs_steps > 0
     assert big.seconds == derived.seconds
+
+
+@pytest.mark.slow
+def test_a_solution_with_corner_terms_round_trips_through_its_file(tmp_path):
+    problem = l_problem([npde.Dirichlet(singular)])
+    s = derive_settings(problem, seconds=4.0)
+    sol = npde.solve(problem, s.field, s.sampler, s.trainer, seed=0, estimate=False)
+    assert float(sol.net.corner_lift[0]) == pytest.approx(1.0, abs=1e-9)
+    path = tmp_path / "l.h5"
+    sol.save(path)
+    loaded = npde.load(path)
+    pts = npde.Polygon(L_SHAPE).interior(np.random.default_rng(4).random((200, 2)))
+    np.testing.assert_allclose(loaded(pts), sol(pts), rtol=0, atol=1e-13)
+    # the singular part is in the field from the start: after 4 s the error is already far
+    # below the 5e-2 a smooth field alone ends at after minutes
+    err = np.abs(np.asarray(loaded(pts)).ravel() - singular(torch.as_tensor(pts)).numpy())
+    assert float(err.max()) < 2e-3

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 import neuralpde as npde
-from neuralpde.defaults import derive_settings
+from neuralpde.defaults import derive_settings, plan_constraints
+
+from .lshape import l_problem, singular
 
 PI = math.pi
 
@@ -40,7 +43,7 @@ def test_derived_settings_follow_the_problems_scales():
 
 def test_points_follow_the_data_and_the_dimension():
     """Twice the parameters for smooth data, fine data in 2-D and data fine along one axis only;
-    more for a front in a space-time volume, at most 8 per parameter."""
+    more for a front in a space-time volume, at most 8 per parameter, and a deeper field."""
 
     def heat(sigma):
         bump = lambda x: torch.exp(-((x[:, 0] - 0.5) ** 2 + (x[:, 1] - 0.5) ** 2) / sigma**2)  # noqa: E731

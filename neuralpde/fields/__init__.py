@@ -156,14 +156,39 @@ def _check_constraint(c: object, d: int, scaled: bool) -> int:
             raise ValueError(f"architecture['constraint']['time'] needs t0 < t1, got {t0}, {t1}")
         where = "architecture['constraint']['time']['order']"
         _integer(time.get("order"), where, 0, _MAX_TIME_ORDER)
+    count = _check_corners(c.get("corners", ()), d)
     lift = c.get("lift")
     if lift is None:
-        return 0
+        return count
     lift = _mapping(lift, "architecture['constraint']['lift']")
     if lift.get("type") != "chebyshev" or not scaled:
         raise ValueError(f"unknown lift {lift!r}; expected a Chebyshev series (with input_scaling)")
     terms = _integer(lift.get("terms"), "architecture['constraint']['lift']['terms']", 1, MAX_TERMS)
-    return terms * (d + 1) + 2 * d  # indices, coefficients, bounds
+    return count + terms * (d + 1) + 2 * d  # indices, coefficients, bounds
+
+
+def _check_corners(corners: object, d: int) -> int:
+    """A hard constraint's reentrant corners (singular terms); returns their number."""
+    where = "architecture['constraint']['corners']"
+    if not isinstance(corners, Sequence) or isinstance(corners, (str, bytes)):
+        raise ValueError(f"{where} must be a list")
+    if len(corners) > MAX_PIECES:
+        raise ValueError(
+            f"{where} holds {len(corners)} corners, more than the {MAX_PIECES} allowed"
+        )
+    if corners and d != 2:
+        raise ValueError(f"{where}: corner terms need 2 inputs, got {d}")
+    for i, corner in enumerate(corners):
+        c = _mapping(corner, f"{where}[{i}]")
+        _reals(c.get("at"), f"{where}[{i}]['at']", 2)
+        _real(c.get("start"), f"{where}[{i}]['start']")
+        _real(c.get("radius"), f"{where}[{i}]['radius']", positive=True)
+        if not isinstance(c.get("clear", False), bool):
+            raise ValueError(f"{where}[{i}]['clear'] must be true or false, got {c['clear']!r}")
+        angle = _real(c.get("angle"), f"{where}[{i}]['angle']", positive=True)
+        if not math.pi < angle < 2 * math.pi:
+            raise ValueError(f"{where}[{i}]['angle'] must lie between pi and 2 pi, got {angle!r}")
+    return len(corners)
 
 
 def check_architecture(architecture: object) -> None:
@@ -226,5 +251,7 @@ def build_field(architecture: Mapping) -> nn.Module:
             d = int(architecture["in_features"])
             shape = (int(c["lift"]["terms"]), d)
             lift = ChebyshevSeries(scaling["lower"], scaling["upper"], torch.zeros(shape))
-        net = HardConstraint(net, c["pieces"], c["norm"], c["scale"], c.get("time"), lift)
+        net = HardConstraint(
+            net, c["pieces"], c["norm"], c["scale"], c.get("time"), lift, c.get("corners", ())
+        )
     return net

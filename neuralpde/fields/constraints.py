@@ -30,6 +30,29 @@ segment function of Sukumar & Srivastava. A product is smooth wherever no two fa
 It is scaled so that its largest value on the domain is 1, and :math:`C` is the scale of the
 solution's departure from the lift (:mod:`neuralpde.defaults` estimates it from the problem), so
 that the network's output stays of unit size.
+
+**Reentrant corners.** Near a corner of interior angle :math:`\alpha > \pi` between two edges
+with Dirichlet data, the solution of a second-order elliptic problem behaves as
+:math:`K \rho^{\lambda} \sin(\lambda\theta)`, :math:`\lambda = \pi/\alpha < 1`
+(:math:`\rho, \theta` polar coordinates about the corner, :math:`\theta` from one edge):
+unbounded derivatives that no smooth :math:`N` times :math:`\varphi` can follow. With
+:math:`\sigma_c = \rho^{\lambda} \sin(\lambda\theta)` (zero on the corner's two edges), each
+such corner adds
+
+.. math::
+
+    a_c\, \sigma_c + w_c\, \sigma_c\, \chi(\rho/R), \qquad
+    \chi = \frac{h(1 - q)}{h(1 - q) + h(q)},\ q = 2\rho/R - 1,\
+    h(t) = e^{-1/t}\ (t > 0),\ 0 \text{ else}.
+
+:math:`a_c` is fixed, fitted with the lift (:func:`neuralpde.training.lift.fit_lift`), so the
+lift's series fits only what is smooth, and is used only where the ray from the corner along
+the bisector of the missing sector never meets the domain again (``clear``: :math:`\theta` is
+then continuous on the domain); :math:`w_c` is trained. :math:`R` is the distance from the
+corner to the nearest edge not at it, and :math:`\chi` is 1 up to :math:`R/2`, 0 from
+:math:`R` on, infinitely differentiable: the trained term vanishes on the whole boundary, so the
+data stay met exactly whatever :math:`w_c` (singular-function enrichment, as in
+singular-function finite elements).
 """
 
 from __future__ import annotations
@@ -40,7 +63,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-__all__ = ["HardConstraint", "boundary_pieces", "distance_product"]
+__all__ = ["HardConstraint", "boundary_pieces", "corner_functions", "distance_product"]
 
 Lift = Callable[[torch.Tensor], torch.Tensor]  # the exact lift, a function of the points
 
@@ -77,6 +100,45 @@ def distance_product(pieces: Sequence[Mapping], x: torch.Tensor) -> torch.Tensor
     for p in pieces:
         out = out * _piece_values(p, x)
     return out
+
+
+def corner_functions(corners: Sequence[Mapping], x: torch.Tensor, cut: bool = True) -> torch.Tensor:
+    r"""The singular functions :math:`\sigma_c(x)\chi_c(x)` of ``corners`` (see the module's
+    docstring; :math:`\sigma_c` alone when ``cut`` is false), shape ``(N, len(corners))``. A
+    corner is ``{"at": (x, y), "start": θ0, "angle": α, "radius": R, "clear": bool}``: the
+    domain near it is the sector of angles θ0 to θ0 + α counter-clockwise."""
+    cols = []
+    tiny = torch.finfo(x.dtype).tiny
+    for c in corners:
+        alpha = float(c["angle"])
+        lam = math.pi / alpha
+        dx = x[:, 0] - float(c["at"][0])
+        dy = x[:, 1] - float(c["at"][1])
+        # angle from the sector's bisector, so that atan2's cut lies outside the domain
+        mid = float(c["start"]) + 0.5 * alpha
+        cm, sm = math.cos(mid), math.sin(mid)
+        theta = torch.atan2(cm * dy - sm * dx, cm * dx + sm * dy) + 0.5 * alpha
+        rho2 = dx * dx + dy * dy
+        col = (rho2 + tiny) ** (0.5 * lam) * torch.sin(lam * theta)
+        cols.append(col * _cutoff(rho2, float(c["radius"])) if cut else col)
+    if not cols:
+        return x.new_zeros((x.shape[0], 0))
+    return torch.stack(cols, dim=1)
+
+
+def _smooth_step(t: torch.Tensor) -> torch.Tensor:
+    """:math:`e^{-1/t}` for :math:`t > 0`, else 0 (infinitely differentiable)."""
+    pos = t > 0
+    return torch.where(pos, torch.exp(-1.0 / torch.where(pos, t, torch.ones_like(t))), 0.0)
+
+
+def _cutoff(rho2: torch.Tensor, radius: float) -> torch.Tensor:
+    r""":math:`\chi(\rho/R)`: 1 up to :math:`R/2`, 0 from :math:`R` on, smooth between."""
+    # the clamps keep the square root's derivative finite where the value is constant
+    rho = torch.sqrt(rho2.clamp(min=(0.25 * radius) ** 2, max=4.0 * radius**2))
+    q = 2.0 * rho / radius - 1.0
+    a, b = _smooth_step(1.0 - q), _smooth_step(q)
+    return a / (a + b)
 
 
 def boundary_pieces(domain: object) -> dict[str, list[dict]] | None:
@@ -122,7 +184,9 @@ def boundary_pieces(domain: object) -> dict[str, list[dict]] | None:
 
 
 class HardConstraint(nn.Module):
-    r"""``lift(x) + scale * phi(x) * tau(t)^order * net(x)`` (see the module's docstring).
+    r"""``lift(x) + scale * phi(x) * tau(t)^order * net(x)`` (see the module's docstring), plus
+    ``sum_c (a_c sigma_c(x) + w_c sigma_c(x) chi_c(x))`` over reentrant ``corners`` (fitted
+    ``corner_lift`` :math:`a_c`, a buffer; trained ``corner_weights`` :math:`w_c`).
 
     ``pieces`` describe :math:`\varphi` (divided by ``norm``); ``time`` is ``None`` or
     ``{"axis", "t0", "t1", "order"}``; ``lift`` a module for :math:`A` (a field fitted to the
@@ -138,6 +202,7 @@ class HardConstraint(nn.Module):
         scale: float,
         time: Mapping | None = None,
         lift: nn.Module | None = None,
+        corners: Sequence[Mapping] = (),
     ) -> None:
         super().__init__()
         if not (math.isfinite(norm) and norm > 0 and math.isfinite(scale) and scale > 0):
@@ -150,6 +215,13 @@ class HardConstraint(nn.Module):
         self.scale = float(scale)
         self.time = None if time is None else dict(time)
         self.lift = lift
+        self.corners = [dict(c) for c in corners]
+        if self.corners:
+            like = next(net.parameters(), None)
+            kind = {} if like is None else {"dtype": like.dtype, "device": like.device}
+            self.corner_weights = nn.Parameter(torch.zeros(len(self.corners), **kind))
+            # the fitted a_c, saved with the weights (zero for a corner that is not clear)
+            self.register_buffer("corner_lift", torch.zeros(len(self.corners), **kind))
         if lift is not None:
             for p in lift.parameters():
                 p.requires_grad_(False)
@@ -169,13 +241,22 @@ class HardConstraint(nn.Module):
         if self.lift is not None:
             a = self.lift(x)
             u = u + (a[:, 0] if a.dim() == 2 else a)
+        if self.corners:  # weights (k,), or (N, k) when evaluated with per-point parameters
+            u = u + (corner_functions(self.corners, x) * self.corner_weights).sum(dim=1)
+            clear = [c for c, a in zip(self.corners, self.corner_lift, strict=True) if a != 0]
+            if clear:
+                a = self.corner_lift[self.corner_lift != 0]
+                u = u + (corner_functions(clear, x, cut=False) * a).sum(dim=1)
         return u.unsqueeze(1)
 
     def describe(self) -> dict:
         """The constraint; the lift's architecture is described by the caller."""
-        return {
+        out = {
             "pieces": self.pieces,
             "norm": self.norm,
             "scale": self.scale,
             "time": self.time,
         }
+        if self.corners:
+            out["corners"] = self.corners
+        return out

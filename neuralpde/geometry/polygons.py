@@ -3,6 +3,7 @@ ear-clipping triangulation."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -180,6 +181,58 @@ class Polygon(Domain):
             (f"edge{int(self._user_edge[k])}", self._a[k].copy(), self._b[k].copy())
             for k in range(len(self._a))
         ]
+
+    def reentrant_corners(self) -> list[dict]:
+        r"""The vertices whose interior angle :math:`\alpha` exceeds :math:`\pi`, each as
+        ``{"at", "start", "angle", "radius", "clear", "parts"}``: the domain near the vertex is
+        the sector from angle ``start`` (the outgoing edge's direction) counter-clockwise
+        through ``angle`` = :math:`\alpha`; ``radius`` is the distance to the nearest edge not
+        at the vertex (inside it, the domain is exactly that sector); ``clear`` whether the ray
+        from the vertex along the bisector of the missing sector never meets the polygon again;
+        ``parts`` the two edges' names."""
+        n = len(self.vertices)
+        e = self._b - self._a
+        names = [part for part, _, _ in self.edges()]
+        out = []
+        for k in range(n):
+            inc, out_edge = e[k - 1], e[k]
+            turn = math.atan2(float(_cross(inc, out_edge)), float(np.dot(inc, out_edge)))
+            if turn >= -1e-12:  # a left turn (or straight): convex there
+                continue
+            others = [j for j in range(n) if j not in (k, (k - 1) % n)]
+            at = self.vertices[k]
+            radius = min(
+                float(_segment_distance(at[None, :], self._a[j], self._b[j])[0]) for j in others
+            )
+            start = math.atan2(float(out_edge[1]), float(out_edge[0]))
+            angle = math.pi - turn
+            away = start + 0.5 * angle + math.pi  # the bisector of the missing sector
+            ray = np.array([math.cos(away), math.sin(away)])
+            clear = not any(self._ray_meets(at, ray, j) for j in others)
+            out.append(
+                {
+                    "at": [float(v) for v in at],
+                    "start": start,
+                    "angle": angle,
+                    "radius": radius,
+                    "clear": clear,
+                    "parts": (names[(k - 1) % n], names[k]),
+                }
+            )
+        return out
+
+    def _ray_meets(self, origin: np.ndarray, direction: np.ndarray, j: int) -> bool:
+        """Whether the ray ``origin + t direction`` (t > 0) meets edge ``j``."""
+        a, e = self._a[j], self._b[j] - self._a[j]
+        den = float(_cross(direction, e))
+        w = a - origin
+        if den == 0:  # parallel: it meets only if collinear and ahead
+            return float(_cross(w, direction)) == 0 and (
+                float(np.dot(w, direction)) > 0 or float(np.dot(w + e, direction)) > 0
+            )
+        t = float(_cross(w, e)) / den
+        u = float(_cross(w, direction)) / den
+        return t > 0 and -1e-12 <= u <= 1 + 1e-12
 
     def _edge_distance(self, p: np.ndarray) -> np.ndarray:
         out = np.full(len(p), np.inf)

@@ -44,6 +44,7 @@ import torch
 from ..conditions import Dirichlet, Initial, InitialVelocity
 from ..domains import Box, SpaceTime
 from ..fields.chebyshev import ChebyshevSeries, chebyshev_basis, index_set
+from ..fields.constraints import corner_functions
 from ..problem import Problem
 from ..sampling import SobolSampler
 
@@ -68,20 +69,25 @@ def fit_lift(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    corners: Sequence[dict] = (),
 ) -> tuple[ChebyshevSeries, dict]:
-    """A Chebyshev series fitted to ``exact_lift`` where it counts (see the module's docstring),
+    r"""A Chebyshev series fitted to ``exact_lift`` where it counts (see the module's docstring),
     with the given per-axis ``degrees``, doubled (up to 60 per axis) while the data are met to
     more than 1e-10 of their size: data blended across parts that meet at a corner converge
     more slowly than smooth data. Returns the best module and its record: the largest defect on
     the boundary and initial points relative to the data's largest value, the number of terms,
-    the degrees and the seconds taken."""
+    the degrees and the seconds taken. With reentrant ``corners`` (steady problems on polygons),
+    the singular functions :math:`\sigma_c` of the clear ones join the series' terms in the
+    least-squares fit, so that the series fits only what is smooth; their weights :math:`a_c`
+    are the record's ``corner_weights`` (0 for a corner that is not clear; see
+    :mod:`neuralpde.fields.constraints`)."""
     t_start = time.perf_counter()
     degrees = tuple(int(p) for p in degrees)
     best = None
     if _on_a_box(problem):
         best = _interpolated_series(problem, exact_lift, built_in, degrees, seed)
     for _ in range(0 if best is not None and best[1]["relative_defect"] <= 1e-10 else 3):
-        fit = _fit_series(problem, exact_lift, built_in, degrees, seed)
+        fit = _fit_series(problem, exact_lift, built_in, degrees, seed, corners)
         if best is None or fit[1]["relative_defect"] < best[1]["relative_defect"]:
             best = fit
         more = tuple(min(2 * p, 60) if p else 0 for p in degrees)
@@ -228,8 +234,10 @@ def _fit_series(
     built_in: tuple[bool, ...],
     degrees: Sequence[int],
     seed: int,
+    corners: Sequence[dict] = (),
 ) -> tuple[ChebyshevSeries, dict]:
-    """One least-squares fit of a series of the given degrees (float64, on the CPU)."""
+    """One least-squares fit of a series of the given degrees, with the singular functions of
+    ``corners`` beside its terms (float64, on the CPU)."""
     dom = problem.domain
     lo, hi = dom.bounds
     indices = index_set(degrees)
@@ -243,6 +251,13 @@ def _fit_series(
     def tensor(a):
         return torch.as_tensor(np.asarray(a), dtype=torch.float64)
 
+    clear = [c for c in corners if c.get("clear")]
+
+    def with_corners(basis: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        if not clear:
+            return basis
+        return torch.cat([basis, corner_functions(clear, x, cut=False)], dim=1)
+
     axis = dom.dim - 1
     half_t = 0.5 * float(hi[axis] - lo[axis])
     blocks = []  # (design rows, targets, weight, counts toward the defect)
@@ -254,31 +269,33 @@ def _fit_series(
         s = series.scaled(x)
         if isinstance(c, (Dirichlet, Initial)):
             with torch.no_grad():
-                blocks.append((chebyshev_basis(s, indices), exact_lift(x), w, True))
+                design = with_corners(chebyshev_basis(s, indices), x)
+                blocks.append((design, exact_lift(x), w, True))
         elif isinstance(c, InitialVelocity):
             e = torch.zeros_like(x)
             e[:, axis] = 1.0
             dt = torch.func.jvp(exact_lift, (x,), (e,))[1].detach()
             # d/dt of the series: its derivative in s times ds/dt = 1 / half_t
             basis = chebyshev_basis(s, indices, derivative_axis=axis) / half_t
+            basis = torch.cat([basis, basis.new_zeros((len(x), len(clear)))], dim=1)
             blocks.append((half_t * basis, half_t * dt, w, True))
     x = tensor(draw.interior)
     with torch.no_grad():
-        inner = (chebyshev_basis(series.scaled(x), indices), exact_lift(x))
+        inner = (with_corners(chebyshev_basis(series.scaled(x), indices), x), exact_lift(x))
     blocks.append((*inner, _INTERIOR_WEIGHT / math.sqrt(len(x)), False))
     a = torch.cat([w * b for b, _, w, _ in blocks])
     y = torch.cat([w * t.reshape(-1) for _, t, w, _ in blocks])
     # column scaling, then a least-squares solve that drops directions below round-off
     # (inside a hole, say, where no point holds the series)
     scale = torch.linalg.norm(a, dim=0).clamp_min(1e-300)
-    coef = torch.linalg.lstsq(a / scale, y.unsqueeze(1), rcond=1e-13, driver="gelsy")
-    series.coefficients.copy_(coef.solution[:, 0] / scale)
+    # (the singular value decomposition where singular columns join: pivoted QR's rank
+    # decisions then come out erratic)
+    driver = "gelsd" if clear else "gelsy"
+    coef = torch.linalg.lstsq(a / scale, y.unsqueeze(1), rcond=1e-13, driver=driver)
+    coef = coef.solution[:, 0] / scale
+    series.coefficients.copy_(coef[:n_terms])
     size = max(float(torch.cat([t.abs().reshape(-1) for _, t, _, _ in blocks]).max()), 1e-300)
-    misses = [
-        float((b @ series.coefficients - t.reshape(-1)).abs().max())
-        for b, t, _, edge in blocks
-        if edge
-    ]
+    misses = [float((b @ coef - t.reshape(-1)).abs().max()) for b, t, _, edge in blocks if edge]
     defect = max(misses, default=0.0)
     record = {
         "kind": "chebyshev",
@@ -286,4 +303,7 @@ def _fit_series(
         "degrees": [int(v) for v in indices.max(dim=0).values],
         "relative_defect": defect / size,
     }
+    if corners:
+        fitted = iter(coef[n_terms:].tolist())
+        record["corner_weights"] = [next(fitted) if c.get("clear") else 0.0 for c in corners]
     return series, record

@@ -12,11 +12,17 @@ import torch
 import neuralpde as npde
 from neuralpde.cli import main
 from neuralpde.defaults import plan_constraints
-from neuralpde.fields import InputScaling
-from neuralpde.fields.constraints import boundary_pieces, distance_product
+from neuralpde.fields import InputScaling, build_field, check_architecture
+from neuralpde.fields.constraints import (
+    HardConstraint,
+    boundary_pieces,
+    corner_functions,
+    distance_product,
+)
 from neuralpde.training.lift import fit_lift
 
 from ..constrained import DOMAINS, _holes_problem
+from ..lshape import L_SHAPE, singular
 
 PI = math.pi
 
@@ -129,3 +135,104 @@ def test_data_that_jump_where_parts_meet_stay_terms_of_the_loss(caplog):
     assert "could not be built into the field" in caplog.text
     assert "constraint" not in sol.architecture
     assert sol.settings["lift_fit"] is None
+
+
+def test_corner_function_is_the_singular_solution_inside_half_its_radius_and_zero_beyond():
+    (c,) = npde.Polygon(L_SHAPE).reentrant_corners()
+    rng = np.random.default_rng(0)
+    pts = npde.Polygon(L_SHAPE).interior(rng.random((4000, 2)))
+    x = torch.as_tensor(pts, dtype=torch.float64)
+    r = torch.sqrt((x**2).sum(dim=1))
+    cut = corner_functions([c], x)[:, 0]
+    whole = corner_functions([c], x, cut=False)[:, 0]
+    torch.testing.assert_close(whole, singular(x), rtol=1e-12, atol=1e-14)
+    inner, outer = r < 0.5, r >= 1.0
+    assert inner.sum() > 100 and outer.sum() > 100
+    torch.testing.assert_close(cut[inner], singular(x)[inner], rtol=1e-12, atol=1e-14)
+    assert float(cut[outer].abs().max()) == 0.0
+    between = ~inner & ~outer  # 0 < chi < 1, of the sign of the singular function
+    assert bool(torch.all(cut[between].abs() <= singular(x)[between].abs() + 1e-15))
+
+
+def test_corner_function_vanishes_on_the_whole_boundary():
+    poly = npde.Polygon(L_SHAPE)
+    (c,) = poly.reentrant_corners()
+    b = poly.boundary(np.random.default_rng(1).random((2000, 2)))
+    x = torch.as_tensor(b.points, dtype=torch.float64)
+    assert float(corner_functions([c], x).abs().max()) < 1e-12
+
+
+def _laplacian(f, x: torch.Tensor) -> torch.Tensor:
+    x = x.clone().requires_grad_(True)
+    g = torch.autograd.grad(f(x).sum(), x, create_graph=True)[0]
+    return sum(torch.autograd.grad(g[:, i].sum(), x, retain_graph=True)[0][:, i] for i in range(2))
+
+
+def test_corner_function_is_harmonic_where_its_cutoff_is_one_and_smooth_beyond():
+    (c,) = npde.Polygon(L_SHAPE).reentrant_corners()
+    near = torch.tensor([[-0.02, 0.01], [0.01, -0.03], [-0.3, -0.2]], dtype=torch.float64)
+    lap = _laplacian(lambda x: corner_functions([c], x)[:, 0], near)
+    assert float(lap.abs().max()) < 1e-9
+    # in the cutoff's ring the Laplacian is finite and its finite-difference value agrees
+    ring = torch.tensor([[-0.6, 0.1], [0.2, -0.7], [-0.5, -0.5]], dtype=torch.float64)
+    lap = _laplacian(lambda x: corner_functions([c], x)[:, 0], ring)
+    h = 1e-4
+
+    def f(p):
+        return corner_functions([c], p)[:, 0]
+
+    fd = sum(
+        (f(ring + h * e) - 2 * f(ring) + f(ring - h * e)) / h**2
+        for e in torch.eye(2, dtype=torch.float64)
+    )
+    torch.testing.assert_close(lap.detach(), fd, rtol=1e-5, atol=1e-5)
+
+
+def test_field_with_a_corner_term_meets_the_data_and_rebuilds_from_its_description():
+    (c,) = npde.Polygon(L_SHAPE).reentrant_corners()
+    c = {k: v for k, v in c.items() if k != "parts"}
+    torch.manual_seed(0)
+    net = npde.Siren(width=8, depth=1).build(2).double()
+    pieces = [
+        {"kind": "segment", "a": list(map(float, a)), "b": list(map(float, b))}
+        for _, a, b in npde.Polygon(L_SHAPE).edges()
+    ]
+    field = HardConstraint(net, pieces, 1.0, 1.0, None, None, [c]).double()
+    with torch.no_grad():
+        field.corner_weights.fill_(0.7)
+        field.corner_lift.fill_(-0.4)
+    b = npde.Polygon(L_SHAPE).boundary(np.random.default_rng(2).random((300, 2)))
+    xb = torch.as_tensor(b.points, dtype=torch.float64)
+    # on the boundary only the fitted a·σ remains (the lift's series takes it off the data);
+    # the trained corner term and the network vanish there
+    with torch.no_grad():
+        got = field(xb)[:, 0]
+        want = -0.4 * corner_functions([c], xb, cut=False)[:, 0]
+    assert float((got - want).abs().max()) < 1e-10
+    arch = {"field": npde.Siren(width=8, depth=1).describe(), "in_features": 2}
+    arch["constraint"] = field.describe()
+    check_architecture(arch)
+    again = build_field(arch).double()
+    again.load_state_dict(field.state_dict())
+    x = torch.as_tensor(npde.Polygon(L_SHAPE).interior(np.random.default_rng(3).random((50, 2))))
+    torch.testing.assert_close(again(x), field(x))
+
+
+@pytest.mark.parametrize(
+    "corners, message",
+    [
+        ("x", "must be a list"),
+        ([{"at": [0, 0], "start": 0.0, "angle": 1.0, "radius": 1.0}], "between pi and 2 pi"),
+        ([{"at": [0], "start": 0.0, "angle": 4.0, "radius": 1.0}], "'at'"),
+        ([{"at": [0, 0], "start": 0.0, "angle": 4.0, "radius": -1.0}], "'radius'"),
+        ([{"at": [0, 0], "angle": 4.0, "radius": 1.0}], "'start'"),
+    ],
+)
+def test_bad_corner_descriptions_are_refused_by_name(corners, message):
+    arch = {
+        "field": npde.Siren(width=8, depth=1).describe(),
+        "in_features": 2,
+        "constraint": {"pieces": [], "norm": 1.0, "scale": 1.0, "corners": corners},
+    }
+    with pytest.raises(ValueError, match=message):
+        check_architecture(arch)

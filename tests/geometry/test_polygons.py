@@ -10,6 +10,7 @@ import pytest
 
 from neuralpde.geometry import Polygon
 
+from ..lshape import L_SHAPE as CORNER_L
 from .shapes import L_SHAPE, _unit
 
 # -- polygon --------------------------------------------------------------------------------------
@@ -96,3 +97,39 @@ def test_collinear_vertices_are_allowed():
     assert square.measure == pytest.approx(1.0) and len(square.boundary_parts) == 5
     p = square.interior(_unit(4096, 2, seed=18))
     assert square.contains(p).all() and abs(np.mean(p[:, 0] < 0.5) - 0.5) < 0.02
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_reentrant_corner_of_an_l_shape_in_either_orientation(order):
+    corners = Polygon(CORNER_L[::order]).reentrant_corners()
+    assert len(corners) == 1
+    c = corners[0]
+    assert c["at"] == [0.0, 0.0]
+    assert c["angle"] == pytest.approx(1.5 * math.pi)
+    assert c["start"] == pytest.approx(0.5 * math.pi)  # along the edge to (0, 1)
+    assert c["radius"] == pytest.approx(1.0)  # to the edges x = -1 and y = -1
+    given = {"edge5", "edge0"} if order == 1 else {"edge5", "edge4"}
+    assert set(c["parts"]) == given
+
+
+def test_convex_polygons_have_no_reentrant_corner():
+    assert Polygon([(0, 0), (2, 0), (2, 1), (0, 1)]).reentrant_corners() == []
+    assert Polygon([(0, 0), (1, 0), (0.5, 0.8)]).reentrant_corners() == []
+
+
+def test_radius_is_the_distance_to_the_nearest_other_edge():
+    # a notch whose far wall is 0.25 away from the reentrant vertex (0.5, 0.5)
+    poly = Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 0.75), (0, 0.75)])
+    (c,) = poly.reentrant_corners()
+    assert c["at"] == [0.5, 0.5]
+    assert c["radius"] == pytest.approx(0.25)
+
+
+def test_clear_corner_and_a_corner_whose_bisector_ray_meets_the_polygon_again():
+    (c,) = Polygon(CORNER_L).reentrant_corners()
+    assert c["clear"] is True
+    # a U whose notch's bottom corners look at the opposite arm along their bisectors
+    u = Polygon([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)])
+    corners = u.reentrant_corners()
+    assert sorted(tuple(c["at"]) for c in corners) == [(1.0, 1.0), (2.0, 1.0)]
+    assert all(c["clear"] is False for c in corners)

@@ -4,6 +4,7 @@ smooth data and a sharp initial pulse met to round-off."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 import neuralpde as npde
@@ -11,6 +12,7 @@ from neuralpde.defaults import plan_constraints
 from neuralpde.training.lift import fit_lift
 
 from ..constrained import _holes_problem
+from ..lshape import l_problem, singular
 
 
 def test_the_fitted_lift_meets_smooth_data_to_round_off():
@@ -60,3 +62,15 @@ def test_a_sharp_initial_pulse_is_met_to_round_off_on_a_box():
     y = x.clone().requires_grad_(True)
     g = torch.autograd.grad(lift(y).sum(), y)[0]
     assert torch.allclose(lift.derivative(x, 0), g[:, 0], atol=1e-9)
+
+
+def test_the_lift_takes_the_singular_part_so_that_the_data_are_built_in():
+    # the data are the singular solution itself: a series alone meets them to ~1e-2, with the
+    # corner's singular function beside it to round-off, weight 1
+    problem = l_problem([npde.Dirichlet(singular)])
+    plan = plan_constraints(problem)
+    _, alone = fit_lift(problem, plan.lift, plan.built_in, plan.degrees)
+    _, joint = fit_lift(problem, plan.lift, plan.built_in, plan.degrees, corners=plan.corners)
+    assert alone["relative_defect"] > 1e-4
+    assert joint["relative_defect"] < 1e-10
+    assert joint["corner_weights"] == [pytest.approx(1.0, abs=1e-9)]
