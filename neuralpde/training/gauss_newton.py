@@ -109,9 +109,23 @@ def rows(
     built_in: Sequence[bool],
     weights: Sequence[float],
 ) -> torch.Tensor:
-    """The row vector :math:`R` (see the module's docstring), without its Jacobian."""
-    parts = [f * fn(net) for _, f, fn in _groups(problem, batch, built_in, weights)]
-    return torch.cat([p.detach().reshape(-1) for p in parts])
+    """The row vector :math:`R` (see the module's docstring), without its Jacobian; the
+    interior rows in blocks of :data:`_ROWS_CHUNK` points, so that a trial step's memory does
+    not grow with the points either."""
+    parts = []
+    for k, (n, f, fn) in enumerate(_groups(problem, batch, built_in, weights)):
+        if k == 0 and n > _ROWS_CHUNK:
+            x = batch.interior
+            blocks = [
+                _interior_rows(problem, x[i : i + _ROWS_CHUNK].detach().requires_grad_(True))(net)
+                .detach()
+                .reshape(-1)
+                for i in range(0, n, _ROWS_CHUNK)
+            ]
+            parts.append(f * torch.cat(blocks))
+        else:
+            parts.append(f * fn(net).detach().reshape(-1))
+    return torch.cat(parts)
 
 
 def rows_and_jacobian(
@@ -122,38 +136,48 @@ def rows_and_jacobian(
     weights: Sequence[float],
 ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """:math:`R`, :math:`J` (``(M, P)``, parameters in ``net.parameters()`` order) and the
-    number of rows of each group."""
-    r_parts, j_parts, sizes = [], [], []
+    number of rows of each group. :math:`J` is allocated once and filled block by block (the
+    interior in blocks of :data:`_CHUNK` points), so the peak memory is about one Jacobian."""
     groups = _groups(problem, batch, built_in, weights)
     conds = _group_conditions(problem, built_in)
+    like = next(p for p in net.parameters() if p.requires_grad)
+    count = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    total = sum(n for n, _, _ in groups)  # one row per point (a periodic pair: two rows)
+    r_all = torch.empty(total, dtype=like.dtype, device=like.device)
+    j_all = torch.empty(total, count, dtype=like.dtype, device=like.device)
+    sizes, at = [], 0
     for k, ((n, factor, fn), cond) in enumerate(zip(groups, conds, strict=True)):
-        if k == 0 and n > _CHUNK:  # the interior rows, in blocks of points
-            r, jac = _chunked_interior(net, problem, batch.interior)
-        else:
-            paired = getattr(cond, "where", None) == "pairs"
-            r, jac = per_point_jacobian(net, n, fn, paired=paired)
-        r_parts.append(factor * r)
-        j_parts.append(factor * jac)
-        sizes.append(r.numel())
-    return torch.cat(r_parts), torch.cat(j_parts), sizes
+        if k == 0:  # the interior rows, in blocks of points
+            x = batch.interior
+            for start in range(0, n, _CHUNK):
+                xc = x[start : start + _CHUNK].detach().requires_grad_(True)
+                r, jac = per_point_jacobian(net, xc.shape[0], _interior_rows(problem, xc))
+                m = r.numel()
+                r_all[at : at + m] = factor * r
+                j_all[at : at + m] = jac
+                j_all[at : at + m] *= factor
+                at += m
+                del jac
+            sizes.append(at)
+            continue
+        paired = getattr(cond, "where", None) == "pairs"
+        r, jac = per_point_jacobian(net, n, fn, paired=paired)
+        m = r.numel()
+        r_all[at : at + m] = factor * r
+        j_all[at : at + m] = factor * jac
+        at += m
+        sizes.append(m)
+    if at != total:  # a group with other than one row per point
+        raise RuntimeError(f"the Jacobian has {at} rows, expected {total}")
+    return r_all, j_all, sizes
 
 
 #: Points per backward pass of the interior rows' Jacobian: the per-point graph takes about
 #: 0.1-0.4 MB a point in float64, so blocks bound the peak memory whatever the point count.
 _CHUNK = 1024
-
-
-def _chunked_interior(
-    net: nn.Module, problem: Problem, x: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The interior rows at ``x`` and their Jacobian, in blocks of :data:`_CHUNK` points."""
-    r_parts, j_parts = [], []
-    for start in range(0, x.shape[0], _CHUNK):
-        xc = x[start : start + _CHUNK].detach().requires_grad_(True)
-        r, jac = per_point_jacobian(net, xc.shape[0], _interior_rows(problem, xc))
-        r_parts.append(r)
-        j_parts.append(jac)
-    return torch.cat(r_parts), torch.cat(j_parts)
+#: Points per evaluation of the rows alone: their graph holds no per-point parameters, so it is
+#: some hundred times smaller a point, and larger blocks keep the evaluation fast.
+_ROWS_CHUNK = 16 * _CHUNK
 
 
 def per_point_jacobian(
@@ -299,6 +323,7 @@ def levenberg_marquardt(
             if time.perf_counter() + per_jac + per_try >= deadline:  # no time for one more step
                 return "time_budget", steps, loss
             t0 = time.perf_counter()
+            r = jac = None  # the old Jacobian goes before the new one is built
             with torch.enable_grad():
                 r, jac = residuals_and_jacobian()
             per_jac = time.perf_counter() - t0

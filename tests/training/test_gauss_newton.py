@@ -86,6 +86,9 @@ def test_interior_jacobian_in_blocks_equals_one_pass(monkeypatch):
     r1, j1, s1 = rows_and_jacobian(net, problem, batch, built, weights)
     monkeypatch.setattr(gn, "_CHUNK", 16)  # 70 points: blocks of 16, 16, 16, 16 and 6
     r2, j2, s2 = rows_and_jacobian(net, problem, batch, built, weights)
+    monkeypatch.setattr(gn, "_ROWS_CHUNK", 16)
+    r3 = rows(net, problem, batch, built, weights)  # the trial steps' rows, in blocks too
+    assert torch.allclose(r1, r3, rtol=0, atol=1e-14)
     assert s1 == s2 == [70, 16, 16]
     assert torch.allclose(r1, r2, rtol=0, atol=1e-14)
     assert torch.allclose(j1, j2, rtol=1e-12, atol=1e-13)
