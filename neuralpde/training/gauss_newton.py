@@ -283,6 +283,7 @@ def levenberg_marquardt(
     tol: float,
     on_step: Callable[[int, float, float], bool | None] | None = None,
     damping: float = 1e-3,
+    momentum: float = 0.0,
 ) -> tuple[str | None, int, float]:
     r"""Minimise :math:`\lVert R \rVert^2` over ``params`` (changed in place): at most
     ``max_steps`` accepted steps until ``deadline`` (``time.perf_counter``).
@@ -292,7 +293,9 @@ def levenberg_marquardt(
     ``"stalled"`` when no damping gives a lower loss, ``"time_budget"`` when the next try would
     end past the deadline, or ``None`` when the steps are done), the steps taken and the final
     loss. ``on_step(step, loss, damping)`` follows each accepted step, with the damping the next
-    step starts from; when it returns ``True`` the run stops there (status ``"interrupted"``)."""
+    step starts from; when it returns ``True`` the run stops there (status ``"interrupted"``).
+    ``momentum`` :math:`\beta` (SPRING, Goldshlager et al. 2024) pulls each step towards
+    :math:`\beta` times the last accepted one (see :class:`_Trial`)."""
     params = list(params)
     lam = float(damping)
     steps = 0
@@ -305,13 +308,17 @@ def levenberg_marquardt(
         r, jac = residuals_and_jacobian()
     per_jac = time.perf_counter() - t0  # the last Jacobian's seconds
     loss = float(r @ r)
+    last = None  # the last accepted step, for momentum
     while steps < max_steps and status is None:
         if loss <= tol:
             status = "converged"
             break
         trial = _Trial(params, theta, loss, lam, per_try)
-        status = trial.run(r, jac, residuals, deadline)
+        prior = None if last is None or momentum == 0 else momentum * last
+        before = theta
+        status = trial.run(r, jac, residuals, deadline, prior)
         theta, loss, lam, per_try = trial.theta, trial.loss, trial.lam, trial.per_try
+        last = theta - before
         if status == "time_budget":
             return status, steps, loss
         if status is not None:
@@ -347,11 +354,18 @@ class _Trial:
             per_try,
         )
 
-    def run(self, r, jac, residuals, deadline: float) -> str | None:
+    def run(self, r, jac, residuals, deadline: float, prior=None) -> str | None:
+        r"""``prior`` :math:`\delta_0` (or ``None``): the step minimises
+        :math:`\lVert R + J\delta \rVert^2 + \lambda\mu \lVert \delta - \delta_0 \rVert^2`,
+        :math:`\delta = \delta_0 - J^\top (J J^\top + \lambda\mu I)^{-1}(R + J\delta_0)`; after a
+        rejected try the prior is dropped, so that large damping still means a short step."""
         m, p = jac.shape
         kernel = m <= p
         mat = jac @ jac.T if kernel else jac.T @ jac
-        rhs = r if kernel else jac.T @ r
+        plain = r if kernel else jac.T @ r
+        rhs = plain
+        if prior is not None:
+            rhs = r + jac @ prior if kernel else jac.T @ (r + jac @ prior)
         mu = float(mat.diagonal().mean())
         eye = torch.eye(mat.shape[0], dtype=mat.dtype, device=mat.device)
         while True:
@@ -364,6 +378,8 @@ class _Trial:
                 continue
             sol = torch.cholesky_solve(rhs.unsqueeze(1), chol)[:, 0]
             delta = -(jac.T @ sol) if kernel else -sol
+            if prior is not None:
+                delta = delta + prior
             vector_to_parameters(self.theta + delta, self.params)
             with torch.enable_grad():
                 trial = residuals()
@@ -375,5 +391,6 @@ class _Trial:
                 return None
             vector_to_parameters(self.theta, self.params)
             self.lam *= 4.0
+            prior, rhs = None, plain
             if self.lam > 1e12:  # no step of any length lowers the loss: round-off
                 return "stalled"

@@ -362,6 +362,7 @@ class GaussNewtonPhase:
     log_every: int
     tol: float
     damping: float
+    momentum: float = 0.0
 
     def run(self, s: TrainingState) -> None:
         t0 = time.perf_counter()
@@ -418,6 +419,7 @@ class GaussNewtonPhase:
             tol=self.tol,
             on_step=on_step,
             damping=damping,
+            momentum=self.momentum,
         )
         if status == "interrupted":
             s.loss = loss

@@ -114,6 +114,11 @@ class Trainer:
         scaling and hard constraints) and is meant for float64.
     damping:
         The Levenberg–Marquardt damping :math:`\lambda` to start from (it then adapts).
+    momentum:
+        :math:`\beta \in [0, 1)`: each Levenberg–Marquardt step is pulled towards
+        :math:`\beta` times the last accepted one, as in SPRING (Goldshlager et al. 2024);
+        0, the default, is plain Levenberg–Marquardt (see ``docs/training.md`` for when it
+        helps).
     """
 
     adam_steps: int = 2000
@@ -129,6 +134,7 @@ class Trainer:
     derivatives: str = "auto"
     gauss_newton_steps: int = 0
     damping: float = 1e-3
+    momentum: float = 0.0
 
     def __post_init__(self) -> None:
         def number(name: str, integral: bool) -> int | float | None:
@@ -147,6 +153,9 @@ class Trainer:
         damping = number("damping", False)
         if damping is None or not (math.isfinite(damping) and damping > 0):
             raise ValueError(f"damping must be a positive number, got {self.damping!r}")
+        momentum = number("momentum", False)
+        if momentum is None or not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be a number in [0, 1), got {self.momentum!r}")
         for name in ("lr", "lr_final"):
             if name == "lr_final" and self.lr_final is None:
                 continue
@@ -413,7 +422,7 @@ class Trainer:
             phase.run(s, lbfgs)
         if self.gauss_newton_steps > 0 and s.status is None:
             phase = GaussNewtonPhase(
-                self.gauss_newton_steps, self.log_every, self.tol, self.damping
+                self.gauss_newton_steps, self.log_every, self.tol, self.damping, self.momentum
             )
             phase.run(s)
         return adam_cut

@@ -173,3 +173,53 @@ def test_trainer_with_gauss_newton_steps_records_them_and_budgets_split():
     phases = sol.history["phase"]
     assert phases.count("gauss-newton") == 10 and phases[0] == "adam"
     assert sol.result.steps == 15 and sol.status == "step_budget"
+
+
+def _curve_fit(momentum: float, steps: int = 40) -> tuple[list[float], torch.Tensor]:
+    """Levenberg-Marquardt on a small exponential fit, y = a exp(b t) + c, from a fixed start:
+    the losses after each step and the parameters reached."""
+    t = torch.linspace(0, 1, 50, dtype=torch.float64)
+    y = 2.0 * torch.exp(-1.5 * t) + 0.5
+    theta = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64, requires_grad=True)
+
+    def residual() -> torch.Tensor:
+        return theta[0] * torch.exp(theta[1] * t) + theta[2] - y
+
+    def with_jacobian():
+        jac = torch.autograd.functional.jacobian(lambda p: p[0] * torch.exp(p[1] * t) + p[2], theta)
+        return residual().detach(), jac.detach()
+
+    losses: list[float] = []
+    levenberg_marquardt(
+        [theta],
+        lambda: residual().detach(),
+        with_jacobian,
+        max_steps=steps,
+        deadline=time.perf_counter() + 60,
+        tol=1e-28,
+        on_step=lambda k, v, lam: losses.append(v),
+        momentum=momentum,
+    )
+    return losses, theta.detach()
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_momentum_keeps_the_loss_falling_and_reaches_the_minimum(momentum):
+    losses, theta = _curve_fit(momentum)
+    assert all(b < a for a, b in zip(losses, losses[1:], strict=False))
+    torch.testing.assert_close(theta, torch.tensor([2.0, -1.5, 0.5], dtype=torch.float64))
+
+
+def test_momentum_changes_the_steps_and_zero_momentum_is_plain_levenberg_marquardt():
+    plain, _ = _curve_fit(0.0, steps=6)
+    again, _ = _curve_fit(0.0, steps=6)
+    pulled, _ = _curve_fit(0.9, steps=6)
+    assert plain == again
+    assert plain[0] == pulled[0]  # the first step has nothing to follow
+    assert plain[1:] != pulled[1:]
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, float("nan"), "0.5", True])
+def test_momentum_outside_zero_to_one_is_refused_by_name(bad):
+    with pytest.raises(ValueError, match="momentum"):
+        npde.Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=5, momentum=bad)
