@@ -20,7 +20,8 @@ Every choice comes from the problem's own scales, never from a table of known pr
 * **Size**: two hidden layers of 32 (a few thousand parameters); collocation points about twice
   the parameters, so that the least-squares problem is over-determined, and more where the data
   are fine along several axes (about 4 points per half-wave along every axis, at most 8 per
-  parameter): a wave or heat front in a space-time volume.
+  parameter): a wave or heat front in a space-time volume. Where those points outnumber twice
+  the parameters, a third hidden layer gives the field the capacity to match.
 * **Optimizer and precision**: Levenberg–Marquardt in float64
   (:mod:`neuralpde.training.gauss_newton`) within a wall-time budget of a minute per input
   beyond the first, times :math:`\max(1, \omega_0/\pi)`, doubled for evolution problems, between
@@ -446,14 +447,34 @@ def _frequency(problem: Problem, plan: ConstraintPlan | None) -> list[float]:
     return freq
 
 
+_WIDTH = 32
+
+
+def _parameters(d: int, depth: int) -> int:
+    """The parameters of a SIREN of ``depth`` hidden layers of :data:`_WIDTH` on ``d`` inputs."""
+    w = _WIDTH
+    return (d + 1) * w + (depth - 1) * (w + 1) * w + w + 1
+
+
+def _resolving_points(frequencies: list[float]) -> float:
+    r""":math:`\prod_i 4 m_i`: about 4 points per half-wave along every axis, with
+    :math:`m_i = \max(1, 2\omega_i/\pi)` half-waves along axis :math:`i` (``frequencies``
+    :math:`\omega_i` per unit of the scaled inputs, over their length 2)."""
+    return math.prod(4.0 * max(1.0, 2.0 * f / math.pi) for f in frequencies)
+
+
+def _depth(d: int, frequencies: list[float]) -> int:
+    """Two hidden layers, or three where the data need more points than twice the parameters
+    of two (fine data along several axes: a front in a space-time volume): the field's
+    capacity then grows with what it must resolve, as the points do."""
+    return 3 if _resolving_points(frequencies) > 2 * _parameters(d, 2) else 2
+
+
 def _interior_count(params: int, frequencies: list[float]) -> int:
     r"""Collocation points: twice the parameters, so that the least squares are over-determined,
-    and at least :math:`\prod_i 4 m_i`, about 4 points per half-wave along every axis, with
-    :math:`m_i = \max(1, 2\omega_i/\pi)` half-waves along axis :math:`i` (``frequencies``
-    :math:`\omega_i` per unit of the scaled inputs, over their length 2); at most 8 per parameter
-    (the cost of a step grows with the points)."""
-    resolve = math.prod(4.0 * max(1.0, 2.0 * f / math.pi) for f in frequencies)
-    return int(max(2 * params, min(resolve, 8.0 * params)))
+    and at least :func:`_resolving_points`, about 4 per half-wave along every axis; at most 8
+    per parameter (the cost of a step grows with the points)."""
+    return int(max(2 * params, min(_resolving_points(frequencies), 8.0 * params)))
 
 
 def derive_settings(
@@ -470,9 +491,10 @@ def derive_settings(
     # where the data are separated in scale (8x slower along some axis), the slow axes keep a
     # slow first layer: a fast one there lets the field oscillate between collocation points
     inputs = tuple(per_axis) if w0 >= 8.0 * min(per_axis) else None
-    field_spec = Siren(width=32, depth=2, w0=w0, w0_inputs=inputs)
     d = problem.domain.dim
-    params = (d + 1) * 32 + 33 * 32 + 33
+    depth = _depth(d, freqs)
+    field_spec = Siren(width=_WIDTH, depth=depth, w0=w0, w0_inputs=inputs)
+    params = _parameters(d, depth)
     n_int = _interior_count(params, freqs)
     soft = [not b for b in (plan.built_in if plan else (False,) * len(problem.conditions))]
     n_soft = max(256, n_int // 4) if any(soft) else 16

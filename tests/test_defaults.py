@@ -60,6 +60,8 @@ def test_points_follow_the_data_and_the_dimension():
     sharp = derive_settings(heat(0.07))
     assert smooth.sampler.n_interior == 2 * parameters(smooth, 3)
     assert 2 * parameters(sharp, 3) < sharp.sampler.n_interior <= 8 * parameters(sharp, 3)
+    # the front that needs more points than twice two layers' parameters gets a third layer
+    assert (smooth.field.depth, sharp.field.depth) == (2, 3)
     layers = npde.Problem(  # fine along x only: each point column resolves it
         npde.SpaceTime(npde.Rectangle((0.0, 0.0), (1.0, 1.0)), t_span=(0.0, 1.0)),
         npde.Heat(kappa=0.01),
@@ -68,6 +70,7 @@ def test_points_follow_the_data_and_the_dimension():
     s3 = derive_settings(layers)
     assert s3.field.w0_per_layer()[0] > 5
     assert s3.sampler.n_interior == 2 * parameters(s3, 3)
+    assert s3.field.depth == 2
     fine_2d = npde.Problem(
         npde.Rectangle((0.0, 0.0), (1.0, 1.0)),
         npde.Poisson(f=lambda x: torch.sin(10 * PI * x[:, 0]) * torch.sin(10 * PI * x[:, 1])),
@@ -76,3 +79,23 @@ def test_points_follow_the_data_and_the_dimension():
     s2 = derive_settings(fine_2d)
     assert s2.field.w0_per_layer()[0] > 5  # fine data ...
     assert s2.sampler.n_interior == 2 * parameters(s2, 2)  # ... resolved by 2 per parameter
+    assert s2.field.depth == 2
+
+
+def test_plan_adds_a_corner_only_between_dirichlet_edges():
+    plan = plan_constraints(l_problem([npde.Dirichlet(singular)]))
+    assert len(plan.corners) == 1 and plan.corners[0]["angle"] == pytest.approx(1.5 * math.pi)
+    assert "parts" not in plan.corners[0]  # geometry only: it is stored with the field
+    # a Neumann edge at the corner: the singular function differs, no term is added
+    others = [f"edge{i}" for i in range(1, 6)]
+    plan = plan_constraints(
+        l_problem([npde.Dirichlet(0.0, on=others), npde.Neumann(0.0, on=["edge0"])])
+    )
+    assert plan.corners == ()
+    # a convex domain: none
+    square = npde.Problem(
+        domain=npde.Rectangle((0, 0), (1, 1)),
+        equation=npde.Poisson(f=1.0),
+        conditions=[npde.Dirichlet(0.0)],
+    )
+    assert plan_constraints(square).corners == ()
