@@ -491,8 +491,9 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
         "```",
         "",
         "The strategies live in `tests/fuzzing.py`; `tests/repository/test_fuzz.py` runs a fixed, "
-        "bounded sample of them in every test run (1,000+ bad API inputs and command lines, 520 damaged "
-        "files). An outcome is either a success, a documented error (`ValueError`/`TypeError`, "
+        "bounded sample of them in every test run (1,000+ bad API inputs and command lines, "
+        "520 damaged files). An outcome is either a success, a documented error "
+        "(`ValueError`/`TypeError`, "
         "`FormatError` for files, `OSError` for paths; exit status 1 or 2 and one line "
         "`neuralpde: error: ...` on the command line, argparse's usage lines above it for a bad "
         "option), or a finding: a traceback, a hang, an exit status or message that breaks "
