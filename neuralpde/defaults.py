@@ -21,7 +21,8 @@ Every choice comes from the problem's own scales, never from a table of known pr
   the parameters, so that the least-squares problem is over-determined, and more where the data
   are fine along several axes (about 4 points per half-wave along every axis, at most 8 per
   parameter): a wave or heat front in a space-time volume. Where those points outnumber twice
-  the parameters, a third hidden layer gives the field the capacity to match.
+  the parameters, a third hidden layer gives the field the capacity to match, and it gets at
+  least 4 points per parameter.
 * **Optimizer and precision**: Levenberg–Marquardt in float64
   (:mod:`neuralpde.training.gauss_newton`) within a wall-time budget of a minute per input
   beyond the first, times :math:`\max(1, \omega_0/\pi)`, doubled for evolution problems, between
@@ -470,11 +471,13 @@ def _depth(d: int, frequencies: list[float]) -> int:
     return 3 if _resolving_points(frequencies) > 2 * _parameters(d, 2) else 2
 
 
-def _interior_count(params: int, frequencies: list[float]) -> int:
-    r"""Collocation points: twice the parameters, so that the least squares are over-determined,
-    and at least :func:`_resolving_points`, about 4 per half-wave along every axis; at most 8
-    per parameter (the cost of a step grows with the points)."""
-    return int(max(2 * params, min(_resolving_points(frequencies), 8.0 * params)))
+def _interior_count(params: int, frequencies: list[float], depth: int = 2) -> int:
+    r"""Collocation points: twice the parameters, so that the least squares are over-determined
+    (four times for a three-layer field: data that rich are limited by sampling, not by the
+    optimizer), and at least :func:`_resolving_points`, about 4 per half-wave along every axis;
+    at most 8 per parameter (the cost of a step grows with the points)."""
+    least = (2 if depth == 2 else 4) * params
+    return int(max(least, min(_resolving_points(frequencies), 8.0 * params)))
 
 
 def derive_settings(
@@ -495,7 +498,7 @@ def derive_settings(
     depth = _depth(d, freqs)
     field_spec = Siren(width=_WIDTH, depth=depth, w0=w0, w0_inputs=inputs)
     params = _parameters(d, depth)
-    n_int = _interior_count(params, freqs)
+    n_int = _interior_count(params, freqs, depth)
     soft = [not b for b in (plan.built_in if plan else (False,) * len(problem.conditions))]
     n_soft = max(256, n_int // 4) if any(soft) else 16
     sampler = SobolSampler(n_interior=n_int, n_boundary=n_soft, n_initial=n_soft)

@@ -62,6 +62,7 @@ def test_points_follow_the_data_and_the_dimension():
     assert 2 * parameters(sharp, 3) < sharp.sampler.n_interior <= 8 * parameters(sharp, 3)
     # the front that needs more points than twice two layers' parameters gets a third layer
     assert (smooth.field.depth, sharp.field.depth) == (2, 3)
+    assert sharp.sampler.n_interior >= 4 * parameters(sharp, 3)  # and 4 points per parameter
     layers = npde.Problem(  # fine along x only: each point column resolves it
         npde.SpaceTime(npde.Rectangle((0.0, 0.0), (1.0, 1.0)), t_span=(0.0, 1.0)),
         npde.Heat(kappa=0.01),
