@@ -107,7 +107,13 @@ def corner_functions(corners: Sequence[Mapping], x: torch.Tensor, cut: bool = Tr
     docstring; :math:`\sigma_c` alone when ``cut`` is false), shape ``(N, len(corners))``. A
     corner is ``{"at": (x, y), "start": θ0, "angle": α, "radius": R, "clear": bool}``: the
     domain near it is the sector of angles θ0 to θ0 + α counter-clockwise."""
-    cols = []
+    sigma, chi = _corner_parts(corners, x)
+    return sigma * chi if cut else sigma
+
+
+def _corner_parts(corners: Sequence[Mapping], x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r""":math:`\sigma_c(x)` and :math:`\chi_c(x)` of ``corners``, each ``(N, len(corners))``."""
+    sigmas, chis = [], []
     tiny = torch.finfo(x.dtype).tiny
     for c in corners:
         alpha = float(c["angle"])
@@ -119,11 +125,12 @@ def corner_functions(corners: Sequence[Mapping], x: torch.Tensor, cut: bool = Tr
         cm, sm = math.cos(mid), math.sin(mid)
         theta = torch.atan2(cm * dy - sm * dx, cm * dx + sm * dy) + 0.5 * alpha
         rho2 = dx * dx + dy * dy
-        col = (rho2 + tiny) ** (0.5 * lam) * torch.sin(lam * theta)
-        cols.append(col * _cutoff(rho2, float(c["radius"])) if cut else col)
-    if not cols:
-        return x.new_zeros((x.shape[0], 0))
-    return torch.stack(cols, dim=1)
+        sigmas.append((rho2 + tiny) ** (0.5 * lam) * torch.sin(lam * theta))
+        chis.append(_cutoff(rho2, float(c["radius"])))
+    if not sigmas:
+        empty = x.new_zeros((x.shape[0], 0))
+        return empty, empty
+    return torch.stack(sigmas, dim=1), torch.stack(chis, dim=1)
 
 
 def _smooth_step(t: torch.Tensor) -> torch.Tensor:
@@ -242,11 +249,8 @@ class HardConstraint(nn.Module):
             a = self.lift(x)
             u = u + (a[:, 0] if a.dim() == 2 else a)
         if self.corners:  # weights (k,), or (N, k) when evaluated with per-point parameters
-            u = u + (corner_functions(self.corners, x) * self.corner_weights).sum(dim=1)
-            clear = [c for c, a in zip(self.corners, self.corner_lift, strict=True) if a != 0]
-            if clear:
-                a = self.corner_lift[self.corner_lift != 0]
-                u = u + (corner_functions(clear, x, cut=False) * a).sum(dim=1)
+            sigma, chi = _corner_parts(self.corners, x)  # a_c is 0 where not clear
+            u = u + (sigma * (self.corner_lift + self.corner_weights * chi)).sum(dim=1)
         return u.unsqueeze(1)
 
     def describe(self) -> dict:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -115,17 +115,18 @@ def rows(
     parts = []
     for k, (n, f, fn) in enumerate(_groups(problem, batch, built_in, weights)):
         if k == 0 and n > _ROWS_CHUNK:
-            x = batch.interior
-            blocks = [
-                _interior_rows(problem, x[i : i + _ROWS_CHUNK].detach().requires_grad_(True))(net)
-                .detach()
-                .reshape(-1)
-                for i in range(0, n, _ROWS_CHUNK)
-            ]
-            parts.append(f * torch.cat(blocks))
+            blocks = _blocks(batch.interior, _ROWS_CHUNK)
+            rows_ = [_interior_rows(problem, xc)(net).detach().reshape(-1) for xc in blocks]
+            parts.append(f * torch.cat(rows_))
         else:
             parts.append(f * fn(net).detach().reshape(-1))
     return torch.cat(parts)
+
+
+def _blocks(x: torch.Tensor, size: int) -> Iterator[torch.Tensor]:
+    """``x`` in consecutive blocks of at most ``size`` points, each a leaf that takes gradients."""
+    for start in range(0, x.shape[0], size):
+        yield x[start : start + size].detach().requires_grad_(True)
 
 
 def rows_and_jacobian(
@@ -148,25 +149,21 @@ def rows_and_jacobian(
     sizes, at = [], 0
     for k, ((n, factor, fn), cond) in enumerate(zip(groups, conds, strict=True)):
         if k == 0:  # the interior rows, in blocks of points
-            x = batch.interior
-            for start in range(0, n, _CHUNK):
-                xc = x[start : start + _CHUNK].detach().requires_grad_(True)
-                r, jac = per_point_jacobian(net, xc.shape[0], _interior_rows(problem, xc))
-                m = r.numel()
-                r_all[at : at + m] = factor * r
-                j_all[at : at + m] = jac
-                j_all[at : at + m] *= factor
-                at += m
-                del jac
-            sizes.append(at)
-            continue
-        paired = getattr(cond, "where", None) == "pairs"
-        r, jac = per_point_jacobian(net, n, fn, paired=paired)
-        m = r.numel()
-        r_all[at : at + m] = factor * r
-        j_all[at : at + m] = factor * jac
-        at += m
-        sizes.append(m)
+            pieces = (
+                per_point_jacobian(net, xc.shape[0], _interior_rows(problem, xc))
+                for xc in _blocks(batch.interior, _CHUNK)
+            )
+        else:
+            paired = getattr(cond, "where", None) == "pairs"
+            pieces = iter([per_point_jacobian(net, n, fn, paired=paired)])
+        first = at
+        for r, jac in pieces:  # each block written in place, scaled by the group's factor
+            m = r.numel()
+            torch.mul(r, factor, out=r_all[at : at + m])
+            torch.mul(jac, factor, out=j_all[at : at + m])
+            at += m
+            del jac  # before the next block's Jacobian is built
+        sizes.append(at - first)
     if at != total:  # a group with other than one row per point
         raise RuntimeError(f"the Jacobian has {at} rows, expected {total}")
     return r_all, j_all, sizes
