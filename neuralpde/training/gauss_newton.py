@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
+from scipy.linalg import blas
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
@@ -43,7 +44,7 @@ from ..operators import residual_values
 from ..problem import Problem
 from .loss import Batch, condition_defect
 
-__all__ = ["per_point_capable", "rows", "rows_and_jacobian", "levenberg_marquardt"]
+__all__ = ["gram", "per_point_capable", "rows", "rows_and_jacobian", "levenberg_marquardt"]
 
 log = logging.getLogger("neuralpde.training")
 
@@ -336,6 +337,21 @@ def levenberg_marquardt(
     return status, steps, loss
 
 
+def gram(jac: torch.Tensor, kernel: bool) -> torch.Tensor:
+    r""":math:`J J^\top` (``kernel``) or :math:`J^\top J`. The latter, on the CPU, by BLAS
+    ``syrk``: it forms one triangle (half the products of a matrix product) from the row-major
+    :math:`J`, which is the column-major :math:`J^\top` it reads, and the triangle is mirrored."""
+    syrk = {torch.float64: blas.dsyrk, torch.float32: blas.ssyrk}.get(jac.dtype)
+    if kernel:
+        return jac @ jac.T
+    m, p = jac.shape
+    small = m * p * p < 1e9  # where a product is as fast: the call's own cost dominates
+    if small or jac.device.type != "cpu" or syrk is None or not jac.is_contiguous():
+        return jac.T @ jac
+    lower = torch.from_numpy(syrk(1.0, jac.detach().numpy().T, trans=0, lower=1))
+    return lower.tril() + lower.tril(-1).T
+
+
 class _Trial:
     """One Levenberg–Marquardt step from ``theta``: damped solves from the same Jacobian, the
     damping raised until the loss falls (then lowered for the next step). ``run`` leaves the
@@ -358,7 +374,7 @@ class _Trial:
         rejected try the prior is dropped, so that large damping still means a short step."""
         m, p = jac.shape
         kernel = m <= p
-        mat = jac @ jac.T if kernel else jac.T @ jac
+        mat = gram(jac, kernel)
         plain = r if kernel else jac.T @ r
         rhs = plain
         if prior is not None:

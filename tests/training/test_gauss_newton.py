@@ -14,6 +14,7 @@ from neuralpde.defaults import plan_constraints
 from neuralpde.fields import InputScaling
 from neuralpde.training.gauss_newton import (
     check_jacobian,
+    gram,
     levenberg_marquardt,
     per_point_capable,
     rows,
@@ -120,6 +121,22 @@ def test_a_residual_that_mixes_points_is_caught_by_the_jacobian_check():
     )
     net, batch = _setup(problem, n=32)
     assert check_jacobian(net, problem, batch, (False,), [1.0]) > 1e-3
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("shape", [(40, 7), (7, 40), (3000, 600), (600, 3000)])
+def test_gram_matrix_is_the_symmetric_product_in_both_forms(shape, dtype):
+    """J^T J (by BLAS syrk where it is large) and J J^T equal the plain products, symmetric."""
+    jac = torch.randn(*shape, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    tol = 1e-13 if dtype == torch.float64 else 1e-5
+    for kernel, want in ((True, jac @ jac.T), (False, jac.T @ jac)):
+        got = gram(jac, kernel)
+        assert got.shape == want.shape and got.dtype == dtype
+        scale = float(want.abs().max())
+        assert float((got - got.T).abs().max()) <= tol * scale
+        assert float((got - want).abs().max()) < tol * scale
+    view = jac.T.contiguous().T  # a column-major Jacobian takes the product
+    assert float((gram(view, False) - jac.T @ jac).abs().max() / (jac.T @ jac).abs().max()) < tol
 
 
 def test_levenberg_marquardt_never_raises_the_loss_and_reaches_a_small_error():
