@@ -13,6 +13,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from ..geometry import MeshDomain
 from ._common import (
     REFERENCE_FORMAT,
     REFERENCE_FORMAT_VERSION,
@@ -30,6 +31,7 @@ from ._common import (
     verify_digest,
     write_grid,
 )
+from ._mesh import read_mesh, write_mesh
 from ._reading import (
     DIGEST_ATTRIBUTE,
     FLOATS,
@@ -135,6 +137,7 @@ def write_reference(
     settings: Mapping,
     provenance: Mapping[str, Any],
     xdmf: bool = False,
+    mesh: MeshDomain | None = None,
 ) -> Path:
     """Write a reference file atomically; returns its path.
 
@@ -151,9 +154,15 @@ def write_reference(
     ``reference_checksum(problem, settings)``, and ``content_sha256`` the content digest of
     the coordinates, ``/u``, the datasets of ``/convergence`` and the attributes
     ``neuralpde_coordinates`` and ``format_version``.
+
+    ``mesh``, the problem's mesh domain where it has one, is stored in ``/problem/mesh`` as in
+    a solution file (:mod:`neuralpde.io._mesh`), so that the file knows which of its nodes lie
+    inside the domain.
     """
     if not isinstance(xdmf, bool):
         raise TypeError(f"xdmf must be True or False, got {type(xdmf).__name__} {xdmf!r}")
+    if mesh is not None and not isinstance(mesh, MeshDomain):
+        raise TypeError(f"mesh must be a MeshDomain or None, got {type(mesh).__name__}")
     names = grid_shape(coords, values)
     table = list(convergence.get("table", ()))
     if not table:
@@ -194,7 +203,10 @@ def write_reference(
             eg = cg.create_group("extrapolated")
             for key, data in pairs.items():
                 eg.create_dataset(key, data=data)
-        f.create_group("problem").attrs["description"] = to_json(dict(problem))
+        pr = f.create_group("problem")
+        pr.attrs["description"] = to_json(dict(problem))
+        if mesh is not None:
+            write_mesh(pr, mesh)
         pv = f.create_group("provenance")
         pv.attrs["versions"] = to_json(provenance.get("versions", {}))
         pv.attrs["created"] = str(provenance.get("created", ""))
@@ -219,7 +231,9 @@ def _reference_arrays(
     }
 
 
-def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, Any]:
+def read_reference(
+    path: str | os.PathLike, *, grid: bool = True, mesh: bool = False
+) -> dict[str, Any]:
     """Read a reference file into plain Python and NumPy objects.
 
     Raises ``FileNotFoundError`` for a missing file and :class:`FormatError` for a file that is not
@@ -227,6 +241,8 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
     exceeds the limits of :mod:`neuralpde.io._reading`. With ``grid`` (the default), ``/u`` is
     read too and the content digest is checked. Every format version is read into the same
     record: ``u`` indexed in the order of ``coordinates``, whatever the order it is stored in.
+    With ``mesh``, a stored mesh domain's arrays are read into ``mesh`` (``None`` when there is
+    none; rebuilt by :func:`~neuralpde.io.hdf5.rebuilt_mesh`).
     """
     f, _, version = open_file(path, "reference")
     p = str(path)
@@ -260,4 +276,6 @@ def read_reference(path: str | os.PathLike, *, grid: bool = True) -> dict[str, A
             what = "coordinates, grid and convergence table"
             metadata = digest_metadata(out["coordinates"], version)
             verify_digest(path, out["content_sha256"], arrays, what, metadata, version)
+        if mesh:
+            out["mesh"] = read_mesh(f, p)
     return out

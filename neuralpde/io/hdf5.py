@@ -98,6 +98,7 @@ from ._common import (
     open_hdf5,
 )
 from ._common import damaged_entries as damaged_entries
+from ._mesh import mesh_of as mesh_of
 from ._mesh import rebuilt_mesh as rebuilt_mesh
 from ._reading import (
     MAX_COORDINATES,

@@ -527,6 +527,7 @@ def fem_reference(
         wall_time=time.perf_counter() - start,
         problem=problem.name,
         description=problem.describe(),
+        domain=problem.domain,
         table=tuple(rows),
         observed_order=p,
         order_used=used,

@@ -14,16 +14,17 @@ import math
 import os
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._arguments import check_path
+from ..domains import Domain, SpaceTime
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
-from ..io.hdf5 import damaged_entries
+from ..io.hdf5 import damaged_entries, mesh_of, rebuilt_mesh
 from ..io.provenance import versions
 from ..problem import Problem, differing_mathematics
 from . import solution as _solution
@@ -180,7 +181,9 @@ def save_reference(
     ``"fem-p2"``, ``refinements``, the levels, the order and the sampling grid's ``n``) and
     takes none.
     Written atomically; with ``xdmf`` (the default), an XDMF sidecar describing the grid to
-    ParaView and VisIt is written beside it (see :mod:`neuralpde.io.xdmf`).
+    ParaView and VisIt is written beside it (see :mod:`neuralpde.io.xdmf`). A mesh domain (of
+    ``problem``, or the one ``ref`` was computed on) is stored with the values, so that
+    :func:`load_reference` knows which nodes lie inside it.
     """
     if not isinstance(ref, ReferenceSolution):
         raise TypeError(
@@ -213,6 +216,7 @@ def save_reference(
             desc if "domain" in desc else _desc_from_axes(ref), _study_of(ref, settings)
         )
 
+    mesh = mesh_of(problem.domain if isinstance(problem, Problem) else ref.domain)
     vers = versions()
     return write_reference(
         path,
@@ -228,6 +232,7 @@ def save_reference(
             "platform": platform.platform(),
         },
         xdmf=xdmf,
+        mesh=mesh,
     )
 
 
@@ -276,14 +281,16 @@ def load_reference(path: str | os.PathLike) -> SavedReference:
 
     Raises ``FileNotFoundError`` for a missing file and :class:`~neuralpde.io.FormatError` for
     a file that is not a readable neuralpde reference: damaged or crafted (see
-    :func:`~neuralpde.io.read_reference`), NaN or infinite at nodes inside the problem's domain,
-    or with an estimated error that is not a finite number >= 0.
+    :func:`~neuralpde.io.read_reference`), NaN or infinite at nodes inside the problem's domain
+    (a mesh domain rebuilt from the file, where it stores one), or with an estimated error that
+    is not a finite number >= 0.
     """
-    rec = read_reference(path)
+    rec = read_reference(path, mesh=True)
     with damaged_entries(path, "reference"):  # parts present but not of the expected kind
         _check_error_estimate(rec, path)
-        _check_values(rec, path)
-        return _saved_reference(rec, path)
+        domain = _stored_mesh_domain(rec, str(path))
+        _check_values(rec, path, domain)
+        return replace(_saved_reference(rec, path), domain=domain)
 
 
 def _check_error_estimate(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
@@ -304,12 +311,15 @@ def _check_error_estimate(rec: Mapping[str, Any], path: str | os.PathLike) -> No
         )
 
 
-def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
+def _check_values(
+    rec: Mapping[str, Any], path: str | os.PathLike, mesh: Domain | None = None
+) -> None:
     """Refuse a reference that is NaN or infinite at nodes of its grid inside the problem's
     domain: inside its box, inside the domain itself when it (or the space of its
     ``SpaceTime``) is not a box (rebuilt from its description: disks, balls, polygons and CSG
-    of them; a mesh cannot be rebuilt, so its reference's NaN nodes are taken as outside), or
-    at every node when the file does not describe the domain."""
+    of them; a mesh from the file's ``/problem/mesh``, and where a file written before meshes
+    were stored has none, its NaN nodes are taken as outside), or at every node when the file
+    does not describe the domain."""
     values = np.asarray(rec["u"])
     bad = ~np.isfinite(values)
     if not bad.any():
@@ -322,7 +332,7 @@ def _check_values(rec: Mapping[str, Any], path: str | os.PathLike) -> None:
         domain.get("type") not in _BOX_TYPES | {"SpaceTime"}
         or (isinstance(space, Mapping) and space.get("type") not in _BOX_TYPES)
     ):
-        _check_region_values(values, axes, dict(domain), path)
+        _check_region_values(values, axes, dict(domain), path, mesh)
         return
     if isinstance(domain, Mapping):
         try:
@@ -356,14 +366,18 @@ def _domain_name(domain: dict) -> str:
 
 
 def _check_region_values(
-    values: np.ndarray, axes: list[np.ndarray], domain: dict, path: str | os.PathLike
+    values: np.ndarray,
+    axes: list[np.ndarray],
+    domain: dict,
+    path: str | os.PathLike,
+    mesh: Domain | None = None,
 ) -> None:
     """:func:`_check_values` on a domain that is not a box: NaN only at nodes outside it,
-    infinite nowhere."""
+    infinite nowhere; ``mesh`` is the mesh domain the file stores (:func:`_stored_mesh_domain`)."""
     where = f"{str(path)!r}: '/u'"
     if np.isinf(values).any():
         raise FormatError(f"{where} is infinite at {int(np.isinf(values).sum())} nodes")
-    inside = nodes_inside(domain, axes)
+    inside = nodes_inside(domain, axes) if mesh is None else _mesh_nodes_inside(mesh, axes)
     if inside is None:
         log.debug("%s: a %s is not rebuilt from its description", path, _domain_name(domain))
         return
@@ -373,6 +387,42 @@ def _check_region_values(
             f"{where} is NaN at {count} of its {values.size} nodes inside the problem's "
             f"{_domain_name(domain)}: a reference has a value at every node inside its domain"
         )
+
+
+def _stored_mesh_domain(rec: Mapping[str, Any], path: str) -> Domain | None:
+    """The mesh domain (or ``SpaceTime`` of one) a reference file stores in ``/problem/mesh``,
+    rebuilt (:class:`FormatError` when its digest does not match); ``None`` for another domain,
+    or a file written before references stored their mesh."""
+    stored, desc = rec.get("mesh"), rec["problem"].get("domain")
+    if stored is None or not isinstance(desc, Mapping):
+        return None
+    timed = desc.get("type") == "SpaceTime"
+    space = desc.get("space") if timed else desc
+    if not isinstance(space, Mapping) or space.get("type") != "MeshDomain":
+        return None
+    mesh = rebuilt_mesh(stored, space, path)
+    if not timed:
+        return mesh
+    try:
+        return SpaceTime(mesh, tuple(float(v) for v in desc["t_span"]), str(desc["names"][-1]))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise FormatError(f"{path!r}: its SpaceTime domain cannot be rebuilt ({exc})") from None
+
+
+def _mesh_nodes_inside(domain: Domain, axes: list[np.ndarray]) -> np.ndarray:
+    """Which grid nodes lie inside the mesh ``domain`` (or ``SpaceTime`` of one, time last:
+    every time level alike), farther than round-off from its boundary."""
+    region = mesh_of(domain)
+    timed = isinstance(domain, SpaceTime)
+    space_axes = axes[:-1] if timed else axes
+    grid = np.meshgrid(*space_axes, indexing="ij")
+    pts = np.stack([g.ravel() for g in grid], axis=1)
+    lo, hi = region.bounds
+    # nodes on the boundary (within round-off) may be NaN: the grid's and the mesh's notion of
+    # a boundary node differ by round-off, and the reference's values there are its data
+    clear = region.distance(pts) > 1e-9 * float(np.max(hi - lo))
+    inside = clear.reshape([len(a) for a in space_axes])
+    return np.repeat(inside[..., None], len(axes[-1]), axis=-1) if timed else inside
 
 
 def _saved_reference(rec: dict[str, Any], path: str | os.PathLike) -> SavedReference:

@@ -138,6 +138,7 @@ def package(
         wall_time=wall,
         problem=spec.problem.name,
         description=spec.problem.describe(),
+        domain=spec.problem.domain,
     )
 
 

@@ -25,7 +25,9 @@ class FDSolution:
     them; from :func:`~neuralpde.reference.convergence_study`, the coarsest level's time levels
     or ``time_samples`` of them. ``problem`` is the problem's name and ``description`` its
     :meth:`~neuralpde.Problem.describe`, by which :func:`~neuralpde.validate` tells a reference
-    of another problem of the same name.
+    of another problem of the same name. ``domain`` is the problem's domain object where the
+    values were computed in this process (:func:`~neuralpde.reference.save_reference` stores a
+    mesh domain with them), ``None`` for values read from a file.
     """
 
     axes: tuple[np.ndarray, ...]
@@ -39,6 +41,7 @@ class FDSolution:
     wall_time: float
     problem: str
     description: dict = field(default_factory=dict, kw_only=True, repr=False)
+    domain: object = field(default=None, kw_only=True, repr=False)
 
     def points(self) -> np.ndarray:
         """All grid nodes as an ``(N, d)`` array, in the order of ``values.ravel()``."""

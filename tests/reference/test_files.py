@@ -387,3 +387,87 @@ def test_a_reference_is_checked_as_a_solution_is(reference, tmp_path):
         f["convergence/n"] = h5py.SoftLink("/convergence/h")
     refused(load_reference, reference, r"'/convergence/n' is a soft link")
     assert main(["info", str(reference)]) == 2
+
+
+def _l_mesh(n: int = 8):
+    """The unit square less its top-right quarter, in right triangles of side 1/n."""
+    import meshio
+
+    xs = np.linspace(0.0, 1.0, n + 1)
+    X, Y = np.meshgrid(xs, xs, indexing="ij")
+    pts = np.column_stack([X.ravel(), Y.ravel()])
+    tris = []
+    for i in range(n):
+        for j in range(n):
+            if i >= n // 2 and j >= n // 2:
+                continue
+            a, b, c, d = (
+                i * (n + 1) + j,
+                (i + 1) * (n + 1) + j,
+                (i + 1) * (n + 1) + j + 1,
+                i * (n + 1) + j + 1,
+            )
+            tris += [[a, b, c], [a, c, d]]
+    return npde.MeshDomain(meshio.Mesh(pts, [("triangle", np.array(tris))]))
+
+
+@pytest.fixture(scope="module")
+def mesh_study():
+    mesh = _l_mesh()
+    problem = npde.Problem(mesh, npde.Poisson(1.0), [npde.Dirichlet(0.0)], name="l_mesh")
+    return mesh, convergence_study(problem, 8, levels=3)
+
+
+def test_a_mesh_reference_stores_its_mesh_and_knows_its_inside(mesh_study, tmp_path):
+    mesh, ref = mesh_study
+    path = save_reference(ref, tmp_path / "m.h5")  # the mesh comes with the study's values
+    with h5py.File(path, "r") as f:
+        assert f["problem/mesh"].attrs["sha256"] == mesh.digest
+        assert f["problem/mesh/cells"].shape == (len(mesh.cells), 3)
+    back = load_reference(path)
+    np.testing.assert_array_equal(back.values, ref.values)
+    nodes = np.stack([m.ravel() for m in np.meshgrid(*ref.axes, indexing="ij")], axis=1)
+    outside = ~mesh.contains(nodes).reshape(ref.values.shape)
+    assert outside.any() and np.isnan(back.values[outside]).all()
+    assert np.isfinite(back.values[~outside]).all()
+    assert back.domain.digest == mesh.digest  # and saved again, it keeps its mesh
+    again = load_reference(save_reference(back, tmp_path / "again.h5"))
+    assert again.domain.digest == mesh.digest
+
+    holed = np.array(ref.values, dtype=float)
+    i, j = (len(a) // 4 for a in ref.axes)  # (0.25, 0.25): inside the L
+    holed[i, j] = np.nan
+    bad = save_reference(dataclasses.replace(ref, values=holed), tmp_path / "bad.h5")
+    refused(load_reference, bad, r"'/u' is NaN at 1 of its \d+ nodes inside the problem's Mesh")
+    with h5py.File(bad, "a") as f:  # a file written before meshes were stored: NaN is outside
+        del f["problem/mesh"]
+    assert np.isnan(load_reference(bad).values).sum() == np.isnan(holed).sum()
+
+
+def test_an_altered_mesh_in_a_reference_is_refused(mesh_study, tmp_path):
+    _, ref = mesh_study
+    path = save_reference(ref, tmp_path / "m.h5")
+    with h5py.File(path, "a") as f:
+        f["problem/mesh/points"][0, 0] += 0.01
+    refused(load_reference, path, r"does not match its digest")
+
+
+def test_a_space_time_mesh_reference_keeps_its_mesh(tmp_path):
+    mesh = _l_mesh()
+    problem = npde.Problem(
+        npde.SpaceTime(mesh, t_span=(0.0, 0.1)),
+        npde.Heat(kappa=0.1, f=1.0),
+        [npde.Dirichlet(0.0), npde.Initial(0.0)],
+        name="l_mesh_heat",
+    )
+    ref = convergence_study(problem, 8, levels=3, time_samples=3)
+    back = load_reference(save_reference(ref, tmp_path / "h.h5"))
+    assert isinstance(back.domain, npde.SpaceTime)
+    assert back.domain.space.digest == mesh.digest and (back.domain.t0, back.domain.t1) == (
+        0.0,
+        0.1,
+    )
+    holed = np.array(ref.values, dtype=float)
+    holed[2, 2, -1] = np.nan  # (0.25, 0.25) at the last time: inside the L
+    bad = save_reference(dataclasses.replace(ref, values=holed), tmp_path / "bad.h5")
+    refused(load_reference, bad, r"'/u' is NaN at 1 of its \d+ nodes inside the problem's Space")
