@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
-from scipy.linalg import blas
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
@@ -338,18 +337,30 @@ def levenberg_marquardt(
 
 
 def gram(jac: torch.Tensor, kernel: bool) -> torch.Tensor:
-    r""":math:`J J^\top` (``kernel``) or :math:`J^\top J`. The latter, on the CPU, by BLAS
-    ``syrk``: it forms one triangle (half the products of a matrix product) from the row-major
-    :math:`J`, which is the column-major :math:`J^\top` it reads, and the triangle is mirrored."""
-    syrk = {torch.float64: blas.dsyrk, torch.float32: blas.ssyrk}.get(jac.dtype)
+    r""":math:`J J^\top` (``kernel``) or :math:`J^\top J`. The latter, when large, on the CPU:
+    with :math:`J = [J_1 \dots J_4]` in column blocks, only the blocks :math:`J_i^\top J_j`,
+    :math:`i \le j`, are formed (10 products of 16) and mirrored, in the process's own BLAS
+    (another library's threads would compete with its own for the cores)."""
     if kernel:
         return jac @ jac.T
     m, p = jac.shape
-    small = m * p * p < 1e9  # where a product is as fast: the call's own cost dominates
-    if small or jac.device.type != "cpu" or syrk is None or not jac.is_contiguous():
+    if jac.device.type != "cpu" or m * p * p < 1e9:  # small: the product's own cost dominates
         return jac.T @ jac
-    lower = torch.from_numpy(syrk(1.0, jac.detach().numpy().T, trans=0, lower=1))
-    return lower.tril() + lower.tril(-1).T
+    edges = [round(i * p / _GRAM_BLOCKS) for i in range(_GRAM_BLOCKS + 1)]
+    cols = [jac[:, a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    out = torch.empty(p, p, dtype=jac.dtype, device=jac.device)
+    for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
+        for j in range(i, _GRAM_BLOCKS):
+            block = cols[i].T @ cols[j]
+            out[a:b, edges[j] : edges[j + 1]] = block
+            if j != i:
+                out[edges[j] : edges[j + 1], a:b] = block.T
+    return out
+
+
+#: Column blocks of :func:`gram`: 4 forms 10/16 of the products, and larger blocks keep the
+#: products efficient (on 2 cores, 9,092 x 2,273: 0.73 s against 1.07 s for the product).
+_GRAM_BLOCKS = 4
 
 
 class _Trial:

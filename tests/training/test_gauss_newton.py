@@ -126,7 +126,7 @@ def test_a_residual_that_mixes_points_is_caught_by_the_jacobian_check():
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("shape", [(40, 7), (7, 40), (3000, 600), (600, 3000)])
 def test_gram_matrix_is_the_symmetric_product_in_both_forms(shape, dtype):
-    """J^T J (by BLAS syrk where it is large) and J J^T equal the plain products, symmetric."""
+    """J^T J (in column blocks where it is large) and J J^T equal the plain products, symmetric."""
     jac = torch.randn(*shape, generator=torch.Generator().manual_seed(0), dtype=dtype)
     tol = 1e-13 if dtype == torch.float64 else 1e-5
     for kernel, want in ((True, jac @ jac.T), (False, jac.T @ jac)):
