@@ -189,20 +189,7 @@ def write_reference(
         f.attrs["checksum"] = checksum
         f.attrs[DIGEST_ATTRIBUTE] = digest
         write_grid(f, names, grid, {"u": "finite-difference reference solution"}, time)
-        cg = f.create_group("convergence")
-        for key, data in levels.items():
-            cg.create_dataset(key, data=data)
-        for key in _CONVERGENCE_ATTRS:
-            cg.attrs[key] = float(convergence[key])
-        cg.attrs["order"] = int(convergence["order"])
-        cg.attrs["ratio"] = int(convergence["ratio"])
-        cg.attrs["scheme"] = str(convergence["scheme"])
-        cg.attrs["settings"] = to_json(dict(settings))
-        cg.attrs["extrapolated"] = bool(convergence.get("extrapolated", False))
-        if pairs:
-            eg = cg.create_group("extrapolated")
-            for key, data in pairs.items():
-                eg.create_dataset(key, data=data)
+        _write_convergence(f.create_group("convergence"), levels, pairs, convergence, settings)
         pr = f.create_group("problem")
         pr.attrs["description"] = to_json(dict(problem))
         if mesh is not None:
@@ -216,6 +203,30 @@ def write_reference(
     if xdmf:
         write_sidecar(written, dict(coords), ["u"], time)
     return written
+
+
+def _write_convergence(
+    cg: h5py.Group,
+    levels: Mapping[str, np.ndarray],
+    pairs: Mapping[str, np.ndarray],
+    convergence: Mapping[str, Any],
+    settings: Mapping,
+) -> None:
+    """Fill ``/convergence``: the levels' table, the estimates and the study's settings, and
+    the extrapolated sequence's table where there is one."""
+    for key, data in levels.items():
+        cg.create_dataset(key, data=data)
+    for key in _CONVERGENCE_ATTRS:
+        cg.attrs[key] = float(convergence[key])
+    cg.attrs["order"] = int(convergence["order"])
+    cg.attrs["ratio"] = int(convergence["ratio"])
+    cg.attrs["scheme"] = str(convergence["scheme"])
+    cg.attrs["settings"] = to_json(dict(settings))
+    cg.attrs["extrapolated"] = bool(convergence.get("extrapolated", False))
+    if pairs:
+        eg = cg.create_group("extrapolated")
+        for key, data in pairs.items():
+            eg.create_dataset(key, data=data)
 
 
 def _reference_arrays(
