@@ -14,6 +14,7 @@ DOMAINS = {
     "box": npde.Rectangle((0.0, -1.0), (2.0, 1.0)),
     "disk": npde.Disk((0.5, 0.5), 0.4),
     "lshape": npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)]),
+    "triangle": npde.Polygon([(0.0, 0.0), (0.5, 1.5), (2.0, 0.0)]),
     "holes": npde.Rectangle((0.0, 0.0), (1.0, 1.0))
     - npde.Disk((0.3, 0.3), 0.1)
     - npde.Disk((0.7, 0.6), 0.15),

@@ -121,14 +121,16 @@ def _check_piece(piece: object, where: str, d: int) -> None:
         _reals(piece["centre"], f"{where}['centre']", None)
         _real(piece.get("radius"), f"{where}['radius']", positive=True)
         _real(piece.get("side"), f"{where}['side']")
-    elif kind == "segment":
+    elif kind in ("segment", "line"):
         if d < 2:
-            raise ValueError(f"{where} is a segment, which needs 2 inputs or more, not {d}")
+            raise ValueError(f"{where} is a {kind}, which needs 2 inputs or more, not {d}")
         a = _reals(piece.get("a"), f"{where}['a']", 2)
         if a == _reals(piece.get("b"), f"{where}['b']", 2):
-            raise ValueError(f"{where} is a segment of length 0")
+            raise ValueError(f"{where} is a {kind} of length 0")
     else:
-        raise ValueError(f"{where}['kind'] must be 'plane', 'sphere' or 'segment', got {kind!r}")
+        raise ValueError(
+            f"{where}['kind'] must be 'plane', 'sphere', 'segment' or 'line', got {kind!r}"
+        )
 
 
 def _check_constraint(c: object, d: int, scaled: bool) -> int:

@@ -24,9 +24,13 @@ condition's data by the inverse of the distance-like function of its parts (a we
 
 :math:`\varphi` is a product of one factor per boundary piece, each an approximate distance that
 is positive inside: a face of a box :math:`\pm(x_i - a)`, a ball's sphere
-:math:`\pm(r^2 - |x - c|^2)/(2r)` (negative sign for a hole), a polygon's edge by the trimmed
-segment function of Sukumar & Srivastava. A product is smooth wherever no two factors vanish
-(a sum of inverses, their "R-equivalence", has a Laplacian that is singular at every corner).
+:math:`\pm(r^2 - |x - c|^2)/(2r)` (negative sign for a hole), a polygon's edge by the signed
+distance to its line where the whole polygon lies on the line's inner side (every edge of a
+convex polygon: the product is then a polynomial, as for a box), else (an edge at a reentrant
+corner) by the trimmed segment function of Sukumar & Srivastava, whose kink at the segment's
+ends (a cone about each vertex) no smooth network follows exactly. A product is smooth
+wherever no two factors vanish (a sum of inverses, their "R-equivalence", has a Laplacian that
+is singular at every corner).
 It is scaled so that its largest value on the domain is 1, and :math:`C` is the scale of the
 solution's departure from the lift (:mod:`neuralpde.defaults` estimates it from the problem), so
 that the network's output stays of unit size.
@@ -78,6 +82,11 @@ def _piece_values(piece: Mapping, x: torch.Tensor) -> torch.Tensor:
         r = float(piece["radius"])
         d2 = ((x[:, : c.numel()] - c) ** 2).sum(dim=1)
         return piece["side"] * (r * r - d2) / (2.0 * r)
+    if kind == "line":  # an edge whose line leaves the whole polygon on its inner side
+        a, b = piece["a"], piece["b"]
+        ex, ey = b[0] - a[0], b[1] - a[1]
+        length = math.hypot(ex, ey)
+        return (ex * (x[:, 1] - a[1]) - ey * (x[:, 0] - a[0])) / length
     if kind == "segment":
         a = torch.as_tensor(piece["a"], dtype=x.dtype, device=x.device)
         b = torch.as_tensor(piece["b"], dtype=x.dtype, device=x.device)
@@ -148,6 +157,18 @@ def _cutoff(rho2: torch.Tensor, radius: float) -> torch.Tensor:
     return a / (a + b)
 
 
+def _edge_kind(polygon: object, a, b) -> str:
+    """``"line"`` for an edge whose whole line bounds ``polygon`` (every vertex on its inner
+    side, within round-off: the signed distance to the line is then positive inside and
+    smooth), ``"segment"`` for another (an edge at a reentrant corner, whose line crosses the
+    domain: the trimmed segment function)."""
+    v = polygon.vertices
+    ex, ey = float(b[0] - a[0]), float(b[1] - a[1])
+    side = ex * (v[:, 1] - a[1]) - ey * (v[:, 0] - a[0])  # |e| times the signed distance
+    scale = math.hypot(ex, ey) * float((v.max(axis=0) - v.min(axis=0)).max())
+    return "line" if bool((side >= -1e-12 * scale).all()) else "segment"
+
+
 def boundary_pieces(domain: object) -> dict[str, list[dict]] | None:
     """The boundary pieces of a spatial domain, by boundary part name, each a JSON-ready
     description of an approximate distance function that is positive inside; ``None`` when the
@@ -172,7 +193,13 @@ def boundary_pieces(domain: object) -> dict[str, list[dict]] | None:
         return {domain.boundary_parts[0]: [sphere]}
     if isinstance(domain, Polygon):
         return {
-            part: [{"kind": "segment", "a": [float(v) for v in a], "b": [float(v) for v in b]}]
+            part: [
+                {
+                    "kind": _edge_kind(domain, a, b),
+                    "a": [float(v) for v in a],
+                    "b": [float(v) for v in b],
+                }
+            ]
             for part, a, b in domain.edges()
         }
     if isinstance(domain, (Difference, Intersection)):

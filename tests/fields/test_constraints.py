@@ -41,6 +41,32 @@ def test_the_distance_product_vanishes_on_the_boundary_and_nowhere_inside(name):
     assert float(phi_i.min()) > 0
 
 
+def test_a_polygon_edge_whose_line_bounds_it_is_a_smooth_line_factor():
+    """Every edge of a convex polygon (given clockwise here) is the signed distance to its line,
+    so the product is a polynomial: the triangle's is the product of its three line distances,
+    whose Laplacian is bounded up to the vertices. The L-shape's two edges at its reentrant
+    corner, whose lines cross it, keep the trimmed segment function."""
+    tri = DOMAINS["triangle"]
+    pieces = [p for ps in boundary_pieces(tri).values() for p in ps]
+    assert [p["kind"] for p in pieces] == ["line"] * 3
+    x = torch.as_tensor(tri.interior(np.random.default_rng(0).random((500, 2))))
+    lines = [((0, 0), (2, 0)), ((2, 0), (0.5, 1.5)), ((0.5, 1.5), (0, 0))]  # counter-clockwise
+    want = torch.ones(len(x), dtype=x.dtype)
+    for (ax, ay), (bx, by) in lines:
+        ex, ey = bx - ax, by - ay
+        want = want * (ex * (x[:, 1] - ay) - ey * (x[:, 0] - ax)) / math.hypot(ex, ey)
+    torch.testing.assert_close(distance_product(pieces, x), want, rtol=1e-13, atol=0)
+    # near a vertex the Laplacian of the product stays bounded (a trimmed segment's is not)
+    near = torch.tensor([[2.0 - 1e-4 - 1e-5 * k, 1e-5] for k in range(3)], dtype=torch.float64)
+    near.requires_grad_(True)
+    phi = distance_product(pieces, near)
+    (g,) = torch.autograd.grad(phi.sum(), near, create_graph=True)
+    lap = sum(torch.autograd.grad(g[:, i].sum(), near, retain_graph=True)[0][:, i] for i in (0, 1))
+    assert float(lap.abs().max()) < 10.0
+    kinds = {k: ps[0]["kind"] for k, ps in boundary_pieces(DOMAINS["lshape"]).items()}
+    assert sorted(k for k, v in kinds.items() if v == "segment") == ["edge2", "edge3"]
+
+
 def test_a_union_or_a_mesh_has_no_distance_description():
     union = npde.Disk((0, 0), 1.0) | npde.Disk((1, 0), 1.0)
     assert boundary_pieces(union) is None
