@@ -24,9 +24,10 @@ from .._arguments import check_path
 from ..domains import Domain, SpaceTime
 from ..io import FormatError, read_reference, write_reference
 from ..io import reference_checksum as _checksum
-from ..io.hdf5 import damaged_entries, mesh_of, rebuilt_mesh
+from ..io.hdf5 import damaged_entries, mesh_of
 from ..io.provenance import versions
 from ..problem import Problem, differing_mathematics
+from ..problem_spec import rebuilt_domain
 from . import solution as _solution
 from .api import Study
 from .irregular import nodes_inside
@@ -283,13 +284,16 @@ def load_reference(path: str | os.PathLike) -> SavedReference:
     a file that is not a readable neuralpde reference: damaged or crafted (see
     :func:`~neuralpde.io.read_reference`), NaN or infinite at nodes inside the problem's domain
     (a mesh domain rebuilt from the file, where it stores one), or with an estimated error that
-    is not a finite number >= 0.
+    is not a finite number >= 0. The reference's ``domain`` is the domain its description
+    stands for (:func:`~neuralpde.problem_spec.rebuilt_domain`: a mesh from the file's own
+    copy), ``None`` where it cannot be rebuilt.
     """
     rec = read_reference(path, mesh=True)
     with damaged_entries(path, "reference"):  # parts present but not of the expected kind
         _check_error_estimate(rec, path)
-        domain = _stored_mesh_domain(rec, str(path))
-        _check_values(rec, path, domain)
+        desc = rec["problem"].get("domain") if isinstance(rec["problem"], Mapping) else None
+        domain = rebuilt_domain(desc, rec["coordinates"], rec["mesh"], str(path))
+        _check_values(rec, path, domain if mesh_of(domain) is not None else None)
         return replace(_saved_reference(rec, path), domain=domain)
 
 
@@ -373,7 +377,8 @@ def _check_region_values(
     mesh: Domain | None = None,
 ) -> None:
     """:func:`_check_values` on a domain that is not a box: NaN only at nodes outside it,
-    infinite nowhere; ``mesh`` is the mesh domain the file stores (:func:`_stored_mesh_domain`)."""
+    infinite nowhere; ``mesh`` is the mesh domain (or ``SpaceTime`` of one) rebuilt from the
+    mesh the file stores."""
     where = f"{str(path)!r}: '/u'"
     if np.isinf(values).any():
         raise FormatError(f"{where} is infinite at {int(np.isinf(values).sum())} nodes")
@@ -387,26 +392,6 @@ def _check_region_values(
             f"{where} is NaN at {count} of its {values.size} nodes inside the problem's "
             f"{_domain_name(domain)}: a reference has a value at every node inside its domain"
         )
-
-
-def _stored_mesh_domain(rec: Mapping[str, Any], path: str) -> Domain | None:
-    """The mesh domain (or ``SpaceTime`` of one) a reference file stores in ``/problem/mesh``,
-    rebuilt (:class:`FormatError` when its digest does not match); ``None`` for another domain,
-    or a file written before references stored their mesh."""
-    stored, desc = rec.get("mesh"), rec["problem"].get("domain")
-    if stored is None or not isinstance(desc, Mapping):
-        return None
-    timed = desc.get("type") == "SpaceTime"
-    space = desc.get("space") if timed else desc
-    if not isinstance(space, Mapping) or space.get("type") != "MeshDomain":
-        return None
-    mesh = rebuilt_mesh(stored, space, path)
-    if not timed:
-        return mesh
-    try:
-        return SpaceTime(mesh, tuple(float(v) for v in desc["t_span"]), str(desc["names"][-1]))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise FormatError(f"{path!r}: its SpaceTime domain cannot be rebuilt ({exc})") from None
 
 
 def _mesh_nodes_inside(domain: Domain, axes: list[np.ndarray]) -> np.ndarray:

@@ -25,9 +25,10 @@ class FDSolution:
     them; from :func:`~neuralpde.reference.convergence_study`, the coarsest level's time levels
     or ``time_samples`` of them. ``problem`` is the problem's name and ``description`` its
     :meth:`~neuralpde.Problem.describe`, by which :func:`~neuralpde.validate` tells a reference
-    of another problem of the same name. ``domain`` is the problem's domain object where the
-    values were computed in this process (:func:`~neuralpde.reference.save_reference` stores a
-    mesh domain with them), ``None`` for values read from a file.
+    of another problem of the same name. ``domain`` is the problem's domain object: the one
+    the values were computed on, or for a reference read from a file the one its description
+    stands for (a mesh from the file's own copy; ``None`` where it cannot be rebuilt).
+    :func:`~neuralpde.reference.save_reference` stores a mesh domain with the values.
     """
 
     axes: tuple[np.ndarray, ...]
