@@ -44,6 +44,8 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.nn import functional
 
+from .perpoint import per_point_linear
+
 __all__ = [
     "Jet",
     "affine",
@@ -175,7 +177,11 @@ class Jet:
         return self.deriv[self.dim :] if self.deriv.shape[0] > self.dim else None
 
     def linear(self, weight: torch.Tensor, bias: torch.Tensor | None) -> Jet:
-        """The jet of ``value @ weight.T + bias``."""
+        """The jet of ``value @ weight.T + bias``; ``weight`` ``(N, out, in)`` and ``bias``
+        ``(N, out)`` are per-point copies (see :mod:`neuralpde.fields.perpoint`)."""
+        if weight.dim() == 3:
+            value, deriv = per_point_linear(self.value, self.deriv, weight, bias)
+            return Jet(value, deriv, self.forms, self.weights, self.keep_grad)
         fm = feature_major_layout(weight)
         value, deriv = (
             _through(self.value, weight, bias, fm),
@@ -193,6 +199,8 @@ class Jet:
             return self.linear(weight, bias)
         d = self.dim
         quad = self.deriv[d:] if d else self.deriv  # a slice's backward would fill zeros
+        if weight.dim() == 3:  # per-point copies
+            return self._channels_only(*per_point_linear(self.value, quad, weight, bias))
         fm = feature_major_layout(weight)
         value = _through(self.value, weight, bias, fm)
         return self._channels_only(value, _blocks_through(quad, weight, fm))

@@ -85,6 +85,12 @@ class SirenNet(nn.Module):
     def jet(self, j: Jet) -> Jet:
         """Propagate values and derivatives (see :mod:`neuralpde.fields.jet`)."""
         last = len(self.hidden) - 1
+        if self.out.weight.dim() == 3:  # per-point copies: omega scales the layer's input
+            for i, layer in enumerate(self.hidden):  # (omega W) h = W (omega h), no copy of W
+                scale = self.w0_inputs.to(j.value.dtype) if i == 0 else self.w0[i]
+                j = j.scale_inputs(scale, 0.0).linear(layer.weight, self.w0[i] * layer.bias)
+                j = j.sine(final=i == last)
+            return j.output(self.out.weight, self.out.bias)
         for i, (weight, bias) in enumerate(self._scaled()):
             j = j.linear(weight, bias).sine(final=i == last)
         return j.output(self.out.weight, self.out.bias)
