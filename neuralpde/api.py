@@ -194,7 +194,7 @@ def _derive(
 ) -> tuple[Settings | None, Siren | MLP, Sampler, Trainer, ConstraintPlan | None]:
     """The settings derived from ``problem`` (``None`` when none is needed), the field, sampler
     and trainer with those left ``None`` taken from them, and the plan of the conditions to
-    build into the field (``None``: none); refuses the fused engine for such a field."""
+    build into the field (``None``: none)."""
     derived = None
     if field is None or sampler is None or trainer is None or constraints:
         derived = derive_settings(problem, constraints=bool(constraints))
@@ -203,12 +203,6 @@ def _derive(
     if trainer is None:
         trainer = for_size(derived.trainer, field, problem.domain.dim)
     plan = derived.constraints if constraints and derived is not None else None
-    if plan is not None and trainer.derivatives == "fused":
-        raise ValueError(
-            "derivatives='fused' cannot take the derivatives of a field with built-in "
-            "conditions (hard constraints): use derivatives='auto' or 'autograd', or solve with "
-            "constraints=False (neuralpde solve --soft)"
-        )
     return derived, field, sampler, trainer, plan
 
 

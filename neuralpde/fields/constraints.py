@@ -67,6 +67,8 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
+from .jet import Jet, supports_jet
+
 __all__ = ["HardConstraint", "boundary_pieces", "corner_functions", "distance_product"]
 
 Lift = Callable[[torch.Tensor], torch.Tensor]  # the exact lift, a function of the points
@@ -280,6 +282,92 @@ class HardConstraint(nn.Module):
             u = u + (sigma * (self.corner_lift + self.corner_weights * chi)).sum(dim=1)
         return u.unsqueeze(1)
 
+    _jet_checked = True  # its jet is tested against autograd (subclasses are not)
+
+    def supports_jet(self) -> bool:
+        return supports_jet(self.net)
+
+    def _fixed(self, x: torch.Tensor) -> torch.Tensor:
+        r"""The parts that do not train, ``(N, 2 + k)``: the lift with the fitted corner terms
+        :math:`A + \sum_c a_c\sigma_c`, the factor :math:`C\varphi\tau^k`, and each corner's
+        :math:`\sigma_c\chi_c`."""
+        parts = [torch.zeros_like(x[:, 0]), self.factor(x)]
+        if self.lift is not None:
+            a = self.lift(x)
+            parts[0] = a[:, 0] if a.dim() == 2 else a
+        if self.corners:
+            sigma, chi = _corner_parts(self.corners, x)
+            parts[0] = parts[0] + (sigma * self.corner_lift).sum(dim=1)
+            parts.extend((sigma * chi).unbind(dim=1))
+        return torch.stack(parts, dim=1)
+
+    def _fixed_jet(self, j: Jet) -> torch.Tensor:
+        """:func:`fixed_jet` of :meth:`_fixed`, kept for the last points it was asked at: a
+        training run asks at the same points at every step, and these parts do not train.
+        An entry serves only points equal to its own, the same directions and channels, and
+        the same lift and corner coefficients (their tensors' versions)."""
+        x = j.value
+        lift = () if self.lift is None else (*self.lift.buffers(), *self.lift.parameters())
+        own = (self.corner_lift,) if self.corners else ()
+        state = tuple(t._version for t in (*lift, *own))
+        key = (
+            x.data_ptr(),
+            tuple(x.shape),
+            x.dtype,
+            str(x.device),
+            tuple(map(tuple, j.deriv[:, 0, :].tolist())),
+            tuple(j.forms.reshape(-1).tolist()),
+            state,
+            self.scale,
+            self.norm,
+        )
+        cache = self.__dict__.setdefault("_jet_cache", {})
+        hit = cache.get(key)
+        if hit is not None and torch.equal(hit[0], x.detach()):
+            return hit[1]
+        out = fixed_jet(self._fixed, j)
+        if len(cache) >= _JET_CACHE:
+            cache.pop(next(iter(cache)))
+        cache[key] = (x.detach().clone(), out)
+        return out
+
+    def jet(self, j: Jet) -> Jet:
+        r"""Propagate values and derivatives (see :mod:`neuralpde.fields.jet`): the network's
+        jet, and the parts that do not train (:math:`A`, :math:`\psi = C\varphi\tau^k`, the
+        corners' :math:`\sigma_c\chi_c`) differentiated by autograd, joined by the product
+        rule, for each channel :math:`\ell_c`
+
+        .. math::
+
+            \ell_c(\psi N) = \psi\, \ell_c N + N\, \ell_c \psi
+                + 2 \sum_{ij} C^{(c)}_{ij}\, \partial_i \psi\, \partial_j N .
+
+        The input jet must be that of the points themselves (or an affine map of them).
+        """
+        n, d, c = j.value.shape[0], j.dim, j.forms.shape[0]
+        if j.deriv.shape[1] != 1:
+            raise ValueError(
+                "HardConstraint.jet needs the jet of its input points (derivative rows shared by "
+                f"all points), got rows of shape {tuple(j.deriv.shape)}"
+            )
+        inner = self.net.jet(Jet(j.value, j.deriv, j.forms, j.weights, True))
+        nv = inner.value[:, 0]
+        nd = inner.deriv[:, :, 0].expand(-1, n)
+        fixed = self._fixed_jet(j)  # (1 + d + c, N, 2 + k)
+        lift, psi = fixed[:, :, 0], fixed[:, :, 1]
+        value = lift[0] + psi[0] * nv
+        grads = lift[1 : 1 + d] + psi[1 : 1 + d] * nv + psi[0] * nd[:d]
+        chans = lift[1 + d :] + psi[1 + d :] * nv
+        if c and nd.shape[0] > d:
+            chans = chans + psi[0] * nd[d:]
+        if c and d:
+            chans = chans + 2.0 * _cross(j, psi[1 : 1 + d], nd[:d])
+        if self.corners:  # weights (k,), or (N, k) with per-point parameters
+            term = (fixed[:, :, 2:] * self.corner_weights).sum(dim=2)
+            value, grads, chans = value + term[0], grads + term[1 : 1 + d], chans + term[1 + d :]
+        out = Jet(value.unsqueeze(1), torch.cat([grads, chans]).unsqueeze(2), j.forms, j.weights)
+        return out if j.keep_grad else out._channels_only(out.value, chans.unsqueeze(2))
+
     def describe(self) -> dict:
         """The constraint; the lift's architecture is described by the caller."""
         out = {
@@ -291,3 +379,58 @@ class HardConstraint(nn.Module):
         if self.corners:
             out["corners"] = self.corners
         return out
+
+
+#: Point sets whose fixed jets a :class:`HardConstraint` keeps (the blocks of a Jacobian).
+_JET_CACHE = 64
+
+
+def _cross(j: Jet, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    r""":math:`\sum_{ij} C^{(c)}_{ij} a_i b_j` for each channel of ``j``, ``a`` and ``b`` the
+    derivative rows ``(d, N)`` of two functions; ``(c, N)``."""
+    if j.weights is not None:
+        zero = torch.zeros_like(a[0])
+        return torch.stack(
+            [sum((w * a[i] * b[i] for i, w in enumerate(ws) if w), zero) for ws in j.weights]
+        )
+    return torch.einsum("cij,in,jn->cn", j.forms.to(a.dtype), a, b)
+
+
+def fixed_jet(f: Callable[[torch.Tensor], torch.Tensor], j: Jet) -> torch.Tensor:
+    r"""The jet of functions ``f(x)`` ``(N, m)`` that do not train, at the input of ``j``, by
+    autograd: rows ``(1 + d + c, N, m)``, the values, the derivatives along ``j``'s ``d``
+    directions and its ``c`` channels. With :math:`D` the directions (rows ``(d, n)``),
+    :math:`s_c` the channels' first-order parts and :math:`C^{(c)}` their forms, channel
+    :math:`c` of :math:`f` is :math:`s_c \cdot \nabla f + \operatorname{tr}(M_c H_f)`,
+    :math:`M_c = D^\top C^{(c)} D`; only the Hessian rows some :math:`M_c` reads are formed."""
+    d, c = j.dim, j.forms.shape[0]
+    x = j.value.detach().requires_grad_(True)
+    n, dim = x.shape
+    rows = j.deriv[:, 0, :].detach()
+    D = rows[:d]
+    seeds = rows[d:] if rows.shape[0] > d else None
+    M = (D.t() @ j.forms.to(x.dtype) @ D) if c else x.new_zeros(0, dim, dim)  # (c, n, n)
+    need = [k for k in range(dim) if bool(M[:, k, :].ne(0).any())]
+    with torch.enable_grad():
+        F = f(x)
+        m = F.shape[1]
+        out = x.new_zeros(1 + d + c, n, m)
+        out[0] = F.detach()
+        for q in range(m):
+            (g,) = torch.autograd.grad(
+                F[:, q].sum(), x, create_graph=bool(need), retain_graph=True, allow_unused=True
+            )
+            if g is None:
+                continue
+            out[1 : 1 + d, :, q] = (g @ D.t()).t().detach()
+            if not c:
+                continue
+            chan = (g @ seeds.t()).t().detach() if seeds is not None else x.new_zeros(c, n)
+            for k in need:
+                if not g.requires_grad:
+                    break
+                (h,) = torch.autograd.grad(g[:, k].sum(), x, retain_graph=True, allow_unused=True)
+                if h is not None:
+                    chan = chan + (h @ M[:, k, :].t()).t()
+            out[1 + d :, :, q] = chan
+    return out

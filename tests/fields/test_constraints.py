@@ -12,6 +12,7 @@ import torch
 import neuralpde as npde
 from neuralpde.cli import main
 from neuralpde.defaults import plan_constraints
+from neuralpde.engine import DerivativePlan, check_fused
 from neuralpde.fields import InputScaling, build_field, check_architecture
 from neuralpde.fields.constraints import (
     HardConstraint,
@@ -19,7 +20,10 @@ from neuralpde.fields.constraints import (
     corner_functions,
     distance_product,
 )
+from neuralpde.fields.jet import input_jet
+from neuralpde.operators import LinearForm
 from neuralpde.training.lift import fit_lift
+from neuralpde.training.loss import residual_plan
 
 from ..constrained import DOMAINS, _holes_problem
 from ..lshape import L_SHAPE, singular
@@ -141,11 +145,86 @@ def test_a_constrained_solution_round_trips_through_its_file(tmp_path, capsys):
     assert "defaults:    SIREN 2x32" in out
 
 
-def test_fused_derivatives_are_refused_for_a_constrained_field():
-    with pytest.raises(ValueError, match=r"constraints=False \(neuralpde solve --soft\)"):
-        npde.solve(_holes_problem(), trainer=npde.Trainer(derivatives="fused"))
+def test_constraints_argument_is_checked():
     with pytest.raises(TypeError, match="constraints must be True or False"):
         npde.solve(_holes_problem(), constraints="yes")
+
+
+def _constrained(problem, width=8, seed=0, corner=0.0):
+    """``problem``'s constrained field with a random network (and corner weights)."""
+    plan = plan_constraints(problem)
+    lift, _ = fit_lift(problem, plan.lift, plan.built_in, plan.degrees)
+    lo, hi = problem.domain.bounds
+    torch.manual_seed(seed)
+    inner = npde.Siren(width, 2, w0=3.0).build(problem.domain.dim)
+    net = plan.wrap(InputScaling(inner, lo.tolist(), hi.tolist()).double(), lift)
+    if corner:
+        with torch.no_grad():
+            net.corner_weights.fill_(corner)
+            net.corner_lift.fill_(-0.4)  # as if fitted with the lift
+    return net
+
+
+_X2 = [0.13, 0.71, 0.42, 0.9, 0.27, 0.55, 0.8, 0.35]
+_Y2 = [0.21, 0.33, 0.77, 0.12, 0.62, 0.48, 0.85, 0.28]
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+@pytest.mark.parametrize(
+    "plan",
+    [
+        DerivativePlan(gradient=True, second=("lap",)),
+        DerivativePlan(gradient=False, second=("lap", (0, 1))),  # a form off the diagonal
+        DerivativePlan(gradient=False, second=(LinearForm((2.0, -1.0), ((0.5, 0.0), (0.0, 0.0))),)),
+    ],
+)
+def test_a_constrained_fields_fused_derivatives_are_autograds(name, plan):
+    """The jet of a constrained field (network, lift, distance product, corner terms by the
+    product rule) gives autograd's values and derivatives, on every domain."""
+    domain = DOMAINS[name]
+    problem = npde.Problem(
+        domain,
+        npde.Poisson(f=1.0),
+        [npde.Dirichlet(lambda x: torch.exp(0.5 * x[:, 0]) * torch.cos(x[:, 1]))],
+    )
+    net = _constrained(problem, corner=0.6 if name == "lshape" else 0.0)
+    if name == "lshape":
+        assert len(net.corners) == 1
+    lo, hi = domain.bounds
+    pts = lo + (hi - lo) * np.stack([_X2, _Y2], 1)
+    x = torch.as_tensor(pts[domain.contains(pts)], dtype=torch.float64)
+    assert x.shape[0] >= 4
+    check_fused(net, plan, x, domain.names)
+
+
+@pytest.mark.parametrize("kind", ["heat", "wave"])
+def test_fused_derivatives_of_a_constrained_evolution_field_are_autograds(kind):
+    """Time factors of order one and two, a lift of the initial data, and the channels that
+    the heat and wave residuals ask for (a time derivative as a first-order part)."""
+    space = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
+    u0 = npde.Initial(lambda x: torch.sin(PI * x[:, 0]) * x[:, 1] * (1 - x[:, 1]))
+    if kind == "heat":
+        equation = npde.Heat(kappa=lambda x: 0.1 + 0.05 * x[:, 0], divergence_form=True)
+        conditions = [npde.Dirichlet(0.0), u0]
+    else:
+        equation = npde.Wave(c=1.5)
+        v0 = npde.InitialVelocity(lambda x: torch.sin(PI * x[:, 1]) * x[:, 0] * (1 - x[:, 0]))
+        conditions = [npde.Dirichlet(0.0), u0, v0]
+    problem = npde.Problem(npde.SpaceTime(space, (0.0, 0.5)), equation, conditions)
+    net = _constrained(problem)
+    assert net.time["order"] == (1 if kind == "heat" else 2)
+    plan = residual_plan(problem, torch.float64, torch.device("cpu"))
+    x = torch.as_tensor(np.stack([_X2, _Y2, [0.5 * v for v in _X2[::-1]]], 1))
+    check_fused(net, plan, x, problem.domain.names, problem.time_index)
+
+
+def test_fused_derivatives_need_the_jet_of_the_points():
+    pieces = boundary_pieces(DOMAINS["box"])
+    net = HardConstraint(npde.Siren(8, 2).build(2), sum(pieces.values(), []), 1.0, 1.0).double()
+    j = input_jet(torch.rand(5, 2, dtype=torch.float64), torch.eye(2).unsqueeze(0))
+    j = j.linear(torch.eye(2, dtype=torch.float64), None).sine()  # no longer the points
+    with pytest.raises(ValueError, match="needs the jet of its input points"):
+        net.jet(j)
 
 
 def test_data_that_jump_where_parts_meet_stay_terms_of_the_loss(caplog):
