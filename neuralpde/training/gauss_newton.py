@@ -38,7 +38,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from ..engine import autograd_engine
+from ..engine import Derivatives, autograd_engine
+from ..fields.jet import Jet, supports_jet
 from ..operators import residual_values
 from ..problem import Problem
 from .loss import Batch, condition_defect
@@ -69,13 +70,37 @@ class _PerPoint(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.func.functional_call(self._net, self._params, (x,))
 
+    def supports_jet(self) -> bool:
+        return supports_jet(self._net)
+
+    def jet(self, j: Jet) -> Jet:
+        """The field's jet with the per-point parameters (its linear layers then give each
+        copy its own point's gradient: :mod:`neuralpde.fields.perpoint`)."""
+        params = {f"net.{k}": v for k, v in self._params.items()}
+        return torch.func.functional_call(_JetCall(self._net), params, (j,))
+
+
+class _JetCall(nn.Module):
+    """``net.jet`` as a module's forward, for :func:`torch.func.functional_call`."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, j: Jet) -> Jet:
+        return self.net.jet(j)
+
 
 def _groups(
-    problem: Problem, batch: Batch, built_in: Sequence[bool], weights: Sequence[float]
+    problem: Problem,
+    batch: Batch,
+    built_in: Sequence[bool],
+    weights: Sequence[float],
+    engine: Derivatives | None = None,
 ) -> list[tuple[int, float, Callable[[nn.Module], torch.Tensor]]]:
     """The row groups: ``(points, row factor, rows(module))``, interior first."""
     n = batch.interior.shape[0]
-    out = [(n, 1.0 / math.sqrt(n), _interior_rows(problem, batch.interior))]
+    out = [(n, 1.0 / math.sqrt(n), _interior_rows(problem, batch.interior, engine))]
     on_demand = autograd_engine(problem.domain.names, problem.time_index)
     normals = batch.condition_normals or (None,) * len(problem.conditions)
     for i, cond in enumerate(problem.conditions):
@@ -91,12 +116,16 @@ def _groups(
     return out
 
 
-def _interior_rows(problem: Problem, x: torch.Tensor) -> Callable[[nn.Module], torch.Tensor]:
-    """The residual at the points ``x``, as a function of the module that evaluates the field."""
-    on_demand = autograd_engine(problem.domain.names, problem.time_index)
+def _interior_rows(
+    problem: Problem, x: torch.Tensor, engine: Derivatives | None = None
+) -> Callable[[nn.Module], torch.Tensor]:
+    """The residual at the points ``x``, as a function of the module that evaluates the field,
+    its derivatives by ``engine`` (the run's bound engine; ``None``: autograd on demand)."""
+    if engine is None:
+        engine = autograd_engine(problem.domain.names, problem.time_index)
 
     def interior(module: nn.Module) -> torch.Tensor:
-        u = on_demand.values(module, x)
+        u = engine.values(module, x)
         return residual_values(problem.residual(u, x), x.shape[0])
 
     return interior
@@ -108,15 +137,17 @@ def rows(
     batch: Batch,
     built_in: Sequence[bool],
     weights: Sequence[float],
+    engine: Derivatives | None = None,
 ) -> torch.Tensor:
     """The row vector :math:`R` (see the module's docstring), without its Jacobian; the
     interior rows in blocks of :data:`_ROWS_CHUNK` points, so that a trial step's memory does
-    not grow with the points either."""
+    not grow with the points either. ``engine``: the residual's derivatives (the run's bound
+    engine; ``None``, autograd on demand)."""
     parts = []
-    for k, (n, f, fn) in enumerate(_groups(problem, batch, built_in, weights)):
+    for k, (n, f, fn) in enumerate(_groups(problem, batch, built_in, weights, engine)):
         if k == 0 and n > _ROWS_CHUNK:
             blocks = _blocks(batch.interior, _ROWS_CHUNK)
-            rows_ = [_interior_rows(problem, xc)(net).detach().reshape(-1) for xc in blocks]
+            rows_ = [_interior_rows(problem, xc, engine)(net).detach().reshape(-1) for xc in blocks]
             parts.append(f * torch.cat(rows_))
         else:
             parts.append(f * fn(net).detach().reshape(-1))
@@ -135,11 +166,12 @@ def rows_and_jacobian(
     batch: Batch,
     built_in: Sequence[bool],
     weights: Sequence[float],
+    engine: Derivatives | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """:math:`R`, :math:`J` (``(M, P)``, parameters in ``net.parameters()`` order) and the
     number of rows of each group. :math:`J` is allocated once and filled block by block (the
     interior in blocks of :data:`_CHUNK` points), so the peak memory is about one Jacobian."""
-    groups = _groups(problem, batch, built_in, weights)
+    groups = _groups(problem, batch, built_in, weights, engine)
     conds = _group_conditions(problem, built_in)
     like = next(p for p in net.parameters() if p.requires_grad)
     count = sum(p.numel() for p in net.parameters() if p.requires_grad)
@@ -150,7 +182,7 @@ def rows_and_jacobian(
     for k, ((n, factor, fn), cond) in enumerate(zip(groups, conds, strict=True)):
         if k == 0:  # the interior rows, in blocks of points
             pieces = (
-                per_point_jacobian(net, xc.shape[0], _interior_rows(problem, xc))
+                per_point_jacobian(net, xc.shape[0], _interior_rows(problem, xc, engine))
                 for xc in _blocks(batch.interior, _CHUNK)
             )
         else:
@@ -223,22 +255,23 @@ def check_jacobian(
     batch: Batch,
     built_in: Sequence[bool],
     weights: Sequence[float],
+    engine: Derivatives | None = None,
 ) -> float:
     r"""Relative difference between :math:`J v` and a central difference of :math:`R` along a
     random unit direction :math:`v` (a small number, ~1e-8 in float64, when the per-point
     Jacobian is right)."""
     params = [p for p in net.parameters() if p.requires_grad]
     theta = parameters_to_vector(params).detach().clone()
-    r0, jac, _ = rows_and_jacobian(net, problem, batch, built_in, weights)
+    r0, jac, _ = rows_and_jacobian(net, problem, batch, built_in, weights, engine)
     gen = torch.Generator().manual_seed(0)
     v = torch.randn(theta.numel(), generator=gen, dtype=torch.float64).to(theta)
     v = v / torch.linalg.norm(v)
     h = 1e-4 if theta.dtype == torch.float64 else 1e-2
     try:
         vector_to_parameters(theta + h * v, params)
-        rp = rows(net, problem, batch, built_in, weights)
+        rp = rows(net, problem, batch, built_in, weights, engine)
         vector_to_parameters(theta - h * v, params)
-        rm = rows(net, problem, batch, built_in, weights)
+        rm = rows(net, problem, batch, built_in, weights, engine)
     finally:
         vector_to_parameters(theta, params)
     fd = (rp - rm) / (2 * h)
@@ -247,13 +280,17 @@ def check_jacobian(
 
 
 def balance_weights(
-    net: nn.Module, problem: Problem, batch: Batch, built_in: Sequence[bool]
+    net: nn.Module,
+    problem: Problem,
+    batch: Batch,
+    built_in: Sequence[bool],
+    engine: Derivatives | None = None,
 ) -> list[float]:
     r"""Weights of the soft conditions that give each group of rows the mean squared Jacobian
     row norm of the residual's (the trace balance of Wang, Yu & Perdikaris 2022), times the
     condition's own ``weight``."""
     ones = [1.0] * len(problem.conditions)
-    _, jac, sizes = rows_and_jacobian(net, problem, batch, built_in, ones)
+    _, jac, sizes = rows_and_jacobian(net, problem, batch, built_in, ones, engine)
     norms, start = [], 0
     for s, g in zip(sizes, _groups(problem, batch, built_in, ones), strict=True):
         block = jac[start : start + s] / g[1]  # the unscaled rows

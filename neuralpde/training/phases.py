@@ -375,8 +375,9 @@ class GaussNewtonPhase:
         elif (at := s.resumed("gauss_newton")) is not None:  # weights as balanced before
             self._iterate(s, at)
         elif time.perf_counter() < s.deadline:
-            weights = balance_weights(s.net, s.problem, s.batch, s.built_in)
-            mismatch = check_jacobian(s.net, s.problem, s.batch, s.built_in, weights)
+            engine = s.derivatives
+            weights = balance_weights(s.net, s.problem, s.batch, s.built_in, engine)
+            mismatch = check_jacobian(s.net, s.problem, s.batch, s.built_in, weights, engine)
             if not mismatch < 1e-4:
                 log.warning(
                     "the Gauss-Newton phase was skipped: its Jacobian differs from finite "
@@ -409,7 +410,7 @@ class GaussNewtonPhase:
             position = {"done": done + k, "damping": lam, "log_at": log_at}
             return s.boundary("gauss_newton", lambda: position)
 
-        args = (s.net, s.problem, s.batch, s.built_in, s.weights)
+        args = (s.net, s.problem, s.batch, s.built_in, s.weights, s.derivatives)
         status, _, loss = levenberg_marquardt(
             s.params,
             lambda: gn_rows(*args),

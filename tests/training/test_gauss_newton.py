@@ -240,3 +240,48 @@ def test_momentum_changes_the_steps_and_zero_momentum_is_plain_levenberg_marquar
 def test_momentum_outside_zero_to_one_is_refused_by_name(bad):
     with pytest.raises(ValueError, match="momentum"):
         npde.Trainer(adam_steps=0, lbfgs_steps=0, gauss_newton_steps=5, momentum=bad)
+
+
+@pytest.mark.parametrize("case", ["lshape", "heat"])
+def test_jacobian_through_the_fused_engine_equals_autograds(case):
+    """A constrained field's rows and Jacobian by its jet (per-point linear layers, the product
+    rule with the distance factor, a trained corner term) equal those by autograd on demand."""
+    from neuralpde.engine import bind_engine
+    from neuralpde.training.lift import fit_lift
+    from neuralpde.training.loss import residual_plan
+
+    if case == "lshape":
+        domain = npde.Polygon([(0, 0), (1, 0), (1, 0.5), (0.5, 0.5), (0.5, 1), (0, 1)])
+        problem = npde.Problem(domain, npde.Poisson(f=1.0), [npde.Dirichlet(lambda x: x[:, 0])])
+    else:
+        space = npde.Rectangle((0.0, 0.0), (1.0, 1.0))
+        problem = npde.Problem(
+            npde.SpaceTime(space, (0.0, 1.0)),
+            npde.Heat(kappa=lambda x: 0.1 * (1 + 0.5 * x[:, 1]), divergence_form=True),
+            [npde.Dirichlet(0.0), npde.Initial(lambda x: torch.sin(PI * x[:, 0]) * x[:, 1])],
+        )
+    plan = plan_constraints(problem)
+    lift, _ = fit_lift(problem, plan.lift, plan.built_in, plan.degrees)
+    lo, hi = problem.domain.bounds
+    torch.manual_seed(1)
+    inner = npde.Siren(width=8, depth=2, w0=2.0).build(problem.domain.dim)
+    net = plan.wrap(InputScaling(inner, lo.tolist(), hi.tolist()).double(), lift)
+    if net.corners:
+        with torch.no_grad():
+            net.corner_weights.fill_(0.3)
+    pts = npde.SobolSampler(n_interior=40, n_boundary=8, n_initial=8).draw(problem, 0, 0)
+    batch = make_batch(problem, pts, torch.float64, "cpu")
+    residual = residual_plan(problem, torch.float64, torch.device("cpu"))
+    names, ti = problem.domain.names, problem.time_index
+    fused = bind_engine(net, names, ti, residual)
+    assert fused.kind == "fused"
+    weights = [1.0] * len(problem.conditions)
+    r1, j1, s1 = rows_and_jacobian(net, problem, batch, plan.built_in, weights, fused)
+    r2, j2, s2 = rows_and_jacobian(net, problem, batch, plan.built_in, weights)
+    assert s1 == s2 == [40]
+    torch.testing.assert_close(r1, r2, rtol=0, atol=1e-12 * float(r2.abs().max()))
+    torch.testing.assert_close(j1, j2, rtol=0, atol=1e-12 * float(j2.abs().max()))
+    assert float(j1[:, -1].abs().max() if net.corners else 1.0) > 0  # the corner weight's column
+    r3 = rows(net, problem, batch, plan.built_in, weights, fused)
+    torch.testing.assert_close(r3, r1, rtol=0, atol=1e-12 * float(r2.abs().max()))
+    assert check_jacobian(net, problem, batch, plan.built_in, weights, fused) < 1e-6
