@@ -305,7 +305,9 @@ class HardConstraint(nn.Module):
         """:func:`fixed_jet` of :meth:`_fixed`, kept for the last points it was asked at: a
         training run asks at the same points at every step, and these parts do not train.
         An entry serves only points equal to its own, the same directions and channels, and
-        the same lift and corner coefficients (their tensors' versions)."""
+        the same lift and corner coefficients (their tensors' versions); at most
+        :data:`_JET_CACHE` entries and :data:`_JET_CACHE_ELEMENTS` numbers are kept, the oldest
+        dropped first."""
         x = j.value
         lift = () if self.lift is None else (*self.lift.buffers(), *self.lift.parameters())
         own = (self.corner_lift,) if self.corners else ()
@@ -326,9 +328,11 @@ class HardConstraint(nn.Module):
         if hit is not None and torch.equal(hit[0], x.detach()):
             return hit[1]
         out = fixed_jet(self._fixed, j)
-        if len(cache) >= _JET_CACHE:
-            cache.pop(next(iter(cache)))
         cache[key] = (x.detach().clone(), out)
+        size = sum(a.numel() + b.numel() for a, b in cache.values())
+        while len(cache) > _JET_CACHE or (cache and size > _JET_CACHE_ELEMENTS):
+            a, b = cache.pop(next(iter(cache)))  # the oldest
+            size -= a.numel() + b.numel()
         return out
 
     def jet(self, j: Jet) -> Jet:
@@ -381,8 +385,11 @@ class HardConstraint(nn.Module):
         return out
 
 
-#: Point sets whose fixed jets a :class:`HardConstraint` keeps (the blocks of a Jacobian).
+#: Point sets whose fixed jets a :class:`HardConstraint` keeps (the blocks of a Jacobian), and
+#: the numbers they may hold in all (64 MB in float64): a one-off evaluation of many points
+#: (a validation grid) is not kept.
 _JET_CACHE = 64
+_JET_CACHE_ELEMENTS = 2**23
 
 
 def _cross(j: Jet, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

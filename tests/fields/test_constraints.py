@@ -341,3 +341,34 @@ def test_bad_corner_descriptions_are_refused_by_name(corners, message):
     }
     with pytest.raises(ValueError, match=message):
         check_architecture(arch)
+
+
+def test_the_fixed_parts_jets_are_kept_per_point_set_and_follow_the_lift(monkeypatch):
+    """The jets of the parts that do not train are kept for the points they were taken at, and
+    are taken again when the fitted corner coefficient (or the lift) changes; the store is
+    bounded."""
+    import neuralpde.fields.constraints as constraints
+    from neuralpde.engine import bind_engine, field_values
+
+    domain = DOMAINS["lshape"]
+    problem = npde.Problem(domain, npde.Poisson(f=1.0), [npde.Dirichlet(lambda x: x[:, 0])])
+    net = _constrained(problem, corner=0.6)
+    plan = DerivativePlan(gradient=True, second=("lap",))
+    x = torch.as_tensor([[0.2, 0.3], [0.7, 0.2], [0.3, 0.8], [0.45, 0.55]], dtype=torch.float64)
+    fused = bind_engine(net, domain.names, None, plan)
+    first = fused.values(net, x).full_gradient().detach()
+    assert len(net._jet_cache) == 1
+    torch.testing.assert_close(fused.values(net, x).full_gradient().detach(), first, rtol=0, atol=0)
+    assert len(net._jet_cache) == 1  # served from the store
+    with torch.no_grad():
+        net.corner_lift.fill_(0.9)
+    changed = fused.values(net, x).full_gradient().detach()
+    xa = x.clone().requires_grad_(True)
+    want = field_values(net, xa, domain.names, None, plan, "autograd").full_gradient()
+    torch.testing.assert_close(changed, want.detach(), rtol=1e-10, atol=1e-10)
+    assert float((changed - first).abs().max()) > 1e-3
+    monkeypatch.setattr(constraints, "_JET_CACHE_ELEMENTS", 200)
+    for k in range(5):  # other point sets: the oldest entries go
+        fused.values(net, x + 0.01 * (k + 1))
+    kept = sum(a.numel() + b.numel() for a, b in net._jet_cache.values())
+    assert 1 <= len(net._jet_cache) <= 5 and kept <= 200
