@@ -363,6 +363,7 @@ class GaussNewtonPhase:
     tol: float
     damping: float
     momentum: float = 0.0
+    acceleration: float = 0.75
 
     def run(self, s: TrainingState) -> None:
         t0 = time.perf_counter()
@@ -421,6 +422,7 @@ class GaussNewtonPhase:
             on_step=on_step,
             damping=damping,
             momentum=self.momentum,
+            acceleration=self.acceleration,
         )
         if status == "interrupted":
             s.loss = loss

@@ -106,7 +106,7 @@ class Trainer:
         How the residual's derivatives are computed: ``"auto"`` (one fused forward pass when
         the field supports it, else autograd), ``"fused"`` or ``"autograd"`` (nested
         reverse mode). Both give the same values to round-off; see :mod:`neuralpde.operators`.
-        The Gauss–Newton phase takes its Jacobians by autograd in any case.
+        The Gauss–Newton phase takes its Jacobians by the same engine.
     gauss_newton_steps:
         Accepted Levenberg–Marquardt steps after Adam and L-BFGS
         (:mod:`neuralpde.training.gauss_newton`), on the first draw of points; it needs a
@@ -119,6 +119,11 @@ class Trainer:
         :math:`\beta` times the last accepted one, as in SPRING (Goldshlager et al. 2024);
         0, the default, is plain Levenberg–Marquardt (see ``docs/training.md`` for when it
         helps).
+    acceleration:
+        :math:`\alpha \ge 0`: each Levenberg–Marquardt step gains its geodesic acceleration
+        (Transtrum & Sethna 2012), a second-order correction from one more evaluation of the
+        residual, where the correction is at most :math:`\alpha/2` of the step (else the try is
+        rejected and the damping raised); 0 turns it off. Default 0.75.
     """
 
     adam_steps: int = 2000
@@ -135,6 +140,7 @@ class Trainer:
     gauss_newton_steps: int = 0
     damping: float = 1e-3
     momentum: float = 0.0
+    acceleration: float = 0.75
 
     def __post_init__(self) -> None:
         def number(name: str, integral: bool) -> int | float | None:
@@ -156,6 +162,11 @@ class Trainer:
         momentum = number("momentum", False)
         if momentum is None or not 0 <= momentum < 1:
             raise ValueError(f"momentum must be a number in [0, 1), got {self.momentum!r}")
+        acceleration = number("acceleration", False)
+        if acceleration is None or not (math.isfinite(acceleration) and acceleration >= 0):
+            raise ValueError(
+                f"acceleration must be a finite number >= 0 (0: none), got {self.acceleration!r}"
+            )
         for name in ("lr", "lr_final"):
             if name == "lr_final" and self.lr_final is None:
                 continue
@@ -422,7 +433,12 @@ class Trainer:
             phase.run(s, lbfgs)
         if self.gauss_newton_steps > 0 and s.status is None:
             phase = GaussNewtonPhase(
-                self.gauss_newton_steps, self.log_every, self.tol, self.damping, self.momentum
+                self.gauss_newton_steps,
+                self.log_every,
+                self.tol,
+                self.damping,
+                self.momentum,
+                self.acceleration,
             )
             phase.run(s)
         return adam_cut
