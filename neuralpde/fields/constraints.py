@@ -273,13 +273,10 @@ class HardConstraint(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.net(x)
         y = y[:, 0] if y.dim() == 2 else y
-        u = self.factor(x) * y
-        if self.lift is not None:
-            a = self.lift(x)
-            u = u + (a[:, 0] if a.dim() == 2 else a)
+        fixed = self._fixed(x)  # a_c is 0 where a corner is not clear
+        u = fixed[:, 0] + fixed[:, 1] * y
         if self.corners:  # weights (k,), or (N, k) when evaluated with per-point parameters
-            sigma, chi = _corner_parts(self.corners, x)  # a_c is 0 where not clear
-            u = u + (sigma * (self.corner_lift + self.corner_weights * chi)).sum(dim=1)
+            u = u + (fixed[:, 2:] * self.corner_weights).sum(dim=1)
         return u.unsqueeze(1)
 
     _jet_checked = True  # its jet is tested against autograd (subclasses are not)
